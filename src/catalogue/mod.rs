@@ -1,0 +1,9 @@
+//! The migration catalogue: data in `migrations/`, embedded at build time.
+
+pub mod model;
+pub mod registry;
+pub mod select;
+
+pub use model::{Level, Release};
+pub use registry::Catalogue;
+pub use select::{Decision, Window, decide};

@@ -1,0 +1,208 @@
+//! The catalogue's data model, as written in `migrations/*.toml` (see migrations/README.md).
+
+use std::fmt;
+
+use serde::Deserialize;
+
+/// A Kubernetes minor release, `1.N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Release(pub u32);
+
+impl Release {
+    pub fn parse(s: &str) -> Result<Release, String> {
+        let s = s.trim().trim_start_matches('v');
+        let mut parts = s.split('.');
+        let (Some("1"), Some(minor)) = (parts.next(), parts.next()) else {
+            return Err(format!("`{s}` is not a Kubernetes version like 1.29"));
+        };
+        if parts.next().is_some_and(|p| p.parse::<u32>().is_err()) {
+            return Err(format!("`{s}` is not a Kubernetes version like 1.29"));
+        }
+        minor.parse().map(Release).map_err(|_| format!("`{s}` is not a Kubernetes version like 1.29"))
+    }
+
+    pub fn minus(self, n: u32) -> Release {
+        Release(self.0.saturating_sub(n))
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "1.{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Release {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Release::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One file of `migrations/`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueFile {
+    /// Only in `catalogue.toml`: the newest Kubernetes release the catalogue knows.
+    pub newest: Option<Release>,
+    /// Rules applied to every migrated object, after the migration's own rules.
+    #[serde(default, rename = "global-rule")]
+    pub global_rules: Vec<Rule>,
+    #[serde(default)]
+    pub version: Vec<ApiVersion>,
+    #[serde(default)]
+    pub migration: Vec<Migration>,
+}
+
+/// When a group/version served a set of kinds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiVersion {
+    /// `group/version`, or `v1` for the core group.
+    pub api: String,
+    pub kinds: Vec<String>,
+    pub introduced: Release,
+    pub deprecated: Option<Release>,
+    pub removed: Option<Release>,
+    /// Why it matters, shown by `list` and in findings.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl ApiVersion {
+    pub fn served_at(&self, r: Release) -> bool {
+        self.introduced <= r && self.removed.is_none_or(|rm| r < rm)
+    }
+
+    pub fn deprecated_at(&self, r: Release) -> bool {
+        self.deprecated.is_some_and(|d| d <= r)
+    }
+}
+
+/// One hop of a migration chain: `from` → `to` for some kinds, with its field rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    /// Stable identifier, never reused.
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub kinds: Vec<String>,
+    pub summary: String,
+    pub docs: String,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// `at` selects nodes (relative to the object; `[*]` matches every item); for each one that
+/// exists and satisfies `when`, the finding is reported and the ops are applied in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    #[serde(default)]
+    pub at: OneOrMany,
+    #[serde(default)]
+    pub when: When,
+    #[serde(default)]
+    pub ops: Vec<Op>,
+    pub finding: Option<FindingSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    Root,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn paths(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::Root => vec![""],
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Conditions, all of which must hold. Paths are relative to the `at` node; a path that
+/// starts with `$.` is relative to the object.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    #[serde(default)]
+    pub has: Vec<String>,
+    #[serde(default)]
+    pub missing: Vec<String>,
+    #[serde(default)]
+    pub equals: toml::Table,
+    #[serde(default, rename = "not-equals")]
+    pub not_equals: toml::Table,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum Op {
+    /// Rename the key at `rename` to `to`, in place.
+    Rename { rename: String, to: String },
+    /// Move the entry at `move` to `to`, creating mappings on the way; a mapping created in
+    /// the same parent takes the old key's place.
+    Move {
+        #[serde(rename = "move")]
+        from: String,
+        to: String,
+    },
+    /// Set `set` to `value`; `first` puts a new key first; `if-absent` keeps an existing one.
+    Set {
+        set: String,
+        value: toml::Value,
+        #[serde(default)]
+        first: bool,
+        #[serde(default, rename = "if-absent")]
+        if_absent: bool,
+    },
+    /// Delete the entry at `delete`.
+    Delete { delete: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// A harmless change, shown only when asked.
+    Info,
+    /// An old default written out so behaviour stays the same.
+    Pin,
+    /// Migrated, but a human should look.
+    Warn,
+    /// Not migrated: a human decision is needed.
+    Manual,
+    /// Not migrated: the input is invalid for its own version.
+    Error,
+}
+
+impl Level {
+    /// Whether this finding stops the object from being rewritten.
+    pub fn blocks(self) -> bool {
+        self >= Level::Manual
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Pin => "pin",
+            Level::Warn => "warning",
+            Level::Manual => "manual",
+            Level::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingSpec {
+    pub level: Level,
+    pub code: String,
+    pub message: String,
+}

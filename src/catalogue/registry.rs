@@ -1,0 +1,210 @@
+//! Load and validate the catalogue embedded from `migrations/`, and compile its paths.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result, bail};
+
+use super::model::{ApiVersion, CatalogueFile, FindingSpec, Migration, Op, Release, Rule};
+use crate::yaml::path::Path;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/catalogue_files.rs"));
+}
+
+/// A path that is relative to the `at` node, or to the object when written `$.…`.
+#[derive(Debug, Clone)]
+pub struct RelPath {
+    pub from_object: bool,
+    pub path: Path,
+}
+
+#[derive(Debug, Clone)]
+pub enum CompiledOp {
+    Rename(RelPath, String),
+    Move(RelPath, RelPath),
+    Set { path: RelPath, value: toml::Value, first: bool, if_absent: bool },
+    Delete(RelPath),
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub at: Vec<Path>,
+    pub has: Vec<RelPath>,
+    pub missing: Vec<RelPath>,
+    pub equals: Vec<(RelPath, toml::Value)>,
+    pub not_equals: Vec<(RelPath, toml::Value)>,
+    pub ops: Vec<CompiledOp>,
+    pub finding: Option<FindingSpec>,
+}
+
+#[derive(Debug)]
+pub struct Hop {
+    pub meta: Migration,
+    pub rules: Vec<CompiledRule>,
+}
+
+#[derive(Debug)]
+pub struct Catalogue {
+    pub newest: Release,
+    pub versions: Vec<ApiVersion>,
+    pub hops: Vec<Hop>,
+    pub global_rules: Vec<CompiledRule>,
+    by_kind: HashMap<(String, String), usize>,
+}
+
+impl Catalogue {
+    /// The catalogue compiled into this binary.
+    pub fn embedded() -> Result<Catalogue> {
+        Catalogue::from_files(embedded::FILES.iter().copied())
+    }
+
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalogue> {
+        let mut newest = None;
+        let mut versions = Vec::new();
+        let mut hops = Vec::new();
+        let mut global_rules = Vec::new();
+        for (name, text) in files {
+            let file: CatalogueFile = toml::from_str(text).with_context(|| format!("migrations/{name}"))?;
+            if let Some(n) = file.newest {
+                if newest.replace(n).is_some() {
+                    bail!("migrations/{name}: `newest` is set in more than one file");
+                }
+            }
+            for r in &file.global_rules {
+                global_rules.push(compile_rule(r).with_context(|| format!("migrations/{name}: global rule"))?);
+            }
+            versions.extend(file.version);
+            for m in file.migration {
+                let rules = m
+                    .rules
+                    .iter()
+                    .map(compile_rule)
+                    .collect::<Result<_>>()
+                    .with_context(|| format!("migrations/{name}: migration `{}`", m.id))?;
+                hops.push(Hop { meta: m, rules });
+            }
+        }
+        let newest = newest.context("migrations/catalogue.toml must set `newest`")?;
+        let mut by_kind = HashMap::new();
+        for (i, v) in versions.iter().enumerate() {
+            for k in &v.kinds {
+                if by_kind.insert((v.api.clone(), k.clone()), i).is_some() {
+                    bail!("migrations: {} {k} is listed twice", v.api);
+                }
+            }
+        }
+        let cat = Catalogue { newest, versions, hops, global_rules, by_kind };
+        cat.validate()?;
+        Ok(cat)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let mut ids = HashMap::new();
+        for h in &self.hops {
+            let m = &h.meta;
+            if ids.insert(m.id.as_str(), ()).is_some() {
+                bail!("migrations: id `{}` is used twice", m.id);
+            }
+            for k in &m.kinds {
+                for api in [&m.from, &m.to] {
+                    if self.version(api, k).is_none() {
+                        bail!("migration `{}`: {api} {k} has no [[version]] entry", m.id);
+                    }
+                }
+            }
+            if self.hops.iter().filter(|o| o.meta.from == m.from && o.meta.kinds.iter().any(|k| m.kinds.contains(k))).count() > 1 {
+                bail!("migration `{}`: more than one migration leaves {} for the same kind", m.id, m.from);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn version(&self, api: &str, kind: &str) -> Option<&ApiVersion> {
+        self.by_kind.get(&(api.to_string(), kind.to_string())).map(|&i| &self.versions[i])
+    }
+
+    /// The hop that leaves `api` for `kind`, if any.
+    pub fn hop_from(&self, api: &str, kind: &str) -> Option<&Hop> {
+        self.hops.iter().find(|h| h.meta.from == api && h.meta.kinds.iter().any(|k| k == kind))
+    }
+
+    pub fn hop(&self, id: &str) -> Option<&Hop> {
+        self.hops.iter().find(|h| h.meta.id == id)
+    }
+
+    /// Every apiVersion string that some release stops serving or deprecates: the
+    /// prefilter's needles.
+    pub fn old_api_strings(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .versions
+            .iter()
+            .filter(|v| v.removed.is_some() || v.deprecated.is_some())
+            .map(|v| v.api.as_str())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+fn rel(text: &str) -> Result<RelPath> {
+    let (from_object, body) = match text.strip_prefix('$') {
+        Some(rest) => (true, rest.strip_prefix('.').unwrap_or(rest)),
+        None => (false, text),
+    };
+    let path = Path::parse(body).map_err(anyhow::Error::msg)?;
+    Ok(RelPath { from_object, path })
+}
+
+fn compile_rule(r: &Rule) -> Result<CompiledRule> {
+    let at = r.at.paths().into_iter().map(|p| Path::parse(p).map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
+    let pairs = |t: &toml::Table| -> Result<Vec<(RelPath, toml::Value)>> {
+        t.iter().map(|(k, v)| Ok((rel(k)?, v.clone()))).collect()
+    };
+    let ops = r
+        .ops
+        .iter()
+        .map(|op| {
+            Ok(match op {
+                Op::Rename { rename, to } => CompiledOp::Rename(rel(rename)?, to.clone()),
+                Op::Move { from, to } => CompiledOp::Move(rel(from)?, rel(to)?),
+                Op::Set { set, value, first, if_absent } => {
+                    CompiledOp::Set { path: rel(set)?, value: value.clone(), first: *first, if_absent: *if_absent }
+                }
+                Op::Delete { delete } => CompiledOp::Delete(rel(delete)?),
+            })
+        })
+        .collect::<Result<_>>()?;
+    if r.ops.is_empty() && r.finding.is_none() {
+        bail!("a rule needs ops or a finding");
+    }
+    Ok(CompiledRule {
+        at,
+        has: r.when.has.iter().map(|s| rel(s)).collect::<Result<_>>()?,
+        missing: r.when.missing.iter().map(|s| rel(s)).collect::<Result<_>>()?,
+        equals: pairs(&r.when.equals)?,
+        not_equals: pairs(&r.when.not_equals)?,
+        ops,
+        finding: r.finding.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalogue_loads_and_validates() {
+        let cat = Catalogue::embedded().unwrap();
+        assert!(!cat.hops.is_empty());
+        assert!(cat.old_api_strings().contains(&"autoscaling/v2beta2"));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_their_name() {
+        let err = Catalogue::from_files([("x.toml", "newest = \"1.30\"\n[[migration]]\nid = 1\n")]).unwrap_err();
+        assert!(format!("{err:#}").contains("migrations/x.toml"), "{err:#}");
+        let err = Catalogue::from_files([("x.toml", "newest = \"2.1\"\n")]).unwrap_err();
+        assert!(format!("{err:#}").contains("Kubernetes version"), "{err:#}");
+    }
+}

@@ -1,0 +1,221 @@
+//! Plan one document: find its objects, decide each one's target apiVersion, run the
+//! migration rules on a working tree, and derive the byte edits.
+
+pub mod emit;
+pub mod mtree;
+pub mod rules;
+
+use crate::catalogue::{Catalogue, Decision, Level, Window, decide};
+use crate::edit::Edit;
+use crate::yaml::path::{Path, Seg};
+use crate::yaml::{Document, Node, NodeKind};
+
+use mtree::MNode;
+
+/// Something a human should read about an object, at a byte offset in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub level: Level,
+    pub code: String,
+    pub message: String,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Rewritten to the new apiVersion.
+    Migrated,
+    /// Needs migrating, but a finding stops kubemig from doing it.
+    Blocked,
+    /// Still served at the target, but deprecated; not migrated without --include-deprecated.
+    Deprecated,
+}
+
+/// One Kubernetes object that needs (or needed) attention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectReport {
+    pub doc_index: usize,
+    /// Byte offset of the object's `apiVersion` value.
+    pub offset: usize,
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub from: String,
+    pub to: Option<String>,
+    /// The first migration of the chain applied (its stable id).
+    pub migration: Option<String>,
+    pub status: Status,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Default)]
+pub struct DocPlan {
+    pub objects: Vec<ObjectReport>,
+    pub edits: Vec<Edit>,
+    /// The migrated document, when anything changed: what the output must mean.
+    pub expected: Option<MNode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("duplicate key `{key}` (first at byte {first}); Kubernetes rejects it, remove one")]
+pub struct DuplicateKey {
+    pub key: String,
+    pub first: usize,
+    pub second: usize,
+}
+
+pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window) -> Result<DocPlan, DuplicateKey> {
+    let mut plan = DocPlan::default();
+    let objects = objects(&doc.root);
+    if objects.is_empty() {
+        return Ok(plan);
+    }
+    let mut work: Option<MNode> = None;
+    for (path, obj) in objects {
+        for key in ["apiVersion", "kind"] {
+            let mut same = obj.entries().iter().filter(|(k, _)| k.as_str() == Some(key));
+            if let (Some((a, _)), Some((b, _))) = (same.next(), same.next()) {
+                return Err(DuplicateKey { key: key.into(), first: a.span.start, second: b.span.start });
+            }
+        }
+        let (Some(api_node), Some(kind)) = (obj.get("apiVersion"), obj.get("kind").and_then(Node::as_str)) else {
+            continue;
+        };
+        let Some(api) = api_node.as_str() else { continue };
+        let decision = decide(cat, api, kind, window);
+        if matches!(decision, Decision::Current) {
+            continue;
+        }
+        let meta = |k: &str| obj.get("metadata").and_then(|m| m.get(k)).and_then(Node::as_str).map(str::to_string);
+        let mut report = ObjectReport {
+            doc_index: doc.index,
+            offset: api_node.span.start,
+            kind: kind.to_string(),
+            name: meta("name"),
+            namespace: meta("namespace"),
+            from: api.to_string(),
+            to: None,
+            migration: None,
+            status: Status::Blocked,
+            findings: Vec::new(),
+        };
+        match decision {
+            Decision::Current => unreachable!(),
+            Decision::Deprecated { removed, to } => {
+                report.status = Status::Deprecated;
+                report.to = to;
+                let when = removed.map_or("no removal is scheduled".to_string(), |r| format!("removed in {r}"));
+                report.findings.push(Finding {
+                    level: Level::Info,
+                    code: "G-DEPRECATED".into(),
+                    message: format!("{api} is deprecated ({when}); --include-deprecated migrates it"),
+                    offset: report.offset,
+                });
+            }
+            Decision::NoReplacement { note, removed } => {
+                let when = removed.map_or(String::new(), |r| format!(" (removed in {r})"));
+                let mut message = format!("{api} {kind} is not served at the target{when} and no served version replaces it");
+                if !note.is_empty() {
+                    message.push_str(&format!(": {note}"));
+                }
+                report.findings.push(Finding { level: Level::Manual, code: "G-NO-SERVED-REPLACEMENT".into(), message, offset: report.offset });
+            }
+            Decision::Migrate { hops, to, window_warning } => {
+                if let Some(dup) = duplicate_key(obj) {
+                    return Err(dup);
+                }
+                report.to = Some(to);
+                report.migration = hops.first().map(|h| h.meta.id.clone());
+                let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
+                let mut hits = Vec::new();
+                let result = (|| {
+                    for hop in &hops {
+                        rules::apply(&mut trial, &path, &hop.rules, &mut hits)?;
+                        trial.set(&path.child(Seg::Key("apiVersion".into())), MNode::string(&hop.meta.to), false, false)?;
+                    }
+                    rules::apply(&mut trial, &path, &cat.global_rules, &mut hits)
+                })();
+                if let Some(w) = window_warning {
+                    report.findings.push(Finding { level: Level::Warn, code: "G-WINDOW".into(), message: w, offset: report.offset });
+                }
+                for hit in hits {
+                    let offset = node_at(&doc.root, &hit.at).map_or(report.offset, |n| n.span.start);
+                    report.findings.push(Finding { level: hit.spec.level, code: hit.spec.code, message: hit.spec.message, offset });
+                }
+                if let Err(e) = result {
+                    report.findings.push(Finding { level: Level::Manual, code: "KUBEMIG-SHAPE".into(), message: e.to_string(), offset: report.offset });
+                }
+                if !report.findings.iter().any(|f| f.level.blocks()) {
+                    report.status = Status::Migrated;
+                    work = Some(trial);
+                }
+            }
+        }
+        plan.objects.push(report);
+    }
+    if let Some(work) = work {
+        let mut emitter = emit::Emitter::new(src, &doc.root, doc.node_count);
+        match emitter.node(&doc.root, &work) {
+            Ok(()) => {
+                plan.edits = emitter.edits;
+                plan.expected = Some(work);
+            }
+            Err(e) => {
+                for r in plan.objects.iter_mut().filter(|r| r.status == Status::Migrated) {
+                    r.status = Status::Blocked;
+                    r.findings.push(Finding {
+                        level: Level::Manual,
+                        code: "KUBEMIG-LAYOUT".into(),
+                        message: format!("{}; migrate this object by hand", e.reason),
+                        offset: e.offset,
+                    });
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// The objects of a document: the root mapping, or the items of a `*List`.
+fn objects(root: &Node) -> Vec<(Path, &Node)> {
+    let is_list = root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List"));
+    if let (true, Some(Node { kind: NodeKind::Seq { items, .. }, .. })) = (is_list, root.get("items")) {
+        return items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i.kind, NodeKind::Map { .. }))
+            .map(|(n, i)| (Path(vec![Seg::Key("items".into()), Seg::Index(n)]), i))
+            .collect();
+    }
+    if matches!(root.kind, NodeKind::Map { .. }) { vec![(Path::default(), root)] } else { Vec::new() }
+}
+
+fn node_at<'a>(root: &'a Node, path: &Path) -> Option<&'a Node> {
+    let mut node = root;
+    for seg in &path.0 {
+        node = match (seg, &node.kind) {
+            (Seg::Key(k), _) => node.get(k)?,
+            (Seg::Index(i), NodeKind::Seq { items, .. }) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// The first key that appears twice in one mapping anywhere under `node`.
+pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
+    match &node.kind {
+        NodeKind::Map { entries, .. } => {
+            for (i, (k, _)) in entries.iter().enumerate() {
+                if let Some(key) = k.as_str() {
+                    if let Some((k2, _)) = entries[i + 1..].iter().find(|(k2, _)| k2.as_str() == Some(key)) {
+                        return Some(DuplicateKey { key: key.to_string(), first: k.span.start, second: k2.span.start });
+                    }
+                }
+            }
+            entries.iter().find_map(|(_, v)| duplicate_key(v))
+        }
+        NodeKind::Seq { items, .. } => items.iter().find_map(duplicate_key),
+        _ => None,
+    }
+}

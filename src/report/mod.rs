@@ -1,0 +1,4 @@
+//! Everything kubemig prints. Only this module writes to stdout or stderr.
+
+pub mod diff;
+pub mod text;

@@ -1,0 +1,189 @@
+//! Glue: resolve the arguments, walk, process files in parallel, report in path order.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use rayon::prelude::*;
+
+use crate::catalogue::{Catalogue, Release, Window};
+use crate::cli::{Cli, ColorChoice, Command, ListArgs, RunArgs, VersionArgs};
+use crate::engine::{self, Context, FileError, Outcome};
+use crate::plan::Status;
+use crate::prefilter::Prefilter;
+use crate::report::{diff, text};
+use crate::walk::{Input, walk};
+use crate::write;
+
+/// Process exit status, as documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    Clean = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Diff,
+    Fix,
+}
+
+pub fn run(cli: Cli) -> Result<Exit> {
+    let catalogue = Catalogue::embedded().context("the embedded migration catalogue is invalid")?;
+    match cli.command {
+        Command::Check(a) => process(&catalogue, a, Mode::Check),
+        Command::Diff(a) => process(&catalogue, a, Mode::Diff),
+        Command::Fix(a) => process(&catalogue, a, Mode::Fix),
+        Command::List(a) => list(&catalogue, a),
+    }
+}
+
+fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<Window> {
+    let target = v.target_version.unwrap_or(cat.newest);
+    if let Some(min) = v.min_version {
+        anyhow::ensure!(min <= target, "--min-version {min} is newer than --target-version {target}");
+    }
+    Ok(Window { target, min: v.min_version, include_deprecated })
+}
+
+fn read_input(input: &Input) -> io::Result<Vec<u8>> {
+    match input {
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            io::stdin().lock().read_to_end(&mut buf)?;
+            Ok(buf)
+        }
+        Input::File(p) => std::fs::read(p),
+    }
+}
+
+fn name(input: &Input) -> String {
+    match input {
+        Input::Stdin => "<stdin>".to_string(),
+        Input::File(p) => p.display().to_string(),
+    }
+}
+
+fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
+    let window = window(cat, &args.versions, args.include_deprecated)?;
+    let prefilter = Prefilter::new(cat);
+    let ctx = Context { catalogue: cat, window, prefilter: (!args.no_prefilter).then_some(&prefilter) };
+    let walked = walk(&args.paths);
+
+    let choice = match args.color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
+    let mut stderr = anstream::AutoStream::new(io::stderr().lock(), choice);
+    let mut exit = Exit::Clean;
+    let mut summary = text::Summary::default();
+    for (path, why) in &walked.errors {
+        text::error(&mut stderr, &path.display().to_string(), &FileError::new(why.clone()))?;
+        exit = Exit::Error;
+    }
+
+    // stdin cannot be read from a worker thread in a meaningful order; do it first.
+    let outcomes: Vec<(Input, Outcome)> = walked
+        .inputs
+        .into_par_iter()
+        .map(|input| {
+            let outcome = match read_input(&input) {
+                Ok(bytes) => engine::process(bytes, &ctx),
+                Err(e) => Outcome { error: Some(FileError::new(format!("cannot read: {e}"))), ..Outcome::default() },
+            };
+            (input, outcome)
+        })
+        .collect();
+
+    for (input, mut out) in outcomes {
+        let name = name(&input);
+        if mode == Mode::Fix {
+            if let (Input::File(p), Some((old, new))) = (&input, &out.rewrite) {
+                if let Err(e) = write::replace(Path::new(p), old.as_bytes(), new.as_bytes()) {
+                    out.error = Some(FileError::new(format!("{e:#}")));
+                    out.rewrite = None;
+                    for o in &mut out.objects {
+                        if o.item.status == Status::Migrated {
+                            o.item.status = Status::Blocked;
+                        }
+                    }
+                }
+            }
+        }
+        summary.add(&out);
+        if let Some(e) = &out.error {
+            text::error(&mut stderr, &name, e)?;
+            exit = Exit::Error;
+        }
+        let blocked = out.objects.iter().any(|o| o.item.status == Status::Blocked);
+        let pending = out.objects.iter().any(|o| o.item.status == Status::Migrated);
+        match mode {
+            Mode::Check => {
+                text::objects(&mut stdout, &name, &out, args.verbose, false)?;
+                if pending || blocked {
+                    exit = exit.max(Exit::Findings);
+                }
+            }
+            Mode::Diff => {
+                if let Some((old, new)) = &out.rewrite {
+                    diff::write(&mut stdout, &name, old, new)?;
+                }
+                text::objects(&mut stderr, &name, &out, args.verbose, true)?;
+                if pending || blocked {
+                    exit = exit.max(Exit::Findings);
+                }
+            }
+            Mode::Fix => {
+                if input == Input::Stdin {
+                    // `fix -` is a filter: the stream always comes out, migrated or not.
+                    let text = match &out.rewrite {
+                        Some((_, new)) => new.clone(),
+                        None => String::new(),
+                    };
+                    if out.rewrite.is_some() {
+                        stdout.write_all(text.as_bytes())?;
+                    }
+                }
+                text::objects(&mut stderr, &name, &out, args.verbose, true)?;
+                if blocked {
+                    exit = exit.max(Exit::Findings);
+                }
+            }
+        }
+    }
+    summary.write(&mut stderr, mode == Mode::Fix)?;
+    stdout.flush()?;
+    Ok(exit)
+}
+
+fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
+    let w = window(cat, &args.versions, true)?;
+    let mut rows = vec![["FROM".to_string(), "KIND".into(), "DEPRECATED".into(), "REMOVED".into(), format!("AT {}", w.target), "MIGRATION".into()]];
+    let mut versions: Vec<_> = cat.versions.iter().filter(|v| v.deprecated.is_some() || v.removed.is_some()).collect();
+    versions.sort_by(|a, b| (a.removed, &a.api).cmp(&(b.removed, &b.api)));
+    for v in versions {
+        for kind in &v.kinds {
+            let at = match crate::catalogue::decide(cat, &v.api, kind, w) {
+                crate::catalogue::Decision::Migrate { to, .. } if v.served_at(w.target) => format!("deprecated; -> {to}"),
+                crate::catalogue::Decision::Migrate { to, .. } => format!("-> {to}"),
+                crate::catalogue::Decision::NoReplacement { .. } => "removed, no replacement".into(),
+                crate::catalogue::Decision::Deprecated { .. } => "deprecated".into(),
+                crate::catalogue::Decision::Current => "served".into(),
+            };
+            let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
+            let id = cat.hop_from(&v.api, kind).map_or("-".to_string(), |h| h.meta.id.clone());
+            rows.push([v.api.clone(), kind.clone(), release(v.deprecated), release(v.removed), at, id]);
+        }
+    }
+    let widths: Vec<usize> = (0..6).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let mut out = io::stdout().lock();
+    for r in &rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(Exit::Clean)
+}

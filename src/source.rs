@@ -1,0 +1,144 @@
+//! A file's text and the facts about it that edits must respect: byte-order mark, line
+//! endings, and a line index for turning byte offsets into `line:col` only when printing.
+
+use thiserror::Error;
+
+/// Why a file's bytes could not be taken as YAML text.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("file contains a NUL byte at offset {0}; it looks binary, not YAML")]
+    Nul(usize),
+    #[error("file is not valid UTF-8 (invalid byte at offset {0}); re-encode it as UTF-8")]
+    NotUtf8(usize),
+    #[error("file is UTF-16 or UTF-32 encoded; kubemig reads UTF-8 only, re-encode it as UTF-8")]
+    WideEncoding,
+}
+
+/// The decoded text of one input, with the BOM kept in place so that every byte offset
+/// the parser reports is an offset into the original file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn decode(bytes: Vec<u8>) -> Result<Source, DecodeError> {
+        if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            return Err(DecodeError::WideEncoding);
+        }
+        if let Some(pos) = memchr::memchr(0, &bytes) {
+            return Err(DecodeError::Nul(pos));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| DecodeError::NotUtf8(e.utf8_error().valid_up_to()))?;
+        Ok(Source::new(text))
+    }
+
+    pub fn new(text: String) -> Source {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        Source { text, line_starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let mut col = self.text[start..floor_char(&self.text, offset)].chars().count() + 1;
+        // The BOM is invisible to editors; do not count it as a column.
+        if line == 0 && self.text.starts_with('\u{feff}') && offset > 0 {
+            col -= 1;
+        }
+        (line + 1, col)
+    }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The line break to use for text inserted at `offset`: the one ending that line, or the
+/// file's first line break when the line has none (last line without a newline).
+pub fn newline_at(text: &str, offset: usize) -> &'static str {
+    let rest = &text.as_bytes()[offset.min(text.len())..];
+    let found = memchr::memchr(b'\n', rest)
+        .map(|i| offset + i)
+        .or_else(|| memchr::memchr(b'\n', text.as_bytes()));
+    match found {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Byte offset of the start of the line containing `offset`.
+pub fn line_start(text: &str, offset: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..offset]).map_or(0, |i| i + 1)
+}
+
+/// Byte offset of the end of the line containing `offset`, before any `\r\n` or `\n`.
+pub fn line_end(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let nl = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
+    if nl > offset && nl > 0 && bytes[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    }
+}
+
+/// Offset just past the line break ending the line that contains `offset` (or EOF).
+pub fn next_line_start(text: &str, offset: usize) -> usize {
+    memchr::memchr(b'\n', &text.as_bytes()[offset..]).map_or(text.len(), |i| offset + i + 1)
+}
+
+/// Visual column (in characters) of `offset` within its line, counting `- ` and any other
+/// prefix as spaces: this is the indentation a sibling inserted on a new line must use.
+pub fn column(text: &str, offset: usize) -> usize {
+    let start = line_start(text, offset);
+    let col = text[start..offset].chars().count();
+    if start == 0 && text.starts_with('\u{feff}') {
+        col.saturating_sub(1)
+    } else {
+        col
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars_not_bytes() {
+        let s = Source::new("a: é\nbb: ü x\n".to_string());
+        assert_eq!(s.line_col(0), (1, 1));
+        let x = s.text.find('x').unwrap();
+        assert_eq!(s.line_col(x), (2, 7));
+    }
+
+    #[test]
+    fn bom_is_not_a_column() {
+        let s = Source::new("\u{feff}apiVersion: v1\n".to_string());
+        assert_eq!(s.line_col(3), (1, 1));
+        assert_eq!(column(&s.text, 3), 0);
+    }
+
+    #[test]
+    fn decode_rejects_binary_and_wide() {
+        assert!(matches!(Source::decode(vec![b'a', 0, b'b']), Err(DecodeError::Nul(1))));
+        assert!(matches!(Source::decode(vec![0xFF, 0xFE, b'a', 0]), Err(DecodeError::WideEncoding)));
+        assert!(matches!(Source::decode(vec![b'a', 0xC3]), Err(DecodeError::NotUtf8(1))));
+    }
+
+    #[test]
+    fn crlf_line_end_stops_before_cr() {
+        let t = "a: 1\r\nb: 2\r\n";
+        assert_eq!(line_end(t, 0), 4);
+        assert_eq!(newline_at(t, 0), "\r\n");
+        assert_eq!(next_line_start(t, 0), 6);
+    }
+}

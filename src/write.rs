@@ -1,0 +1,79 @@
+//! Replace a file atomically: a temporary file in the same directory, the original's
+//! permissions, fsync, rename, fsync of the directory. A reader sees the old file or the new
+//! one, never half of either. Files that a rename would silently break are refused.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+/// Replace `path`, which held `original` when it was read, with `new`.
+pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
+    let meta = fs::symlink_metadata(path).context("cannot stat the file")?;
+    if meta.file_type().is_symlink() {
+        bail!("is a symlink; kubemig does not write through symlinks, run it on the file the link points to");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            bail!("has {} hard links; replacing it would split them, so it was left unchanged", meta.nlink());
+        }
+    }
+    let now = fs::read(path).context("cannot re-read the file before replacing it")?;
+    if now != original {
+        bail!("changed on disk while kubemig was working; it was left unchanged, rerun kubemig");
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kubemig-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .context("cannot create a temporary file next to it")?;
+    tmp.write_all(new).context("cannot write the temporary file")?;
+    fs::set_permissions(tmp.path(), meta.permissions()).context("cannot copy the file's permissions")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Only root can give a file away; for anyone else the new file is theirs already.
+        let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
+    }
+    tmp.as_file().sync_all().context("cannot flush the temporary file")?;
+    tmp.persist(path).map_err(|e| e.error).context("cannot rename the temporary file over the original")?;
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_mode_and_refuses_symlinks_and_concurrent_changes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.yaml");
+        fs::write(&f, "old").unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o640)).unwrap();
+        replace(&f, b"old", b"new").unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"new");
+        assert_eq!(fs::metadata(&f).unwrap().permissions().mode() & 0o7777, 0o640);
+
+        let err = replace(&f, b"something else", b"x").unwrap_err();
+        assert!(err.to_string().contains("changed on disk"));
+        assert_eq!(fs::read(&f).unwrap(), b"new");
+
+        let link = dir.path().join("l.yaml");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        assert!(replace(&link, b"new", b"x").unwrap_err().to_string().contains("symlink"));
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".kubemig-")).collect();
+        assert!(leftovers.is_empty());
+    }
+}

@@ -1,0 +1,298 @@
+//! A span tree per document: every node knows the byte range of its token in the source.
+//! The tree holds no formatting; formatting is never regenerated, only spliced around.
+
+use std::ops::Range;
+
+use super::events::{self, Ev, EvKind, Style, SyntaxError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Scalar { value: String, style: Style },
+    Map { flow: bool, entries: Vec<(Node, Node)> },
+    Seq { flow: bool, items: Vec<Node> },
+    Alias(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// Scalars: the token (quotes included; block scalars from the `|`/`>` header to the
+    /// last content character). Flow collections: bracket to bracket. Block collections:
+    /// first key or `-` to the end of the last value. An implicit null is empty.
+    pub span: Range<usize>,
+    /// Anchor id defined on this node, 0 for none.
+    pub anchor: usize,
+    pub tag: Option<String>,
+    /// Pre-order number, unique within the document.
+    pub id: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub root: Node,
+    /// Zero-based position in the stream.
+    pub index: usize,
+    /// Number of nodes (ids are `0..node_count`).
+    pub node_count: usize,
+}
+
+impl Node {
+    pub fn is_null_scalar(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain }
+            if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[(Node, Node)] {
+        match &self.kind {
+            NodeKind::Map { entries, .. } => entries,
+            _ => &[],
+        }
+    }
+
+    /// The value of the first entry whose key is the plain string `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries().iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+    }
+
+    pub fn is_flow(&self) -> bool {
+        matches!(self.kind, NodeKind::Map { flow: true, .. } | NodeKind::Seq { flow: true, .. })
+    }
+}
+
+/// Parse a whole stream into documents.
+pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
+    let mut builder = Builder { src, stack: Vec::new(), docs: Vec::new(), prev_end: 0, next_id: 0 };
+    events::parse(src, |ev| builder.push(ev))?;
+    Ok(builder.docs)
+}
+
+enum Frame {
+    Map { node: Node, pending_key: Option<Node> },
+    Seq { node: Node },
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    stack: Vec<Frame>,
+    docs: Vec<Document>,
+    prev_end: usize,
+    next_id: usize,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, ev: Ev) {
+        let Ev { kind, span } = ev;
+        match kind {
+            EvKind::DocStart => self.next_id = 0,
+            EvKind::DocEnd => {}
+            EvKind::Scalar { value, style, anchor, tag } => {
+                let span = match style {
+                    Style::Literal | Style::Folded => self.block_scalar_span(span.clone(), &value),
+                    _ => span.clone(),
+                };
+                let node = self.node(NodeKind::Scalar { value, style }, span, anchor, tag);
+                self.attach(node);
+            }
+            EvKind::Alias(id) => {
+                let node = self.node(NodeKind::Alias(id), span.clone(), 0, None);
+                self.attach(node);
+            }
+            EvKind::MapStart { flow, anchor, tag } => {
+                let node = self.node(NodeKind::Map { flow, entries: Vec::new() }, span.start..span.start, anchor, tag);
+                self.stack.push(Frame::Map { node, pending_key: None });
+            }
+            EvKind::SeqStart { flow, anchor, tag } => {
+                let start = if flow { span.start } else { dash_before(self.src, span.start) };
+                let node = self.node(NodeKind::Seq { flow, items: Vec::new() }, start..start, anchor, tag);
+                self.stack.push(Frame::Seq { node });
+            }
+            EvKind::MapEnd | EvKind::SeqEnd => {
+                let mut node = match self.stack.pop() {
+                    Some(Frame::Map { node, .. }) | Some(Frame::Seq { node }) => node,
+                    None => return,
+                };
+                node.span.end = if node.is_flow() {
+                    span.end
+                } else {
+                    last_child_end(&node).unwrap_or(node.span.start)
+                };
+                if !node.is_flow() {
+                    if let Some(first) = first_child_start(&node) {
+                        node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
+                            dash_before(self.src, first)
+                        } else {
+                            first
+                        };
+                    }
+                }
+                self.attach(node);
+            }
+        }
+        self.prev_end = self.prev_end.max(span.end);
+    }
+
+    fn node(&mut self, kind: NodeKind, span: Range<usize>, anchor: usize, tag: Option<String>) -> Node {
+        let id = self.next_id;
+        self.next_id += 1;
+        Node { kind, span, anchor, tag, id }
+    }
+
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => {
+                let index = self.docs.len();
+                self.docs.push(Document { root: node, index, node_count: self.next_id });
+            }
+            Some(Frame::Seq { node: seq }) => {
+                if let NodeKind::Seq { items, .. } = &mut seq.kind {
+                    items.push(node);
+                }
+            }
+            Some(Frame::Map { node: map, pending_key }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => {
+                    if let NodeKind::Map { entries, .. } = &mut map.kind {
+                        entries.push((key, node));
+                    }
+                }
+            },
+        }
+    }
+
+    /// The parser reports a block scalar from its first content character to the start of
+    /// the next token. Widen it back to the `|`/`>` header and cut it after the last
+    /// content line, so that comments and blank lines that follow stay outside.
+    fn block_scalar_span(&self, span: Range<usize>, value: &str) -> Range<usize> {
+        let src = self.src;
+        let header = find_block_header(src, self.prev_end, span.start).unwrap_or(span.start);
+        let header_end = header
+            + src[header..].bytes().take_while(|b| matches!(b, b'|' | b'>' | b'+' | b'-' | b'0'..=b'9')).count();
+        if value.trim_end_matches('\n').is_empty() {
+            return header..header_end;
+        }
+        let content_start = crate::source::next_line_start(src, header_end).min(span.start.max(header_end));
+        let first_line = crate::source::line_start(src, span.start.max(content_start));
+        let indent = src[first_line..].bytes().take_while(|&b| b == b' ').count();
+        let mut end = span.start;
+        let mut pos = first_line;
+        while pos < src.len() {
+            let line_end = crate::source::line_end(src, pos);
+            let line = &src[pos..line_end];
+            let lead = line.bytes().take_while(|&b| b == b' ').count();
+            let blank = line.trim().is_empty();
+            if !blank && lead < indent {
+                break;
+            }
+            if !blank {
+                end = line_end;
+            }
+            pos = crate::source::next_line_start(src, pos);
+            if pos == line_end {
+                break;
+            }
+        }
+        header..end.max(header_end)
+    }
+}
+
+/// The first `|` or `>` between `from` and `to` that is not inside a comment.
+fn find_block_header(src: &str, from: usize, to: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut in_comment = false;
+    let mut found = None;
+    for (i, &b) in bytes.iter().enumerate().take(to).skip(from.min(to)) {
+        match b {
+            b'\n' => in_comment = false,
+            b'#' => in_comment = true,
+            b'|' | b'>' if !in_comment => {
+                found = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Walk back from a block sequence item's content to its `-` indicator.
+fn dash_before(src: &str, pos: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut i = pos;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b'-' => return i,
+            b' ' | b'\t' | b'\n' | b'\r' => continue,
+            _ => break,
+        }
+    }
+    pos
+}
+
+fn first_child_start(node: &Node) -> Option<usize> {
+    match &node.kind {
+        NodeKind::Map { entries, .. } => entries.first().map(|(k, _)| k.span.start),
+        NodeKind::Seq { items, .. } => items.first().map(|i| i.span.start),
+        _ => None,
+    }
+}
+
+fn last_child_end(node: &Node) -> Option<usize> {
+    match &node.kind {
+        NodeKind::Map { entries, .. } => entries.last().map(|(k, v)| v.span.end.max(k.span.end)),
+        NodeKind::Seq { items, .. } => items.last().map(|i| i.span.end),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slice<'a>(src: &'a str, n: &Node) -> &'a str {
+        &src[n.span.clone()]
+    }
+
+    #[test]
+    fn spans_are_bytes_after_multibyte_block_scalar() {
+        let src = "a: |\n  Grüße 日本語 🚀\n  x\n# c\nother: 'v'\n";
+        let docs = parse_stream(src).unwrap();
+        let root = &docs[0].root;
+        assert_eq!(slice(src, root.get("a").unwrap()), "|\n  Grüße 日本語 🚀\n  x");
+        assert_eq!(slice(src, root.get("other").unwrap()), "'v'");
+    }
+
+    #[test]
+    fn block_collections_span_first_key_to_last_value() {
+        let src = "spec:\n  items:\n  - a: 1\n    b: [x, y]\n  - c\nz: 1\n";
+        let docs = parse_stream(src).unwrap();
+        let items = docs[0].root.get("spec").unwrap().get("items").unwrap();
+        assert_eq!(slice(src, items), "- a: 1\n    b: [x, y]\n  - c");
+        let spec = docs[0].root.get("spec").unwrap();
+        assert!(slice(src, spec).starts_with("items:"));
+    }
+
+    #[test]
+    fn multi_document_streams_with_bom_and_crlf() {
+        let src = "\u{feff}# lead\r\n---\r\na: 1\r\n...\r\n---\r\nb: \"2\"\r\n";
+        let docs = parse_stream(src).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(slice(src, docs[1].root.get("b").unwrap()), "\"2\"");
+    }
+
+    #[test]
+    fn implicit_null_is_empty_span() {
+        let src = "a:\nb: 1\n";
+        let docs = parse_stream(src).unwrap();
+        let a = docs[0].root.get("a").unwrap();
+        assert!(a.is_null_scalar());
+        assert!(a.span.is_empty());
+    }
+}
