@@ -16,7 +16,10 @@ fn main() {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         let abs = fs::canonicalize(f).expect("canonical path");
         println!("cargo:rerun-if-changed={}", f.display());
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", abs.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            abs.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("catalogue_files.rs");

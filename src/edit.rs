@@ -19,11 +19,17 @@ pub enum EditError {
 
 impl Edit {
     pub fn replace(range: Range<usize>, text: impl Into<String>) -> Edit {
-        Edit { range, text: text.into() }
+        Edit {
+            range,
+            text: text.into(),
+        }
     }
 
     pub fn insert(at: usize, text: impl Into<String>) -> Edit {
-        Edit { range: at..at, text: text.into() }
+        Edit {
+            range: at..at,
+            text: text.into(),
+        }
     }
 }
 
@@ -33,7 +39,11 @@ pub fn apply(src: &str, edits: &[Edit]) -> Result<String, EditError> {
     sorted.sort_by_key(|e| (e.range.start, e.range.end));
     for e in &sorted {
         let Range { start, end } = e.range;
-        if start > end || end > src.len() || !src.is_char_boundary(start) || !src.is_char_boundary(end) {
+        if start > end
+            || end > src.len()
+            || !src.is_char_boundary(start)
+            || !src.is_char_boundary(end)
+        {
             return Err(EditError::OutOfBounds(e.range.clone()));
         }
     }
@@ -65,7 +75,12 @@ mod tests {
         let src = "a: 1\nb: 2\n";
         let out = apply(
             src,
-            &[Edit::replace(3..4, "10"), Edit::insert(4, "\nx: 1"), Edit::insert(4, "\ny: 2"), Edit::replace(8..9, "3")],
+            &[
+                Edit::replace(3..4, "10"),
+                Edit::insert(4, "\nx: 1"),
+                Edit::insert(4, "\ny: 2"),
+                Edit::replace(8..9, "3"),
+            ],
         )
         .unwrap();
         assert_eq!(out, "a: 10\nx: 1\ny: 2\nb: 3\n");
@@ -73,9 +88,24 @@ mod tests {
 
     #[test]
     fn rejects_overlap_and_bad_boundaries() {
-        assert!(matches!(apply("abcdef", &[Edit::replace(0..3, "x"), Edit::replace(2..4, "y")]), Err(EditError::Overlap(..))));
-        assert!(matches!(apply("abcdef", &[Edit::replace(0..3, "x"), Edit::insert(1, "y")]), Err(EditError::Overlap(..))));
-        assert!(matches!(apply("é", &[Edit::insert(1, "x")]), Err(EditError::OutOfBounds(..))));
-        assert_eq!(apply("abc", &[Edit::replace(0..1, "x"), Edit::insert(1, "y")]).unwrap(), "xybc");
+        assert!(matches!(
+            apply(
+                "abcdef",
+                &[Edit::replace(0..3, "x"), Edit::replace(2..4, "y")]
+            ),
+            Err(EditError::Overlap(..))
+        ));
+        assert!(matches!(
+            apply("abcdef", &[Edit::replace(0..3, "x"), Edit::insert(1, "y")]),
+            Err(EditError::Overlap(..))
+        ));
+        assert!(matches!(
+            apply("é", &[Edit::insert(1, "x")]),
+            Err(EditError::OutOfBounds(..))
+        ));
+        assert_eq!(
+            apply("abc", &[Edit::replace(0..1, "x"), Edit::insert(1, "y")]).unwrap(),
+            "xybc"
+        );
     }
 }

@@ -26,7 +26,10 @@ pub struct FileError {
 
 impl FileError {
     pub fn new(message: impl Into<String>) -> FileError {
-        FileError { position: None, message: message.into() }
+        FileError {
+            position: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -71,7 +74,10 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
     let docs = match crate::yaml::parse_stream(src) {
         Ok(d) => d,
         Err(e) => {
-            out.error = Some(FileError { position: Some(source.line_col(e.offset)), message: e.message });
+            out.error = Some(FileError {
+                position: Some(source.line_col(e.offset)),
+                message: e.message,
+            });
             return out;
         }
     };
@@ -82,8 +88,17 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
             Ok(plan) => {
                 for obj in plan.objects {
                     let (line, col) = source.line_col(obj.offset);
-                    out.finding_positions.push(obj.findings.iter().map(|f| source.line_col(f.offset)).collect());
-                    out.objects.push(Located { line, col, item: obj });
+                    out.finding_positions.push(
+                        obj.findings
+                            .iter()
+                            .map(|f| source.line_col(f.offset))
+                            .collect(),
+                    );
+                    out.objects.push(Located {
+                        line,
+                        col,
+                        item: obj,
+                    });
                 }
                 edits.extend(plan.edits);
                 expected.push(plan.expected);
@@ -92,7 +107,10 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
                 let (l1, _) = source.line_col(dup.first);
                 out.error = Some(FileError {
                     position: Some(source.line_col(dup.second)),
-                    message: format!("duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one", dup.key),
+                    message: format!(
+                        "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
+                        dup.key
+                    ),
                 });
                 out.objects.clear();
                 out.finding_positions.clear();
@@ -126,7 +144,10 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
             None => MNode::from_node(&d.root).to_value(),
         })
         .collect();
-    match want.map_err(|e| e.to_string()).and_then(|w| verify(&output, &w, ctx.catalogue, ctx.window)) {
+    match want
+        .map_err(|e| e.to_string())
+        .and_then(|w| verify(&output, &w, ctx.catalogue, ctx.window))
+    {
         Ok(()) => out.rewrite = Some((source.text, output)),
         Err(why) => failed(&mut out, format!("self-verification failed: {why}")),
     }

@@ -19,7 +19,8 @@ impl Prefilter {
                 patterns.push(api.replace('/', "\\/"));
             }
         }
-        let needles = AhoCorasick::new(&patterns).expect("catalogue apiVersions are valid patterns");
+        let needles =
+            AhoCorasick::new(&patterns).expect("catalogue apiVersions are valid patterns");
         Prefilter { needles }
     }
 

@@ -43,9 +43,16 @@ pub fn run(cli: Cli) -> Result<Exit> {
 fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<Window> {
     let target = v.target_version.unwrap_or(cat.newest);
     if let Some(min) = v.min_version {
-        anyhow::ensure!(min <= target, "--min-version {min} is newer than --target-version {target}");
+        anyhow::ensure!(
+            min <= target,
+            "--min-version {min} is newer than --target-version {target}"
+        );
     }
-    Ok(Window { target, min: v.min_version, include_deprecated })
+    Ok(Window {
+        target,
+        min: v.min_version,
+        include_deprecated,
+    })
 }
 
 fn read_input(input: &Input) -> io::Result<Vec<u8>> {
@@ -69,7 +76,11 @@ fn name(input: &Input) -> String {
 fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let window = window(cat, &args.versions, args.include_deprecated)?;
     let prefilter = Prefilter::new(cat);
-    let ctx = Context { catalogue: cat, window, prefilter: (!args.no_prefilter).then_some(&prefilter) };
+    let ctx = Context {
+        catalogue: cat,
+        window,
+        prefilter: (!args.no_prefilter).then_some(&prefilter),
+    };
     let walked = walk(&args.paths);
 
     let choice = match args.color {
@@ -82,7 +93,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();
     for (path, why) in &walked.errors {
-        text::error(&mut stderr, &path.display().to_string(), &FileError::new(why.clone()))?;
+        text::error(
+            &mut stderr,
+            &path.display().to_string(),
+            &FileError::new(why.clone()),
+        )?;
         exit = Exit::Error;
     }
 
@@ -93,7 +108,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         .map(|input| {
             let outcome = match read_input(&input) {
                 Ok(bytes) => engine::process(bytes, &ctx),
-                Err(e) => Outcome { error: Some(FileError::new(format!("cannot read: {e}"))), ..Outcome::default() },
+                Err(e) => Outcome {
+                    error: Some(FileError::new(format!("cannot read: {e}"))),
+                    ..Outcome::default()
+                },
             };
             (input, outcome)
         })
@@ -120,7 +138,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             exit = Exit::Error;
         }
         let blocked = out.objects.iter().any(|o| o.item.status == Status::Blocked);
-        let pending = out.objects.iter().any(|o| o.item.status == Status::Migrated);
+        let pending = out
+            .objects
+            .iter()
+            .any(|o| o.item.status == Status::Migrated);
         match mode {
             Mode::Check => {
                 text::objects(&mut stdout, &name, &out, args.verbose, false)?;
@@ -162,27 +183,57 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
 
 fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
     let w = window(cat, &args.versions, true)?;
-    let mut rows = vec![["FROM".to_string(), "KIND".into(), "DEPRECATED".into(), "REMOVED".into(), format!("AT {}", w.target), "MIGRATION".into()]];
-    let mut versions: Vec<_> = cat.versions.iter().filter(|v| v.deprecated.is_some() || v.removed.is_some()).collect();
+    let mut rows = vec![[
+        "FROM".to_string(),
+        "KIND".into(),
+        "DEPRECATED".into(),
+        "REMOVED".into(),
+        format!("AT {}", w.target),
+        "MIGRATION".into(),
+    ]];
+    let mut versions: Vec<_> = cat
+        .versions
+        .iter()
+        .filter(|v| v.deprecated.is_some() || v.removed.is_some())
+        .collect();
     versions.sort_by(|a, b| (a.removed, &a.api).cmp(&(b.removed, &b.api)));
     for v in versions {
         for kind in &v.kinds {
             let at = match crate::catalogue::decide(cat, &v.api, kind, w) {
-                crate::catalogue::Decision::Migrate { to, .. } if v.served_at(w.target) => format!("deprecated; -> {to}"),
+                crate::catalogue::Decision::Migrate { to, .. } if v.served_at(w.target) => {
+                    format!("deprecated; -> {to}")
+                }
                 crate::catalogue::Decision::Migrate { to, .. } => format!("-> {to}"),
-                crate::catalogue::Decision::NoReplacement { .. } => "removed, no replacement".into(),
+                crate::catalogue::Decision::NoReplacement { .. } => {
+                    "removed, no replacement".into()
+                }
                 crate::catalogue::Decision::Deprecated { .. } => "deprecated".into(),
                 crate::catalogue::Decision::Current => "served".into(),
             };
             let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
-            let id = cat.hop_from(&v.api, kind).map_or("-".to_string(), |h| h.meta.id.clone());
-            rows.push([v.api.clone(), kind.clone(), release(v.deprecated), release(v.removed), at, id]);
+            let id = cat
+                .hop_from(&v.api, kind)
+                .map_or("-".to_string(), |h| h.meta.id.clone());
+            rows.push([
+                v.api.clone(),
+                kind.clone(),
+                release(v.deprecated),
+                release(v.removed),
+                at,
+                id,
+            ]);
         }
     }
-    let widths: Vec<usize> = (0..6).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
     let mut out = io::stdout().lock();
     for r in &rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     Ok(Exit::Clean)

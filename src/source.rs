@@ -46,7 +46,10 @@ impl Source {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let mut col = self.text[start..floor_char(&self.text, offset)].chars().count() + 1;
+        let mut col = self.text[start..floor_char(&self.text, offset)]
+            .chars()
+            .count()
+            + 1;
         // The BOM is invisible to editors; do not count it as a column.
         if line == 0 && self.text.starts_with('\u{feff}') && offset > 0 {
             col -= 1;
@@ -129,9 +132,18 @@ mod tests {
 
     #[test]
     fn decode_rejects_binary_and_wide() {
-        assert!(matches!(Source::decode(vec![b'a', 0, b'b']), Err(DecodeError::Nul(1))));
-        assert!(matches!(Source::decode(vec![0xFF, 0xFE, b'a', 0]), Err(DecodeError::WideEncoding)));
-        assert!(matches!(Source::decode(vec![b'a', 0xC3]), Err(DecodeError::NotUtf8(1))));
+        assert!(matches!(
+            Source::decode(vec![b'a', 0, b'b']),
+            Err(DecodeError::Nul(1))
+        ));
+        assert!(matches!(
+            Source::decode(vec![0xFF, 0xFE, b'a', 0]),
+            Err(DecodeError::WideEncoding)
+        ));
+        assert!(matches!(
+            Source::decode(vec![b'a', 0xC3]),
+            Err(DecodeError::NotUtf8(1))
+        ));
     }
 
     #[test]

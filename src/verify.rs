@@ -7,19 +7,37 @@ use crate::plan::plan_document;
 use crate::yaml::{Value, parse_stream};
 
 /// Check `output` against the expected meaning of each document.
-pub fn verify(output: &str, expected: &[Value], cat: &Catalogue, window: Window) -> Result<(), String> {
-    let docs = parse_stream(output).map_err(|e| format!("the rewritten file does not parse: {}", e.message))?;
+pub fn verify(
+    output: &str,
+    expected: &[Value],
+    cat: &Catalogue,
+    window: Window,
+) -> Result<(), String> {
+    let docs = parse_stream(output)
+        .map_err(|e| format!("the rewritten file does not parse: {}", e.message))?;
     if docs.len() != expected.len() {
-        return Err(format!("the rewritten file has {} documents, expected {}", docs.len(), expected.len()));
+        return Err(format!(
+            "the rewritten file has {} documents, expected {}",
+            docs.len(),
+            expected.len()
+        ));
     }
     for (doc, want) in docs.iter().zip(expected) {
-        let got = MNode::from_node(&doc.root).to_value().map_err(|e| e.to_string())?;
+        let got = MNode::from_node(&doc.root)
+            .to_value()
+            .map_err(|e| e.to_string())?;
         if &got != want {
-            return Err(format!("document {} does not mean what the migration planned", doc.index + 1));
+            return Err(format!(
+                "document {} does not mean what the migration planned",
+                doc.index + 1
+            ));
         }
         let again = plan_document(output, doc, cat, window).map_err(|e| e.to_string())?;
         if !again.edits.is_empty() {
-            return Err(format!("document {} would change again on a second run", doc.index + 1));
+            return Err(format!(
+                "document {} would change again on a second run",
+                doc.index + 1
+            ));
         }
     }
     Ok(())

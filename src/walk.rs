@@ -21,7 +21,9 @@ pub struct Walked {
 }
 
 pub fn is_manifest_name(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
 }
 
 pub fn walk(roots: &[PathBuf]) -> Walked {
@@ -37,19 +39,26 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
             Err(e) => errors.lock().unwrap().push((root.clone(), e.to_string())),
             Ok(m) if !m.is_dir() => found.lock().unwrap().push(root.clone()),
             Ok(_) => {
-                WalkBuilder::new(root).follow_links(false).build_parallel().run(|| {
-                    Box::new(|entry| {
-                        match entry {
-                            Ok(e) => {
-                                if e.file_type().is_some_and(|t| t.is_file()) && is_manifest_name(e.path()) {
-                                    found.lock().unwrap().push(clean(e.path()));
+                WalkBuilder::new(root)
+                    .follow_links(false)
+                    .build_parallel()
+                    .run(|| {
+                        Box::new(|entry| {
+                            match entry {
+                                Ok(e) => {
+                                    if e.file_type().is_some_and(|t| t.is_file())
+                                        && is_manifest_name(e.path())
+                                    {
+                                        found.lock().unwrap().push(clean(e.path()));
+                                    }
+                                }
+                                Err(err) => {
+                                    errors.lock().unwrap().push((root.clone(), err.to_string()))
                                 }
                             }
-                            Err(err) => errors.lock().unwrap().push((root.clone(), err.to_string())),
-                        }
-                        WalkState::Continue
-                    })
-                });
+                            WalkState::Continue
+                        })
+                    });
             }
         }
     }
@@ -67,5 +76,7 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
 
 /// `./a.yaml` → `a.yaml`, so diff headers read `a/a.yaml` as git expects.
 fn clean(p: &Path) -> PathBuf {
-    p.strip_prefix(".").map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+    p.strip_prefix(".")
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
 }

@@ -12,13 +12,18 @@ use anyhow::{Context, Result, bail};
 pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
     let meta = fs::symlink_metadata(path).context("cannot stat the file")?;
     if meta.file_type().is_symlink() {
-        bail!("is a symlink; kubemig does not write through symlinks, run it on the file the link points to");
+        bail!(
+            "is a symlink; kubemig does not write through symlinks, run it on the file the link points to"
+        );
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         if meta.nlink() > 1 {
-            bail!("has {} hard links; replacing it would split them, so it was left unchanged", meta.nlink());
+            bail!(
+                "has {} hard links; replacing it would split them, so it was left unchanged",
+                meta.nlink()
+            );
         }
     }
     let now = fs::read(path).context("cannot re-read the file before replacing it")?;
@@ -34,16 +39,22 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .context("cannot create a temporary file next to it")?;
-    tmp.write_all(new).context("cannot write the temporary file")?;
-    fs::set_permissions(tmp.path(), meta.permissions()).context("cannot copy the file's permissions")?;
+    tmp.write_all(new)
+        .context("cannot write the temporary file")?;
+    fs::set_permissions(tmp.path(), meta.permissions())
+        .context("cannot copy the file's permissions")?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         // Only root can give a file away; for anyone else the new file is theirs already.
         let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
     }
-    tmp.as_file().sync_all().context("cannot flush the temporary file")?;
-    tmp.persist(path).map_err(|e| e.error).context("cannot rename the temporary file over the original")?;
+    tmp.as_file()
+        .sync_all()
+        .context("cannot flush the temporary file")?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .context("cannot rename the temporary file over the original")?;
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -64,7 +75,10 @@ mod tests {
         fs::set_permissions(&f, fs::Permissions::from_mode(0o640)).unwrap();
         replace(&f, b"old", b"new").unwrap();
         assert_eq!(fs::read(&f).unwrap(), b"new");
-        assert_eq!(fs::metadata(&f).unwrap().permissions().mode() & 0o7777, 0o640);
+        assert_eq!(
+            fs::metadata(&f).unwrap().permissions().mode() & 0o7777,
+            0o640
+        );
 
         let err = replace(&f, b"something else", b"x").unwrap_err();
         assert!(err.to_string().contains("changed on disk"));
@@ -72,8 +86,22 @@ mod tests {
 
         let link = dir.path().join("l.yaml");
         std::os::unix::fs::symlink(&f, &link).unwrap();
-        assert!(replace(&link, b"new", b"x").unwrap_err().to_string().contains("symlink"));
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".kubemig-")).collect();
+        assert!(
+            replace(&link, b"new", b"x")
+                .unwrap_err()
+                .to_string()
+                .contains("symlink")
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".kubemig-")
+            })
+            .collect();
         assert!(leftovers.is_empty());
     }
 }

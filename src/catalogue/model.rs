@@ -18,7 +18,10 @@ impl Release {
         if parts.next().is_some_and(|p| p.parse::<u32>().is_err()) {
             return Err(format!("`{s}` is not a Kubernetes version like 1.29"));
         }
-        minor.parse().map(Release).map_err(|_| format!("`{s}` is not a Kubernetes version like 1.29"))
+        minor
+            .parse()
+            .map(Release)
+            .map_err(|_| format!("`{s}` is not a Kubernetes version like 1.29"))
     }
 
     pub fn minus(self, n: u32) -> Release {

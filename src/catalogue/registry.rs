@@ -22,7 +22,12 @@ pub struct RelPath {
 pub enum CompiledOp {
     Rename(RelPath, String),
     Move(RelPath, RelPath),
-    Set { path: RelPath, value: toml::Value, first: bool, if_absent: bool },
+    Set {
+        path: RelPath,
+        value: toml::Value,
+        first: bool,
+        if_absent: bool,
+    },
     Delete(RelPath),
 }
 
@@ -58,20 +63,25 @@ impl Catalogue {
         Catalogue::from_files(embedded::FILES.iter().copied())
     }
 
-    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalogue> {
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Catalogue> {
         let mut newest = None;
         let mut versions = Vec::new();
         let mut hops = Vec::new();
         let mut global_rules = Vec::new();
         for (name, text) in files {
-            let file: CatalogueFile = toml::from_str(text).with_context(|| format!("migrations/{name}"))?;
+            let file: CatalogueFile =
+                toml::from_str(text).with_context(|| format!("migrations/{name}"))?;
             if let Some(n) = file.newest {
                 if newest.replace(n).is_some() {
                     bail!("migrations/{name}: `newest` is set in more than one file");
                 }
             }
             for r in &file.global_rules {
-                global_rules.push(compile_rule(r).with_context(|| format!("migrations/{name}: global rule"))?);
+                global_rules.push(
+                    compile_rule(r).with_context(|| format!("migrations/{name}: global rule"))?,
+                );
             }
             versions.extend(file.version);
             for m in file.migration {
@@ -93,7 +103,13 @@ impl Catalogue {
                 }
             }
         }
-        let cat = Catalogue { newest, versions, hops, global_rules, by_kind };
+        let cat = Catalogue {
+            newest,
+            versions,
+            hops,
+            global_rules,
+            by_kind,
+        };
         cat.validate()?;
         Ok(cat)
     }
@@ -112,20 +128,36 @@ impl Catalogue {
                     }
                 }
             }
-            if self.hops.iter().filter(|o| o.meta.from == m.from && o.meta.kinds.iter().any(|k| m.kinds.contains(k))).count() > 1 {
-                bail!("migration `{}`: more than one migration leaves {} for the same kind", m.id, m.from);
+            if self
+                .hops
+                .iter()
+                .filter(|o| {
+                    o.meta.from == m.from && o.meta.kinds.iter().any(|k| m.kinds.contains(k))
+                })
+                .count()
+                > 1
+            {
+                bail!(
+                    "migration `{}`: more than one migration leaves {} for the same kind",
+                    m.id,
+                    m.from
+                );
             }
         }
         Ok(())
     }
 
     pub fn version(&self, api: &str, kind: &str) -> Option<&ApiVersion> {
-        self.by_kind.get(&(api.to_string(), kind.to_string())).map(|&i| &self.versions[i])
+        self.by_kind
+            .get(&(api.to_string(), kind.to_string()))
+            .map(|&i| &self.versions[i])
     }
 
     /// The hop that leaves `api` for `kind`, if any.
     pub fn hop_from(&self, api: &str, kind: &str) -> Option<&Hop> {
-        self.hops.iter().find(|h| h.meta.from == api && h.meta.kinds.iter().any(|k| k == kind))
+        self.hops
+            .iter()
+            .find(|h| h.meta.from == api && h.meta.kinds.iter().any(|k| k == kind))
     }
 
     pub fn hop(&self, id: &str) -> Option<&Hop> {
@@ -157,7 +189,11 @@ fn rel(text: &str) -> Result<RelPath> {
 }
 
 fn compile_rule(r: &Rule) -> Result<CompiledRule> {
-    let at = r.at.paths().into_iter().map(|p| Path::parse(p).map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
+    let at =
+        r.at.paths()
+            .into_iter()
+            .map(|p| Path::parse(p).map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?;
     let pairs = |t: &toml::Table| -> Result<Vec<(RelPath, toml::Value)>> {
         t.iter().map(|(k, v)| Ok((rel(k)?, v.clone()))).collect()
     };
@@ -168,9 +204,17 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
             Ok(match op {
                 Op::Rename { rename, to } => CompiledOp::Rename(rel(rename)?, to.clone()),
                 Op::Move { from, to } => CompiledOp::Move(rel(from)?, rel(to)?),
-                Op::Set { set, value, first, if_absent } => {
-                    CompiledOp::Set { path: rel(set)?, value: value.clone(), first: *first, if_absent: *if_absent }
-                }
+                Op::Set {
+                    set,
+                    value,
+                    first,
+                    if_absent,
+                } => CompiledOp::Set {
+                    path: rel(set)?,
+                    value: value.clone(),
+                    first: *first,
+                    if_absent: *if_absent,
+                },
                 Op::Delete { delete } => CompiledOp::Delete(rel(delete)?),
             })
         })
@@ -181,7 +225,12 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
     Ok(CompiledRule {
         at,
         has: r.when.has.iter().map(|s| rel(s)).collect::<Result<_>>()?,
-        missing: r.when.missing.iter().map(|s| rel(s)).collect::<Result<_>>()?,
+        missing: r
+            .when
+            .missing
+            .iter()
+            .map(|s| rel(s))
+            .collect::<Result<_>>()?,
         equals: pairs(&r.when.equals)?,
         not_equals: pairs(&r.when.not_equals)?,
         ops,
@@ -202,7 +251,8 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_their_name() {
-        let err = Catalogue::from_files([("x.toml", "newest = \"1.30\"\n[[migration]]\nid = 1\n")]).unwrap_err();
+        let err = Catalogue::from_files([("x.toml", "newest = \"1.30\"\n[[migration]]\nid = 1\n")])
+            .unwrap_err();
         assert!(format!("{err:#}").contains("migrations/x.toml"), "{err:#}");
         let err = Catalogue::from_files([("x.toml", "newest = \"2.1\"\n")]).unwrap_err();
         assert!(format!("{err:#}").contains("Kubernetes version"), "{err:#}");

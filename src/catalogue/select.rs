@@ -12,10 +12,20 @@ pub enum Decision<'c> {
     /// Served at the target (or unknown to the catalogue): nothing to do.
     Current,
     /// Served but deprecated at the target; migrated only with --include-deprecated.
-    Deprecated { removed: Option<Release>, to: Option<String> },
-    Migrate { hops: Vec<&'c Hop>, to: String, window_warning: Option<String> },
+    Deprecated {
+        removed: Option<Release>,
+        to: Option<String>,
+    },
+    Migrate {
+        hops: Vec<&'c Hop>,
+        to: String,
+        window_warning: Option<String>,
+    },
     /// Not served at the target and no version on the chain is.
-    NoReplacement { note: String, removed: Option<Release> },
+    NoReplacement {
+        note: String,
+        removed: Option<Release>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +37,9 @@ pub struct Window {
 }
 
 pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decision<'c> {
-    let Some(own) = cat.version(api, kind) else { return Decision::Current };
+    let Some(own) = cat.version(api, kind) else {
+        return Decision::Current;
+    };
     let served = own.served_at(w.target);
     if served && !own.deprecated_at(w.target) || own.introduced > w.target {
         return Decision::Current;
@@ -41,9 +53,19 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
         chain.push(hop);
         cur = &hop.meta.to;
     }
-    let min = w.min.unwrap_or(w.target.minus(3)).max(own.introduced).min(w.target);
-    let served_all = |api: &str| cat.version(api, kind).is_some_and(|v| v.introduced <= min && v.served_at(w.target));
-    let served_target = |api: &str| cat.version(api, kind).is_some_and(|v| v.served_at(w.target));
+    let min = w
+        .min
+        .unwrap_or(w.target.minus(3))
+        .max(own.introduced)
+        .min(w.target);
+    let served_all = |api: &str| {
+        cat.version(api, kind)
+            .is_some_and(|v| v.introduced <= min && v.served_at(w.target))
+    };
+    let served_target = |api: &str| {
+        cat.version(api, kind)
+            .is_some_and(|v| v.served_at(w.target))
+    };
     let pick = chain
         .iter()
         .rposition(|h| served_all(&h.meta.to))
@@ -57,10 +79,16 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
         });
     if served {
         if !w.include_deprecated {
-            return Decision::Deprecated { removed: own.removed, to: pick.map(|(i, _)| chain[i].meta.to.clone()) };
+            return Decision::Deprecated {
+                removed: own.removed,
+                to: pick.map(|(i, _)| chain[i].meta.to.clone()),
+            };
         }
         if pick.is_none() {
-            return Decision::Deprecated { removed: own.removed, to: None };
+            return Decision::Deprecated {
+                removed: own.removed,
+                to: None,
+            };
         }
     }
     match pick {
@@ -69,7 +97,10 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
             hops: chain[..=i].to_vec(),
             window_warning,
         },
-        None => Decision::NoReplacement { note: own.note.clone(), removed: own.removed },
+        None => Decision::NoReplacement {
+            note: own.note.clone(),
+            removed: own.removed,
+        },
     }
 }
 
@@ -79,7 +110,11 @@ mod tests {
 
     fn to(api: &str, kind: &str, target: u32) -> Option<String> {
         let cat = Catalogue::embedded().unwrap();
-        let w = Window { target: Release(target), min: None, include_deprecated: false };
+        let w = Window {
+            target: Release(target),
+            min: None,
+            include_deprecated: false,
+        };
         match decide(&cat, api, kind, w) {
             Decision::Migrate { to, .. } => Some(to),
             _ => None,
@@ -89,27 +124,61 @@ mod tests {
     #[test]
     fn flowcontrol_follows_the_window() {
         let fc = "flowcontrol.apiserver.k8s.io";
-        assert_eq!(to(&format!("{fc}/v1beta1"), "PriorityLevelConfiguration", 26).unwrap(), format!("{fc}/v1beta2"));
-        assert_eq!(to(&format!("{fc}/v1beta1"), "FlowSchema", 27).unwrap(), format!("{fc}/v1beta2"));
-        assert_eq!(to(&format!("{fc}/v1beta1"), "FlowSchema", 29).unwrap(), format!("{fc}/v1beta3"));
-        assert_eq!(to(&format!("{fc}/v1beta1"), "FlowSchema", 32).unwrap(), format!("{fc}/v1"));
+        assert_eq!(
+            to(&format!("{fc}/v1beta1"), "PriorityLevelConfiguration", 26).unwrap(),
+            format!("{fc}/v1beta2")
+        );
+        assert_eq!(
+            to(&format!("{fc}/v1beta1"), "FlowSchema", 27).unwrap(),
+            format!("{fc}/v1beta2")
+        );
+        assert_eq!(
+            to(&format!("{fc}/v1beta1"), "FlowSchema", 29).unwrap(),
+            format!("{fc}/v1beta3")
+        );
+        assert_eq!(
+            to(&format!("{fc}/v1beta1"), "FlowSchema", 32).unwrap(),
+            format!("{fc}/v1")
+        );
         assert_eq!(to(&format!("{fc}/v1beta1"), "FlowSchema", 25), None);
     }
 
     #[test]
     fn hpa_goes_to_v2() {
-        assert_eq!(to("autoscaling/v2beta2", "HorizontalPodAutoscaler", 26).unwrap(), "autoscaling/v2");
-        assert_eq!(to("autoscaling/v2beta1", "HorizontalPodAutoscaler", 25).unwrap(), "autoscaling/v2beta2");
-        assert_eq!(to("autoscaling/v2beta1", "HorizontalPodAutoscaler", 26).unwrap(), "autoscaling/v2");
+        assert_eq!(
+            to("autoscaling/v2beta2", "HorizontalPodAutoscaler", 26).unwrap(),
+            "autoscaling/v2"
+        );
+        assert_eq!(
+            to("autoscaling/v2beta1", "HorizontalPodAutoscaler", 25).unwrap(),
+            "autoscaling/v2beta2"
+        );
+        assert_eq!(
+            to("autoscaling/v2beta1", "HorizontalPodAutoscaler", 26).unwrap(),
+            "autoscaling/v2"
+        );
         assert_eq!(to("autoscaling/v2", "HorizontalPodAutoscaler", 36), None);
     }
 
     #[test]
     fn narrow_window_warns() {
         let cat = Catalogue::embedded().unwrap();
-        let w = Window { target: Release(26), min: Some(Release(20)), include_deprecated: false };
-        match decide(&cat, "flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", w) {
-            Decision::Migrate { to, window_warning: Some(msg), .. } => {
+        let w = Window {
+            target: Release(26),
+            min: Some(Release(20)),
+            include_deprecated: false,
+        };
+        match decide(
+            &cat,
+            "flowcontrol.apiserver.k8s.io/v1beta1",
+            "FlowSchema",
+            w,
+        ) {
+            Decision::Migrate {
+                to,
+                window_warning: Some(msg),
+                ..
+            } => {
                 assert!(to.ends_with("v1beta3"), "{to}");
                 assert!(msg.contains("1.20 to 1.25"), "{msg}");
             }

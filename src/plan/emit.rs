@@ -33,7 +33,11 @@ pub struct Layout {
 
 impl Layout {
     pub fn learn(src: &str, root: &Node) -> Layout {
-        let mut layout = Layout { step: 2, indentless: true, json: root.is_flow() };
+        let mut layout = Layout {
+            step: 2,
+            indentless: true,
+            json: root.is_flow(),
+        };
         let (mut step, mut seq) = (None, None);
         learn_rec(src, root, &mut step, &mut seq);
         if let Some(s) = step {
@@ -51,11 +55,17 @@ fn learn_rec(src: &str, node: &Node, step: &mut Option<usize>, seq: &mut Option<
         return;
     }
     match &node.kind {
-        NodeKind::Map { flow: false, entries } => {
+        NodeKind::Map {
+            flow: false,
+            entries,
+        } => {
             for (k, v) in entries {
                 let key_col = column(src, k.span.start);
                 match &v.kind {
-                    NodeKind::Map { flow: false, entries: e } if step.is_none() && !e.is_empty() => {
+                    NodeKind::Map {
+                        flow: false,
+                        entries: e,
+                    } if step.is_none() && !e.is_empty() => {
                         let c = column(src, v.span.start);
                         if c > key_col {
                             *step = Some(c - key_col);
@@ -86,7 +96,12 @@ impl<'a> Emitter<'a> {
     pub fn new(src: &'a str, root: &'a Node, node_count: usize) -> Emitter<'a> {
         let mut nodes = vec![root; node_count.max(root.id + 1)];
         index(root, &mut nodes);
-        Emitter { src, nodes, layout: Layout::learn(src, root), edits: Vec::new() }
+        Emitter {
+            src,
+            nodes,
+            layout: Layout::learn(src, root),
+            edits: Vec::new(),
+        }
     }
 
     pub fn node(&mut self, o: &Node, m: &MNode) -> Result<()> {
@@ -97,33 +112,54 @@ impl<'a> Emitter<'a> {
             (NodeKind::Scalar { .. }, MKind::Scalar { .. }) => {
                 if scalar_changed(o, m) {
                     if o.span.is_empty() {
-                        return Err(self.unsupported(o.span.start, "a value with no text of its own"));
+                        return Err(
+                            self.unsupported(o.span.start, "a value with no text of its own")
+                        );
                     }
-                    let text = self.inline(m, column(self.src, o.span.start)).expect("scalar is inline");
+                    let text = self
+                        .inline(m, column(self.src, o.span.start))
+                        .expect("scalar is inline");
                     self.edits.push(Edit::replace(o.span.clone(), text));
                 }
                 Ok(())
             }
-            (NodeKind::Map { flow, entries }, MKind::Map { entries: m_entries, .. }) => {
-                self.map(o, *flow, entries, m_entries)
+            (
+                NodeKind::Map { flow, entries },
+                MKind::Map {
+                    entries: m_entries, ..
+                },
+            ) => self.map(o, *flow, entries, m_entries),
+            (NodeKind::Seq { flow, items }, MKind::Seq { items: m_items, .. }) => {
+                self.seq(o, *flow, items, m_items)
             }
-            (NodeKind::Seq { flow, items }, MKind::Seq { items: m_items, .. }) => self.seq(o, *flow, items, m_items),
             (NodeKind::Alias(_), MKind::Alias(_)) => Ok(()),
             _ => Err(self.unsupported(o.span.start, "a node changed its kind in place")),
         }
     }
 
     fn unsupported(&self, offset: usize, reason: &str) -> Unsupported {
-        Unsupported { offset, reason: reason.to_string() }
+        Unsupported {
+            offset,
+            reason: reason.to_string(),
+        }
     }
 
     fn nl(&self, at: usize) -> &'static str {
         newline_at(self.src, at)
     }
 
-    fn map(&mut self, o: &Node, flow: bool, entries: &[(Node, Node)], m_entries: &[(MNode, MNode)]) -> Result<()> {
-        let kept = match_ids(entries.iter().map(|(k, _)| k.id), m_entries.iter().map(|(k, _)| k.orig))
-            .ok_or_else(|| self.unsupported(o.span.start, "keys were reordered"))?;
+    fn map(
+        &mut self,
+        o: &Node,
+        flow: bool,
+        entries: &[(Node, Node)],
+        m_entries: &[(MNode, MNode)],
+    ) -> Result<()> {
+        let kept = match_ids(
+            entries.iter().map(|(k, _)| k.id),
+            m_entries.iter().map(|(k, _)| k.orig),
+        )
+        .ok_or_else(|| self.unsupported(o.span.start, "keys were reordered"))?;
         let col = column(self.src, o.span.start);
         let mut prev: Option<(usize, usize)> = None;
         for next in kept.iter().copied().map(Some).chain([None]) {
@@ -131,12 +167,22 @@ impl<'a> Emitter<'a> {
             let m_from = prev.map_or(0, |p| p.1 + 1);
             let o_to = next.map_or(entries.len(), |n| n.0);
             let m_to = next.map_or(m_entries.len(), |n| n.1);
-            self.map_segment(o, flow, col, entries, prev.map(|p| p.0), o_from..o_to, &m_entries[m_from..m_to])?;
+            self.map_segment(
+                o,
+                flow,
+                col,
+                entries,
+                prev.map(|p| p.0),
+                o_from..o_to,
+                &m_entries[m_from..m_to],
+            )?;
             if let Some((oi, mi)) = next {
                 let (ok, ov) = &entries[oi];
                 let (mk, mv) = &m_entries[mi];
                 if scalar_changed(ok, mk) {
-                    let text = self.inline(mk, column(self.src, ok.span.start)).expect("key is a scalar");
+                    let text = self
+                        .inline(mk, column(self.src, ok.span.start))
+                        .expect("key is a scalar");
                     self.edits.push(Edit::replace(ok.span.clone(), text));
                 }
                 if mv.orig == Some(ov.id) && !(ov.span.is_empty() && mv.dirty) {
@@ -167,8 +213,15 @@ impl<'a> Emitter<'a> {
             return Ok(());
         }
         let src = self.src;
-        let sep = if flow { ", ".to_string() } else { format!("{}{}", self.nl(o.span.start), " ".repeat(col)) };
-        let rendered: Vec<String> = news.iter().map(|(k, v)| self.entry(k, v, col, flow)).collect::<Result<_>>()?;
+        let sep = if flow {
+            ", ".to_string()
+        } else {
+            format!("{}{}", self.nl(o.span.start), " ".repeat(col))
+        };
+        let rendered: Vec<String> = news
+            .iter()
+            .map(|(k, v)| self.entry(k, v, col, flow))
+            .collect::<Result<_>>()?;
         if !dels.is_empty() && entries.len() == dels.len() && news.is_empty() {
             self.edits.push(Edit::replace(o.span.clone(), "{}"));
             return Ok(());
@@ -179,7 +232,8 @@ impl<'a> Emitter<'a> {
             if !rendered.is_empty() {
                 rest.next();
                 let end = entry_end(src, k, v);
-                self.edits.push(Edit::replace(k.span.start..end, rendered.join(&sep)));
+                self.edits
+                    .push(Edit::replace(k.span.start..end, rendered.join(&sep)));
             }
             for d in rest {
                 self.delete_entry(flow, entries, d)?;
@@ -193,10 +247,12 @@ impl<'a> Emitter<'a> {
             if flow {
                 self.edits.push(Edit::insert(end, format!(", {text}")));
             } else {
-                self.edits.push(Edit::insert(line_end(src, end), format!("{sep}{text}")));
+                self.edits
+                    .push(Edit::insert(line_end(src, end), format!("{sep}{text}")));
             }
         } else if let Some((k, _)) = entries.get(dels.end) {
-            self.edits.push(Edit::insert(k.span.start, format!("{text}{sep}")));
+            self.edits
+                .push(Edit::insert(k.span.start, format!("{text}{sep}")));
         } else if flow {
             self.edits.push(Edit::insert(o.span.start + 1, text));
         } else {
@@ -220,10 +276,14 @@ impl<'a> Emitter<'a> {
         }
         let ls = line_start(src, k.span.start);
         if src[ls..k.span.start].trim().is_empty() {
-            self.edits.push(Edit::replace(ls..next_line_start(src, line_end(src, end)), ""));
+            self.edits.push(Edit::replace(
+                ls..next_line_start(src, line_end(src, end)),
+                "",
+            ));
         } else if let Some((next, _)) = entries.get(i + 1) {
             // `- key: v` opening a sequence item: pull the next key up onto the dash line.
-            self.edits.push(Edit::replace(k.span.start..next.span.start, ""));
+            self.edits
+                .push(Edit::replace(k.span.start..next.span.start, ""));
         } else {
             return Err(self.unsupported(k.span.start, "delete a key that shares its line"));
         }
@@ -231,9 +291,20 @@ impl<'a> Emitter<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn replace_value(&mut self, flow: bool, col: usize, ok: &Node, ov: &Node, mk: &MNode, mv: &MNode) -> Result<()> {
+    fn replace_value(
+        &mut self,
+        flow: bool,
+        col: usize,
+        ok: &Node,
+        ov: &Node,
+        mk: &MNode,
+        mv: &MNode,
+    ) -> Result<()> {
         let src = self.src;
-        let block_orig = matches!(ov.kind, NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. });
+        let block_orig = matches!(
+            ov.kind,
+            NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
+        );
         if !block_orig {
             if let Some(text) = self.inline(mv, column(src, ov.span.start.max(ok.span.end))) {
                 if ov.span.is_empty() {
@@ -246,7 +317,8 @@ impl<'a> Emitter<'a> {
             }
         }
         let text = self.entry(mk, mv, col, flow)?;
-        self.edits.push(Edit::replace(ok.span.start..entry_end(src, ok, ov), text));
+        self.edits
+            .push(Edit::replace(ok.span.start..entry_end(src, ok, ov), text));
         Ok(())
     }
 
@@ -264,35 +336,63 @@ impl<'a> Emitter<'a> {
             let dels = &items[o_from..o_to];
             let news = &m_items[m_from..m_to];
             if !dels.is_empty() || !news.is_empty() {
-                let sep = if flow { ", ".to_string() } else { format!("{}{}- ", self.nl(o.span.start), " ".repeat(dash_col)) };
+                let sep = if flow {
+                    ", ".to_string()
+                } else {
+                    format!("{}{}- ", self.nl(o.span.start), " ".repeat(dash_col))
+                };
                 let rendered: Vec<String> = news
                     .iter()
-                    .map(|i| if flow { self.flow_text(i) } else { self.item(i, dash_col + 2) })
+                    .map(|i| {
+                        if flow {
+                            self.flow_text(i)
+                        } else {
+                            self.item(i, dash_col + 2)
+                        }
+                    })
                     .collect::<Result<_>>()?;
                 if let Some(first) = dels.first() {
                     let mut rest = dels.iter();
                     if !rendered.is_empty() {
                         rest.next();
-                        self.edits.push(Edit::replace(first.span.clone(), rendered.join(&sep)));
+                        self.edits
+                            .push(Edit::replace(first.span.clone(), rendered.join(&sep)));
                     }
                     for d in rest {
                         let dash = if flow { d.span.start } else { o_dash(src, d) };
                         let ls = line_start(src, dash);
                         if flow || !src[ls..dash].trim().is_empty() {
-                            return Err(self.unsupported(d.span.start, "delete a sequence item that shares its line"));
+                            return Err(self.unsupported(
+                                d.span.start,
+                                "delete a sequence item that shares its line",
+                            ));
                         }
-                        self.edits.push(Edit::replace(ls..next_line_start(src, line_end(src, d.span.end)), ""));
+                        self.edits.push(Edit::replace(
+                            ls..next_line_start(src, line_end(src, d.span.end)),
+                            "",
+                        ));
                     }
                 } else if let Some(p) = prev.map(|p| &items[p.0]) {
-                    let at = if flow { p.span.end } else { line_end(src, p.span.end) };
+                    let at = if flow {
+                        p.span.end
+                    } else {
+                        line_end(src, p.span.end)
+                    };
                     let lead = if flow { ", ".to_string() } else { sep.clone() };
-                    self.edits.push(Edit::insert(at, format!("{lead}{}", rendered.join(&sep))));
+                    self.edits
+                        .push(Edit::insert(at, format!("{lead}{}", rendered.join(&sep))));
                 } else if let Some(n) = items.get(o_to) {
-                    self.edits.push(Edit::insert(n.span.start, format!("{}{sep}", rendered.join(&sep))));
+                    self.edits.push(Edit::insert(
+                        n.span.start,
+                        format!("{}{sep}", rendered.join(&sep)),
+                    ));
                 } else if flow {
-                    self.edits.push(Edit::insert(o.span.start + 1, rendered.join(&sep)));
+                    self.edits
+                        .push(Edit::insert(o.span.start + 1, rendered.join(&sep)));
                 } else {
-                    return Err(self.unsupported(o.span.start, "insert into an empty block sequence"));
+                    return Err(
+                        self.unsupported(o.span.start, "insert into an empty block sequence")
+                    );
                 }
             }
             if let Some((oi, mi)) = next {
@@ -308,7 +408,9 @@ impl<'a> Emitter<'a> {
 
     /// One `key: value` entry placed at column `col`.
     fn entry(&self, k: &MNode, v: &MNode, col: usize, flow: bool) -> Result<String> {
-        let key = self.inline(k, col).ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
+        let key = self
+            .inline(k, col)
+            .ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
         if flow {
             return Ok(format!("{key}: {}", self.flow_text(v)?));
         }
@@ -337,11 +439,17 @@ impl<'a> Emitter<'a> {
         let sep = format!("{nl}{}", " ".repeat(col));
         match &v.kind {
             MKind::Map { entries, .. } if !entries.is_empty() => {
-                let parts: Vec<String> = entries.iter().map(|(k, v)| self.entry(k, v, col, false)).collect::<Result<_>>()?;
+                let parts: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| self.entry(k, v, col, false))
+                    .collect::<Result<_>>()?;
                 Ok(parts.join(&sep))
             }
             MKind::Seq { items, .. } if !items.is_empty() => {
-                let parts: Vec<String> = items.iter().map(|i| Ok(format!("- {}", self.item(i, col + 2)?))).collect::<Result<_>>()?;
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| Ok(format!("- {}", self.item(i, col + 2)?)))
+                    .collect::<Result<_>>()?;
                 Ok(parts.join(&sep))
             }
             _ => Ok(self.flow_text(v)?),
@@ -365,8 +473,14 @@ impl<'a> Emitter<'a> {
                 }
                 let quote = self.layout.json
                     && *style == Style::Plain
-                    && matches!(crate::yaml::value::resolve_plain(value), crate::yaml::Value::Str(_));
-                Some(render_scalar(value, if quote { Style::Double } else { *style }))
+                    && matches!(
+                        crate::yaml::value::resolve_plain(value),
+                        crate::yaml::Value::Str(_)
+                    );
+                Some(render_scalar(
+                    value,
+                    if quote { Style::Double } else { *style },
+                ))
             }
             MKind::Alias(_) => self.raw(v, col),
             MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self.flow_text(v).ok(),
@@ -382,16 +496,29 @@ impl<'a> Emitter<'a> {
         }
         match &v.kind {
             MKind::Map { entries, .. } => {
-                let parts: Vec<String> = entries.iter().map(|(k, v)| self.entry(k, v, 0, true)).collect::<Result<_>>()?;
+                let parts: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| self.entry(k, v, 0, true))
+                    .collect::<Result<_>>()?;
                 Ok(format!("{{{}}}", parts.join(", ")))
             }
             MKind::Seq { items, .. } => {
-                let parts: Vec<String> = items.iter().map(|i| self.flow_text(i)).collect::<Result<_>>()?;
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| self.flow_text(i))
+                    .collect::<Result<_>>()?;
                 Ok(format!("[{}]", parts.join(", ")))
             }
             MKind::Scalar { value, style } => Ok(match self.raw(v, 0) {
                 Some(raw) if !raw.contains('\n') => raw,
-                _ => render_scalar(value, if matches!(style, Style::Literal | Style::Folded) { Style::Double } else { *style }),
+                _ => render_scalar(
+                    value,
+                    if matches!(style, Style::Literal | Style::Folded) {
+                        Style::Double
+                    } else {
+                        *style
+                    },
+                ),
             }),
             MKind::Alias(_) => Err(self.unsupported(0, "move an alias")),
         }
@@ -408,7 +535,12 @@ impl<'a> Emitter<'a> {
                 | (NodeKind::Map { .. }, MKind::Map { .. })
                 | (NodeKind::Seq { .. }, MKind::Seq { .. })
         );
-        if !same_kind || node.is_flow() != v.is_flow() || node.span.is_empty() || node.anchor != 0 || node.tag.is_some() {
+        if !same_kind
+            || node.is_flow() != v.is_flow()
+            || node.span.is_empty()
+            || node.anchor != 0
+            || node.tag.is_some()
+        {
             return None;
         }
         let text = &self.src[node.span.clone()];
@@ -433,7 +565,10 @@ fn index<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
 
 /// Pairs (original index, new index) of nodes that survived, in order; `None` if the
 /// survivors were reordered.
-fn match_ids(orig: impl Iterator<Item = usize>, new: impl Iterator<Item = Option<usize>>) -> Option<Vec<(usize, usize)>> {
+fn match_ids(
+    orig: impl Iterator<Item = usize>,
+    new: impl Iterator<Item = Option<usize>>,
+) -> Option<Vec<(usize, usize)>> {
     let orig: Vec<usize> = orig.collect();
     let mut kept = Vec::new();
     for (mi, id) in new.enumerate() {
@@ -449,7 +584,9 @@ fn match_ids(orig: impl Iterator<Item = usize>, new: impl Iterator<Item = Option
 
 fn scalar_changed(o: &Node, m: &MNode) -> bool {
     match (&o.kind, &m.kind) {
-        (NodeKind::Scalar { value: a, style: s }, MKind::Scalar { value: b, style: t }) => a != b || s != t || m.orig != Some(o.id),
+        (NodeKind::Scalar { value: a, style: s }, MKind::Scalar { value: b, style: t }) => {
+            a != b || s != t || m.orig != Some(o.id)
+        }
         _ => true,
     }
 }
@@ -464,7 +601,9 @@ fn entry_end(src: &str, k: &Node, v: &Node) -> usize {
 }
 
 fn colon_after(src: &str, key_end: usize) -> usize {
-    src[key_end..].find(':').map_or(key_end, |i| key_end + i + 1)
+    src[key_end..]
+        .find(':')
+        .map_or(key_end, |i| key_end + i + 1)
 }
 
 fn o_dash(src: &str, item: &Node) -> usize {
@@ -495,7 +634,11 @@ pub fn reindent(text: &str, from: usize, to: usize) -> String {
             out.push_str(&" ".repeat(to - from));
             out.push_str(line);
         } else {
-            let lead = line.bytes().take_while(|&b| b == b' ').count().min(from - to);
+            let lead = line
+                .bytes()
+                .take_while(|&b| b == b' ')
+                .count()
+                .min(from - to);
             out.push_str(&line[lead..]);
         }
     }
@@ -506,7 +649,9 @@ pub fn reindent(text: &str, from: usize, to: usize) -> String {
 pub fn render_scalar(value: &str, style: Style) -> String {
     match style {
         Style::Plain => value.to_string(),
-        Style::Single if !value.contains(['\n', '\r', '\t']) => format!("'{}'", value.replace('\'', "''")),
+        Style::Single if !value.contains(['\n', '\r', '\t']) => {
+            format!("'{}'", value.replace('\'', "''"))
+        }
         _ => {
             let mut out = String::with_capacity(value.len() + 2);
             out.push('"');
@@ -533,7 +678,10 @@ mod tests {
 
     #[test]
     fn reindent_shifts_following_lines() {
-        assert_eq!(reindent("a: 1\n  b: 2\n# c\n  d: 3", 2, 4), "a: 1\n    b: 2\n  # c\n    d: 3");
+        assert_eq!(
+            reindent("a: 1\n  b: 2\n# c\n  d: 3", 2, 4),
+            "a: 1\n    b: 2\n  # c\n    d: 3"
+        );
         assert_eq!(reindent("a: 1\n    b: 2\n# c", 4, 2), "a: 1\n  b: 2\n# c");
     }
 

@@ -64,7 +64,12 @@ pub struct DuplicateKey {
     pub second: usize,
 }
 
-pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window) -> Result<DocPlan, DuplicateKey> {
+pub fn plan_document(
+    src: &str,
+    doc: &Document,
+    cat: &Catalogue,
+    window: Window,
+) -> Result<DocPlan, DuplicateKey> {
     let mut plan = DocPlan::default();
     let objects = objects(&doc.root);
     if objects.is_empty() {
@@ -73,20 +78,37 @@ pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window)
     let mut work: Option<MNode> = None;
     for (path, obj) in objects {
         for key in ["apiVersion", "kind"] {
-            let mut same = obj.entries().iter().filter(|(k, _)| k.as_str() == Some(key));
+            let mut same = obj
+                .entries()
+                .iter()
+                .filter(|(k, _)| k.as_str() == Some(key));
             if let (Some((a, _)), Some((b, _))) = (same.next(), same.next()) {
-                return Err(DuplicateKey { key: key.into(), first: a.span.start, second: b.span.start });
+                return Err(DuplicateKey {
+                    key: key.into(),
+                    first: a.span.start,
+                    second: b.span.start,
+                });
             }
         }
-        let (Some(api_node), Some(kind)) = (obj.get("apiVersion"), obj.get("kind").and_then(Node::as_str)) else {
+        let (Some(api_node), Some(kind)) = (
+            obj.get("apiVersion"),
+            obj.get("kind").and_then(Node::as_str),
+        ) else {
             continue;
         };
-        let Some(api) = api_node.as_str() else { continue };
+        let Some(api) = api_node.as_str() else {
+            continue;
+        };
         let decision = decide(cat, api, kind, window);
         if matches!(decision, Decision::Current) {
             continue;
         }
-        let meta = |k: &str| obj.get("metadata").and_then(|m| m.get(k)).and_then(Node::as_str).map(str::to_string);
+        let meta = |k: &str| {
+            obj.get("metadata")
+                .and_then(|m| m.get(k))
+                .and_then(Node::as_str)
+                .map(str::to_string)
+        };
         let mut report = ObjectReport {
             doc_index: doc.index,
             offset: api_node.span.start,
@@ -104,23 +126,38 @@ pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window)
             Decision::Deprecated { removed, to } => {
                 report.status = Status::Deprecated;
                 report.to = to;
-                let when = removed.map_or("no removal is scheduled".to_string(), |r| format!("removed in {r}"));
+                let when = removed.map_or("no removal is scheduled".to_string(), |r| {
+                    format!("removed in {r}")
+                });
                 report.findings.push(Finding {
                     level: Level::Info,
                     code: "G-DEPRECATED".into(),
-                    message: format!("{api} is deprecated ({when}); --include-deprecated migrates it"),
+                    message: format!(
+                        "{api} is deprecated ({when}); --include-deprecated migrates it"
+                    ),
                     offset: report.offset,
                 });
             }
             Decision::NoReplacement { note, removed } => {
                 let when = removed.map_or(String::new(), |r| format!(" (removed in {r})"));
-                let mut message = format!("{api} {kind} is not served at the target{when} and no served version replaces it");
+                let mut message = format!(
+                    "{api} {kind} is not served at the target{when} and no served version replaces it"
+                );
                 if !note.is_empty() {
                     message.push_str(&format!(": {note}"));
                 }
-                report.findings.push(Finding { level: Level::Manual, code: "G-NO-SERVED-REPLACEMENT".into(), message, offset: report.offset });
+                report.findings.push(Finding {
+                    level: Level::Manual,
+                    code: "G-NO-SERVED-REPLACEMENT".into(),
+                    message,
+                    offset: report.offset,
+                });
             }
-            Decision::Migrate { hops, to, window_warning } => {
+            Decision::Migrate {
+                hops,
+                to,
+                window_warning,
+            } => {
                 if let Some(dup) = duplicate_key(obj) {
                     return Err(dup);
                 }
@@ -131,19 +168,40 @@ pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window)
                 let result = (|| {
                     for hop in &hops {
                         rules::apply(&mut trial, &path, &hop.rules, &mut hits)?;
-                        trial.set(&path.child(Seg::Key("apiVersion".into())), MNode::string(&hop.meta.to), false, false)?;
+                        trial.set(
+                            &path.child(Seg::Key("apiVersion".into())),
+                            MNode::string(&hop.meta.to),
+                            false,
+                            false,
+                        )?;
                     }
                     rules::apply(&mut trial, &path, &cat.global_rules, &mut hits)
                 })();
                 if let Some(w) = window_warning {
-                    report.findings.push(Finding { level: Level::Warn, code: "G-WINDOW".into(), message: w, offset: report.offset });
+                    report.findings.push(Finding {
+                        level: Level::Warn,
+                        code: "G-WINDOW".into(),
+                        message: w,
+                        offset: report.offset,
+                    });
                 }
                 for hit in hits {
-                    let offset = node_at(&doc.root, &hit.at).map_or(report.offset, |n| n.span.start);
-                    report.findings.push(Finding { level: hit.spec.level, code: hit.spec.code, message: hit.spec.message, offset });
+                    let offset =
+                        node_at(&doc.root, &hit.at).map_or(report.offset, |n| n.span.start);
+                    report.findings.push(Finding {
+                        level: hit.spec.level,
+                        code: hit.spec.code,
+                        message: hit.spec.message,
+                        offset,
+                    });
                 }
                 if let Err(e) = result {
-                    report.findings.push(Finding { level: Level::Manual, code: "KUBEMIG-SHAPE".into(), message: e.to_string(), offset: report.offset });
+                    report.findings.push(Finding {
+                        level: Level::Manual,
+                        code: "KUBEMIG-SHAPE".into(),
+                        message: e.to_string(),
+                        offset: report.offset,
+                    });
                 }
                 if !report.findings.iter().any(|f| f.level.blocks()) {
                     report.status = Status::Migrated;
@@ -161,7 +219,11 @@ pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window)
                 plan.expected = Some(work);
             }
             Err(e) => {
-                for r in plan.objects.iter_mut().filter(|r| r.status == Status::Migrated) {
+                for r in plan
+                    .objects
+                    .iter_mut()
+                    .filter(|r| r.status == Status::Migrated)
+                {
                     r.status = Status::Blocked;
                     r.findings.push(Finding {
                         level: Level::Manual,
@@ -178,8 +240,18 @@ pub fn plan_document(src: &str, doc: &Document, cat: &Catalogue, window: Window)
 
 /// The objects of a document: the root mapping, or the items of a `*List`.
 fn objects(root: &Node) -> Vec<(Path, &Node)> {
-    let is_list = root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List"));
-    if let (true, Some(Node { kind: NodeKind::Seq { items, .. }, .. })) = (is_list, root.get("items")) {
+    let is_list = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    if let (
+        true,
+        Some(Node {
+            kind: NodeKind::Seq { items, .. },
+            ..
+        }),
+    ) = (is_list, root.get("items"))
+    {
         return items
             .iter()
             .enumerate()
@@ -187,7 +259,11 @@ fn objects(root: &Node) -> Vec<(Path, &Node)> {
             .map(|(n, i)| (Path(vec![Seg::Key("items".into()), Seg::Index(n)]), i))
             .collect();
     }
-    if matches!(root.kind, NodeKind::Map { .. }) { vec![(Path::default(), root)] } else { Vec::new() }
+    if matches!(root.kind, NodeKind::Map { .. }) {
+        vec![(Path::default(), root)]
+    } else {
+        Vec::new()
+    }
 }
 
 fn node_at<'a>(root: &'a Node, path: &Path) -> Option<&'a Node> {
@@ -208,8 +284,15 @@ pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
         NodeKind::Map { entries, .. } => {
             for (i, (k, _)) in entries.iter().enumerate() {
                 if let Some(key) = k.as_str() {
-                    if let Some((k2, _)) = entries[i + 1..].iter().find(|(k2, _)| k2.as_str() == Some(key)) {
-                        return Some(DuplicateKey { key: key.to_string(), first: k.span.start, second: k2.span.start });
+                    if let Some((k2, _)) = entries[i + 1..]
+                        .iter()
+                        .find(|(k2, _)| k2.as_str() == Some(key))
+                    {
+                        return Some(DuplicateKey {
+                            key: key.to_string(),
+                            first: k.span.start,
+                            second: k2.span.start,
+                        });
                     }
                 }
             }

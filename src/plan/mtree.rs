@@ -11,9 +11,18 @@ use crate::yaml::{Node, NodeKind, Style, Value};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MKind {
-    Scalar { value: String, style: Style },
-    Map { flow: bool, entries: Vec<(MNode, MNode)> },
-    Seq { flow: bool, items: Vec<MNode> },
+    Scalar {
+        value: String,
+        style: Style,
+    },
+    Map {
+        flow: bool,
+        entries: Vec<(MNode, MNode)>,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<MNode>,
+    },
     Alias(usize),
 }
 
@@ -46,36 +55,68 @@ pub const MAX_EXPANDED_NODES: usize = 1_000_000;
 impl MNode {
     pub fn from_node(node: &Node) -> MNode {
         let kind = match &node.kind {
-            NodeKind::Scalar { value, style } => MKind::Scalar { value: value.clone(), style: *style },
+            NodeKind::Scalar { value, style } => MKind::Scalar {
+                value: value.clone(),
+                style: *style,
+            },
             NodeKind::Map { flow, entries } => MKind::Map {
                 flow: *flow,
-                entries: entries.iter().map(|(k, v)| (MNode::from_node(k), MNode::from_node(v))).collect(),
+                entries: entries
+                    .iter()
+                    .map(|(k, v)| (MNode::from_node(k), MNode::from_node(v)))
+                    .collect(),
             },
-            NodeKind::Seq { flow, items } => {
-                MKind::Seq { flow: *flow, items: items.iter().map(MNode::from_node).collect() }
-            }
+            NodeKind::Seq { flow, items } => MKind::Seq {
+                flow: *flow,
+                items: items.iter().map(MNode::from_node).collect(),
+            },
             NodeKind::Alias(id) => MKind::Alias(*id),
         };
-        MNode { orig: Some(node.id), dirty: false, anchor: node.anchor, tag: node.tag.clone(), kind }
+        MNode {
+            orig: Some(node.id),
+            dirty: false,
+            anchor: node.anchor,
+            tag: node.tag.clone(),
+            kind,
+        }
     }
 
     /// A new scalar, written plain when that reads back as the same string, else quoted.
     pub fn string(s: &str) -> MNode {
-        let style = if plain_safe(s) { Style::Plain } else { Style::Double };
-        MNode::new(MKind::Scalar { value: s.to_string(), style })
+        let style = if plain_safe(s) {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+        MNode::new(MKind::Scalar {
+            value: s.to_string(),
+            style,
+        })
     }
 
     /// A new plain scalar whose text is taken as written (`30`, `true`).
     pub fn plain(s: &str) -> MNode {
-        MNode::new(MKind::Scalar { value: s.to_string(), style: Style::Plain })
+        MNode::new(MKind::Scalar {
+            value: s.to_string(),
+            style: Style::Plain,
+        })
     }
 
     pub fn map(flow: bool) -> MNode {
-        MNode::new(MKind::Map { flow, entries: Vec::new() })
+        MNode::new(MKind::Map {
+            flow,
+            entries: Vec::new(),
+        })
     }
 
     pub fn new(kind: MKind) -> MNode {
-        MNode { orig: None, dirty: true, anchor: 0, tag: None, kind }
+        MNode {
+            orig: None,
+            dirty: true,
+            anchor: 0,
+            tag: None,
+            kind,
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -86,7 +127,10 @@ impl MNode {
     }
 
     pub fn is_flow(&self) -> bool {
-        matches!(self.kind, MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. })
+        matches!(
+            self.kind,
+            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. }
+        )
     }
 
     fn entry_index(&self, key: &str) -> Option<usize> {
@@ -97,11 +141,14 @@ impl MNode {
     }
 
     pub fn get(&self, path: &[Seg]) -> Option<&MNode> {
-        let Some((first, rest)) = path.split_first() else { return Some(self) };
+        let Some((first, rest)) = path.split_first() else {
+            return Some(self);
+        };
         let child = match (first, &self.kind) {
-            (Seg::Key(k), MKind::Map { entries, .. }) => {
-                entries.iter().find(|(key, _)| key.as_str() == Some(k)).map(|(_, v)| v)
-            }
+            (Seg::Key(k), MKind::Map { entries, .. }) => entries
+                .iter()
+                .find(|(key, _)| key.as_str() == Some(k))
+                .map(|(_, v)| v),
             (Seg::Index(i), MKind::Seq { items, .. }) => items.get(*i),
             _ => None,
         }?;
@@ -114,11 +161,14 @@ impl MNode {
             return Err(TreeError::ThroughAlias(Path(path.to_vec()).to_string()));
         }
         self.dirty = true;
-        let Some((first, rest)) = path.split_first() else { return Ok(Some(self)) };
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(Some(self));
+        };
         let child = match (first, &mut self.kind) {
-            (Seg::Key(k), MKind::Map { entries, .. }) => {
-                entries.iter_mut().find(|(key, _)| key.as_str() == Some(k)).map(|(_, v)| v)
-            }
+            (Seg::Key(k), MKind::Map { entries, .. }) => entries
+                .iter_mut()
+                .find(|(key, _)| key.as_str() == Some(k))
+                .map(|(_, v)| v),
             (Seg::Index(i), MKind::Seq { items, .. }) => items.get_mut(*i),
             _ => None,
         };
@@ -155,8 +205,12 @@ impl MNode {
     /// Remove the node at `path`; an emptied mapping that had entries before is removed
     /// with it (a mapping the author wrote empty is left alone).
     pub fn remove(&mut self, path: &Path) -> Result<Option<MNode>, TreeError> {
-        let Some((parent_path, last)) = path.split_last() else { return Ok(None) };
-        let Some(parent) = self.get_mut(&parent_path.0)? else { return Ok(None) };
+        let Some((parent_path, last)) = path.split_last() else {
+            return Ok(None);
+        };
+        let Some(parent) = self.get_mut(&parent_path.0)? else {
+            return Ok(None);
+        };
         let removed = match (last, &mut parent.kind) {
             (Seg::Key(k), MKind::Map { entries, .. }) => {
                 let i = entries.iter().position(|(key, _)| key.as_str() == Some(k));
@@ -175,7 +229,11 @@ impl MNode {
 
     /// Make sure a mapping exists at `path`, creating missing ones. A mapping created inside
     /// `hint.0` goes at index `hint.1` there (where the keys it replaces were), else last.
-    fn ensure_map(&mut self, path: &[Seg], hint: Option<(&[Seg], usize)>) -> Result<&mut MNode, TreeError> {
+    fn ensure_map(
+        &mut self,
+        path: &[Seg],
+        hint: Option<(&[Seg], usize)>,
+    ) -> Result<&mut MNode, TreeError> {
         let mut node = self;
         for (depth, seg) in path.iter().enumerate() {
             let here = &path[..depth];
@@ -214,12 +272,20 @@ impl MNode {
     }
 
     /// Set `path` to `value`, creating parent mappings; `first` puts a new key first.
-    pub fn set(&mut self, path: &Path, value: MNode, first: bool, if_absent: bool) -> Result<bool, TreeError> {
+    pub fn set(
+        &mut self,
+        path: &Path,
+        value: MNode,
+        first: bool,
+        if_absent: bool,
+    ) -> Result<bool, TreeError> {
         let Some((parent_path, Seg::Key(key))) = path.split_last() else {
             return Err(TreeError::NotAMap(path.to_string()));
         };
         let parent = self.ensure_map(&parent_path.0, None)?;
-        let MKind::Map { entries, flow } = &mut parent.kind else { unreachable!("ensure_map") };
+        let MKind::Map { entries, flow } = &mut parent.kind else {
+            unreachable!("ensure_map")
+        };
         let mut value = value;
         if *flow {
             value.make_flow();
@@ -260,17 +326,30 @@ impl MNode {
 
     /// Rename the key at `path` to `to`.
     pub fn rename(&mut self, path: &Path, to: &str) -> Result<bool, TreeError> {
-        let Some((parent_path, Seg::Key(key))) = path.split_last() else { return Ok(false) };
-        let Some(parent) = self.get_mut(&parent_path.0)? else { return Ok(false) };
+        let Some((parent_path, Seg::Key(key))) = path.split_last() else {
+            return Ok(false);
+        };
+        let Some(parent) = self.get_mut(&parent_path.0)? else {
+            return Ok(false);
+        };
         if parent.entry_index(key).is_none() {
             return Ok(false);
         }
         if parent.entry_index(to).is_some() {
-            return Err(TreeError::Exists(parent_path.child(Seg::Key(to.into())).to_string()));
+            return Err(TreeError::Exists(
+                parent_path.child(Seg::Key(to.into())).to_string(),
+            ));
         }
-        let MKind::Map { entries, .. } = &mut parent.kind else { return Ok(false) };
-        let (k, _) = entries.iter_mut().find(|(k, _)| k.as_str() == Some(key)).expect("checked");
-        let MKind::Scalar { value, .. } = &mut k.kind else { return Ok(false) };
+        let MKind::Map { entries, .. } = &mut parent.kind else {
+            return Ok(false);
+        };
+        let (k, _) = entries
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .expect("checked");
+        let MKind::Scalar { value, .. } = &mut k.kind else {
+            return Ok(false);
+        };
         *value = to.to_string();
         k.dirty = true;
         Ok(true)
@@ -279,9 +358,15 @@ impl MNode {
     /// Move the entry at `from` to `to`. New mappings on the way to `to` that are created in
     /// `from`'s mapping take the old key's position.
     pub fn move_to(&mut self, from: &Path, to: &Path) -> Result<bool, TreeError> {
-        let Some((from_parent, Seg::Key(from_key))) = from.split_last() else { return Ok(false) };
-        let Some(parent) = self.get_mut(&from_parent.0)? else { return Ok(false) };
-        let Some(index) = parent.entry_index(from_key) else { return Ok(false) };
+        let Some((from_parent, Seg::Key(from_key))) = from.split_last() else {
+            return Ok(false);
+        };
+        let Some(parent) = self.get_mut(&from_parent.0)? else {
+            return Ok(false);
+        };
+        let Some(index) = parent.entry_index(from_key) else {
+            return Ok(false);
+        };
         if self.get(&to.0).is_some() {
             return Err(TreeError::Exists(to.to_string()));
         }
@@ -289,15 +374,23 @@ impl MNode {
             return Err(TreeError::NotAMap(to.to_string()));
         };
         let parent = self.get_mut(&from_parent.0)?.expect("exists");
-        let MKind::Map { entries, .. } = &mut parent.kind else { unreachable!() };
+        let MKind::Map { entries, .. } = &mut parent.kind else {
+            unreachable!()
+        };
         let (_, mut value) = entries.remove(index);
         let dest = self.ensure_map(&to_parent.0, Some((&from_parent.0, index)))?;
         let flow = dest.is_flow();
         if flow && !value.is_flow() && !matches!(value.kind, MKind::Scalar { .. }) {
             value.make_flow();
         }
-        let MKind::Map { entries, .. } = &mut dest.kind else { unreachable!() };
-        let at = if to_parent == from_parent { index.min(entries.len()) } else { entries.len() };
+        let MKind::Map { entries, .. } = &mut dest.kind else {
+            unreachable!()
+        };
+        let at = if to_parent == from_parent {
+            index.min(entries.len())
+        } else {
+            entries.len()
+        };
         entries.insert(at, (MNode::string(to_key), value));
         Ok(true)
     }
@@ -330,7 +423,9 @@ impl MNode {
     /// The scalar's meaning, if this is a scalar.
     pub fn scalar_value(&self) -> Option<Value> {
         match &self.kind {
-            MKind::Scalar { value, style } => Some(resolve_scalar(value, *style, self.tag.as_deref())),
+            MKind::Scalar { value, style } => {
+                Some(resolve_scalar(value, *style, self.tag.as_deref()))
+            }
             _ => None,
         }
     }
@@ -361,7 +456,12 @@ impl MNode {
         }
     }
 
-    fn value_rec(&self, anchors: &HashMap<usize, &MNode>, budget: &mut usize, depth: usize) -> Result<Value, TreeError> {
+    fn value_rec(
+        &self,
+        anchors: &HashMap<usize, &MNode>,
+        budget: &mut usize,
+        depth: usize,
+    ) -> Result<Value, TreeError> {
         if *budget == 0 || depth > 4 * crate::yaml::events::MAX_DEPTH {
             return Err(TreeError::TooLarge(MAX_EXPANDED_NODES));
         }
@@ -371,12 +471,18 @@ impl MNode {
             MKind::Map { entries, .. } => {
                 let mut map = std::collections::BTreeMap::new();
                 for (k, v) in entries {
-                    map.insert(k.value_rec(anchors, budget, depth + 1)?, v.value_rec(anchors, budget, depth + 1)?);
+                    map.insert(
+                        k.value_rec(anchors, budget, depth + 1)?,
+                        v.value_rec(anchors, budget, depth + 1)?,
+                    );
                 }
                 Value::Map(map)
             }
             MKind::Seq { items, .. } => Value::Seq(
-                items.iter().map(|i| i.value_rec(anchors, budget, depth + 1)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|i| i.value_rec(anchors, budget, depth + 1))
+                    .collect::<Result<_, _>>()?,
             ),
             MKind::Alias(id) => match anchors.get(id) {
                 Some(target) => target.value_rec(anchors, budget, depth + 1)?,
@@ -390,7 +496,8 @@ impl MNode {
 /// as the same string. Deliberately narrow: anything unusual gets double quotes.
 pub fn plain_safe(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-' | b'_'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-' | b'_'))
         && s.as_bytes()[0].is_ascii_alphanumeric()
         && resolve_plain(s) == Value::Str(s.to_string())
 }
@@ -411,14 +518,30 @@ mod tests {
     #[test]
     fn move_creates_parent_at_old_position() {
         let mut t = tree("resource:\n  name: cpu\n  targetAverageUtilization: 80\n  x: 1\n");
-        t.move_to(&p("resource.targetAverageUtilization"), &p("resource.target.averageUtilization")).unwrap();
-        t.set(&p("resource.target.type"), MNode::string("Utilization"), true, false).unwrap();
+        t.move_to(
+            &p("resource.targetAverageUtilization"),
+            &p("resource.target.averageUtilization"),
+        )
+        .unwrap();
+        t.set(
+            &p("resource.target.type"),
+            MNode::string("Utilization"),
+            true,
+            false,
+        )
+        .unwrap();
         let keys: Vec<_> = match &t.get(&p("resource").0).unwrap().kind {
-            MKind::Map { entries, .. } => entries.iter().map(|(k, _)| k.as_str().unwrap().to_string()).collect(),
+            MKind::Map { entries, .. } => entries
+                .iter()
+                .map(|(k, _)| k.as_str().unwrap().to_string())
+                .collect(),
             _ => vec![],
         };
         assert_eq!(keys, ["name", "target", "x"]);
-        assert_eq!(t.get(&p("resource.target.type").0).unwrap().as_str(), Some("Utilization"));
+        assert_eq!(
+            t.get(&p("resource.target.type").0).unwrap().as_str(),
+            Some("Utilization")
+        );
     }
 
     #[test]

@@ -43,7 +43,10 @@ mod tests {
     fn plain_unified_diff() {
         let mut out = Vec::new();
         super::write(&mut out, "x.yaml", "a: 1\nb: 2\n", "a: 1\nb: 3\n").unwrap();
-        assert_eq!(plain(out), "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,2 +1,2 @@\n a: 1\n-b: 2\n+b: 3\n");
+        assert_eq!(
+            plain(out),
+            "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,2 +1,2 @@\n a: 1\n-b: 2\n+b: 3\n"
+        );
     }
 
     #[test]
@@ -51,6 +54,9 @@ mod tests {
         let mut out = Vec::new();
         super::write(&mut out, "x", "a: 1\r\nb: 2", "a: 1\r\nb: 3").unwrap();
         let s = plain(out);
-        assert!(s.contains(" a: 1\r\n-b: 2\n\\ No newline at end of file\n+b: 3\n\\ No newline"), "{s:?}");
+        assert!(
+            s.contains(" a: 1\r\n-b: 2\n\\ No newline at end of file\n+b: 3\n\\ No newline"),
+            "{s:?}"
+        );
     }
 }

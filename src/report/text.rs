@@ -19,7 +19,13 @@ fn who(o: &ObjectReport) -> String {
 
 /// The lines for one file's objects. `pending` says whether migrations are still to be done
 /// (check) or were done (fix).
-pub fn objects(w: &mut dyn Write, name: &str, out: &Outcome, verbose: bool, only_open: bool) -> io::Result<()> {
+pub fn objects(
+    w: &mut dyn Write,
+    name: &str,
+    out: &Outcome,
+    verbose: bool,
+    only_open: bool,
+) -> io::Result<()> {
     let warn = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
     let bad = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
     for (obj, positions) in out.objects.iter().zip(&out.finding_positions) {
@@ -27,10 +33,17 @@ pub fn objects(w: &mut dyn Write, name: &str, out: &Outcome, verbose: bool, only
         let head = format!("{name}:{}:{}: {}", obj.line, obj.col, who(o));
         match o.status {
             Status::Migrated if !only_open => {
-                writeln!(w, "{head}: {} -> {}", o.from, o.to.as_deref().unwrap_or("?"))?;
+                writeln!(
+                    w,
+                    "{head}: {} -> {}",
+                    o.from,
+                    o.to.as_deref().unwrap_or("?")
+                )?;
             }
             Status::Blocked => {
-                let to = o.to.as_deref().map_or(String::new(), |t| format!(" -> {t}"));
+                let to =
+                    o.to.as_deref()
+                        .map_or(String::new(), |t| format!(" -> {t}"));
                 writeln!(w, "{head}: {}{to}: {bad}needs a human{bad:#}", o.from)?;
             }
             _ => {}
@@ -47,7 +60,13 @@ pub fn objects(w: &mut dyn Write, name: &str, out: &Outcome, verbose: bool, only
                     l => l.as_str(),
                 };
                 let style = if f.level.blocks() { bad } else { warn };
-                writeln!(w, "{name}:{line}:{col}: {}: {style}{label}{style:#} [{}]: {}", who(o), f.code, f.message)?;
+                writeln!(
+                    w,
+                    "{name}:{line}:{col}: {}: {style}{label}{style:#} [{}]: {}",
+                    who(o),
+                    f.code,
+                    f.message
+                )?;
             }
         }
     }
@@ -74,14 +93,26 @@ pub struct Summary {
 impl Summary {
     pub fn add(&mut self, out: &Outcome) {
         self.files += 1;
-        self.objects_to_migrate += out.objects.iter().filter(|o| o.item.status == Status::Migrated).count();
-        self.blocked += out.objects.iter().filter(|o| o.item.status == Status::Blocked).count();
+        self.objects_to_migrate += out
+            .objects
+            .iter()
+            .filter(|o| o.item.status == Status::Migrated)
+            .count();
+        self.blocked += out
+            .objects
+            .iter()
+            .filter(|o| o.item.status == Status::Blocked)
+            .count();
         self.files_to_change += usize::from(out.rewrite.is_some());
         self.errors += usize::from(out.error.is_some());
     }
 
     pub fn write(&self, w: &mut dyn Write, done: bool) -> io::Result<()> {
-        let (objs, files) = if done { ("migrated", "changed") } else { ("to migrate", "to change") };
+        let (objs, files) = if done {
+            ("migrated", "changed")
+        } else {
+            ("to migrate", "to change")
+        };
         writeln!(
             w,
             "kubemig: {} file{} scanned, {} object{} {objs}, {} file{} {files}, {} need{} a human, {} error{}",

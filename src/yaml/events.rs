@@ -20,10 +20,23 @@ pub enum Style {
 pub enum EvKind {
     DocStart,
     DocEnd,
-    Scalar { value: String, style: Style, anchor: usize, tag: Option<String> },
-    SeqStart { flow: bool, anchor: usize, tag: Option<String> },
+    Scalar {
+        value: String,
+        style: Style,
+        anchor: usize,
+        tag: Option<String>,
+    },
+    SeqStart {
+        flow: bool,
+        anchor: usize,
+        tag: Option<String>,
+    },
     SeqEnd,
-    MapStart { flow: bool, anchor: usize, tag: Option<String> },
+    MapStart {
+        flow: bool,
+        anchor: usize,
+        tag: Option<String>,
+    },
     MapEnd,
     Alias(usize),
 }

@@ -21,14 +21,18 @@ impl Path {
         let mut expect_key = true;
         while !rest.is_empty() {
             if let Some(r) = rest.strip_prefix('[') {
-                let close = r.find(']').ok_or_else(|| format!("unclosed `[` in path `{text}`"))?;
+                let close = r
+                    .find(']')
+                    .ok_or_else(|| format!("unclosed `[` in path `{text}`"))?;
                 let inner = &r[..close];
                 if inner == "*" {
                     segs.push(Seg::AnyItem);
                 } else if let Some(q) = inner.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
                     segs.push(Seg::Key(q.to_string()));
                 } else {
-                    let i = inner.parse().map_err(|_| format!("bad index `[{inner}]` in path `{text}`"))?;
+                    let i = inner
+                        .parse()
+                        .map_err(|_| format!("bad index `[{inner}]` in path `{text}`"))?;
                     segs.push(Seg::Index(i));
                 }
                 rest = &r[close + 1..];

@@ -7,9 +7,18 @@ use super::events::{self, Ev, EvKind, Style, SyntaxError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
-    Scalar { value: String, style: Style },
-    Map { flow: bool, entries: Vec<(Node, Node)> },
-    Seq { flow: bool, items: Vec<Node> },
+    Scalar {
+        value: String,
+        style: Style,
+    },
+    Map {
+        flow: bool,
+        entries: Vec<(Node, Node)>,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<Node>,
+    },
     Alias(usize),
 }
 
@@ -58,24 +67,41 @@ impl Node {
 
     /// The value of the first entry whose key is the plain string `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries().iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.entries()
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     pub fn is_flow(&self) -> bool {
-        matches!(self.kind, NodeKind::Map { flow: true, .. } | NodeKind::Seq { flow: true, .. })
+        matches!(
+            self.kind,
+            NodeKind::Map { flow: true, .. } | NodeKind::Seq { flow: true, .. }
+        )
     }
 }
 
 /// Parse a whole stream into documents.
 pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
-    let mut builder = Builder { src, stack: Vec::new(), docs: Vec::new(), prev_end: 0, next_id: 0 };
+    let mut builder = Builder {
+        src,
+        stack: Vec::new(),
+        docs: Vec::new(),
+        prev_end: 0,
+        next_id: 0,
+    };
     events::parse(src, |ev| builder.push(ev))?;
     Ok(builder.docs)
 }
 
 enum Frame {
-    Map { node: Node, pending_key: Option<Node> },
-    Seq { node: Node },
+    Map {
+        node: Node,
+        pending_key: Option<Node>,
+    },
+    Seq {
+        node: Node,
+    },
 }
 
 struct Builder<'a> {
@@ -92,7 +118,12 @@ impl Builder<'_> {
         match kind {
             EvKind::DocStart => self.next_id = 0,
             EvKind::DocEnd => {}
-            EvKind::Scalar { value, style, anchor, tag } => {
+            EvKind::Scalar {
+                value,
+                style,
+                anchor,
+                tag,
+            } => {
                 let span = match style {
                     Style::Literal | Style::Folded => self.block_scalar_span(span.clone(), &value),
                     _ => span.clone(),
@@ -105,12 +136,35 @@ impl Builder<'_> {
                 self.attach(node);
             }
             EvKind::MapStart { flow, anchor, tag } => {
-                let node = self.node(NodeKind::Map { flow, entries: Vec::new() }, span.start..span.start, anchor, tag);
-                self.stack.push(Frame::Map { node, pending_key: None });
+                let node = self.node(
+                    NodeKind::Map {
+                        flow,
+                        entries: Vec::new(),
+                    },
+                    span.start..span.start,
+                    anchor,
+                    tag,
+                );
+                self.stack.push(Frame::Map {
+                    node,
+                    pending_key: None,
+                });
             }
             EvKind::SeqStart { flow, anchor, tag } => {
-                let start = if flow { span.start } else { dash_before(self.src, span.start) };
-                let node = self.node(NodeKind::Seq { flow, items: Vec::new() }, start..start, anchor, tag);
+                let start = if flow {
+                    span.start
+                } else {
+                    dash_before(self.src, span.start)
+                };
+                let node = self.node(
+                    NodeKind::Seq {
+                        flow,
+                        items: Vec::new(),
+                    },
+                    start..start,
+                    anchor,
+                    tag,
+                );
                 self.stack.push(Frame::Seq { node });
             }
             EvKind::MapEnd | EvKind::SeqEnd => {
@@ -138,24 +192,43 @@ impl Builder<'_> {
         self.prev_end = self.prev_end.max(span.end);
     }
 
-    fn node(&mut self, kind: NodeKind, span: Range<usize>, anchor: usize, tag: Option<String>) -> Node {
+    fn node(
+        &mut self,
+        kind: NodeKind,
+        span: Range<usize>,
+        anchor: usize,
+        tag: Option<String>,
+    ) -> Node {
         let id = self.next_id;
         self.next_id += 1;
-        Node { kind, span, anchor, tag, id }
+        Node {
+            kind,
+            span,
+            anchor,
+            tag,
+            id,
+        }
     }
 
     fn attach(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => {
                 let index = self.docs.len();
-                self.docs.push(Document { root: node, index, node_count: self.next_id });
+                self.docs.push(Document {
+                    root: node,
+                    index,
+                    node_count: self.next_id,
+                });
             }
             Some(Frame::Seq { node: seq }) => {
                 if let NodeKind::Seq { items, .. } = &mut seq.kind {
                     items.push(node);
                 }
             }
-            Some(Frame::Map { node: map, pending_key }) => match pending_key.take() {
+            Some(Frame::Map {
+                node: map,
+                pending_key,
+            }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => {
                     if let NodeKind::Map { entries, .. } = &mut map.kind {
@@ -173,11 +246,15 @@ impl Builder<'_> {
         let src = self.src;
         let header = find_block_header(src, self.prev_end, span.start).unwrap_or(span.start);
         let header_end = header
-            + src[header..].bytes().take_while(|b| matches!(b, b'|' | b'>' | b'+' | b'-' | b'0'..=b'9')).count();
+            + src[header..]
+                .bytes()
+                .take_while(|b| matches!(b, b'|' | b'>' | b'+' | b'-' | b'0'..=b'9'))
+                .count();
         if value.trim_end_matches('\n').is_empty() {
             return header..header_end;
         }
-        let content_start = crate::source::next_line_start(src, header_end).min(span.start.max(header_end));
+        let content_start =
+            crate::source::next_line_start(src, header_end).min(span.start.max(header_end));
         let first_line = crate::source::line_start(src, span.start.max(content_start));
         let indent = src[first_line..].bytes().take_while(|&b| b == b' ').count();
         let mut end = span.start;
@@ -265,7 +342,10 @@ mod tests {
         let src = "a: |\n  Grüße 日本語 🚀\n  x\n# c\nother: 'v'\n";
         let docs = parse_stream(src).unwrap();
         let root = &docs[0].root;
-        assert_eq!(slice(src, root.get("a").unwrap()), "|\n  Grüße 日本語 🚀\n  x");
+        assert_eq!(
+            slice(src, root.get("a").unwrap()),
+            "|\n  Grüße 日本語 🚀\n  x"
+        );
         assert_eq!(slice(src, root.get("other").unwrap()), "'v'");
     }
 

@@ -26,7 +26,9 @@ pub enum Value {
 pub fn resolve_plain(v: &str) -> Value {
     match v {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
-        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
+            Value::Bool(true)
+        }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
             Value::Bool(false)
         }
@@ -58,7 +60,8 @@ fn is_int(v: &str) -> bool {
     if let Some(oct) = digits.strip_prefix("0o") {
         return !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b));
     }
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
         && digits.as_bytes()[0].is_ascii_digit()
 }
 
@@ -104,14 +107,23 @@ mod tests {
         assert_eq!(resolve_plain("yes"), Value::Bool(true));
         assert_eq!(resolve_plain("~"), Value::Null);
         assert_eq!(resolve_plain("512Mi"), Value::Str("512Mi".into()));
-        assert_eq!(resolve_plain("autoscaling/v2"), Value::Str("autoscaling/v2".into()));
+        assert_eq!(
+            resolve_plain("autoscaling/v2"),
+            Value::Str("autoscaling/v2".into())
+        );
         assert_eq!(resolve_plain("."), Value::Str(".".into()));
         assert_eq!(resolve_plain("-"), Value::Str("-".into()));
     }
 
     #[test]
     fn quoted_is_always_string() {
-        assert_eq!(resolve_scalar("80", Style::Double, None), Value::Str("80".into()));
-        assert_eq!(resolve_scalar("80", Style::Plain, Some("!!str")), Value::Str("80".into()));
+        assert_eq!(
+            resolve_scalar("80", Style::Double, None),
+            Value::Str("80".into())
+        );
+        assert_eq!(
+            resolve_scalar("80", Style::Plain, Some("!!str")),
+            Value::Str("80".into())
+        );
     }
 }
