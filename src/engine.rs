@@ -64,10 +64,10 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
             return out;
         }
     };
-    if let Some(pf) = ctx.prefilter {
-        if !pf.may_need_work(source.text.as_bytes()) {
-            return out;
-        }
+    if let Some(pf) = ctx.prefilter
+        && !pf.may_need_work(source.text.as_bytes())
+    {
+        return out;
     }
     out.parsed = true;
     let src = source.text.as_str();

@@ -119,16 +119,15 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
 
     for (input, mut out) in outcomes {
         let name = name(&input);
-        if mode == Mode::Fix {
-            if let (Input::File(p), Some((old, new))) = (&input, &out.rewrite) {
-                if let Err(e) = write::replace(Path::new(p), old.as_bytes(), new.as_bytes()) {
-                    out.error = Some(FileError::new(format!("{e:#}")));
-                    out.rewrite = None;
-                    for o in &mut out.objects {
-                        if o.item.status == Status::Migrated {
-                            o.item.status = Status::Blocked;
-                        }
-                    }
+        if mode == Mode::Fix
+            && let (Input::File(p), Some((old, new))) = (&input, &out.rewrite)
+            && let Err(e) = write::replace(Path::new(p), old.as_bytes(), new.as_bytes())
+        {
+            out.error = Some(FileError::new(format!("{e:#}")));
+            out.rewrite = None;
+            for o in &mut out.objects {
+                if o.item.status == Status::Migrated {
+                    o.item.status = Status::Blocked;
                 }
             }
         }

@@ -73,10 +73,10 @@ impl Catalogue {
         for (name, text) in files {
             let file: CatalogueFile =
                 toml::from_str(text).with_context(|| format!("migrations/{name}"))?;
-            if let Some(n) = file.newest {
-                if newest.replace(n).is_some() {
-                    bail!("migrations/{name}: `newest` is set in more than one file");
-                }
+            if let Some(n) = file.newest
+                && newest.replace(n).is_some()
+            {
+                bail!("migrations/{name}: `newest` is set in more than one file");
             }
             for r in &file.global_rules {
                 global_rules.push(

@@ -228,7 +228,7 @@ impl<'a> Emitter<'a> {
         }
         if let Some(first) = dels.clone().next() {
             let (k, v) = &entries[first];
-            let mut rest = dels.clone().skip(0);
+            let mut rest = dels.clone();
             if !rendered.is_empty() {
                 rest.next();
                 let end = entry_end(src, k, v);
@@ -305,16 +305,16 @@ impl<'a> Emitter<'a> {
             ov.kind,
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
-        if !block_orig {
-            if let Some(text) = self.inline(mv, column(src, ov.span.start.max(ok.span.end))) {
-                if ov.span.is_empty() {
-                    let colon = colon_after(src, ok.span.end);
-                    self.edits.push(Edit::insert(colon, format!(" {text}")));
-                } else {
-                    self.edits.push(Edit::replace(ov.span.clone(), text));
-                }
-                return Ok(());
+        if !block_orig
+            && let Some(text) = self.inline(mv, column(src, ov.span.start.max(ok.span.end)))
+        {
+            if ov.span.is_empty() {
+                let colon = colon_after(src, ok.span.end);
+                self.edits.push(Edit::insert(colon, format!(" {text}")));
+            } else {
+                self.edits.push(Edit::replace(ov.span.clone(), text));
             }
+            return Ok(());
         }
         let text = self.entry(mk, mv, col, flow)?;
         self.edits

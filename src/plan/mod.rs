@@ -283,17 +283,16 @@ pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
             for (i, (k, _)) in entries.iter().enumerate() {
-                if let Some(key) = k.as_str() {
-                    if let Some((k2, _)) = entries[i + 1..]
+                if let Some(key) = k.as_str()
+                    && let Some((k2, _)) = entries[i + 1..]
                         .iter()
                         .find(|(k2, _)| k2.as_str() == Some(key))
-                    {
-                        return Some(DuplicateKey {
-                            key: key.to_string(),
-                            first: k.span.start,
-                            second: k2.span.start,
-                        });
-                    }
+                {
+                    return Some(DuplicateKey {
+                        key: key.to_string(),
+                        first: k.span.start,
+                        second: k2.span.start,
+                    });
                 }
             }
             entries.iter().find_map(|(_, v)| duplicate_key(v))

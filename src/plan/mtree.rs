@@ -299,12 +299,10 @@ impl MNode {
                 // Keep the author's quoting when the new text allows it.
                 if let (MKind::Scalar { style: old, .. }, MKind::Scalar { value: text, style }) =
                     (&v.kind, &mut value.kind)
+                    && matches!(old, Style::Single | Style::Double)
+                    && resolve_plain(text) == Value::Str(text.clone())
                 {
-                    if matches!(old, Style::Single | Style::Double)
-                        && resolve_plain(text) == Value::Str(text.clone())
-                    {
-                        *style = *old;
-                    }
+                    *style = *old;
                 }
                 let orig = v.orig;
                 *v = value;

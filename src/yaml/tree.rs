@@ -177,14 +177,14 @@ impl Builder<'_> {
                 } else {
                     last_child_end(&node).unwrap_or(node.span.start)
                 };
-                if !node.is_flow() {
-                    if let Some(first) = first_child_start(&node) {
-                        node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
-                            dash_before(self.src, first)
-                        } else {
-                            first
-                        };
-                    }
+                if !node.is_flow()
+                    && let Some(first) = first_child_start(&node)
+                {
+                    node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
+                        dash_before(self.src, first)
+                    } else {
+                        first
+                    };
                 }
                 self.attach(node);
             }
