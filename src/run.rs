@@ -55,13 +55,13 @@ fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<
     })
 }
 
-fn read_input(input: &Input) -> io::Result<Vec<u8>> {
+fn read_input(input: &Input, stdin: &Option<io::Result<Vec<u8>>>) -> io::Result<Vec<u8>> {
     match input {
-        Input::Stdin => {
-            let mut buf = Vec::new();
-            io::stdin().lock().read_to_end(&mut buf)?;
-            Ok(buf)
-        }
+        Input::Stdin => match stdin {
+            Some(Ok(bytes)) => Ok(bytes.clone()),
+            Some(Err(e)) => Err(io::Error::new(e.kind(), e.to_string())),
+            None => Ok(Vec::new()),
+        },
         Input::File(p) => std::fs::read(p),
     }
 }
@@ -93,6 +93,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();
     for (path, why) in &walked.errors {
+        summary.errors += 1;
         text::error(
             &mut stderr,
             &path.display().to_string(),
@@ -101,12 +102,17 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         exit = Exit::Error;
     }
 
-    // stdin cannot be read from a worker thread in a meaningful order; do it first.
+    // stdin cannot be read from a worker thread in a meaningful order; do it first. The
+    // bytes are kept so that `fix -` can pass an unchanged stream through.
+    let stdin = walked.inputs.contains(&Input::Stdin).then(|| {
+        let mut buf = Vec::new();
+        io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+    });
     let outcomes: Vec<(Input, Outcome)> = walked
         .inputs
         .into_par_iter()
         .map(|input| {
-            let outcome = match read_input(&input) {
+            let outcome = match read_input(&input, &stdin) {
                 Ok(bytes) => engine::process(bytes, &ctx),
                 Err(e) => Outcome {
                     error: Some(FileError::new(format!("cannot read: {e}"))),
@@ -159,13 +165,12 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             }
             Mode::Fix => {
                 if input == Input::Stdin {
-                    // `fix -` is a filter: the stream always comes out, migrated or not.
-                    let text = match &out.rewrite {
-                        Some((_, new)) => new.clone(),
-                        None => String::new(),
-                    };
-                    if out.rewrite.is_some() {
-                        stdout.write_all(text.as_bytes())?;
+                    // `fix -` is a filter: the stream always comes out, migrated or, when
+                    // there is nothing to do or it cannot be done, exactly as it came in.
+                    match (&out.rewrite, &stdin) {
+                        (Some((_, new)), _) => stdout.write_all(new.as_bytes())?,
+                        (None, Some(Ok(bytes))) => stdout.write_all(bytes)?,
+                        (None, _) => {}
                     }
                 }
                 text::objects(&mut stderr, &name, &out, args.verbose, true)?;

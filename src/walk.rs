@@ -2,7 +2,7 @@
 //! `*.yaml`, `*.yml` and `*.json`, skipping hidden entries and what `.gitignore` excludes,
 //! never following symlinks. Output is sorted so results do not depend on thread timing.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
@@ -37,7 +37,7 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
         }
         match std::fs::metadata(root) {
             Err(e) => errors.lock().unwrap().push((root.clone(), e.to_string())),
-            Ok(m) if !m.is_dir() => found.lock().unwrap().push(root.clone()),
+            Ok(m) if !m.is_dir() => found.lock().unwrap().push(clean(root)),
             Ok(_) => {
                 WalkBuilder::new(root)
                     .follow_links(false)
@@ -65,6 +65,7 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     let mut files = found.into_inner().unwrap();
     files.sort();
     files.dedup();
+    same_file_once(&mut files);
     let mut inputs: Vec<Input> = files.into_iter().map(Input::File).collect();
     if stdin {
         inputs.insert(0, Input::Stdin);
@@ -74,9 +75,51 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     Walked { inputs, errors }
 }
 
-/// `./a.yaml` → `a.yaml`, so diff headers read `a/a.yaml` as git expects.
+/// Keep one name per file: `a.yaml`, `sub/../a.yaml` and `/abs/a.yaml` are the same file, and
+/// processing it twice would make the second `fix` fail. The first name in sorted order wins.
+#[cfg(unix)]
+fn same_file_once(files: &mut Vec<PathBuf>) {
+    use std::collections::HashSet;
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = HashSet::new();
+    files.retain(|p| match std::fs::symlink_metadata(p) {
+        Ok(m) => seen.insert((m.dev(), m.ino())),
+        Err(_) => true,
+    });
+}
+
+#[cfg(not(unix))]
+fn same_file_once(_: &mut Vec<PathBuf>) {}
+
+/// `./a.yaml` → `a.yaml`, `sub//./b.yaml` → `sub/b.yaml`, so diff headers read `a/a.yaml` as
+/// git expects (`git apply` rejects `.` components and empty ones).
 fn clean(p: &Path) -> PathBuf {
-    p.strip_prefix(".")
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| p.to_path_buf())
+    let cleaned: PathBuf = p
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        p.to_path_buf()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_drops_dot_and_empty_components() {
+        for (given, want) in [
+            ("./a.yaml", "a.yaml"),
+            ("sub//./b.yaml", "sub/b.yaml"),
+            ("./sub/./c.yml", "sub/c.yml"),
+            ("/abs/./d.json", "/abs/d.json"),
+            ("../up/e.yaml", "../up/e.yaml"),
+            (".", "."),
+        ] {
+            assert_eq!(clean(Path::new(given)), Path::new(want), "{given}");
+        }
+    }
 }

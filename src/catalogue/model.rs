@@ -104,6 +104,10 @@ pub struct Migration {
 pub struct Rule {
     #[serde(default)]
     pub at: OneOrMany,
+    /// Also apply the rule to every node reachable from an `at` node by following these
+    /// relative paths again and again (e.g. a schema's `properties.*`, `items`).
+    #[serde(default)]
+    pub recurse: Vec<String>,
     #[serde(default)]
     pub when: When,
     #[serde(default)]
@@ -143,6 +147,27 @@ pub struct When {
     pub equals: toml::Table,
     #[serde(default, rename = "not-equals")]
     pub not_equals: toml::Table,
+    /// The value is one of the listed ones.
+    #[serde(default, rename = "one-of")]
+    pub one_of: toml::Table,
+    /// The value is absent or none of the listed ones.
+    #[serde(default, rename = "not-one-of")]
+    pub not_one_of: toml::Table,
+    /// The node is an integer scalar.
+    #[serde(default, rename = "is-int")]
+    pub is_int: Vec<String>,
+    /// The node is a string scalar.
+    #[serde(default, rename = "is-string")]
+    pub is_string: Vec<String>,
+    /// The node is a string scalar made of digits only (a quoted number).
+    #[serde(default, rename = "is-digits")]
+    pub is_digits: Vec<String>,
+    /// The node exists and is an empty mapping or sequence, or a mapping of such.
+    #[serde(default)]
+    pub empty: Vec<String>,
+    /// The node exists and is not empty in that sense.
+    #[serde(default, rename = "not-empty")]
+    pub not_empty: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,24 +175,45 @@ pub struct When {
 pub enum Op {
     /// Rename the key at `rename` to `to`, in place.
     Rename { rename: String, to: String },
-    /// Move the entry at `move` to `to`, creating mappings on the way; a mapping created in
-    /// the same parent takes the old key's place.
+    /// Move the entry at `move` to `to`, creating mappings on the way; what is created in the
+    /// same parent takes the old key's place unless a position is given.
     Move {
         #[serde(rename = "move")]
         from: String,
         to: String,
+        /// Write a quoted all-digit scalar as a plain integer.
+        #[serde(default)]
+        unquote: bool,
+        #[serde(flatten)]
+        pos: PositionSpec,
     },
-    /// Set `set` to `value`; `first` puts a new key first; `if-absent` keeps an existing one.
+    /// Copy the node at `copy` to `to` (which must not exist yet).
+    Copy {
+        copy: String,
+        to: String,
+        #[serde(flatten)]
+        pos: PositionSpec,
+    },
+    /// Set `set` to `value`; `if-absent` keeps an existing value.
     Set {
         set: String,
         value: toml::Value,
-        #[serde(default)]
-        first: bool,
         #[serde(default, rename = "if-absent")]
         if_absent: bool,
+        #[serde(flatten)]
+        pos: PositionSpec,
     },
     /// Delete the entry at `delete`.
     Delete { delete: String },
+}
+
+/// Where a new key goes: `first = true`, `before = "key"` or `after = "key"`; default last.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PositionSpec {
+    #[serde(default)]
+    pub first: bool,
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]

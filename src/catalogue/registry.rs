@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
 
-use super::model::{ApiVersion, CatalogueFile, FindingSpec, Migration, Op, Release, Rule};
+use super::model::{
+    ApiVersion, CatalogueFile, FindingSpec, Migration, Op, PositionSpec, Release, Rule,
+};
+use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
 
 mod embedded {
@@ -21,23 +24,38 @@ pub struct RelPath {
 #[derive(Debug, Clone)]
 pub enum CompiledOp {
     Rename(RelPath, String),
-    Move(RelPath, RelPath),
+    Move(RelPath, RelPath, Position, bool),
+    Copy(RelPath, RelPath, Position),
     Set {
         path: RelPath,
         value: toml::Value,
-        first: bool,
+        pos: Position,
         if_absent: bool,
     },
     Delete(RelPath),
 }
 
+/// A type check on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Int,
+    String,
+    Digits,
+    Empty,
+    NotEmpty,
+}
+
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub at: Vec<Path>,
+    pub recurse: Vec<Path>,
     pub has: Vec<RelPath>,
     pub missing: Vec<RelPath>,
     pub equals: Vec<(RelPath, toml::Value)>,
     pub not_equals: Vec<(RelPath, toml::Value)>,
+    pub one_of: Vec<(RelPath, Vec<toml::Value>)>,
+    pub not_one_of: Vec<(RelPath, Vec<toml::Value>)>,
+    pub shapes: Vec<(RelPath, Shape)>,
     pub ops: Vec<CompiledOp>,
     pub finding: Option<FindingSpec>,
 }
@@ -188,6 +206,25 @@ fn rel(text: &str) -> Result<RelPath> {
     Ok(RelPath { from_object, path })
 }
 
+fn position(p: &PositionSpec) -> Result<Position> {
+    Ok(match (p.first, &p.before, &p.after) {
+        (false, None, None) => Position::End,
+        (true, None, None) => Position::First,
+        (false, Some(k), None) => Position::Before(k.clone()),
+        (false, None, Some(k)) => Position::After(k.clone()),
+        _ => bail!("give at most one of `first`, `before`, `after`"),
+    })
+}
+
+fn lists(t: &toml::Table) -> Result<Vec<(RelPath, Vec<toml::Value>)>> {
+    t.iter()
+        .map(|(k, v)| match v {
+            toml::Value::Array(items) => Ok((rel(k)?, items.clone())),
+            _ => bail!("`{k}` needs a list of values"),
+        })
+        .collect()
+}
+
 fn compile_rule(r: &Rule) -> Result<CompiledRule> {
     let at =
         r.at.paths()
@@ -203,16 +240,24 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
         .map(|op| {
             Ok(match op {
                 Op::Rename { rename, to } => CompiledOp::Rename(rel(rename)?, to.clone()),
-                Op::Move { from, to } => CompiledOp::Move(rel(from)?, rel(to)?),
+                Op::Move {
+                    from,
+                    to,
+                    unquote,
+                    pos,
+                } => CompiledOp::Move(rel(from)?, rel(to)?, position(pos)?, *unquote),
+                Op::Copy { copy, to, pos } => {
+                    CompiledOp::Copy(rel(copy)?, rel(to)?, position(pos)?)
+                }
                 Op::Set {
                     set,
                     value,
-                    first,
                     if_absent,
+                    pos,
                 } => CompiledOp::Set {
                     path: rel(set)?,
                     value: value.clone(),
-                    first: *first,
+                    pos: position(pos)?,
                     if_absent: *if_absent,
                 },
                 Op::Delete { delete } => CompiledOp::Delete(rel(delete)?),
@@ -224,6 +269,11 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
     }
     Ok(CompiledRule {
         at,
+        recurse: r
+            .recurse
+            .iter()
+            .map(|p| Path::parse(p).map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?,
         has: r.when.has.iter().map(|s| rel(s)).collect::<Result<_>>()?,
         missing: r
             .when
@@ -233,6 +283,18 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
             .collect::<Result<_>>()?,
         equals: pairs(&r.when.equals)?,
         not_equals: pairs(&r.when.not_equals)?,
+        one_of: lists(&r.when.one_of)?,
+        not_one_of: lists(&r.when.not_one_of)?,
+        shapes: [
+            (&r.when.is_int, Shape::Int),
+            (&r.when.is_string, Shape::String),
+            (&r.when.is_digits, Shape::Digits),
+            (&r.when.empty, Shape::Empty),
+            (&r.when.not_empty, Shape::NotEmpty),
+        ]
+        .into_iter()
+        .flat_map(|(paths, shape)| paths.iter().map(move |p| rel(p).map(|p| (p, shape))))
+        .collect::<Result<_>>()?,
         ops,
         finding: r.finding.clone(),
     })

@@ -71,24 +71,46 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
         .rposition(|h| served_all(&h.meta.to))
         .map(|i| (i, None))
         .or_else(|| {
-            chain.iter().rposition(|h| served_target(&h.meta.to)).map(|i| {
-                let to = &chain[i].meta.to;
-                let intro = cat.version(to, kind).map(|v| v.introduced).unwrap_or(w.target);
-                (i, Some(format!("{to} is served only from {intro}; releases {min} to {} will reject it (see --min-version)", intro.minus(1))))
-            })
+            chain
+                .iter()
+                .rposition(|h| served_target(&h.meta.to))
+                .map(|i| {
+                    let to = &chain[i].meta.to;
+                    let intro = cat
+                        .version(to, kind)
+                        .map(|v| v.introduced)
+                        .unwrap_or(w.target);
+                    let last = intro.minus(1);
+                    let which = if last == min {
+                        format!("release {min} rejects it")
+                    } else {
+                        format!("releases {min} to {last} reject it")
+                    };
+                    (
+                        i,
+                        Some(format!(
+                            "{to} is served only from {intro}; {which} (see --min-version)"
+                        )),
+                    )
+                })
         });
     if served {
-        if !w.include_deprecated {
-            return Decision::Deprecated {
-                removed: own.removed,
-                to: pick.map(|(i, _)| chain[i].meta.to.clone()),
-            };
-        }
-        if pick.is_none() {
-            return Decision::Deprecated {
-                removed: own.removed,
-                to: None,
-            };
+        // A still-served object only moves to a version the whole window serves: moving it
+        // to one that breaks the window would trade a working manifest for a broken one.
+        match pick {
+            Some((i, None)) if w.include_deprecated => {
+                return Decision::Migrate {
+                    to: chain[i].meta.to.clone(),
+                    hops: chain[..=i].to_vec(),
+                    window_warning: None,
+                };
+            }
+            _ => {
+                return Decision::Deprecated {
+                    removed: own.removed,
+                    to: pick.map(|(i, _)| chain[i].meta.to.clone()),
+                };
+            }
         }
     }
     match pick {
@@ -180,7 +202,7 @@ mod tests {
                 ..
             } => {
                 assert!(to.ends_with("v1beta3"), "{to}");
-                assert!(msg.contains("1.20 to 1.25"), "{msg}");
+                assert!(msg.contains("releases 1.20 to 1.25 reject it"), "{msg}");
             }
             d => panic!("{d:?}"),
         }

@@ -3,7 +3,13 @@
 //! renamed keys replace the key token; new entries are inserted on their own line with the
 //! sibling's indentation; deleted entries take their whole line with them; an entry that is
 //! replaced by restructured ones is overwritten in place so its trailing comment survives.
-//! Shapes it cannot edit honestly are refused, never guessed.
+//! An entry whose value moves takes its comments along (the own-line ones above it, the
+//! one after its key and the one ending its value). Shapes it cannot edit honestly are
+//! refused, never guessed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use crate::edit::Edit;
 use crate::source::{column, line_end, line_start, newline_at, next_line_start};
@@ -27,16 +33,21 @@ pub struct Layout {
     pub step: usize,
     /// Block sequences under a key have their `-` at the key's column (kubectl style).
     pub indentless: bool,
-    /// The document is JSON-like (a flow mapping at the root): new strings get quotes.
+    /// The document is JSON (a flow mapping at the root with double-quoted keys): new
+    /// strings get quotes.
     pub json: bool,
 }
 
 impl Layout {
     pub fn learn(src: &str, root: &Node) -> Layout {
+        let json = matches!(&root.kind, NodeKind::Map { flow: true, entries }
+        if entries.first().is_some_and(|(k, _)| {
+            matches!(k.kind, NodeKind::Scalar { style: Style::Double, .. })
+        }));
         let mut layout = Layout {
             step: 2,
             indentless: true,
-            json: root.is_flow(),
+            json,
         };
         let (mut step, mut seq) = (None, None);
         learn_rec(src, root, &mut step, &mut seq);
@@ -88,23 +99,107 @@ pub struct Emitter<'a> {
     src: &'a str,
     /// Original nodes by id, for copying moved nodes verbatim.
     nodes: Vec<&'a Node>,
+    /// For the value of each block-mapping entry: its key.
+    key_of: HashMap<usize, &'a Node>,
+    /// For each block-mapping key: where the previous entry ends, above which none of its
+    /// own-line comments can start.
+    floors: HashMap<usize, usize>,
+    /// Indentation step to use for mappings nested in each block mapping.
+    steps: HashMap<usize, usize>,
     layout: Layout,
+    /// Original ids still present in the working tree; filled on the first `node` call.
+    live: HashSet<usize>,
+    /// Keys of deleted entries that new entries overwrite in place: their comments stay.
+    in_place: HashSet<usize>,
+    prepared: bool,
+    /// Indentation step for the block entries being rendered.
+    step: Cell<usize>,
+    /// Values whose line-ending comment was carried into rendered text.
+    carried: RefCell<HashSet<usize>>,
     pub edits: Vec<Edit>,
+}
+
+/// How a value is written: on block lines, or in a flow collection, either on one line or
+/// one entry per line (pretty-printed JSON) with the given line indentation and step.
+#[derive(Debug, Clone, Copy)]
+enum Flow {
+    Inline,
+    Lines { indent: usize, step: usize },
 }
 
 impl<'a> Emitter<'a> {
     pub fn new(src: &'a str, root: &'a Node, node_count: usize) -> Emitter<'a> {
-        let mut nodes = vec![root; node_count.max(root.id + 1)];
-        index(root, &mut nodes);
-        Emitter {
+        let layout = Layout::learn(src, root);
+        let mut emitter = Emitter {
             src,
-            nodes,
-            layout: Layout::learn(src, root),
+            nodes: vec![root; node_count.max(root.id + 1)],
+            key_of: HashMap::new(),
+            floors: HashMap::new(),
+            steps: HashMap::new(),
+            layout,
+            live: HashSet::new(),
+            in_place: HashSet::new(),
+            prepared: false,
+            step: Cell::new(layout.step),
+            carried: RefCell::new(HashSet::new()),
             edits: Vec::new(),
+        };
+        emitter.index(root, None);
+        emitter
+    }
+
+    fn index(&mut self, node: &'a Node, outer_step: Option<usize>) {
+        if node.id >= self.nodes.len() {
+            self.nodes.resize(node.id + 1, node);
+        }
+        self.nodes[node.id] = node;
+        let src = self.src;
+        match &node.kind {
+            NodeKind::Map { flow, entries } => {
+                let mut inner = None;
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    let mut child_step = None;
+                    if !flow {
+                        let floor = match i {
+                            0 => 0,
+                            _ => {
+                                let (pk, pv) = &entries[i - 1];
+                                next_line_start(src, line_end(src, entry_end(src, pk, pv)))
+                            }
+                        };
+                        self.key_of.insert(v.id, k);
+                        self.floors.insert(k.id, floor);
+                        if let NodeKind::Map {
+                            flow: false,
+                            entries: e,
+                        } = &v.kind
+                            && !e.is_empty()
+                        {
+                            let (kc, vc) = (column(src, k.span.start), column(src, v.span.start));
+                            if vc > kc {
+                                child_step = Some(vc - kc);
+                                inner = inner.or(child_step);
+                            }
+                        }
+                    }
+                    self.index(k, None);
+                    self.index(v, child_step);
+                }
+                if let Some(step) = inner.or(outer_step) {
+                    self.steps.insert(node.id, step);
+                }
+            }
+            NodeKind::Seq { items, .. } => items.iter().for_each(|i| self.index(i, None)),
+            _ => {}
         }
     }
 
     pub fn node(&mut self, o: &Node, m: &MNode) -> Result<()> {
+        if !self.prepared {
+            self.prepared = true;
+            collect_live(m, &mut self.live);
+            self.collect_in_place(o, m);
+        }
         if !m.dirty {
             return Ok(());
         }
@@ -119,7 +214,8 @@ impl<'a> Emitter<'a> {
                     let text = self
                         .inline(m, column(self.src, o.span.start))
                         .expect("scalar is inline");
-                    self.edits.push(Edit::replace(o.span.clone(), text));
+                    let (start, text) = self.with_props(o, m, text)?;
+                    self.edits.push(Edit::replace(start..o.span.end, text));
                 }
                 Ok(())
             }
@@ -137,6 +233,49 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Mirror `map`'s walk to find the deleted entries that new ones overwrite in place.
+    fn collect_in_place(&mut self, o: &Node, m: &MNode) {
+        match (&o.kind, &m.kind) {
+            (
+                NodeKind::Map { entries, .. },
+                MKind::Map {
+                    entries: m_entries, ..
+                },
+            ) => {
+                let Some(kept) = match_ids(
+                    entries.iter().map(|(k, _)| k.id),
+                    m_entries.iter().map(|(k, _)| k.orig),
+                ) else {
+                    return;
+                };
+                let mut prev: Option<(usize, usize)> = None;
+                for next in kept.iter().copied().map(Some).chain([None]) {
+                    let o_from = prev.map_or(0, |p| p.0 + 1);
+                    let m_from = prev.map_or(0, |p| p.1 + 1);
+                    let o_to = next.map_or(entries.len(), |n| n.0);
+                    let m_to = next.map_or(m_entries.len(), |n| n.1);
+                    if o_from < o_to && m_from < m_to {
+                        self.in_place.insert(entries[o_from].0.id);
+                    }
+                    if let Some((oi, mi)) = next
+                        && m_entries[mi].1.orig == Some(entries[oi].1.id)
+                    {
+                        self.collect_in_place(&entries[oi].1, &m_entries[mi].1);
+                    }
+                    prev = next;
+                }
+            }
+            (NodeKind::Seq { items, .. }, MKind::Seq { items: m_items, .. }) => {
+                for mi in m_items {
+                    if let Some(oi) = items.iter().find(|i| Some(i.id) == mi.orig) {
+                        self.collect_in_place(oi, mi);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn unsupported(&self, offset: usize, reason: &str) -> Unsupported {
         Unsupported {
             offset,
@@ -146,6 +285,11 @@ impl<'a> Emitter<'a> {
 
     fn nl(&self, at: usize) -> &'static str {
         newline_at(self.src, at)
+    }
+
+    /// The indentation step for block mappings created inside the mapping `o`.
+    fn step_in(&self, o: &Node) -> usize {
+        self.steps.get(&o.id).copied().unwrap_or(self.layout.step)
     }
 
     fn map(
@@ -188,12 +332,26 @@ impl<'a> Emitter<'a> {
                 if mv.orig == Some(ov.id) && !(ov.span.is_empty() && mv.dirty) {
                     self.node(ov, mv)?;
                 } else if mv.orig != Some(ov.id) || mv.dirty {
-                    self.replace_value(flow, col, ok, ov, mk, mv)?;
+                    self.replace_value(o, flow, col, ok, ov, mk, mv)?;
                 }
             }
             prev = next;
         }
         Ok(())
+    }
+
+    /// Where new entries of the flow mapping `o` go when it has one entry per line: the
+    /// entries' column and the indentation step from the opening bracket's line.
+    fn flow_lines(&self, o: &Node, entries: &[(Node, Node)]) -> Option<(usize, usize)> {
+        let src = self.src;
+        let (k, _) = entries.first()?;
+        let ls = line_start(src, k.span.start);
+        if ls <= o.span.start || !src[ls..k.span.start].trim().is_empty() {
+            return None;
+        }
+        let col = column(src, k.span.start);
+        let base = indentation(src, o.span.start);
+        Some((col, col.checked_sub(base).filter(|&s| s > 0).unwrap_or(2)))
     }
 
     /// Deleted original entries `dels` and new entries `news` that sit between the same two
@@ -206,21 +364,35 @@ impl<'a> Emitter<'a> {
         col: usize,
         entries: &[(Node, Node)],
         prev_kept: Option<usize>,
-        dels: std::ops::Range<usize>,
+        dels: Range<usize>,
         news: &[(MNode, MNode)],
     ) -> Result<()> {
         if dels.is_empty() && news.is_empty() {
             return Ok(());
         }
         let src = self.src;
-        let sep = if flow {
-            ", ".to_string()
+        let lines = if flow {
+            self.flow_lines(o, entries)
         } else {
-            format!("{}{}", self.nl(o.span.start), " ".repeat(col))
+            None
         };
+        let (sep, col, ctx) = match (flow, lines) {
+            (false, _) => (
+                format!("{}{}", self.nl(o.span.start), " ".repeat(col)),
+                col,
+                None,
+            ),
+            (true, None) => (", ".to_string(), col, Some(Flow::Inline)),
+            (true, Some((c, step))) => (
+                format!(",{}{}", self.nl(o.span.start), " ".repeat(c)),
+                c,
+                Some(Flow::Lines { indent: c, step }),
+            ),
+        };
+        self.step.set(self.step_in(o));
         let rendered: Vec<String> = news
             .iter()
-            .map(|(k, v)| self.entry(k, v, col, flow))
+            .map(|(k, v)| self.entry(k, v, col, ctx, true))
             .collect::<Result<_>>()?;
         if !dels.is_empty() && entries.len() == dels.len() && news.is_empty() {
             self.edits.push(Edit::replace(o.span.clone(), "{}"));
@@ -228,24 +400,23 @@ impl<'a> Emitter<'a> {
         }
         if let Some(first) = dels.clone().next() {
             let (k, v) = &entries[first];
-            let mut rest = dels.clone();
-            if !rendered.is_empty() {
-                rest.next();
-                let end = entry_end(src, k, v);
-                self.edits
-                    .push(Edit::replace(k.span.start..end, rendered.join(&sep)));
+            if rendered.is_empty() {
+                return self.delete_run(flow, entries, dels);
             }
-            for d in rest {
-                self.delete_entry(flow, entries, d)?;
+            let mut end = entry_end(src, k, v);
+            if !flow && self.carried.borrow().contains(&v.id) {
+                end = line_end(src, end);
             }
-            return Ok(());
+            self.edits
+                .push(Edit::replace(k.span.start..end, rendered.join(&sep)));
+            return self.delete_run(flow, entries, first + 1..dels.end);
         }
         let text = rendered.join(&sep);
         if let Some(p) = prev_kept {
             let (k, v) = &entries[p];
             let end = entry_end(src, k, v);
             if flow {
-                self.edits.push(Edit::insert(end, format!(", {text}")));
+                self.edits.push(Edit::insert(end, format!("{sep}{text}")));
             } else {
                 self.edits
                     .push(Edit::insert(line_end(src, end), format!("{sep}{text}")));
@@ -261,38 +432,106 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    fn delete_entry(&mut self, flow: bool, entries: &[(Node, Node)], i: usize) -> Result<()> {
+    /// Delete the entries `run`, which sit between the same two kept neighbours.
+    fn delete_run(
+        &mut self,
+        flow: bool,
+        entries: &[(Node, Node)],
+        run: Range<usize>,
+    ) -> Result<()> {
+        if run.is_empty() {
+            return Ok(());
+        }
         let src = self.src;
-        let (k, v) = &entries[i];
-        let end = entry_end(src, k, v);
         if flow {
-            let range = match (entries.get(i + 1), i.checked_sub(1).map(|p| &entries[p])) {
-                (Some((next, _)), _) => k.span.start..next.span.start,
-                (None, Some((pk, pv))) => entry_end(src, pk, pv)..end,
-                (None, None) => k.span.start..end,
+            let (first, last) = (&entries[run.start], &entries[run.end - 1]);
+            let range = match (entries.get(run.end), run.start.checked_sub(1)) {
+                (Some((next, _)), _) => first.0.span.start..next.span.start,
+                (None, Some(p)) => {
+                    let (pk, pv) = &entries[p];
+                    entry_end(src, pk, pv)..entry_end(src, &last.0, &last.1)
+                }
+                (None, None) => first.0.span.start..entry_end(src, &last.0, &last.1),
             };
             self.edits.push(Edit::replace(range, ""));
             return Ok(());
         }
-        let ls = line_start(src, k.span.start);
-        if src[ls..k.span.start].trim().is_empty() {
-            self.edits.push(Edit::replace(
-                ls..next_line_start(src, line_end(src, end)),
-                "",
-            ));
-        } else if let Some((next, _)) = entries.get(i + 1) {
-            // `- key: v` opening a sequence item: pull the next key up onto the dash line.
-            self.edits
-                .push(Edit::replace(k.span.start..next.span.start, ""));
-        } else {
-            return Err(self.unsupported(k.span.start, "delete a key that shares its line"));
+        let mut ranges = Vec::new();
+        for i in run.clone() {
+            let (k, v) = &entries[i];
+            let ls = line_start(src, k.span.start);
+            if src[ls..k.span.start].trim().is_empty() {
+                let start = self.comments_above(k).map_or(ls, |r| r.start);
+                ranges.push(start..next_line_start(src, line_end(src, entry_end(src, k, v))));
+            } else if let Some((next, _)) = entries.get(run.end) {
+                // `- key: v` opening a sequence item: pull the next kept key up onto the
+                // dash line (this takes the rest of the run with it).
+                ranges.push(k.span.start..next.span.start);
+                break;
+            } else {
+                return Err(self.unsupported(k.span.start, "delete a key that shares its line"));
+            }
         }
+        self.delete_ranges(ranges);
         Ok(())
+    }
+
+    /// Delete whole-line ranges, merging adjacent ones. When the last line of a file
+    /// without a final line break goes, the line break before it goes instead.
+    fn delete_ranges(&mut self, ranges: Vec<Range<usize>>) {
+        let src = self.src;
+        let mut merged: Vec<Range<usize>> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if last.end == r.start => last.end = r.end,
+                _ => merged.push(r),
+            }
+        }
+        for mut r in merged {
+            if r.end == src.len()
+                && !src.ends_with('\n')
+                && r.start > 0
+                && src.as_bytes()[r.start - 1] == b'\n'
+            {
+                r.start -= 1;
+                if r.start > 0 && src.as_bytes()[r.start - 1] == b'\r' {
+                    r.start -= 1;
+                }
+            }
+            self.edits.push(Edit::replace(r, ""));
+        }
+    }
+
+    /// The own-line comments directly above the block entry whose key is `k`, at the key's
+    /// indentation, as whole lines; `None` when there are none.
+    fn comments_above(&self, k: &Node) -> Option<Range<usize>> {
+        let src = self.src;
+        let ls = line_start(src, k.span.start);
+        if !src[ls..k.span.start].trim().is_empty() {
+            return None;
+        }
+        let floor = self.floors.get(&k.id).copied().unwrap_or(0);
+        let indent = k.span.start - ls;
+        let mut start = ls;
+        while start > floor {
+            let prev = line_start(src, start - 1);
+            if prev < floor {
+                break;
+            }
+            let line = &src[prev..start];
+            let lead = line.bytes().take_while(|&b| b == b' ').count();
+            if lead != indent || !line[lead..].starts_with('#') {
+                break;
+            }
+            start = prev;
+        }
+        (start < ls).then_some(start..ls)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn replace_value(
         &mut self,
+        o: &Node,
         flow: bool,
         col: usize,
         ok: &Node,
@@ -309,17 +548,42 @@ impl<'a> Emitter<'a> {
             && let Some(text) = self.inline(mv, column(src, ov.span.start.max(ok.span.end)))
         {
             if ov.span.is_empty() {
+                if ov.props.is_some() {
+                    return Err(
+                        self.unsupported(ov.span.start, "an empty value with an anchor or tag")
+                    );
+                }
+                let text = match self.props(mv)? {
+                    Some(p) => format!("{p} {text}"),
+                    None => text,
+                };
                 let colon = colon_after(src, ok.span.end);
                 self.edits.push(Edit::insert(colon, format!(" {text}")));
             } else {
-                self.edits.push(Edit::replace(ov.span.clone(), text));
+                let (start, text) = self.with_props(ov, mv, text)?;
+                self.edits.push(Edit::replace(start..ov.span.end, text));
             }
             return Ok(());
         }
-        let text = self.entry(mk, mv, col, flow)?;
+        self.step.set(self.step_in(o));
+        let ctx = flow.then_some(Flow::Inline);
+        let text = self.entry(mk, mv, col, ctx, false)?;
         self.edits
             .push(Edit::replace(ok.span.start..entry_end(src, ok, ov), text));
         Ok(())
+    }
+
+    /// The range to replace for the in-place scalar `o` and the text with `m`'s anchor and
+    /// tag, so that properties are kept, dropped or changed with the node.
+    fn with_props(&self, o: &Node, m: &MNode, text: String) -> Result<(usize, String)> {
+        let start = o
+            .props
+            .as_ref()
+            .map_or(o.span.start, |p| p.start.min(o.span.start));
+        Ok(match self.props(m)? {
+            Some(p) => (start, format!("{p} {text}")),
+            None => (start, text),
+        })
     }
 
     fn seq(&mut self, o: &Node, flow: bool, items: &[Node], m_items: &[MNode]) -> Result<()> {
@@ -345,7 +609,7 @@ impl<'a> Emitter<'a> {
                     .iter()
                     .map(|i| {
                         if flow {
-                            self.flow_text(i)
+                            self.flow_text(i, Flow::Inline)
                         } else {
                             self.item(i, dash_col + 2)
                         }
@@ -358,6 +622,7 @@ impl<'a> Emitter<'a> {
                         self.edits
                             .push(Edit::replace(first.span.clone(), rendered.join(&sep)));
                     }
+                    let mut ranges = Vec::new();
                     for d in rest {
                         let dash = if flow { d.span.start } else { o_dash(src, d) };
                         let ls = line_start(src, dash);
@@ -367,11 +632,9 @@ impl<'a> Emitter<'a> {
                                 "delete a sequence item that shares its line",
                             ));
                         }
-                        self.edits.push(Edit::replace(
-                            ls..next_line_start(src, line_end(src, d.span.end)),
-                            "",
-                        ));
+                        ranges.push(ls..next_line_start(src, line_end(src, d.span.end)));
                     }
+                    self.delete_ranges(ranges);
                 } else if let Some(p) = prev.map(|p| &items[p.0]) {
                     let at = if flow {
                         p.span.end
@@ -406,28 +669,123 @@ impl<'a> Emitter<'a> {
 
     // ---- rendering -------------------------------------------------------------------
 
-    /// One `key: value` entry placed at column `col`.
-    fn entry(&self, k: &MNode, v: &MNode, col: usize, flow: bool) -> Result<String> {
+    /// The anchor and tag of `v` as written in the source, if it has any.
+    fn props(&self, v: &MNode) -> Result<Option<&'a str>> {
+        if v.anchor == 0 && v.tag.is_none() {
+            return Ok(None);
+        }
+        let node = v.orig.and_then(|id| self.nodes.get(id).copied());
+        match node {
+            Some(n) if n.anchor == v.anchor && n.tag == v.tag => match &n.props {
+                Some(p) if !self.src[p.clone()].contains(['\n', '#']) => {
+                    Ok(Some(&self.src[p.clone()]))
+                }
+                _ => Err(self.unsupported(n.span.start, "move an anchor or tag that spans lines")),
+            },
+            _ => Err(self.unsupported(
+                node.map_or(0, |n| n.span.start),
+                "a node whose anchor or tag changed",
+            )),
+        }
+    }
+
+    /// The comments that travel with the moved value `v` (its entry was deleted): the
+    /// own-line ones above its key, the one after `key:` when the value starts on a later
+    /// line, and the one ending the value's last line.
+    fn comments_of(&self, v: &MNode) -> Carried<'a> {
+        let src = self.src;
+        let none = Carried::default();
+        let Some(id) = v.orig else { return none };
+        let (Some(node), Some(&k)) = (self.nodes.get(id), self.key_of.get(&id)) else {
+            return none;
+        };
+        if self.live.contains(&k.id) {
+            return none;
+        }
+        let above = self
+            .comments_above(k)
+            .filter(|_| !self.in_place.contains(&k.id))
+            .map(|r| &src[r]);
+        let after_key = (!node.span.is_empty() && line_start(src, node.span.start) > k.span.end)
+            .then(|| trailing_comment(src, colon_after(src, k.span.end)))
+            .flatten();
+        let end = if node.span.is_empty() {
+            colon_after(src, k.span.end)
+        } else {
+            node.span.end
+        };
+        Carried {
+            id,
+            above,
+            after_key,
+            after_value: trailing_comment(src, end),
+        }
+    }
+
+    /// One `key: value` entry placed at column `col`. `carry` takes the comments of a moved
+    /// value along (not for a value replaced in place, whose comments stay where they are).
+    fn entry(
+        &self,
+        k: &MNode,
+        v: &MNode,
+        col: usize,
+        flow: Option<Flow>,
+        carry: bool,
+    ) -> Result<String> {
         let key = self
             .inline(k, col)
             .ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
-        if flow {
-            return Ok(format!("{key}: {}", self.flow_text(v)?));
+        if let Some(flow) = flow {
+            return Ok(format!("{key}: {}", self.flow_text(v, flow)?));
         }
-        Ok(format!("{key}:{}", self.after_key(v, col)?))
+        let comments = if carry {
+            self.comments_of(v)
+        } else {
+            Carried::default()
+        };
+        let mut out = String::new();
+        if let Some(above) = comments.above {
+            let nl = self.nl(0);
+            for line in above.lines() {
+                out.push_str(line.trim());
+                out.push_str(nl);
+                out.push_str(&" ".repeat(col));
+            }
+        }
+        out.push_str(&key);
+        out.push(':');
+        out.push_str(&self.after_key(v, col, &comments)?);
+        Ok(out)
     }
 
     /// The text that follows `key:` for a value whose key sits at column `key_col`.
-    fn after_key(&self, v: &MNode, key_col: usize) -> Result<String> {
-        if let Some(text) = self.inline(v, key_col + self.layout.step) {
-            return Ok(format!(" {text}"));
+    fn after_key(&self, v: &MNode, key_col: usize, comments: &Carried) -> Result<String> {
+        let step = self.step.get();
+        let props = self.props(v)?.map_or(String::new(), |p| format!(" {p}"));
+        if let Some(text) = self.inline(v, key_col + step) {
+            let comment = comments.after_value.or(comments.after_key);
+            if comments.after_value.is_some() {
+                self.carried.borrow_mut().insert(comments.id);
+            }
+            return Ok(format!("{props} {text}{}", comment.unwrap_or("")));
         }
         let nl = self.nl(0);
         let col = match v.kind {
             MKind::Seq { .. } if self.layout.indentless => key_col,
-            _ => key_col + self.layout.step,
+            _ => key_col + step,
         };
-        Ok(format!("{nl}{}{}", " ".repeat(col), self.block(v, col)?))
+        let raw = self.raw(v, col).is_some();
+        let end = comments.after_value.filter(|_| raw);
+        if end.is_some() {
+            self.carried.borrow_mut().insert(comments.id);
+        }
+        Ok(format!(
+            "{props}{}{nl}{}{}{}",
+            comments.after_key.unwrap_or(""),
+            " ".repeat(col),
+            self.block(v, col)?,
+            end.unwrap_or("")
+        ))
     }
 
     /// A block collection whose first line starts at column `col` (already positioned).
@@ -441,7 +799,7 @@ impl<'a> Emitter<'a> {
             MKind::Map { entries, .. } if !entries.is_empty() => {
                 let parts: Vec<String> = entries
                     .iter()
-                    .map(|(k, v)| self.entry(k, v, col, false))
+                    .map(|(k, v)| self.entry(k, v, col, None, true))
                     .collect::<Result<_>>()?;
                 Ok(parts.join(&sep))
             }
@@ -452,79 +810,144 @@ impl<'a> Emitter<'a> {
                     .collect::<Result<_>>()?;
                 Ok(parts.join(&sep))
             }
-            _ => Ok(self.flow_text(v)?),
+            _ => Ok(self.flow_body(v, Flow::Inline)?),
         }
     }
 
     /// A sequence item's content after `- `, at column `col`.
     fn item(&self, v: &MNode, col: usize) -> Result<String> {
-        match self.inline(v, col) {
-            Some(text) => Ok(text),
-            None => self.block(v, col),
+        let props = self.props(v)?;
+        if let Some(text) = self.inline(v, col) {
+            return Ok(match props {
+                Some(p) => format!("{p} {text}"),
+                None => text,
+            });
         }
+        let block = self.block(v, col)?;
+        Ok(match props {
+            Some(p) => format!("{p}{}{}{block}", self.nl(0), " ".repeat(col)),
+            None => block,
+        })
     }
 
     /// Text for a value that fits on the line it starts on: scalars, flow collections.
+    /// Anchors and tags are not included; callers that place a node anew add them.
     fn inline(&self, v: &MNode, col: usize) -> Option<String> {
         match &v.kind {
             MKind::Scalar { value, style } => {
                 if let Some(raw) = self.raw(v, col) {
                     return Some(raw);
                 }
-                let quote = self.layout.json
-                    && *style == Style::Plain
-                    && matches!(
-                        crate::yaml::value::resolve_plain(value),
-                        crate::yaml::Value::Str(_)
-                    );
-                Some(render_scalar(
-                    value,
-                    if quote { Style::Double } else { *style },
-                ))
+                Some(self.scalar(value, *style))
             }
             MKind::Alias(_) => self.raw(v, col),
-            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self.flow_text(v).ok(),
+            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => {
+                self.flow_body(v, Flow::Inline).ok()
+            }
             MKind::Map { entries, .. } if entries.is_empty() => Some("{}".into()),
             MKind::Seq { items, .. } if items.is_empty() => Some("[]".into()),
             _ => None,
         }
     }
 
-    fn flow_text(&self, v: &MNode) -> Result<String> {
-        if let Some(raw) = self.raw(v, 0).filter(|r| !r.contains('\n')) {
+    /// A new scalar: in the given style, but quoted in a JSON document.
+    fn scalar(&self, value: &str, style: Style) -> String {
+        let quote = self.layout.json
+            && style == Style::Plain
+            && matches!(
+                crate::yaml::value::resolve_plain(value),
+                crate::yaml::Value::Str(_)
+            );
+        render_scalar(value, if quote { Style::Double } else { style })
+    }
+
+    /// A value in a flow collection, with its anchor and tag.
+    fn flow_text(&self, v: &MNode, flow: Flow) -> Result<String> {
+        Ok(match self.props(v)? {
+            Some(p) => format!("{p} {}", self.flow_body(v, flow)?),
+            None => self.flow_body(v, flow)?,
+        })
+    }
+
+    fn flow_body(&self, v: &MNode, flow: Flow) -> Result<String> {
+        if let Some(raw) = self.raw_flow(v, flow) {
             return Ok(raw);
         }
-        match &v.kind {
+        let (open, close, parts) = match &v.kind {
             MKind::Map { entries, .. } => {
+                let inner = match flow {
+                    Flow::Lines { indent, step } => Flow::Lines {
+                        indent: indent + step,
+                        step,
+                    },
+                    Flow::Inline => Flow::Inline,
+                };
                 let parts: Vec<String> = entries
                     .iter()
-                    .map(|(k, v)| self.entry(k, v, 0, true))
+                    .map(|(k, v)| self.entry(k, v, 0, Some(inner), false))
                     .collect::<Result<_>>()?;
-                Ok(format!("{{{}}}", parts.join(", ")))
+                ('{', '}', parts)
             }
             MKind::Seq { items, .. } => {
+                let inner = match flow {
+                    Flow::Lines { indent, step } => Flow::Lines {
+                        indent: indent + step,
+                        step,
+                    },
+                    Flow::Inline => Flow::Inline,
+                };
                 let parts: Vec<String> = items
                     .iter()
-                    .map(|i| self.flow_text(i))
+                    .map(|i| self.flow_text(i, inner))
                     .collect::<Result<_>>()?;
-                Ok(format!("[{}]", parts.join(", ")))
+                ('[', ']', parts)
             }
-            MKind::Scalar { value, style } => Ok(match self.raw(v, 0) {
-                Some(raw) if !raw.contains('\n') => raw,
-                _ => render_scalar(
-                    value,
-                    if matches!(style, Style::Literal | Style::Folded) {
-                        Style::Double
-                    } else {
-                        *style
-                    },
-                ),
-            }),
-            MKind::Alias(_) => Err(self.unsupported(0, "move an alias")),
+            MKind::Scalar { value, style } => {
+                let style = if matches!(style, Style::Literal | Style::Folded) {
+                    Style::Double
+                } else {
+                    *style
+                };
+                return Ok(self.scalar(value, style));
+            }
+            MKind::Alias(_) => return Err(self.unsupported(0, "move an alias")),
+        };
+        Ok(match flow {
+            _ if parts.is_empty() => format!("{open}{close}"),
+            Flow::Inline => format!("{open}{}{close}", parts.join(", ")),
+            Flow::Lines { indent, step } => {
+                let nl = self.nl(0);
+                let inner = format!("{nl}{}", " ".repeat(indent + step));
+                format!(
+                    "{open}{inner}{}{nl}{}{close}",
+                    parts.join(&format!(",{inner}")),
+                    " ".repeat(indent)
+                )
+            }
+        })
+    }
+
+    /// The original text of an unchanged node for a flow context: as it is when it fits on
+    /// one line; re-indented to `indent` when it spans lines and the context has lines.
+    fn raw_flow(&self, v: &MNode, flow: Flow) -> Option<String> {
+        let raw = self.raw(v, 0)?;
+        if !raw.contains('\n') {
+            return Some(raw);
         }
+        let Flow::Lines { indent, .. } = flow else {
+            return None;
+        };
+        let node = self.nodes.get(v.orig?)?;
+        let text = &self.src[node.span.clone()];
+        Some(reindent(
+            text,
+            indentation(self.src, node.span.start),
+            indent,
+        ))
     }
 
     /// The original text of an unchanged node, re-indented to start at column `col`.
+    /// Its anchor and tag are not included.
     fn raw(&self, v: &MNode, col: usize) -> Option<String> {
         let id = v.orig.filter(|_| !v.dirty)?;
         let node = self.nodes.get(id)?;
@@ -535,12 +958,7 @@ impl<'a> Emitter<'a> {
                 | (NodeKind::Map { .. }, MKind::Map { .. })
                 | (NodeKind::Seq { .. }, MKind::Seq { .. })
         );
-        if !same_kind
-            || node.is_flow() != v.is_flow()
-            || node.span.is_empty()
-            || node.anchor != 0
-            || node.tag.is_some()
-        {
+        if !same_kind || node.is_flow() != v.is_flow() || node.span.is_empty() {
             return None;
         }
         let text = &self.src[node.span.clone()];
@@ -548,19 +966,51 @@ impl<'a> Emitter<'a> {
     }
 }
 
-fn index<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
-    if node.id >= out.len() {
-        out.resize(node.id + 1, node);
+/// Comments that travel with a moved value.
+#[derive(Debug, Default)]
+struct Carried<'a> {
+    /// The original value's id.
+    id: usize,
+    /// Own-line comment lines above the key, as written (with their line breaks).
+    above: Option<&'a str>,
+    /// After `key:` when the value starts on a later line, with the spaces before it.
+    after_key: Option<&'a str>,
+    /// At the end of the value's last line, with the spaces before it.
+    after_value: Option<&'a str>,
+}
+
+/// Every original id in the working tree.
+fn collect_live(m: &MNode, out: &mut HashSet<usize>) {
+    if let Some(id) = m.orig {
+        out.insert(id);
     }
-    out[node.id] = node;
-    match &node.kind {
-        NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
-            index(k, out);
-            index(v, out)
+    match &m.kind {
+        MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+            collect_live(k, out);
+            collect_live(v, out)
         }),
-        NodeKind::Seq { items, .. } => items.iter().for_each(|i| index(i, out)),
+        MKind::Seq { items, .. } => items.iter().for_each(|i| collect_live(i, out)),
         _ => {}
     }
+}
+
+/// The comment that ends the line at `end`, with the blanks before it, if the rest of the
+/// line is one.
+fn trailing_comment(src: &str, end: usize) -> Option<&str> {
+    let rest = &src[end..line_end(src, end)];
+    let comment = rest.trim_start_matches([' ', '\t']);
+    (comment.starts_with('#') && comment.len() < rest.len()).then_some(rest)
+}
+
+/// Number of spaces that indent the line containing `offset`.
+fn indentation(src: &str, offset: usize) -> usize {
+    let ls = line_start(src, offset);
+    let start = if ls == 0 && src.starts_with('\u{feff}') {
+        3
+    } else {
+        ls
+    };
+    src[start..].bytes().take_while(|&b| b == b' ').count()
 }
 
 /// Pairs (original index, new index) of nodes that survived, in order; `None` if the
@@ -689,5 +1139,184 @@ mod tests {
     fn scalars_render_with_escapes() {
         assert_eq!(render_scalar("a\"b", Style::Double), r#""a\"b""#);
         assert_eq!(render_scalar("it's", Style::Single), "'it''s'");
+    }
+
+    /// Parse `src`, let `change` edit the working tree, and splice the emitted edits.
+    fn emit(src: &str, change: impl FnOnce(&mut MNode)) -> String {
+        let docs = crate::yaml::parse_stream(src).unwrap();
+        let mut work = MNode::from_node(&docs[0].root);
+        change(&mut work);
+        let mut emitter = Emitter::new(src, &docs[0].root, docs[0].node_count);
+        emitter.node(&docs[0].root, &work).unwrap();
+        crate::edit::apply(src, &emitter.edits).unwrap()
+    }
+
+    /// The entries of the mapping at `path` (keys), marking the way dirty.
+    fn entries<'m>(node: &'m mut MNode, path: &[&str]) -> &'m mut Vec<(MNode, MNode)> {
+        node.dirty = true;
+        let MKind::Map { entries, .. } = &mut node.kind else {
+            panic!("not a map")
+        };
+        match path.split_first() {
+            None => entries,
+            Some((first, rest)) => {
+                let (_, v) = entries
+                    .iter_mut()
+                    .find(|(k, _)| k.as_str() == Some(first))
+                    .unwrap();
+                super::tests::entries(v, rest)
+            }
+        }
+    }
+
+    fn take(entries: &mut Vec<(MNode, MNode)>, key: &str) -> MNode {
+        let i = entries
+            .iter()
+            .position(|(k, _)| k.as_str() == Some(key))
+            .unwrap();
+        entries.remove(i).1
+    }
+
+    fn new_map(flow: bool, items: Vec<(&str, MNode)>) -> MNode {
+        MNode::new(MKind::Map {
+            flow,
+            entries: items
+                .into_iter()
+                .map(|(k, v)| (MNode::string(k), v))
+                .collect(),
+        })
+    }
+
+    /// `r: {a, b, c}` → `r: {nest: {p: a, q: b}, c}`: a and b move into a new mapping.
+    fn nest_a_b(work: &mut MNode, flow: bool) {
+        let e = entries(work, &["r"]);
+        let a = take(e, "a");
+        let b = take(e, "b");
+        e.insert(
+            0,
+            (
+                MNode::string("nest"),
+                new_map(flow, vec![("p", a), ("q", b)]),
+            ),
+        );
+    }
+
+    #[test]
+    fn deleting_consecutive_flow_entries_does_not_overlap() {
+        let src = "r: {a: 1, b: 2, c: 3}\n";
+        let out = emit(src, |w| {
+            let e = entries(w, &["r"]);
+            take(e, "b");
+            take(e, "c");
+        });
+        assert_eq!(out, "r: {a: 1}\n");
+        let out = emit(src, |w| {
+            let e = entries(w, &["r"]);
+            take(e, "a");
+            take(e, "b");
+        });
+        assert_eq!(out, "r: {c: 3}\n");
+        let out = emit("r: {a: 1, b: 2, c: 3, d: 4}\n", |w| nest_a_b(w, true));
+        assert_eq!(out, "r: {nest: {p: 1, q: 2}, c: 3, d: 4}\n");
+        let out = emit("r: {c: 3, a: 1, b: 2}\n", |w| {
+            let e = entries(w, &["r"]);
+            let a = take(e, "a");
+            let b = take(e, "b");
+            e.push((
+                MNode::string("nest"),
+                new_map(true, vec![("p", a), ("q", b)]),
+            ));
+        });
+        assert_eq!(out, "r: {c: 3, nest: {p: 1, q: 2}}\n");
+    }
+
+    #[test]
+    fn deleting_the_last_line_keeps_a_missing_final_newline() {
+        let out = emit("a: 1\nb: 2\nc: 3", |w| {
+            let e = entries(w, &[]);
+            take(e, "b");
+            take(e, "c");
+        });
+        assert_eq!(out, "a: 1");
+        let out = emit("a: 1\r\nb: 2", |w| {
+            take(entries(w, &[]), "b");
+        });
+        assert_eq!(out, "a: 1");
+    }
+
+    #[test]
+    fn moved_values_take_their_comments_along() {
+        let src = "r:\n  # about a\n  a: 1 # one\n  # about b\n  b:  # the b map\n    k: v # kv\n  c: 3 # three\n";
+        let out = emit(src, |w| nest_a_b(w, false));
+        assert_eq!(
+            out,
+            "r:\n  # about a\n  nest:\n    p: 1 # one\n    # about b\n    q:  # the b map\n      k: v # kv\n  c: 3 # three\n"
+        );
+    }
+
+    #[test]
+    fn deleting_an_entry_takes_the_comments_above_it() {
+        let src = "m:\n  a: 1\n  # why b\n  b: 2 # b\n  c: |\n    # text, not a comment\n  d: 4\n";
+        let out = emit(src, |w| {
+            let e = entries(w, &["m"]);
+            take(e, "b");
+            take(e, "d");
+        });
+        assert_eq!(out, "m:\n  a: 1\n  c: |\n    # text, not a comment\n");
+    }
+
+    #[test]
+    fn moved_nodes_keep_anchor_and_tag() {
+        let src = "r:\n  a: &x 80\n  b: !!str 10\n  c: *x\n";
+        let out = emit(src, |w| nest_a_b(w, false));
+        assert_eq!(out, "r:\n  nest:\n    p: &x 80\n    q: !!str 10\n  c: *x\n");
+        let src = "r:\n  a: &m\n    k: v\n  b: [1]\n";
+        let out = emit(src, |w| nest_a_b(w, false));
+        assert_eq!(out, "r:\n  nest:\n    p: &m\n      k: v\n    q: [1]\n");
+    }
+
+    #[test]
+    fn new_mappings_use_the_enclosing_mappings_step() {
+        let src = "top:\n  s:\n      r:\n          a: 1\n          b: 2\n";
+        let out = emit(src, |w| {
+            let e = entries(w, &["top", "s", "r"]);
+            let a = take(e, "a");
+            let b = take(e, "b");
+            e.push((
+                MNode::string("nest"),
+                new_map(false, vec![("p", a), ("q", b)]),
+            ));
+        });
+        assert_eq!(
+            out,
+            "top:\n  s:\n      r:\n          nest:\n              p: 1\n              q: 2\n"
+        );
+    }
+
+    #[test]
+    fn json_gets_quoted_strings_and_one_entry_per_line() {
+        let src = "{\n  \"r\": {\n    \"a\": 1,\n    \"b\": \"2\",\n    \"c\": 3\n  }\n}\n";
+        let out = emit(src, |w| {
+            let e = entries(w, &["r"]);
+            let a = take(e, "a");
+            let b = take(e, "b");
+            let kind = MNode::string("Kind");
+            e.insert(
+                0,
+                (
+                    MNode::string("nest"),
+                    new_map(true, vec![("t", kind), ("p", a), ("q", b)]),
+                ),
+            );
+        });
+        assert_eq!(
+            out,
+            "{\n  \"r\": {\n    \"nest\": {\n      \"t\": \"Kind\",\n      \"p\": 1,\n      \"q\": \"2\"\n    },\n    \"c\": 3\n  }\n}\n"
+        );
+        // A YAML flow document is not JSON: plain stays plain.
+        let out = emit("{r: {a: 1, b: 2}}\n", |w| {
+            entries(w, &["r"]).push((MNode::string("t"), MNode::string("Kind")));
+        });
+        assert_eq!(out, "{r: {a: 1, b: 2, t: Kind}}\n");
     }
 }

@@ -168,10 +168,11 @@ pub fn plan_document(
                 let result = (|| {
                     for hop in &hops {
                         rules::apply(&mut trial, &path, &hop.rules, &mut hits)?;
+                        let api = path.child(Seg::Key("apiVersion".into()));
                         trial.set(
-                            &path.child(Seg::Key("apiVersion".into())),
+                            &api,
                             MNode::string(&hop.meta.to),
-                            false,
+                            &mtree::Position::End,
                             false,
                         )?;
                     }
@@ -185,16 +186,9 @@ pub fn plan_document(
                         offset: report.offset,
                     });
                 }
-                for hit in hits {
-                    let offset =
-                        node_at(&doc.root, &hit.at).map_or(report.offset, |n| n.span.start);
-                    report.findings.push(Finding {
-                        level: hit.spec.level,
-                        code: hit.spec.code,
-                        message: hit.spec.message,
-                        offset,
-                    });
-                }
+                report
+                    .findings
+                    .extend(place_hits(hits, &doc.root, &path, report.offset));
                 if let Err(e) = result {
                     report.findings.push(Finding {
                         level: Level::Manual,
@@ -236,6 +230,70 @@ pub fn plan_document(
         }
     }
     Ok(plan)
+}
+
+/// Turn rule hits into findings placed at the original nodes they matched. Hits of one code
+/// are merged into one finding that names the first place and counts the others, so a
+/// non-structural CRD schema gives one line, not one per property.
+fn place_hits(
+    hits: Vec<rules::RuleHit>,
+    root: &Node,
+    object: &Path,
+    fallback: usize,
+) -> Vec<Finding> {
+    let mut nodes = Vec::new();
+    index_nodes(root, &mut nodes);
+    let mut out: Vec<(Finding, usize)> = Vec::new();
+    for hit in hits {
+        if let Some((_, n)) = out
+            .iter_mut()
+            .find(|(f, _)| f.code == hit.spec.code && f.message.starts_with(&hit.spec.message))
+        {
+            *n += 1;
+            continue;
+        }
+        let at_object = hit.at.0.len() <= object.0.len();
+        let offset = hit
+            .orig
+            .filter(|_| !at_object)
+            .and_then(|id| nodes.iter().find(|n| n.id == id).copied())
+            .or_else(|| node_at(root, &hit.at))
+            .map_or(fallback, |n| n.span.start);
+        let offset = if at_object { fallback } else { offset };
+        out.push((
+            Finding {
+                level: hit.spec.level,
+                code: hit.spec.code,
+                message: hit.spec.message,
+                offset,
+            },
+            1,
+        ));
+    }
+    out.into_iter()
+        .map(|(mut f, n)| {
+            if n > 1 {
+                f.message.push_str(&format!(
+                    " and {} more place{}",
+                    n - 1,
+                    if n == 2 { "" } else { "s" }
+                ));
+            }
+            f
+        })
+        .collect()
+}
+
+fn index_nodes<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
+    out.push(node);
+    match &node.kind {
+        NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+            index_nodes(k, out);
+            index_nodes(v, out)
+        }),
+        NodeKind::Seq { items, .. } => items.iter().for_each(|i| index_nodes(i, out)),
+        _ => {}
+    }
 }
 
 /// The objects of a document: the root mapping, or the items of a `*List`.

@@ -37,6 +37,17 @@ pub struct MNode {
     pub kind: MKind,
 }
 
+/// Where a new key goes in its mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Position {
+    #[default]
+    End,
+    First,
+    Before(String),
+    After(String),
+    At(usize),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
     #[error("`{0}` goes through a YAML alias; edit the anchored node by hand")]
@@ -185,6 +196,15 @@ impl MNode {
             return;
         };
         match (first, &self.kind) {
+            (Seg::AnyKey, MKind::Map { entries, .. }) => {
+                for (k, v) in entries {
+                    if let Some(key) = k.as_str() {
+                        prefix.push(Seg::Key(key.to_string()));
+                        v.expand(rest, prefix, out);
+                        prefix.pop();
+                    }
+                }
+            }
             (Seg::AnyItem, MKind::Seq { items, .. }) => {
                 for (i, item) in items.iter().enumerate() {
                     prefix.push(Seg::Index(i));
@@ -219,107 +239,112 @@ impl MNode {
             (Seg::Index(i), MKind::Seq { items, .. }) if *i < items.len() => Some(items.remove(*i)),
             _ => None,
         };
-        let emptied = matches!(&parent.kind, MKind::Map { entries, .. } if entries.is_empty())
-            && parent.orig.is_some();
-        if removed.is_some() && emptied && !parent_path.0.is_empty() {
-            self.remove(&parent_path)?;
+        if removed.is_some() {
+            self.prune_emptied(&parent_path)?;
         }
         Ok(removed)
     }
 
-    /// Make sure a mapping exists at `path`, creating missing ones. A mapping created inside
-    /// `hint.0` goes at index `hint.1` there (where the keys it replaces were), else last.
-    fn ensure_map(
-        &mut self,
-        path: &[Seg],
-        hint: Option<(&[Seg], usize)>,
-    ) -> Result<&mut MNode, TreeError> {
-        let mut node = self;
-        for (depth, seg) in path.iter().enumerate() {
-            let here = &path[..depth];
-            node.dirty = true;
-            let flow = node.is_flow();
-            let Seg::Key(k) = seg else {
-                return node
-                    .get_mut(std::slice::from_ref(seg))?
-                    .ok_or_else(|| TreeError::NotAMap(Path(path.to_vec()).to_string()))
-                    .and_then(|n| n.ensure_map(&path[depth + 1..], None));
-            };
-            let MKind::Map { entries, .. } = &mut node.kind else {
-                return Err(TreeError::NotAMap(Path(here.to_vec()).to_string()));
-            };
-            let i = match entries.iter().position(|(key, _)| key.as_str() == Some(k)) {
-                Some(i) => i,
-                None => {
-                    let at = match hint {
-                        Some((p, i)) if p == here => i.min(entries.len()),
-                        _ => entries.len(),
-                    };
-                    entries.insert(at, (MNode::string(k), MNode::map(flow)));
-                    at
-                }
-            };
-            node = &mut entries[i].1;
-            if matches!(node.kind, MKind::Alias(_)) {
-                return Err(TreeError::ThroughAlias(Path(path.to_vec()).to_string()));
-            }
+    /// G8: a mapping that a migration emptied goes too (one the author wrote empty stays).
+    fn prune_emptied(&mut self, path: &Path) -> Result<(), TreeError> {
+        let emptied = self.get(&path.0).is_some_and(|n| {
+            n.orig.is_some() && matches!(&n.kind, MKind::Map { entries, .. } if entries.is_empty())
+        });
+        if emptied && !path.0.is_empty() {
+            self.remove(path)?;
         }
-        node.dirty = true;
-        if !matches!(node.kind, MKind::Map { .. }) {
-            return Err(TreeError::NotAMap(Path(path.to_vec()).to_string()));
-        }
-        Ok(node)
+        Ok(())
     }
 
-    /// Set `path` to `value`, creating parent mappings; `first` puts a new key first.
+    /// Insert `value` at `path`, creating the mappings on the way. The top-most new entry
+    /// goes into the deepest existing mapping at `pos`. Fails if `path` already exists.
+    pub fn insert_at(
+        &mut self,
+        path: &Path,
+        mut value: MNode,
+        pos: &Position,
+    ) -> Result<(), TreeError> {
+        let segs = &path.0;
+        // The deepest existing ancestor.
+        let mut depth = 0;
+        while depth < segs.len() && self.get(&segs[..=depth]).is_some() {
+            depth += 1;
+        }
+        if depth == segs.len() {
+            return Err(TreeError::Exists(path.to_string()));
+        }
+        let parent = self
+            .get_mut(&segs[..depth])?
+            .ok_or_else(|| TreeError::NotAMap(Path(segs[..depth].to_vec()).to_string()))?;
+        let flow = parent.is_flow();
+        for seg in segs[depth + 1..].iter().rev() {
+            let Seg::Key(k) = seg else {
+                return Err(TreeError::NotAMap(path.to_string()));
+            };
+            let mut m = MNode::map(flow);
+            if let MKind::Map { entries, .. } = &mut m.kind {
+                entries.push((MNode::string(k), value));
+            }
+            value = m;
+        }
+        if flow {
+            value.make_flow();
+        }
+        let Seg::Key(key) = &segs[depth] else {
+            return Err(TreeError::NotAMap(path.to_string()));
+        };
+        let MKind::Map { entries, .. } = &mut parent.kind else {
+            return Err(TreeError::NotAMap(Path(segs[..depth].to_vec()).to_string()));
+        };
+        let find = |k: &str| entries.iter().position(|(e, _)| e.as_str() == Some(k));
+        let at = match pos {
+            Position::End => entries.len(),
+            Position::First => 0,
+            Position::Before(k) => find(k).unwrap_or(entries.len()),
+            Position::After(k) => find(k).map_or(entries.len(), |i| i + 1),
+            Position::At(i) => (*i).min(entries.len()),
+        };
+        entries.insert(at, (MNode::string(key), value));
+        Ok(())
+    }
+
+    /// Set `path` to `value`: replace an existing value (keeping the author's quoting when
+    /// the new text allows it), or insert it at `pos`. Returns whether anything changed.
     pub fn set(
         &mut self,
         path: &Path,
         value: MNode,
-        first: bool,
+        pos: &Position,
         if_absent: bool,
     ) -> Result<bool, TreeError> {
-        let Some((parent_path, Seg::Key(key))) = path.split_last() else {
-            return Err(TreeError::NotAMap(path.to_string()));
+        let Some(existing) = self.get(&path.0) else {
+            self.insert_at(path, value, pos)?;
+            return Ok(true);
         };
-        let parent = self.ensure_map(&parent_path.0, None)?;
-        let MKind::Map { entries, flow } = &mut parent.kind else {
-            unreachable!("ensure_map")
-        };
+        if if_absent || existing.same_value(&value) {
+            return Ok(false);
+        }
+        let parent_flow = path
+            .split_last()
+            .and_then(|(p, _)| self.get(&p.0))
+            .is_some_and(MNode::is_flow);
+        let v = self.get_mut(&path.0)?.expect("exists");
         let mut value = value;
-        if *flow {
+        if let (MKind::Scalar { style: old, .. }, MKind::Scalar { value: text, style }) =
+            (&v.kind, &mut value.kind)
+            && matches!(old, Style::Single | Style::Double)
+            && resolve_plain(text) == Value::Str(text.clone())
+        {
+            *style = *old;
+        }
+        if parent_flow {
             value.make_flow();
         }
-        match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
-            Some(_) if if_absent => Ok(false),
-            Some((_, v)) => {
-                if v.same_value(&value) {
-                    return Ok(false);
-                }
-                // Keep the author's quoting when the new text allows it.
-                if let (MKind::Scalar { style: old, .. }, MKind::Scalar { value: text, style }) =
-                    (&v.kind, &mut value.kind)
-                    && matches!(old, Style::Single | Style::Double)
-                    && resolve_plain(text) == Value::Str(text.clone())
-                {
-                    *style = *old;
-                }
-                let orig = v.orig;
-                *v = value;
-                v.orig = orig.filter(|_| matches!(v.kind, MKind::Scalar { .. }));
-                v.dirty = true;
-                Ok(true)
-            }
-            None => {
-                let entry = (MNode::string(key), value);
-                if first {
-                    entries.insert(0, entry);
-                } else {
-                    entries.push(entry);
-                }
-                Ok(true)
-            }
-        }
+        let orig = v.orig;
+        *v = value;
+        v.orig = orig.filter(|_| matches!(v.kind, MKind::Scalar { .. }));
+        v.dirty = true;
+        Ok(true)
     }
 
     /// Rename the key at `path` to `to`.
@@ -353,9 +378,9 @@ impl MNode {
         Ok(true)
     }
 
-    /// Move the entry at `from` to `to`. New mappings on the way to `to` that are created in
-    /// `from`'s mapping take the old key's position.
-    pub fn move_to(&mut self, from: &Path, to: &Path) -> Result<bool, TreeError> {
+    /// Move the entry at `from` to `to`. Unless `pos` says otherwise, what is created in
+    /// `from`'s own mapping takes the old key's position, so restructured keys stay in place.
+    pub fn move_to(&mut self, from: &Path, to: &Path, pos: &Position) -> Result<bool, TreeError> {
         let Some((from_parent, Seg::Key(from_key))) = from.split_last() else {
             return Ok(false);
         };
@@ -368,28 +393,38 @@ impl MNode {
         if self.get(&to.0).is_some() {
             return Err(TreeError::Exists(to.to_string()));
         }
-        let Some((to_parent, Seg::Key(to_key))) = to.split_last() else {
-            return Err(TreeError::NotAMap(to.to_string()));
-        };
         let parent = self.get_mut(&from_parent.0)?.expect("exists");
         let MKind::Map { entries, .. } = &mut parent.kind else {
-            unreachable!()
+            unreachable!("has an entry")
         };
-        let (_, mut value) = entries.remove(index);
-        let dest = self.ensure_map(&to_parent.0, Some((&from_parent.0, index)))?;
-        let flow = dest.is_flow();
-        if flow && !value.is_flow() && !matches!(value.kind, MKind::Scalar { .. }) {
-            value.make_flow();
+        let (_, value) = entries.remove(index);
+        let mut depth = 0;
+        while depth < to.0.len() && self.get(&to.0[..=depth]).is_some() {
+            depth += 1;
         }
-        let MKind::Map { entries, .. } = &mut dest.kind else {
-            unreachable!()
+        let pos = match pos {
+            Position::End if to.0[..depth] == from_parent.0[..] => Position::At(index),
+            p => p.clone(),
         };
-        let at = if to_parent == from_parent {
-            index.min(entries.len())
-        } else {
-            entries.len()
+        self.insert_at(to, value, &pos)?;
+        // A mapping emptied by the move goes, unless the value moved back into it.
+        if !to.0.starts_with(&from_parent.0) {
+            self.prune_emptied(&from_parent)?;
+        }
+        Ok(true)
+    }
+
+    /// Copy the node at `from` to `to` (which must not exist).
+    pub fn copy_to(&mut self, from: &Path, to: &Path, pos: &Position) -> Result<bool, TreeError> {
+        let Some(node) = self.get(&from.0) else {
+            return Ok(false);
         };
-        entries.insert(at, (MNode::string(to_key), value));
+        if matches!(node.kind, MKind::Alias(_)) {
+            return Err(TreeError::ThroughAlias(from.to_string()));
+        }
+        let mut copy = node.clone();
+        copy.anchor = 0;
+        self.insert_at(to, copy, pos)?;
         Ok(true)
     }
 
@@ -495,8 +530,10 @@ impl MNode {
 pub fn plain_safe(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-' | b'_'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-' | b'_' | b' '))
         && s.as_bytes()[0].is_ascii_alphanumeric()
+        && !s.ends_with(' ')
+        && !s.contains("  ")
         && resolve_plain(s) == Value::Str(s.to_string())
 }
 
@@ -519,12 +556,13 @@ mod tests {
         t.move_to(
             &p("resource.targetAverageUtilization"),
             &p("resource.target.averageUtilization"),
+            &Position::End,
         )
         .unwrap();
         t.set(
             &p("resource.target.type"),
             MNode::string("Utilization"),
-            true,
+            &Position::First,
             false,
         )
         .unwrap();

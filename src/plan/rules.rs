@@ -1,9 +1,10 @@
 //! Interpret the catalogue's rules on a working tree.
 
 use crate::catalogue::model::FindingSpec;
-use crate::catalogue::registry::{CompiledOp, CompiledRule, RelPath};
-use crate::yaml::Value;
+use crate::catalogue::registry::{CompiledOp, CompiledRule, RelPath, Shape};
 use crate::yaml::path::Path;
+use crate::yaml::value::resolve_plain;
+use crate::yaml::{Style, Value};
 
 use super::mtree::{MKind, MNode, TreeError};
 
@@ -12,10 +13,13 @@ use super::mtree::{MKind, MNode, TreeError};
 pub struct RuleHit {
     pub spec: FindingSpec,
     pub at: Path,
+    /// The original node the rule matched (it may have moved), to place the finding.
+    pub orig: Option<usize>,
 }
 
 /// Apply `rules` to the object at `base` in `doc`, in order; each rule sees the result of
-/// the ones before it.
+/// the ones before it. A rule with ops reports its finding only when the ops changed
+/// something, so a pin appears only where a value was actually written.
 pub fn apply(
     doc: &mut MNode,
     base: &Path,
@@ -23,14 +27,7 @@ pub fn apply(
     hits: &mut Vec<RuleHit>,
 ) -> Result<(), TreeError> {
     for rule in rules {
-        let Some(object) = doc.get(&base.0) else {
-            return Ok(());
-        };
-        let mut matches = Vec::new();
-        for at in &rule.at {
-            object.expand(&at.0, &mut base.0.clone(), &mut matches);
-        }
-        for at in matches {
+        for at in matches(doc, base, rule) {
             let resolve = |p: &RelPath| {
                 if p.from_object {
                     base.join(&p.path)
@@ -41,50 +38,114 @@ pub fn apply(
             if !holds(doc, rule, &resolve) {
                 continue;
             }
-            if let Some(spec) = &rule.finding {
-                hits.push(RuleHit {
-                    spec: spec.clone(),
-                    at: at.clone(),
-                });
-            }
+            let orig = doc.get(&at.0).and_then(|n| n.orig);
+            let mut changed = false;
             for op in &rule.ops {
-                match op {
-                    CompiledOp::Rename(p, to) => {
-                        doc.rename(&resolve(p), to)?;
+                changed |= match op {
+                    CompiledOp::Rename(p, to) => doc.rename(&resolve(p), to)?,
+                    CompiledOp::Move(from, to, pos, unquote) => {
+                        let to = resolve(to);
+                        let moved = doc.move_to(&resolve(from), &to, pos)?;
+                        if moved && *unquote {
+                            unquote_int(doc, &to)?;
+                        }
+                        moved
                     }
-                    CompiledOp::Move(from, to) => {
-                        doc.move_to(&resolve(from), &resolve(to))?;
+                    CompiledOp::Copy(from, to, pos) => {
+                        doc.copy_to(&resolve(from), &resolve(to), pos)?
                     }
                     CompiledOp::Set {
                         path,
                         value,
-                        first,
+                        pos,
                         if_absent,
-                    } => {
-                        doc.set(&resolve(path), from_toml(value), *first, *if_absent)?;
-                    }
-                    CompiledOp::Delete(p) => {
-                        doc.remove(&resolve(p))?;
-                    }
-                }
+                    } => doc.set(&resolve(path), from_toml(value), pos, *if_absent)?,
+                    CompiledOp::Delete(p) => doc.remove(&resolve(p))?.is_some(),
+                };
+            }
+            if let Some(spec) = &rule.finding
+                && (rule.ops.is_empty() || changed)
+            {
+                hits.push(RuleHit {
+                    spec: spec.clone(),
+                    at: at.clone(),
+                    orig,
+                });
             }
         }
     }
     Ok(())
 }
 
+/// Every node a rule applies to: the `at` matches, then what `recurse` reaches from them.
+fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
+    let Some(object) = doc.get(&base.0) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for at in &rule.at {
+        object.expand(&at.0, &mut base.0.clone(), &mut found);
+    }
+    let mut next = 0;
+    while next < found.len() && !rule.recurse.is_empty() && found.len() < 100_000 {
+        let here = found[next].clone();
+        next += 1;
+        if here.0.len() > 4 * crate::yaml::events::MAX_DEPTH {
+            continue;
+        }
+        if let Some(node) = doc.get(&here.0) {
+            for pattern in &rule.recurse {
+                node.expand(&pattern.0, &mut here.0.clone(), &mut found);
+            }
+        }
+    }
+    found
+}
+
+/// `"80"` → `80`, for a value that moved into a field that must be an integer.
+fn unquote_int(doc: &mut MNode, path: &Path) -> Result<(), TreeError> {
+    if let Some(node) = doc.get_mut(&path.0)?
+        && let MKind::Scalar { value, style } = &mut node.kind
+        && matches!(resolve_plain(value), Value::Int(_))
+    {
+        *style = Style::Plain;
+    }
+    Ok(())
+}
+
 fn holds(doc: &MNode, rule: &CompiledRule, resolve: &dyn Fn(&RelPath) -> Path) -> bool {
     let get = |p: &RelPath| doc.get(&resolve(p).0);
+    let any_eq = |n: &MNode, vs: &[toml::Value]| vs.iter().any(|v| value_eq(n, v));
     rule.has.iter().all(|p| get(p).is_some())
         && rule.missing.iter().all(|p| get(p).is_none())
-        && rule
-            .equals
-            .iter()
-            .all(|(p, v)| get(p).is_some_and(|n| value_eq(n, v)))
-        && rule
-            .not_equals
-            .iter()
-            .all(|(p, v)| get(p).is_none_or(|n| !value_eq(n, v)))
+        && rule.equals.iter().all(|(p, v)| get(p).is_some_and(|n| value_eq(n, v)))
+        && rule.not_equals.iter().all(|(p, v)| get(p).is_none_or(|n| !value_eq(n, v)))
+        && rule.one_of.iter().all(|(p, vs)| get(p).is_some_and(|n| any_eq(n, vs)))
+        && rule.not_one_of.iter().all(|(p, vs)| get(p).is_none_or(|n| !any_eq(n, vs)))
+        && rule.shapes.iter().all(|(p, shape)| {
+            let node = get(p);
+            let scalar = node.and_then(MNode::scalar_value);
+            match shape {
+                Shape::Int => matches!(scalar, Some(Value::Int(_))),
+                Shape::String => matches!(scalar, Some(Value::Str(_))),
+                Shape::Digits => {
+                    matches!(&scalar, Some(Value::Str(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                }
+                Shape::Empty => node.is_some_and(is_empty),
+                Shape::NotEmpty => node.is_some_and(|n| !is_empty(n)),
+            }
+        })
+}
+
+/// An empty mapping or sequence, a null, or a mapping whose values are all empty: what a
+/// label selector that selects nothing looks like.
+fn is_empty(node: &MNode) -> bool {
+    match &node.kind {
+        MKind::Map { entries, .. } => entries.iter().all(|(_, v)| is_empty(v)),
+        MKind::Seq { items, .. } => items.is_empty(),
+        MKind::Scalar { .. } => node.scalar_value() == Some(Value::Null),
+        MKind::Alias(_) => false,
+    }
 }
 
 /// Compare a YAML node with a catalogue value by meaning: `0`, `"0"`… a quoted number is a

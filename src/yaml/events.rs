@@ -45,6 +45,9 @@ pub enum EvKind {
 pub struct Ev {
     pub kind: EvKind,
     pub span: Range<usize>,
+    /// The node's anchor and tag tokens as written (`&a !!str`), first to last; they sit
+    /// before `span` and are not part of it.
+    pub props: Option<Range<usize>>,
 }
 
 /// A syntax error at a byte offset.
@@ -62,9 +65,13 @@ pub const MAX_DEPTH: usize = 200;
 pub fn parse(src: &str, mut sink: impl FnMut(Ev)) -> Result<(), SyntaxError> {
     let mut options = Options::default();
     options.emit_comments = false;
+    options.emit_anchor_events = true;
     options.flow_nesting_limit = MAX_DEPTH;
     options.block_nesting_limit = MAX_DEPTH;
     let mut parser = Parser::new_from_str_with_options(src, options);
+    // A node event is held back until the next event: an `Anchor` event that follows it
+    // carries the span of its `&name` token.
+    let mut held: Option<Ev> = None;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| SyntaxError {
             offset: e
@@ -74,6 +81,16 @@ pub fn parse(src: &str, mut sink: impl FnMut(Ev)) -> Result<(), SyntaxError> {
             message: e.info(),
         })?;
         let range = span.byte_range().unwrap_or(0..0);
+        if let Event::Anchor(..) = event {
+            if let Some(ev) = held.as_mut() {
+                ev.props = Some(match ev.props.take() {
+                    Some(p) => p.start.min(range.start)..p.end.max(range.end),
+                    None => range,
+                });
+            }
+            continue;
+        }
+        let props = span.tag_span().and_then(|t| t.byte_range());
         let kind = match event {
             Event::StreamStart | Event::StreamEnd => continue,
             Event::DocumentStart(..) => EvKind::DocStart,
@@ -103,11 +120,20 @@ pub fn parse(src: &str, mut sink: impl FnMut(Ev)) -> Result<(), SyntaxError> {
                 tag: tag.map(|t| tag_name(&t)),
             },
             Event::MappingEnd => EvKind::MapEnd,
-            // Comments and anchor metadata are turned off in the options above; an
-            // unresolved alias is an error with the default options.
+            // Comments are turned off in the options above; an unresolved alias is an
+            // error with the default options.
             _ => continue,
         };
-        sink(Ev { kind, span: range });
+        if let Some(ev) = held.replace(Ev {
+            kind,
+            span: range,
+            props,
+        }) {
+            sink(ev);
+        }
+    }
+    if let Some(ev) = held {
+        sink(ev);
     }
     Ok(())
 }

@@ -9,6 +9,8 @@ pub enum Seg {
     Index(usize),
     /// `[*]`: every item of a sequence.
     AnyItem,
+    /// `*` as a key: every value of a mapping.
+    AnyKey,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -48,7 +50,12 @@ impl Path {
                 if end == 0 || !expect_key {
                     return Err(format!("bad path `{text}`"));
                 }
-                segs.push(Seg::Key(rest[..end].to_string()));
+                let key = &rest[..end];
+                segs.push(if key == "*" {
+                    Seg::AnyKey
+                } else {
+                    Seg::Key(key.to_string())
+                });
                 rest = &rest[end..];
                 expect_key = false;
             }
@@ -90,6 +97,7 @@ impl fmt::Display for Path {
                 }
                 Seg::Index(n) => write!(f, "[{n}]")?,
                 Seg::AnyItem => f.write_str("[*]")?,
+                Seg::AnyKey => f.write_str(if i > 0 { ".*" } else { "*" })?,
             }
         }
         Ok(())

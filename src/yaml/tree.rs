@@ -31,6 +31,8 @@ pub struct Node {
     pub span: Range<usize>,
     /// Anchor id defined on this node, 0 for none.
     pub anchor: usize,
+    /// The anchor and tag tokens as written (`&a !!str`), first to last, outside `span`.
+    pub props: Option<Range<usize>>,
     pub tag: Option<String>,
     /// Pre-order number, unique within the document.
     pub id: usize,
@@ -114,7 +116,7 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn push(&mut self, ev: Ev) {
-        let Ev { kind, span } = ev;
+        let Ev { kind, span, props } = ev;
         match kind {
             EvKind::DocStart => self.next_id = 0,
             EvKind::DocEnd => {}
@@ -128,11 +130,17 @@ impl Builder<'_> {
                     Style::Literal | Style::Folded => self.block_scalar_span(span.clone(), &value),
                     _ => span.clone(),
                 };
-                let node = self.node(NodeKind::Scalar { value, style }, span, anchor, tag);
+                let node = self.node(
+                    NodeKind::Scalar { value, style },
+                    span,
+                    anchor,
+                    tag,
+                    props.clone(),
+                );
                 self.attach(node);
             }
             EvKind::Alias(id) => {
-                let node = self.node(NodeKind::Alias(id), span.clone(), 0, None);
+                let node = self.node(NodeKind::Alias(id), span.clone(), 0, None, None);
                 self.attach(node);
             }
             EvKind::MapStart { flow, anchor, tag } => {
@@ -144,6 +152,7 @@ impl Builder<'_> {
                     span.start..span.start,
                     anchor,
                     tag,
+                    props.clone(),
                 );
                 self.stack.push(Frame::Map {
                     node,
@@ -164,6 +173,7 @@ impl Builder<'_> {
                     start..start,
                     anchor,
                     tag,
+                    props.clone(),
                 );
                 self.stack.push(Frame::Seq { node });
             }
@@ -198,6 +208,7 @@ impl Builder<'_> {
         span: Range<usize>,
         anchor: usize,
         tag: Option<String>,
+        props: Option<Range<usize>>,
     ) -> Node {
         let id = self.next_id;
         self.next_id += 1;
@@ -205,6 +216,7 @@ impl Builder<'_> {
             kind,
             span,
             anchor,
+            props,
             tag,
             id,
         }
@@ -374,5 +386,22 @@ mod tests {
         let a = docs[0].root.get("a").unwrap();
         assert!(a.is_null_scalar());
         assert!(a.span.is_empty());
+    }
+
+    #[test]
+    fn anchor_and_tag_tokens_are_kept_as_props() {
+        let src = "a: &x 80\nb: !!str &y 10\nc: &m\n  k: v\nd: *x\ne: [&s s]\n";
+        let docs = parse_stream(src).unwrap();
+        let root = &docs[0].root;
+        let props = |k: &str| root.get(k).unwrap().props.clone().map(|r| &src[r]);
+        assert_eq!(props("a"), Some("&x"));
+        assert_eq!(props("b"), Some("!!str &y"));
+        assert_eq!(props("c"), Some("&m"));
+        assert_eq!(props("d"), None);
+        assert_eq!(slice(src, root.get("a").unwrap()), "80");
+        let NodeKind::Seq { items, .. } = &root.get("e").unwrap().kind else {
+            panic!("seq")
+        };
+        assert_eq!(items[0].props.clone().map(|r| &src[r]), Some("&s"));
     }
 }

@@ -1,0 +1,307 @@
+//! The real-world corpus (`../shared/corpus` next to the repository): every file goes through
+//! `check`, `fix`, `check` and `fix` again in a scratch copy. Nothing may crash, every error
+//! line must have the documented shape, a fixed tree must check clean (files with errors or
+//! findings for a human aside), a second fix must change nothing, `diff` must be exactly what
+//! `fix` writes, and `--no-prefilter` must not change any output.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, PartialEq, Eq)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn kubemig(dir: &Path, args: &[&str], threads: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
+    cmd.current_dir(dir).args(args).args(["--color", "never"]);
+    match threads {
+        Some(n) => cmd.env("RAYON_NUM_THREADS", n),
+        None => cmd.env_remove("RAYON_NUM_THREADS"),
+    };
+    let out = cmd.output().expect("run kubemig");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let Some(code) = out.status.code() else {
+        panic!(
+            "kubemig {args:?} was killed by a signal ({:?}):\n{stderr}",
+            out.status
+        );
+    };
+    assert!(
+        matches!(code, 0..=2) && !stderr.contains("panicked"),
+        "kubemig {args:?} exited {code}:\n{stderr}"
+    );
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("kubemig: error:")),
+        "kubemig {args:?} failed as a whole:\n{stderr}"
+    );
+    Run {
+        code,
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr,
+    }
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "note: {} is absent; the corpus test is skipped",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Every file under `dir`, by relative path.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn go(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let t = e.file_type().unwrap();
+            let p = e.path();
+            if t.is_dir() {
+                if e.file_name() != ".git" {
+                    go(root, &p, out);
+                }
+            } else if t.is_file() {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    go(dir, dir, &mut out);
+    out
+}
+
+fn copy(files: &BTreeMap<PathBuf, Vec<u8>>, to: &Path) {
+    for (rel, bytes) in files {
+        let p = to.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+    }
+}
+
+/// The number after `, ` and before ` error` in the closing summary line.
+fn summary_errors(stderr: &str) -> usize {
+    let line = stderr
+        .lines()
+        .rfind(|l| l.starts_with("kubemig: ") && l.contains(" scanned"))
+        .unwrap_or_else(|| panic!("no summary line:\n{stderr}"));
+    let tail = line.rsplit(", ").next().unwrap();
+    tail.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// Checks the shape of every error line (`PATH:LINE:COL: error: …` or `PATH: error: …`, PATH
+/// a file in `dir`) and returns the files that had an error.
+fn error_files(dir: &Path, stderr: &str) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
+    let mut count = 0;
+    for line in stderr.lines() {
+        let Some((place, message)) = line.split_once(": error: ") else {
+            continue;
+        };
+        count += 1;
+        assert!(!message.trim().is_empty(), "empty error message: {line}");
+        let parts: Vec<&str> = place.split(':').collect();
+        let path = match parts[..] {
+            [path] => path,
+            [path, l, c] => {
+                assert!(
+                    l.parse::<usize>().is_ok_and(|n| n > 0)
+                        && c.parse::<usize>().is_ok_and(|n| n > 0),
+                    "bad position in error line: {line}"
+                );
+                path
+            }
+            _ => panic!("error line of the wrong shape: {line}"),
+        };
+        assert!(
+            dir.join(path).is_file(),
+            "error for an unknown file: {line}"
+        );
+        files.insert(path.to_string());
+    }
+    assert_eq!(
+        count,
+        summary_errors(stderr),
+        "one error line per file with an error:\n{stderr}"
+    );
+    files
+}
+
+/// What `check` listed: files with migrations to do, files with objects a human must see to.
+#[derive(Debug, Default)]
+struct Listed {
+    to_migrate: BTreeSet<String>,
+    for_a_human: BTreeSet<String>,
+}
+
+/// Checks the shape of `check`'s stdout (`PATH:LINE:COL: …`, PATH a file in `dir`) and sorts
+/// its lines into migrations, objects for a human and (ignored) findings.
+fn listed(dir: &Path, stdout: &str) -> Listed {
+    const LABELS: [&str; 6] = ["info", "note", "pin", "warning", "manual", "error"];
+    let mut out = Listed::default();
+    for line in stdout.lines() {
+        let mut parts = line.splitn(4, ':');
+        let (Some(path), Some(l), Some(c), Some(rest)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            panic!("check line of the wrong shape: {line}");
+        };
+        assert!(
+            l.parse::<usize>().is_ok_and(|n| n > 0)
+                && c.parse::<usize>().is_ok_and(|n| n > 0)
+                && rest.starts_with(' '),
+            "check line of the wrong shape: {line}"
+        );
+        assert!(
+            dir.join(path).is_file(),
+            "finding for an unknown file: {line}"
+        );
+        if rest.ends_with(": needs a human") {
+            out.for_a_human.insert(path.to_string());
+        } else if LABELS.iter().any(|l| rest.contains(&format!(": {l} ["))) {
+            // A finding about an object listed on its own line.
+        } else {
+            assert!(
+                rest.contains(" -> "),
+                "neither migration nor finding: {line}"
+            );
+            out.to_migrate.insert(path.to_string());
+        }
+    }
+    out
+}
+
+fn expected_exit(errors: &BTreeSet<String>, open: bool) -> i32 {
+    if !errors.is_empty() {
+        2
+    } else if open {
+        1
+    } else {
+        0
+    }
+}
+
+#[test]
+fn corpus_check_fix_check_fix() {
+    let Some(corpus) = corpus() else {
+        return;
+    };
+    let original = snapshot(&corpus);
+    assert!(!original.is_empty());
+    let scratch = tempfile::tempdir().unwrap();
+    let root = |name: &str| {
+        let d = scratch.path().join(name);
+        copy(&original, &d);
+        d
+    };
+    let pre = root("prefiltered");
+    let full = root("full");
+
+    // check: the same with and without the prefilter, and with one thread.
+    let check = kubemig(&pre, &["check"], None);
+    let errors = error_files(&pre, &check.stderr);
+    let found = listed(&pre, &check.stdout);
+    let human = &found.for_a_human;
+    assert_eq!(
+        check.code,
+        expected_exit(&errors, !found.to_migrate.is_empty() || !human.is_empty()),
+        "{}",
+        check.stderr
+    );
+    assert_eq!(kubemig(&full, &["check", "--no-prefilter"], None), check);
+    assert_eq!(kubemig(&pre, &["check"], Some("1")), check);
+    println!(
+        "corpus: {} files, {} to migrate, {} for a human, {} with errors",
+        original.len(),
+        found.to_migrate.len(),
+        human.len(),
+        errors.len()
+    );
+
+    // diff: the same both ways; applied with git, exactly what fix writes (below).
+    let diff = kubemig(&pre, &["diff"], None);
+    assert_eq!(kubemig(&full, &["diff", "--no-prefilter"], None), diff);
+    assert_eq!(diff.code, check.code);
+    let diff_file = scratch.path().join("corpus.diff");
+    fs::write(&diff_file, &diff.stdout).unwrap();
+
+    // fix.
+    let fix = kubemig(&pre, &["fix"], None);
+    assert_eq!(kubemig(&full, &["fix", "--no-prefilter"], None), fix);
+    assert_eq!(fix.code, expected_exit(&errors, !human.is_empty()));
+    assert_eq!(fix.stdout, "");
+    assert_eq!(error_files(&pre, &fix.stderr), errors);
+    let fixed = snapshot(&pre);
+    assert_eq!(snapshot(&full), fixed, "--no-prefilter fixes the same way");
+    assert_eq!(
+        fixed.keys().collect::<Vec<_>>(),
+        original.keys().collect::<Vec<_>>(),
+        "fix created or removed files"
+    );
+    for (rel, bytes) in &original {
+        let name = rel.to_str().unwrap();
+        if fixed[rel] != *bytes {
+            assert!(
+                found.to_migrate.contains(name),
+                "{name} changed but check did not list a migration for it"
+            );
+            assert!(!errors.contains(name), "{name} had an error but changed");
+        }
+    }
+
+    if !diff.stdout.is_empty() {
+        let applied = root("applied");
+        let out = Command::new("git")
+            .current_dir(&applied)
+            .env("GIT_CEILING_DIRECTORIES", scratch.path())
+            .args(["apply", "--whitespace=nowarn"])
+            .arg(&diff_file)
+            .output()
+            .expect("run git apply");
+        assert!(
+            out.status.success(),
+            "git apply: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(snapshot(&applied), fixed, "git apply of diff == fix");
+    }
+
+    // check again: clean except for what fix could not do.
+    let again = kubemig(&pre, &["check"], None);
+    assert_eq!(error_files(&pre, &again.stderr), errors);
+    let left = listed(&pre, &again.stdout);
+    let unresolved: BTreeSet<String> = human.union(&errors).cloned().collect();
+    assert!(
+        left.to_migrate.is_subset(&unresolved),
+        "still to migrate after fix: {:?}\n{}",
+        left.to_migrate.difference(&unresolved).collect::<Vec<_>>(),
+        again.stdout
+    );
+    assert_eq!(&left.for_a_human, human);
+    assert_eq!(
+        again.code,
+        expected_exit(&errors, !human.is_empty()),
+        "{}{}",
+        again.stdout,
+        again.stderr
+    );
+    let diff2 = kubemig(&pre, &["diff"], None);
+    assert_eq!(diff2.stdout, "", "diff after fix");
+
+    // fix again: not a byte changes.
+    let fix2 = kubemig(&pre, &["fix"], None);
+    assert_eq!(fix2.code, again.code, "{}", fix2.stderr);
+    assert_eq!(snapshot(&pre), fixed, "a second fix changed files");
+}

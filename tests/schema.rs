@@ -1,0 +1,691 @@
+//! Schema test: what `kubemig fix` writes must validate against the target Kubernetes version's
+//! OpenAPI schema, checked with the independent `kubernetes-validate` tool (PyPI, offline
+//! schemas for 1.25..1.37, `--strict` rejects unknown fields).
+//!
+//! Inputs: a temporary copy of `../shared/corpus` (skipped with a note when absent) and every
+//! golden case's input with its `args`. Every file `fix` changed is split into documents (and
+//! `kind: List` documents into items); each document whose text changed is validated at the
+//! run's target version (`-t` from the case's args, else the catalogue's newest version).
+//!
+//! Failures:
+//! - a changed document that does not validate (ERROR), or has no schema at the target (WARN
+//!   "Couldn't find schema": kubemig wrote an apiVersion the target does not serve);
+//! - a document left on an apiVersion/kind that the catalogue (`kubemig list`) covers and the
+//!   target no longer serves (validator WARN), unless kubemig reported a finding for it
+//!   (e.g. "needs a human");
+//! - `fix` changing the number of documents or List items in a file.
+//!
+//! Built-in documents in changed files that stay on a removed apiVersion the catalogue does not
+//! cover are printed as notes only. Unchanged documents are never schema-checked: corpus
+//! documents may be invalid by themselves and custom resources have no schema.
+//!
+//! Validator: env `KUBEMIG_VALIDATOR`, else `.ci/venv/bin/kubernetes-validate` (set up by
+//! `.ci/run`). If neither exists the test prints a skip note and passes, unless
+//! `KUBEMIG_REQUIRE_VALIDATOR=1`, in which case it fails.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use yaml_serde::Value;
+
+/// Versions whose schemas kubernetes-validate 1.37.0 ships.
+const SCHEMA_MIN: (u32, u32) = (1, 25);
+const SCHEMA_MAX: (u32, u32) = (1, 37);
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn find_validator() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBEMIG_VALIDATOR") {
+        let p = PathBuf::from(p);
+        assert!(
+            p.exists(),
+            "KUBEMIG_VALIDATOR={} does not exist",
+            p.display()
+        );
+        return Some(p);
+    }
+    let p = repo_root().join(".ci/venv/bin/kubernetes-validate");
+    p.exists().then_some(p)
+}
+
+fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim().trim_start_matches('v');
+    let mut it = s.split('.');
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+fn fmt_version(v: (u32, u32)) -> String {
+    format!("{}.{}", v.0, v.1)
+}
+
+/// `-t X.Y`, `--target-version X.Y` or `--target-version=X.Y` in a case's args.
+fn target_from_args(args: &[String]) -> Option<(u32, u32)> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "-t" || a == "--target-version" {
+            return it.next().and_then(|v| parse_version(v));
+        }
+        if let Some(v) = a.strip_prefix("--target-version=") {
+            return parse_version(v);
+        }
+        if let Some(v) = a.strip_prefix("-t").filter(|v| !v.is_empty()) {
+            return parse_version(v.trim_start_matches('='));
+        }
+    }
+    None
+}
+
+struct Catalogue {
+    /// Newest version the catalogue knows (the default target).
+    newest: (u32, u32),
+    /// (apiVersion, kind) pairs kubemig knows how to migrate.
+    entries: BTreeSet<(String, String)>,
+}
+
+fn catalogue() -> Catalogue {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .arg("list")
+        .output()
+        .expect("run kubemig list");
+    assert!(out.status.success(), "kubemig list failed: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let words: Vec<&str> = header.split_whitespace().collect();
+    let newest = words
+        .windows(2)
+        .find(|w| w[0] == "AT")
+        .and_then(|w| parse_version(w[1]))
+        .unwrap_or_else(|| {
+            println!("note: no `AT X.Y` column in `kubemig list`; assuming target 1.36");
+            (1, 36)
+        });
+    let entries = lines
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.to_string()))
+        })
+        .collect();
+    Catalogue { newest, entries }
+}
+
+/// Whether `apiVersion` belongs to a Kubernetes built-in group (core, dotless groups such as
+/// `apps`, or `*.k8s.io`).
+fn builtin_group(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
+}
+
+/// One YAML document of a file: its text (including leading comments) and first line (1-based).
+struct Chunk {
+    first_line: usize,
+    last_line: usize,
+    text: String,
+}
+
+/// Splits a YAML stream at `---` document markers. Block scalars cannot hold a column-0 `---`
+/// line, so this matches the YAML parser except for exotic multi-line flow scalars.
+fn split_documents(text: &str) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut cur = String::new();
+    let mut first = 1;
+    let mut line_no = 0;
+    for line in text.split_inclusive('\n') {
+        line_no += 1;
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_marker = bare == "---"
+            || bare.starts_with("--- ")
+            || bare.starts_with("---\t")
+            || bare == "..."
+            || bare.starts_with("... ");
+        if is_marker {
+            if let Some(rest) = bare.strip_prefix("---") {
+                chunks.push(Chunk {
+                    first_line: first,
+                    last_line: line_no - 1,
+                    text: std::mem::take(&mut cur),
+                });
+                first = line_no;
+                // Keep content after `--- ` (e.g. `--- {a: 1}`); drop comments/tags-only.
+                let rest = rest.trim();
+                if !rest.is_empty() && !rest.starts_with('#') && !rest.starts_with('!') {
+                    cur.push_str(rest);
+                    cur.push('\n');
+                }
+            }
+            continue;
+        }
+        cur.push_str(line);
+    }
+    chunks.push(Chunk {
+        first_line: first,
+        last_line: line_no,
+        text: cur,
+    });
+    chunks
+}
+
+/// A document or List item, reduced to what the checks need.
+struct Piece {
+    label: String,
+    api_version: Option<String>,
+    kind: Option<String>,
+    text: String,
+    first_line: usize,
+    last_line: usize,
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Top-level `key: value` lookup for documents the YAML library cannot parse.
+fn scan_field(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix(key)?.strip_prefix(':')?;
+        let v = rest.split(" #").next()?.trim().trim_matches(['"', '\'']);
+        (!v.is_empty()).then(|| v.to_string())
+    })
+}
+
+/// The non-empty documents of a file; `kind: List` documents (those with an `items` sequence
+/// and a kind ending in `List`) are returned as their items.
+fn pieces(label: &str, text: &str, json: bool) -> Vec<Piece> {
+    let chunks = if json {
+        vec![Chunk {
+            first_line: 1,
+            last_line: text.lines().count(),
+            text: text.to_string(),
+        }]
+    } else {
+        split_documents(text)
+    };
+    let mut out = Vec::new();
+    for (index, chunk) in chunks.iter().enumerate() {
+        let parsed: Option<Value> = yaml_serde::from_str(&chunk.text).ok();
+        let doc_label = format!("{label}#doc{index}");
+        match parsed {
+            Some(Value::Null) => continue,
+            Some(v) => {
+                let kind = str_field(&v, "kind");
+                let items = v.get("items").and_then(Value::as_sequence);
+                if let (Some(k), Some(items)) = (&kind, items)
+                    && k.ends_with("List")
+                {
+                    for (i, item) in items.iter().enumerate() {
+                        out.push(Piece {
+                            label: format!("{doc_label}.items[{i}]"),
+                            api_version: str_field(item, "apiVersion"),
+                            kind: str_field(item, "kind"),
+                            text: yaml_serde::to_string(item).unwrap_or_default(),
+                            first_line: chunk.first_line,
+                            last_line: chunk.last_line,
+                        });
+                    }
+                    continue;
+                }
+                out.push(Piece {
+                    label: doc_label,
+                    api_version: str_field(&v, "apiVersion"),
+                    kind,
+                    text: chunk.text.clone(),
+                    first_line: chunk.first_line,
+                    last_line: chunk.last_line,
+                });
+            }
+            None => {
+                if chunk.text.lines().all(|l| {
+                    let t = l.trim();
+                    t.is_empty() || t.starts_with('#')
+                }) {
+                    continue;
+                }
+                out.push(Piece {
+                    label: doc_label,
+                    api_version: scan_field(&chunk.text, "apiVersion"),
+                    kind: scan_field(&chunk.text, "kind"),
+                    text: chunk.text.clone(),
+                    first_line: chunk.first_line,
+                    last_line: chunk.last_line,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    /// kubemig changed this document: it must validate.
+    Changed,
+    /// Left unchanged on an apiVersion the catalogue covers: must not be unserved at the target.
+    LeftCatalogued,
+    /// Left unchanged, built-in group, not in the catalogue: unserved only gives a note.
+    LeftOther,
+}
+
+struct Job {
+    label: String,
+    target: (u32, u32),
+    role: Role,
+    before: String,
+    after: String,
+    text: String,
+}
+
+/// One `kubemig fix` run whose output is to be checked.
+struct Run {
+    /// Where the files were copied; `fix` ran with this as working directory.
+    dir: PathBuf,
+    /// Label prefix, e.g. `corpus` or `golden/<case>`.
+    label: String,
+    /// Relative path → original content.
+    originals: BTreeMap<PathBuf, Vec<u8>>,
+    target: (u32, u32),
+    /// (relative path, line) of every finding `fix` printed; a `None` line is file-level.
+    findings: BTreeSet<(PathBuf, Option<usize>)>,
+}
+
+fn copy_tree(from: &Path, to: &Path, rel: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for entry in fs::read_dir(from.join(rel)).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let rel = rel.join(&name);
+        let ty = entry.file_type().unwrap();
+        if ty.is_dir() {
+            fs::create_dir_all(to.join(&rel)).unwrap();
+            copy_tree(from, to, &rel, files);
+        } else if ty.is_file() {
+            let bytes = fs::read(entry.path()).unwrap();
+            fs::write(to.join(&rel), &bytes).unwrap();
+            files.insert(rel, bytes);
+        }
+    }
+}
+
+/// Runs `kubemig fix` in `run.dir` and records its findings (`path:line:col: ...` lines).
+fn run_fix(run: &mut Run, extra: &[String], paths: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .current_dir(&run.dir)
+        .arg("fix")
+        .args(extra)
+        .args(["--color", "never"])
+        .args(paths)
+        .output()
+        .expect("run kubemig fix");
+    let code = out.status.code();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(path), Some(second)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let path = PathBuf::from(path.trim_start_matches("./"));
+        if run.originals.contains_key(&path) {
+            run.findings.insert((path, second.trim().parse().ok()));
+        }
+    }
+    if code == Some(2) {
+        let summary = text.lines().last().unwrap_or_default();
+        println!("note: {}: `kubemig fix` exited 2 ({summary})", run.label);
+    }
+}
+
+fn reported(run: &Run, rel: &Path, piece: &Piece) -> bool {
+    run.findings.iter().any(|(p, line)| {
+        p == rel
+            && line.is_none_or(|l| {
+                (piece.first_line..=piece.last_line.max(piece.first_line)).contains(&l)
+            })
+    })
+}
+
+/// Compares every file of a run before and after `fix`, producing validation jobs.
+fn collect_jobs(
+    run: &Run,
+    cat: &Catalogue,
+    jobs: &mut Vec<Job>,
+    failures: &mut Vec<String>,
+) -> usize {
+    let mut changed_files = 0;
+    for (rel, before_bytes) in &run.originals {
+        let after_bytes = fs::read(run.dir.join(rel)).unwrap();
+        let changed = &after_bytes != before_bytes;
+        let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "yaml" | "yml" | "json") {
+            if changed {
+                failures.push(format!(
+                    "{}/{}: fix changed a non-manifest file",
+                    run.label,
+                    rel.display()
+                ));
+            }
+            continue;
+        }
+        let label = format!("{}/{}", run.label, rel.display());
+        let before_text = String::from_utf8_lossy(before_bytes);
+        let after_text = String::from_utf8_lossy(&after_bytes);
+        let json = ext == "json";
+        let before = pieces(&label, &before_text, json);
+        if !changed {
+            // Unchanged file: only look for documents kubemig should have migrated.
+            for p in &before {
+                let key = (
+                    p.api_version.clone().unwrap_or_default(),
+                    p.kind.clone().unwrap_or_default(),
+                );
+                if cat.entries.contains(&key) && !reported(run, rel, p) {
+                    jobs.push(Job {
+                        label: p.label.clone(),
+                        target: run.target,
+                        role: Role::LeftCatalogued,
+                        before: key.0.clone(),
+                        after: key.0,
+                        text: p.text.clone(),
+                    });
+                }
+            }
+            continue;
+        }
+        changed_files += 1;
+        let after = pieces(&label, &after_text, json);
+        if before.len() != after.len() {
+            failures.push(format!(
+                "{label}: fix changed the number of documents/List items from {} to {}",
+                before.len(),
+                after.len()
+            ));
+            continue;
+        }
+        for (b, a) in before.iter().zip(&after) {
+            let before_api = b.api_version.clone().unwrap_or_default();
+            let after_api = a.api_version.clone().unwrap_or_default();
+            let kind = a.kind.clone().unwrap_or_default();
+            let role = if b.text != a.text {
+                Role::Changed
+            } else if cat.entries.contains(&(after_api.clone(), kind.clone())) {
+                if reported(run, rel, b) {
+                    continue;
+                }
+                Role::LeftCatalogued
+            } else if a.api_version.is_some() && builtin_group(&after_api) {
+                Role::LeftOther
+            } else {
+                continue;
+            };
+            jobs.push(Job {
+                label: format!("{} ({kind})", a.label),
+                target: run.target,
+                role,
+                before: before_api,
+                after: after_api,
+                text: a.text.clone(),
+            });
+        }
+    }
+    changed_files
+}
+
+#[derive(Debug)]
+enum Outcome {
+    Pass,
+    Error(String),
+    NoSchema(String),
+}
+
+/// Validates `files` (names relative to `dir`) at `version`; one result per file. The tool
+/// stops at a document it cannot handle (rc 2), so it is re-run on what is left.
+fn validate(
+    validator: &Path,
+    dir: &Path,
+    version: (u32, u32),
+    files: &[String],
+) -> BTreeMap<String, Outcome> {
+    let mut results = BTreeMap::new();
+    let mut pending: Vec<String> = files.to_vec();
+    while !pending.is_empty() {
+        let out = Command::new(validator)
+            .current_dir(dir)
+            .args(["-k", &fmt_version(version), "--strict"])
+            .args(&pending)
+            .output()
+            .expect("run kubernetes-validate");
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in text.lines() {
+            let Some(file) = line
+                .split_whitespace()
+                .map(|w| w.trim_end_matches(':'))
+                .find(|w| w.starts_with("kmv") && w.ends_with(".yaml"))
+            else {
+                continue;
+            };
+            let outcome = if line.starts_with("INFO") && line.contains(" passed ") {
+                Outcome::Pass
+            } else if line.starts_with("WARN") && line.contains("Couldn't find schema") {
+                Outcome::NoSchema(line.to_string())
+            } else if line.starts_with("WARN") {
+                continue;
+            } else {
+                Outcome::Error(line.to_string())
+            };
+            // Keep the first non-pass outcome for the file.
+            let slot = results.entry(file.to_string()).or_insert(Outcome::Pass);
+            if matches!(slot, Outcome::Pass) {
+                *slot = outcome;
+            }
+        }
+        let before = pending.len();
+        pending.retain(|f| !results.contains_key(f));
+        if pending.len() == before {
+            let f = pending.remove(0);
+            results.insert(
+                f,
+                Outcome::Error(format!(
+                    "no result from kubernetes-validate (rc {:?}): {}",
+                    out.status.code(),
+                    text.trim()
+                )),
+            );
+        }
+    }
+    results
+}
+
+fn golden_cases() -> Vec<PathBuf> {
+    let root = repo_root().join("testdata/golden");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn fixed_manifests_validate_against_target_schema() {
+    let Some(validator) = find_validator() else {
+        let msg = "kubernetes-validate not found (set KUBEMIG_VALIDATOR or run .ci/run to create \
+                   .ci/venv)";
+        if std::env::var("KUBEMIG_REQUIRE_VALIDATOR").as_deref() == Ok("1") {
+            panic!("{msg}, and KUBEMIG_REQUIRE_VALIDATOR=1");
+        }
+        println!("SKIPPED schema validation: {msg}");
+        eprintln!("SKIPPED schema validation: {msg}");
+        return;
+    };
+    let cat = catalogue();
+    let mut runs: Vec<Run> = Vec::new();
+    let mut temps = Vec::new();
+
+    // (a) the corpus, migrated to the default target.
+    let corpus = repo_root().join("../shared/corpus");
+    if corpus.is_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut run = Run {
+            dir: tmp.path().to_path_buf(),
+            label: "corpus".into(),
+            originals: BTreeMap::new(),
+            target: cat.newest,
+            findings: BTreeSet::new(),
+        };
+        copy_tree(&corpus, tmp.path(), Path::new(""), &mut run.originals);
+        run_fix(&mut run, &[], &["."]);
+        runs.push(run);
+        temps.push(tmp);
+    } else {
+        println!(
+            "note: corpus {} not found; only golden cases are checked",
+            corpus.display()
+        );
+    }
+
+    // (a) every golden case's input, with its args.
+    for case in golden_cases() {
+        let Some(input) = ["input.yaml", "input.json"]
+            .into_iter()
+            .find(|n| case.join(n).exists())
+        else {
+            continue;
+        };
+        let extra: Vec<String> = fs::read_to_string(case.join("args"))
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        let tmp = tempfile::tempdir().unwrap();
+        let bytes = fs::read(case.join(input)).unwrap();
+        fs::write(tmp.path().join(input), &bytes).unwrap();
+        let mut run = Run {
+            dir: tmp.path().to_path_buf(),
+            label: format!("golden/{}", case.file_name().unwrap().to_string_lossy()),
+            originals: BTreeMap::from([(PathBuf::from(input), bytes)]),
+            target: target_from_args(&extra).unwrap_or(cat.newest),
+            findings: BTreeSet::new(),
+        };
+        run_fix(&mut run, &extra, &[input]);
+        runs.push(run);
+        temps.push(tmp);
+    }
+
+    // (b) collect what fix changed.
+    let mut failures = Vec::new();
+    let mut jobs = Vec::new();
+    let mut changed_files = 0;
+    for run in &runs {
+        changed_files += collect_jobs(run, &cat, &mut jobs, &mut failures);
+    }
+
+    // (c) validate, grouped by target version.
+    let work = tempfile::tempdir().unwrap();
+    let mut by_version: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+    for (i, job) in jobs.iter().enumerate() {
+        by_version.entry(job.target).or_default().push(i);
+    }
+    let mut notes = Vec::new();
+    let mut summary = Vec::new();
+    for (version, idxs) in &by_version {
+        if *version < SCHEMA_MIN || *version > SCHEMA_MAX {
+            println!(
+                "note: {} document(s) targeting {} skipped: kubernetes-validate 1.37.0 has schemas \
+                 for {}..{} only",
+                idxs.len(),
+                fmt_version(*version),
+                fmt_version(SCHEMA_MIN),
+                fmt_version(SCHEMA_MAX)
+            );
+            continue;
+        }
+        let files: Vec<String> = idxs.iter().map(|i| format!("kmv{i:05}.yaml")).collect();
+        for (i, f) in idxs.iter().zip(&files) {
+            fs::write(work.path().join(f), &jobs[*i].text).unwrap();
+        }
+        let results = validate(&validator, work.path(), *version, &files);
+        let (mut checked, mut passed, mut left) = (0, 0, 0);
+        for (i, f) in idxs.iter().zip(&files) {
+            let job = &jobs[*i];
+            let v = fmt_version(*version);
+            let outcome = results.get(f).unwrap();
+            match job.role {
+                Role::Changed => {
+                    checked += 1;
+                    match outcome {
+                        Outcome::Pass => passed += 1,
+                        Outcome::Error(msg) | Outcome::NoSchema(msg) => failures.push(format!(
+                            "{} [{} -> {}] at {v}: {}\n{}",
+                            job.label,
+                            job.before,
+                            job.after,
+                            msg.replace(f.as_str(), "<doc>"),
+                            job.text
+                        )),
+                    }
+                }
+                Role::LeftCatalogued | Role::LeftOther => {
+                    let Outcome::NoSchema(_) = outcome else {
+                        continue;
+                    };
+                    left += 1;
+                    let msg = format!(
+                        "{} left on {}, which {v} does not serve",
+                        job.label, job.after
+                    );
+                    if job.role == Role::LeftCatalogued {
+                        failures.push(format!(
+                            "{msg}; the catalogue covers it and kubemig reported nothing"
+                        ));
+                    } else {
+                        notes.push(format!("{msg} (not in the catalogue)"));
+                    }
+                }
+            }
+        }
+        summary.push(format!(
+            "{}: {checked} changed document(s) validated, {passed} passed, {} failed; {left} \
+             document(s) left on an unserved apiVersion",
+            fmt_version(*version),
+            checked - passed
+        ));
+    }
+
+    println!(
+        "schema check: {} run(s), {changed_files} changed file(s), validator {}",
+        runs.len(),
+        validator.display()
+    );
+    for s in &summary {
+        println!("  {s}");
+    }
+    for n in &notes {
+        println!("note: {n}");
+    }
+    assert!(
+        jobs.iter().any(|j| j.role == Role::Changed),
+        "fix changed no document at all; the corpus/golden inputs should exercise migrations"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} schema failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
