@@ -167,9 +167,12 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                 if input == Input::Stdin {
                     // `fix -` is a filter: the stream always comes out, migrated or, when
                     // there is nothing to do or it cannot be done, exactly as it came in.
+                    // The bytes bypass the colour layer, which would strip escape sequences
+                    // from a stream passed through unparsed.
+                    let mut raw = io::stdout().lock();
                     match (&out.rewrite, &stdin) {
-                        (Some((_, new)), _) => stdout.write_all(new.as_bytes())?,
-                        (None, Some(Ok(bytes))) => stdout.write_all(bytes)?,
+                        (Some((_, new)), _) => raw.write_all(new.as_bytes())?,
+                        (None, Some(Ok(bytes))) => raw.write_all(bytes)?,
                         (None, _) => {}
                     }
                 }

@@ -190,7 +190,7 @@ const WEB_LINE: &str = "HorizontalPodAutoscaler shop/web: autoscaling/v2beta2 ->
 // ---------------------------------------------------------------------------------------
 // Harness
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 struct Run {
     code: i32,
     stdout: String,
@@ -530,6 +530,49 @@ fn diff_headers_use_the_path_as_walked() {
     }
     let r = km(&t.path().join("sub"), &["diff"]).run();
     assert!(r.stdout.starts_with("--- a/dir/x.yaml\n+++ b/dir/x.yaml\n"));
+}
+
+#[cfg(unix)]
+#[test]
+fn diff_colours_on_a_terminal() {
+    // `script` gives the command a pseudo-terminal; without it this cannot be checked.
+    let Ok(script) = Command::new("script").arg("--version").output() else {
+        eprintln!("note: `script` is not installed; terminal colour not checked");
+        return;
+    };
+    if !script.status.success() {
+        eprintln!("note: `script` does not work here; terminal colour not checked");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "hpa.yaml", HPA_V2BETA2);
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let on_tty = |extra: &str| {
+        let cmd = format!(
+            "{} diff {extra} hpa.yaml",
+            quote(env!("CARGO_BIN_EXE_kubemig"))
+        );
+        let out = Command::new("script")
+            .current_dir(t.path())
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let auto = on_tty("");
+    assert!(
+        auto.contains("\x1b["),
+        "auto on a terminal colours: {auto:?}"
+    );
+    assert!(auto.contains("autoscaling/v2"));
+    let never = on_tty("--color never");
+    assert!(!never.contains('\x1b'), "{never:?}");
+    assert!(never.contains("autoscaling/v2"));
 }
 
 #[test]
@@ -881,6 +924,11 @@ fn fix_stdin_is_a_filter() {
         "{}",
         r.stderr
     );
+    // Byte for byte, even what a terminal would take for colour codes.
+    let odd = format!("{INVALID}# \x1b[31mred\x1b[0m\n");
+    let r = km(t.path(), &["fix", "-"]).stdin(odd.as_str()).run();
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.stdout, odd);
 
     // The target version applies to stdin too.
     let r = km(t.path(), &["fix", "-t", "1.26", "-"])
@@ -1267,40 +1315,35 @@ fn output_is_deterministic_across_thread_counts() {
     }
     write(d, "dir1/broken.yaml", INVALID);
 
-    let mut seen: Vec<(String, Vec<(i32, String, String)>)> = Vec::new();
+    let mut seen = Vec::new();
     for threads in ["1", "2", "8"] {
         let mut outs = Vec::new();
         for cmd in ["check", "diff"] {
             let r = km(d, &[cmd]).env("RAYON_NUM_THREADS", threads).run();
             assert_eq!(r.code, 2);
-            outs.push((r.code, r.stdout, r.stderr));
+            outs.push(r);
         }
         let copy = tempfile::tempdir().unwrap();
         copy_tree(d, copy.path());
         let r = km(copy.path(), &["fix"])
             .env("RAYON_NUM_THREADS", threads)
             .run();
-        outs.push((r.code, r.stdout, r.stderr));
-        let fixed: Vec<u8> = snapshot(copy.path())
-            .into_iter()
-            .flat_map(|(p, b)| [p.to_string_lossy().as_bytes().to_vec(), b].concat())
-            .collect();
-        outs.push((
-            0,
-            String::from_utf8_lossy(&fixed).into_owned(),
-            String::new(),
-        ));
-        seen.push((threads.to_string(), outs));
+        outs.push(r);
+        seen.push((threads, outs, snapshot(copy.path())));
     }
-    for (threads, outs) in &seen[1..] {
+    for (threads, outs, tree) in &seen[1..] {
         assert_eq!(
             outs, &seen[0].1,
             "RAYON_NUM_THREADS={threads} differs from 1"
         );
+        assert_eq!(
+            tree, &seen[0].2,
+            "RAYON_NUM_THREADS={threads} fixes differently"
+        );
     }
 
     // Files come out in sorted path order.
-    let check = &seen[0].1[0].1;
+    let check = &seen[0].1[0].stdout;
     let mut order: Vec<&str> = check
         .lines()
         .map(|l| l.split(':').next().unwrap())
@@ -1418,7 +1461,7 @@ fn list_with_target_version() {
     );
     // v1beta2 is served but deprecated at 1.26.
     let v1beta2 = row(&format!("{fc}/v1beta2"), "PriorityLevelConfiguration");
-    assert_eq!(v1beta2[4], "deprecated;");
+    assert!(v1beta2[4].starts_with("deprecated"), "{v1beta2:?}");
     assert_ne!(r.stdout, km(t.path(), &["list"]).run().stdout);
 }
 
@@ -1474,6 +1517,63 @@ fn target_1_26_versus_the_default_target() {
 }
 
 #[test]
+fn min_version_defaults_to_target_minus_3() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "hpa.yaml", HPA_V2BETA2);
+    write(t.path(), "flow.yaml", FLOWCONTROL_V1BETA1);
+    let default = km(t.path(), &["check", "-t", "1.26"]).run();
+    let explicit = km(t.path(), &["check", "-t", "1.26", "--min-version", "1.23"]).run();
+    assert_eq!(default, explicit);
+    assert!(
+        !default.stdout.contains("--min-version"),
+        "{}",
+        default.stdout
+    );
+    // autoscaling/v2 is served from 1.23: a window that starts earlier gets a warning.
+    let r = km(
+        t.path(),
+        &["check", "-t", "1.26", "--min-version", "1.22", "hpa.yaml"],
+    )
+    .run();
+    assert_eq!(r.code, 1, "{r:?}");
+    let out = lines(&r.stdout);
+    assert_eq!(out[0], format!("hpa.yaml:1:13: {WEB_LINE}"));
+    assert!(
+        out[1..].iter().any(|l| l.starts_with("hpa.yaml:")
+            && l.contains("1.22")
+            && l.contains("--min-version")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn verbose_shows_informational_findings() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "hpa.yaml",
+        format!("{HPA_V2BETA2}status:\n  currentReplicas: 2\n  desiredReplicas: 2\n"),
+    );
+    let quiet = km(t.path(), &["check"]).run();
+    let verbose = km(t.path(), &["check", "--verbose"]).run();
+    let short = km(t.path(), &["check", "-v"]).run();
+    assert_eq!((quiet.code, verbose.code), (1, 1));
+    assert_eq!(verbose, short);
+    assert_eq!(quiet.stdout, format!("hpa.yaml:1:13: {WEB_LINE}\n"));
+    assert!(verbose.stdout.starts_with(&quiet.stdout));
+    assert!(
+        verbose
+            .stdout
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("hpa.yaml:")),
+        "{}",
+        verbose.stdout
+    );
+    assert!(verbose.stdout.lines().count() > 1, "{}", verbose.stdout);
+}
+
+#[test]
 fn served_versions_are_left_alone() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "hpa.yaml", HPA_V2BETA2);
@@ -1524,7 +1624,26 @@ fn include_deprecated_migrates_served_but_deprecated_versions() {
         !r.stdout
             .contains("plc.yaml:1:13: PriorityLevelConfiguration batch: flowcontrol")
     );
+    // --include-deprecated only moves a served object to a version the whole window serves:
+    // flowcontrol v1beta3 arrived in 1.26, so with the default --min-version (1.23) it stays.
     let r = km(t.path(), &["fix", "-t", "1.26", "--include-deprecated"]).run();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(read(t.path(), "plc.yaml"), PLC_V1BETA2);
+    assert_eq!(read(t.path(), "hpa.yaml"), HPA_V2);
+    let window = [
+        "-t",
+        "1.26",
+        "--min-version",
+        "1.26",
+        "--include-deprecated",
+    ];
+    let r = km(t.path(), &[&["check"][..], &window].concat()).run();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        format!("plc.yaml:1:13: PriorityLevelConfiguration batch: {fc}/v1beta2 -> {fc}/v1beta3\n")
+    );
+    let r = km(t.path(), &[&["fix"][..], &window].concat()).run();
     assert_eq!(r.code, 0, "{r:?}");
     let plc = read(t.path(), "plc.yaml");
     assert!(
@@ -1532,8 +1651,7 @@ fn include_deprecated_migrates_served_but_deprecated_versions() {
         "{plc}"
     );
     assert!(plc.contains("nominalConcurrencyShares: 20"));
-    assert_eq!(read(t.path(), "hpa.yaml"), HPA_V2);
-    let r = km(t.path(), &["check", "-t", "1.26", "--include-deprecated"]).run();
+    let r = km(t.path(), &[&["check"][..], &window].concat()).run();
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r:?}");
 }
 

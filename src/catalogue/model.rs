@@ -168,6 +168,18 @@ pub struct When {
     /// The node exists and is not empty in that sense.
     #[serde(default, rename = "not-empty")]
     pub not_empty: Vec<String>,
+    /// Both nodes exist and their values differ: `{ nodeName = 'topology["…"]' }`.
+    #[serde(default)]
+    pub differs: toml::Table,
+    /// The value is a string that starts with the given text.
+    #[serde(default, rename = "starts-with")]
+    pub starts_with: toml::Table,
+    /// The value is an integer below the given one.
+    #[serde(default, rename = "less-than")]
+    pub less_than: toml::Table,
+    /// Some scalar value repeats among the nodes this pattern (with `[*]`) reaches.
+    #[serde(default)]
+    pub duplicates: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,8 +215,17 @@ pub enum Op {
         #[serde(flatten)]
         pos: PositionSpec,
     },
-    /// Delete the entry at `delete`.
+    /// Delete the entry at `delete` (an empty path deletes the matched node itself).
     Delete { delete: String },
+    /// Parse the JSON string at `from-json` and write it at `to` as YAML; `lower-camel`
+    /// turns Go field spellings (`ScaleUp`) into JSON ones (`scaleUp`).
+    FromJson {
+        #[serde(rename = "from-json")]
+        from: String,
+        to: String,
+        #[serde(default, rename = "lower-camel")]
+        lower_camel: bool,
+    },
 }
 
 /// Where a new key goes: `first = true`, `before = "key"` or `after = "key"`; default last.

@@ -33,6 +33,11 @@ pub enum CompiledOp {
         if_absent: bool,
     },
     Delete(RelPath),
+    FromJson {
+        from: RelPath,
+        to: RelPath,
+        lower_camel: bool,
+    },
 }
 
 /// A type check on a node.
@@ -56,6 +61,10 @@ pub struct CompiledRule {
     pub one_of: Vec<(RelPath, Vec<toml::Value>)>,
     pub not_one_of: Vec<(RelPath, Vec<toml::Value>)>,
     pub shapes: Vec<(RelPath, Shape)>,
+    pub differs: Vec<(RelPath, RelPath)>,
+    pub starts_with: Vec<(RelPath, String)>,
+    pub less_than: Vec<(RelPath, i64)>,
+    pub duplicates: Vec<RelPath>,
     pub ops: Vec<CompiledOp>,
     pub finding: Option<FindingSpec>,
 }
@@ -261,6 +270,15 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     if_absent: *if_absent,
                 },
                 Op::Delete { delete } => CompiledOp::Delete(rel(delete)?),
+                Op::FromJson {
+                    from,
+                    to,
+                    lower_camel,
+                } => CompiledOp::FromJson {
+                    from: rel(from)?,
+                    to: rel(to)?,
+                    lower_camel: *lower_camel,
+                },
             })
         })
         .collect::<Result<_>>()?;
@@ -295,6 +313,39 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
         .into_iter()
         .flat_map(|(paths, shape)| paths.iter().map(move |p| rel(p).map(|p| (p, shape))))
         .collect::<Result<_>>()?,
+        differs: r
+            .when
+            .differs
+            .iter()
+            .map(|(k, v)| match v {
+                toml::Value::String(other) => Ok((rel(k)?, rel(other)?)),
+                _ => bail!("`differs.{k}` needs a path"),
+            })
+            .collect::<Result<_>>()?,
+        starts_with: r
+            .when
+            .starts_with
+            .iter()
+            .map(|(k, v)| match v {
+                toml::Value::String(prefix) => Ok((rel(k)?, prefix.clone())),
+                _ => bail!("`starts-with.{k}` needs a string"),
+            })
+            .collect::<Result<_>>()?,
+        less_than: r
+            .when
+            .less_than
+            .iter()
+            .map(|(k, v)| match v {
+                toml::Value::Integer(n) => Ok((rel(k)?, *n)),
+                _ => bail!("`less-than.{k}` needs an integer"),
+            })
+            .collect::<Result<_>>()?,
+        duplicates: r
+            .when
+            .duplicates
+            .iter()
+            .map(|s| rel(s))
+            .collect::<Result<_>>()?,
         ops,
         finding: r.finding.clone(),
     })

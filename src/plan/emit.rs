@@ -462,7 +462,20 @@ impl<'a> Emitter<'a> {
             let ls = line_start(src, k.span.start);
             if src[ls..k.span.start].trim().is_empty() {
                 let start = self.comments_above(k).map_or(ls, |r| r.start);
-                ranges.push(start..next_line_start(src, line_end(src, entry_end(src, k, v))));
+                let mut end = next_line_start(src, line_end(src, entry_end(src, k, v)));
+                if !self.live.contains(&v.id) {
+                    // Own-line comments indented under the deleted entry go with it.
+                    let indent = k.span.start - ls;
+                    while end < src.len() {
+                        let line = &src[end..line_end(src, end)];
+                        let lead = line.bytes().take_while(|&b| b == b' ').count();
+                        if lead <= indent || !line[lead..].starts_with('#') {
+                            break;
+                        }
+                        end = next_line_start(src, end);
+                    }
+                }
+                ranges.push(start..end);
             } else if let Some((next, _)) = entries.get(run.end) {
                 // `- key: v` opening a sequence item: pull the next kept key up onto the
                 // dash line (this takes the rest of the run with it).
@@ -762,8 +775,15 @@ impl<'a> Emitter<'a> {
     fn after_key(&self, v: &MNode, key_col: usize, comments: &Carried) -> Result<String> {
         let step = self.step.get();
         let props = self.props(v)?.map_or(String::new(), |p| format!(" {p}"));
+        let comment = comments.after_value.or(comments.after_key);
+        if self.is_implicit_null(v) {
+            // `key:` with nothing after it stays that way.
+            if comments.after_value.is_some() {
+                self.carried.borrow_mut().insert(comments.id);
+            }
+            return Ok(format!("{props}{}", comment.unwrap_or("")));
+        }
         if let Some(text) = self.inline(v, key_col + step) {
-            let comment = comments.after_value.or(comments.after_key);
             if comments.after_value.is_some() {
                 self.carried.borrow_mut().insert(comments.id);
             }
@@ -786,6 +806,14 @@ impl<'a> Emitter<'a> {
             self.block(v, col)?,
             end.unwrap_or("")
         ))
+    }
+
+    /// An unchanged null that was written as nothing at all (`key:`).
+    fn is_implicit_null(&self, v: &MNode) -> bool {
+        v.orig
+            .filter(|_| !v.dirty)
+            .and_then(|id| self.nodes.get(id))
+            .is_some_and(|n| n.span.is_empty() && n.is_null_scalar())
     }
 
     /// A block collection whose first line starts at column `col` (already positioned).
@@ -1256,13 +1284,20 @@ mod tests {
 
     #[test]
     fn deleting_an_entry_takes_the_comments_above_it() {
-        let src = "m:\n  a: 1\n  # why b\n  b: 2 # b\n  c: |\n    # text, not a comment\n  d: 4\n";
+        let src = "m:\n  a: 1\n  # why b\n  b:\n    x: 2 # x\n    # more about x\n  c: |\n    # text, not a comment\n  d: 4\n";
         let out = emit(src, |w| {
             let e = entries(w, &["m"]);
             take(e, "b");
             take(e, "d");
         });
         assert_eq!(out, "m:\n  a: 1\n  c: |\n    # text, not a comment\n");
+    }
+
+    #[test]
+    fn moved_implicit_null_stays_empty() {
+        let src = "r:\n  a:  # nothing\n  b: 2\n";
+        let out = emit(src, |w| nest_a_b(w, false));
+        assert_eq!(out, "r:\n  nest:\n    p:  # nothing\n    q: 2\n");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::yaml::path::Path;
 use crate::yaml::value::resolve_plain;
 use crate::yaml::{Style, Value};
 
-use super::mtree::{MKind, MNode, TreeError};
+use super::mtree::{MKind, MNode, Position, TreeError};
 
 /// A rule's finding, at the node the rule matched.
 #[derive(Debug, Clone)]
@@ -27,7 +27,16 @@ pub fn apply(
     hits: &mut Vec<RuleHit>,
 ) -> Result<(), TreeError> {
     for rule in rules {
-        for at in matches(doc, base, rule) {
+        let mut found = matches(doc, base, rule);
+        // Deleting matched sequence items shifts the ones after them: go from the back.
+        if rule
+            .ops
+            .iter()
+            .any(|op| matches!(op, CompiledOp::Delete(p) if p.path.0.is_empty()))
+        {
+            found.reverse();
+        }
+        for at in found {
             let resolve = |p: &RelPath| {
                 if p.from_object {
                     base.join(&p.path)
@@ -61,6 +70,11 @@ pub fn apply(
                         if_absent,
                     } => doc.set(&resolve(path), from_toml(value), pos, *if_absent)?,
                     CompiledOp::Delete(p) => doc.remove(&resolve(p))?.is_some(),
+                    CompiledOp::FromJson {
+                        from,
+                        to,
+                        lower_camel,
+                    } => from_json(doc, &resolve(from), &resolve(to), *lower_camel)?,
                 };
             }
             if let Some(spec) = &rule.finding
@@ -122,6 +136,28 @@ fn holds(doc: &MNode, rule: &CompiledRule, resolve: &dyn Fn(&RelPath) -> Path) -
         && rule.not_equals.iter().all(|(p, v)| get(p).is_none_or(|n| !value_eq(n, v)))
         && rule.one_of.iter().all(|(p, vs)| get(p).is_some_and(|n| any_eq(n, vs)))
         && rule.not_one_of.iter().all(|(p, vs)| get(p).is_none_or(|n| !any_eq(n, vs)))
+        && rule.differs.iter().all(|(a, b)| match (get(a), get(b)) {
+            (Some(x), Some(y)) => x.to_value().ok() != y.to_value().ok(),
+            _ => false,
+        })
+        && rule.starts_with.iter().all(|(p, prefix)| {
+            matches!(get(p).and_then(MNode::scalar_value), Some(Value::Str(s)) if s.starts_with(prefix.as_str()))
+        })
+        && rule.less_than.iter().all(|(p, n)| {
+            matches!(get(p).and_then(MNode::scalar_value), Some(Value::Int(i)) if i.parse::<i64>().is_ok_and(|i| i < *n))
+        })
+        && rule.duplicates.iter().all(|p| {
+            let mut reached = Vec::new();
+            let start = resolve(&RelPath { from_object: p.from_object, path: Path::default() });
+            if let Some(node) = doc.get(&start.0) {
+                node.expand(&p.path.0, &mut start.0.clone(), &mut reached);
+            }
+            let mut values: Vec<Value> = reached.iter().filter_map(|r| doc.get(&r.0)?.scalar_value()).collect();
+            let n = values.len();
+            values.sort();
+            values.dedup();
+            values.len() < n
+        })
         && rule.shapes.iter().all(|(p, shape)| {
             let node = get(p);
             let scalar = node.and_then(MNode::scalar_value);
@@ -151,6 +187,11 @@ fn is_empty(node: &MNode) -> bool {
 /// Compare a YAML node with a catalogue value by meaning: `0`, `"0"`… a quoted number is a
 /// string in YAML, but Kubernetes' int fields reject strings anyway, so compare the text.
 fn value_eq(node: &MNode, v: &toml::Value) -> bool {
+    if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
+        return node
+            .to_value()
+            .is_ok_and(|n| from_toml(v).to_value().is_ok_and(|t| t == n));
+    }
     let Some(actual) = node.scalar_value() else {
         return false;
     };
@@ -163,6 +204,61 @@ fn value_eq(node: &MNode, v: &toml::Value) -> bool {
         (Value::Str(a), toml::Value::Integer(b)) => a.parse::<i64>() == Ok(*b),
         _ => false,
     }
+}
+
+/// Decode a JSON annotation into YAML at `to`. Malformed JSON changes nothing (the rule
+/// that calls this should report that case separately).
+fn from_json(
+    doc: &mut MNode,
+    from: &Path,
+    to: &Path,
+    lower_camel: bool,
+) -> Result<bool, TreeError> {
+    let Some(text) = doc.get(&from.0).and_then(MNode::as_str) else {
+        return Ok(false);
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(false);
+    };
+    if doc.get(&to.0).is_some() {
+        return Ok(false);
+    }
+    doc.insert_at(to, json_to_yaml(&json, lower_camel), &Position::End)?;
+    Ok(true)
+}
+
+fn json_to_yaml(v: &serde_json::Value, lower_camel: bool) -> MNode {
+    match v {
+        serde_json::Value::Null => MNode::plain("null"),
+        serde_json::Value::Bool(b) => MNode::plain(if *b { "true" } else { "false" }),
+        serde_json::Value::Number(n) => MNode::plain(&n.to_string()),
+        serde_json::Value::String(s) => MNode::string(s),
+        serde_json::Value::Array(items) => MNode::new(MKind::Seq {
+            flow: false,
+            items: items.iter().map(|i| json_to_yaml(i, lower_camel)).collect(),
+        }),
+        serde_json::Value::Object(map) => MNode::new(MKind::Map {
+            flow: false,
+            entries: map
+                .iter()
+                .map(|(k, v)| {
+                    let key = if lower_camel {
+                        lower_first(k)
+                    } else {
+                        k.clone()
+                    };
+                    (MNode::string(&key), json_to_yaml(v, lower_camel))
+                })
+                .collect(),
+        }),
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_lowercase().chain(chars).collect())
 }
 
 /// A catalogue value as new YAML.
