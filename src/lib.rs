@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod edit;
 pub mod engine;
+pub mod explain;
 pub mod plan;
 pub mod prefilter;
 pub mod report;

@@ -53,7 +53,8 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
                                     }
                                 }
                                 Err(err) => {
-                                    errors.lock().unwrap().push((root.clone(), err.to_string()))
+                                    let mut errors = errors.lock().unwrap();
+                                    describe(&err, root, "", &mut errors);
                                 }
                             }
                             WalkState::Continue
@@ -72,7 +73,31 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     }
     let mut errors = errors.into_inner().unwrap();
     errors.sort();
+    errors.dedup();
     Walked { inputs, errors }
+}
+
+/// One `(path, message)` per problem in a walk error, naming the entry that failed rather
+/// than the root it was found under, each message on one line.
+fn describe(err: &ignore::Error, path: &Path, prefix: &str, out: &mut Vec<(PathBuf, String)>) {
+    use ignore::Error as E;
+    match err {
+        E::Partial(errs) => {
+            for e in errs {
+                describe(e, path, prefix, out);
+            }
+        }
+        E::WithDepth { err, .. } => describe(err, path, prefix, out),
+        E::WithPath { path, err } => describe(err, &clean(path), prefix, out),
+        E::WithLineNumber { line, err } => {
+            describe(err, path, &format!("{prefix}line {line}: "), out)
+        }
+        E::Io(e) => out.push((path.to_path_buf(), format!("{prefix}cannot read: {e}"))),
+        e => out.push((
+            path.to_path_buf(),
+            format!("{prefix}{}", e.to_string().replace('\n', "; ")),
+        )),
+    }
 }
 
 /// Keep one name per file: `a.yaml`, `sub/../a.yaml` and `/abs/a.yaml` are the same file, and

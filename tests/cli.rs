@@ -1035,27 +1035,39 @@ fn unreadable_file_is_an_error_and_others_are_processed() {
     use std::os::unix::fs::PermissionsExt;
     let t = tempfile::tempdir().unwrap();
     let locked = write(t.path(), "locked.yaml", HPA_V2BETA2);
+    let locked_dir = t.path().join("locked-dir");
+    write(t.path(), "locked-dir/inside.yaml", HPA_V2BETA2);
     write(t.path(), "open.yaml", HPA_V2BETA1);
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(&locked_dir, fs::Permissions::from_mode(0o000)).unwrap();
+    let restore = || {
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(&locked_dir, fs::Permissions::from_mode(0o755)).unwrap();
+    };
     if fs::read(&locked).is_ok() {
+        restore();
         eprintln!("note: running as root (or similar), a mode 000 file is readable; skipped");
         return;
     }
-    let r = km(t.path(), &["check"]).run();
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr
+    for cmd in ["check", "diff", "fix"] {
+        let r = km(t.path(), &[cmd]).run();
+        assert_eq!(r.code, 2, "{cmd}: {r:?}");
+        let errors: Vec<&str> = r
+            .stderr
             .lines()
-            .any(|l| l.starts_with("locked.yaml: error: ")),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stdout.contains("open.yaml:2:13: "));
-    let f = km(t.path(), &["fix"]).run();
-    assert_eq!(f.code, 2);
+            .filter(|l| l.contains(": error: "))
+            .collect();
+        assert_eq!(errors.len(), 2, "{cmd}: {}", r.stderr);
+        assert!(errors[0].starts_with("locked-dir: error: "), "{errors:?}");
+        assert!(errors[1].starts_with("locked.yaml: error: "), "{errors:?}");
+        if cmd == "check" {
+            assert!(r.stdout.contains("open.yaml:2:13: "), "{}", r.stdout);
+        }
+    }
     assert_eq!(read(t.path(), "open.yaml"), HPA_V2BETA1_FIXED);
-    fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+    restore();
     assert_eq!(read(t.path(), "locked.yaml"), HPA_V2BETA2);
+    assert_eq!(read(t.path(), "locked-dir/inside.yaml"), HPA_V2BETA2);
 }
 
 #[test]

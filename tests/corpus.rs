@@ -262,20 +262,34 @@ fn corpus_check_fix_check_fix() {
     }
 
     if !diff.stdout.is_empty() {
-        let applied = root("applied");
-        let out = Command::new("git")
-            .current_dir(&applied)
-            .env("GIT_CEILING_DIRECTORIES", scratch.path())
-            .args(["apply", "--whitespace=nowarn"])
-            .arg(&diff_file)
-            .output()
-            .expect("run git apply");
-        assert!(
-            out.status.success(),
-            "git apply: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(snapshot(&applied), fixed, "git apply of diff == fix");
+        let tools: [(&str, &[&str]); 2] = [
+            ("git", &["apply", "--whitespace=nowarn"]),
+            (
+                "patch",
+                &["-p1", "--batch", "--no-backup-if-mismatch", "-i"],
+            ),
+        ];
+        for (tool, args) in tools {
+            let applied = root(tool);
+            let out = Command::new(tool)
+                .current_dir(&applied)
+                .env("GIT_CEILING_DIRECTORIES", scratch.path())
+                .args(args)
+                .arg(&diff_file)
+                .output()
+                .unwrap_or_else(|e| panic!("run {tool}: {e}"));
+            assert!(
+                out.status.success(),
+                "{tool}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                snapshot(&applied),
+                fixed,
+                "{tool} with diff's output == fix"
+            );
+        }
     }
 
     // check again: clean except for what fix could not do.

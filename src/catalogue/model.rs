@@ -93,6 +93,8 @@ pub struct Migration {
     pub kinds: Vec<String>,
     pub summary: String,
     pub docs: String,
+    /// A manifest that `kubemig explain` migrates to show what the hop does.
+    pub example: Option<String>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }

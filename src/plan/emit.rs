@@ -36,6 +36,18 @@ pub struct Layout {
     /// The document is JSON (a flow mapping at the root with double-quoted keys): new
     /// strings get quotes.
     pub json: bool,
+    /// Compact JSON (`{"a":1,"b":2}`): no space after `:` and `,` in new flow text.
+    pub compact: bool,
+}
+
+impl Layout {
+    fn colon(&self) -> &'static str {
+        if self.compact { ":" } else { ": " }
+    }
+
+    fn comma(&self) -> &'static str {
+        if self.compact { "," } else { ", " }
+    }
 }
 
 impl Layout {
@@ -44,10 +56,16 @@ impl Layout {
         if entries.first().is_some_and(|(k, _)| {
             matches!(k.kind, NodeKind::Scalar { style: Style::Double, .. })
         }));
+        let compact = json
+            && matches!(&root.kind, NodeKind::Map { entries, .. }
+            if entries.first().is_some_and(|(k, v)| {
+                v.span.start > k.span.end && &src[k.span.end..v.span.start] == ":"
+            }));
         let mut layout = Layout {
             step: 2,
             indentless: true,
             json,
+            compact,
         };
         let (mut step, mut seq) = (None, None);
         learn_rec(src, root, &mut step, &mut seq);
@@ -382,7 +400,7 @@ impl<'a> Emitter<'a> {
                 col,
                 None,
             ),
-            (true, None) => (", ".to_string(), col, Some(Flow::Inline)),
+            (true, None) => (self.layout.comma().to_string(), col, Some(Flow::Inline)),
             (true, Some((c, step))) => (
                 format!(",{}{}", self.nl(o.span.start), " ".repeat(c)),
                 c,
@@ -614,7 +632,7 @@ impl<'a> Emitter<'a> {
             let news = &m_items[m_from..m_to];
             if !dels.is_empty() || !news.is_empty() {
                 let sep = if flow {
-                    ", ".to_string()
+                    self.layout.comma().to_string()
                 } else {
                     format!("{}{}- ", self.nl(o.span.start), " ".repeat(dash_col))
                 };
@@ -654,7 +672,7 @@ impl<'a> Emitter<'a> {
                     } else {
                         line_end(src, p.span.end)
                     };
-                    let lead = if flow { ", ".to_string() } else { sep.clone() };
+                    let lead = sep.clone();
                     self.edits
                         .push(Edit::insert(at, format!("{lead}{}", rendered.join(&sep))));
                 } else if let Some(n) = items.get(o_to) {
@@ -749,7 +767,8 @@ impl<'a> Emitter<'a> {
             .inline(k, col)
             .ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
         if let Some(flow) = flow {
-            return Ok(format!("{key}: {}", self.flow_text(v, flow)?));
+            let colon = self.layout.colon();
+            return Ok(format!("{key}{colon}{}", self.flow_text(v, flow)?));
         }
         let comments = if carry {
             self.comments_of(v)
@@ -942,7 +961,7 @@ impl<'a> Emitter<'a> {
         };
         Ok(match flow {
             _ if parts.is_empty() => format!("{open}{close}"),
-            Flow::Inline => format!("{open}{}{close}", parts.join(", ")),
+            Flow::Inline => format!("{open}{}{close}", parts.join(self.layout.comma())),
             Flow::Lines { indent, step } => {
                 let nl = self.nl(0);
                 let inner = format!("{nl}{}", " ".repeat(indent + step));
@@ -1348,6 +1367,12 @@ mod tests {
             out,
             "{\n  \"r\": {\n    \"nest\": {\n      \"t\": \"Kind\",\n      \"p\": 1,\n      \"q\": \"2\"\n    },\n    \"c\": 3\n  }\n}\n"
         );
+        let out = emit("{\"r\":{\"a\":1,\"b\":2}}", |w| {
+            let e = entries(w, &["r"]);
+            let a = take(e, "a");
+            e.insert(0, (MNode::string("nest"), new_map(true, vec![("p", a)])));
+        });
+        assert_eq!(out, "{\"r\":{\"nest\":{\"p\":1},\"b\":2}}");
         // A YAML flow document is not JSON: plain stays plain.
         let out = emit("{r: {a: 1, b: 2}}\n", |w| {
             entries(w, &["r"]).push((MNode::string("t"), MNode::string("Kind")));
