@@ -22,9 +22,17 @@ pub fn class(hop: &Hop) -> &'static str {
     });
     if unconditional_manual {
         "manual"
-    } else if hop.rules.iter().any(|r| r.finding.as_ref().is_some_and(|f| f.level == Level::Pin)) {
+    } else if hop
+        .rules
+        .iter()
+        .any(|r| r.finding.as_ref().is_some_and(|f| f.level == Level::Pin))
+    {
         "auto, pins old defaults"
-    } else if hop.rules.iter().any(|r| r.finding.as_ref().is_some_and(|f| f.level.blocks())) {
+    } else if hop
+        .rules
+        .iter()
+        .any(|r| r.finding.as_ref().is_some_and(|f| f.level.blocks()))
+    {
         "auto, manual in some cases"
     } else {
         "auto"
@@ -37,12 +45,22 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
         [id] => match cat.hop(id) {
             Some(h) => Ok(vec![h]),
             None => {
-                let close: Vec<&str> =
-                    cat.hops.iter().map(|h| h.meta.id.as_str()).filter(|i| i.contains(id.as_str())).take(8).collect();
+                let close: Vec<&str> = cat
+                    .hops
+                    .iter()
+                    .map(|h| h.meta.id.as_str())
+                    .filter(|i| i.contains(id.as_str()))
+                    .take(8)
+                    .collect();
                 if close.is_empty() {
-                    bail!("no migration `{id}`; `kubemig list` shows them all, or ask `kubemig explain APIVERSION KIND`")
+                    bail!(
+                        "no migration `{id}`; `kubemig list` shows them all, or ask `kubemig explain APIVERSION KIND`"
+                    )
                 }
-                bail!("no migration `{id}`; did you mean one of: {}", close.join(", "))
+                bail!(
+                    "no migration `{id}`; did you mean one of: {}",
+                    close.join(", ")
+                )
             }
         },
         [api, kind] => {
@@ -62,9 +80,15 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
                     }
                     Some(v) => bail!(
                         "{api} {kind} has no successor{}",
-                        if v.note.is_empty() { String::new() } else { format!(": {}", v.note) }
+                        if v.note.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", v.note)
+                        }
                     ),
-                    None => bail!("{api} {kind} is not in the catalogue: it is current, or not a built-in Kubernetes API"),
+                    None => bail!(
+                        "{api} {kind} is not in the catalogue: it is current, or not a built-in Kubernetes API"
+                    ),
                 }
             }
             Ok(chain)
@@ -110,9 +134,15 @@ pub fn explain(cat: &Catalogue, hops: &[&Hop]) -> Result<String> {
         }
         writeln!(out, "  docs: {}", m.docs)?;
         let example = m.example.clone().unwrap_or_else(|| {
-            format!("apiVersion: {}\nkind: {}\nmetadata:\n  name: example\n", m.from, m.kinds[0])
+            format!(
+                "apiVersion: {}\nkind: {}\nmetadata:\n  name: example\n",
+                m.from, m.kinds[0]
+            )
         });
-        writeln!(out, "\n  Example, migrated by `kubemig fix` at its default target:\n")?;
+        writeln!(
+            out,
+            "\n  Example, migrated by `kubemig fix` at its default target:\n"
+        )?;
         out.push_str(&example_diff(cat, &example)?);
         out.push('\n');
     }
@@ -120,8 +150,16 @@ pub fn explain(cat: &Catalogue, hops: &[&Hop]) -> Result<String> {
 }
 
 fn example_diff(cat: &Catalogue, example: &str) -> Result<String> {
-    let window = Window { target: cat.newest, min: None, include_deprecated: true };
-    let ctx = Context { catalogue: cat, window, prefilter: None };
+    let window = Window {
+        target: cat.newest,
+        min: None,
+        include_deprecated: true,
+    };
+    let ctx = Context {
+        catalogue: cat,
+        window,
+        prefilter: None,
+    };
     let outcome = engine::process(example.as_bytes().to_vec(), &ctx);
     let mut text = Vec::new();
     match &outcome.rewrite {
@@ -146,7 +184,10 @@ mod tests {
             let text = explain(&cat, &[hop]).unwrap();
             assert!(text.contains(&hop.meta.id));
             if hop.meta.example.is_some() {
-                assert!(text.contains("+++ b/example.yaml") || class(hop) == "manual", "{text}");
+                assert!(
+                    text.contains("+++ b/example.yaml") || class(hop) == "manual",
+                    "{text}"
+                );
             }
         }
     }
@@ -154,8 +195,20 @@ mod tests {
     #[test]
     fn lookup_by_id_and_by_api_kind() {
         let cat = Catalogue::embedded().unwrap();
-        assert_eq!(lookup(&cat, &["autoscaling/hpa-v2beta2-to-v2".into()]).unwrap().len(), 1);
-        let chain = lookup(&cat, &["flowcontrol.apiserver.k8s.io/v1beta1".into(), "FlowSchema".into()]).unwrap();
+        assert_eq!(
+            lookup(&cat, &["autoscaling/hpa-v2beta2-to-v2".into()])
+                .unwrap()
+                .len(),
+            1
+        );
+        let chain = lookup(
+            &cat,
+            &[
+                "flowcontrol.apiserver.k8s.io/v1beta1".into(),
+                "FlowSchema".into(),
+            ],
+        )
+        .unwrap();
         assert_eq!(chain.len(), 3);
         assert!(lookup(&cat, &["nope".into()]).is_err());
         assert!(lookup(&cat, &["apps/v1".into(), "Deployment".into()]).is_err());

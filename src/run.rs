@@ -88,8 +88,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         ColorChoice::Always => anstream::ColorChoice::Always,
         ColorChoice::Never => anstream::ColorChoice::Never,
     };
-    let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
-    let mut stderr = anstream::AutoStream::new(io::stderr().lock(), choice);
+    // A closed or failing output must not stop `fix` halfway through the files, so output
+    // errors are recorded and dealt with once every file has been handled.
+    let mut stdout = Guard::new(anstream::AutoStream::new(io::stdout().lock(), choice));
+    let mut stderr = Guard::new(anstream::AutoStream::new(io::stderr().lock(), choice));
+    let mut raw = Guard::new(io::stdout());
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();
     for (path, why) in &walked.errors {
@@ -169,7 +172,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                     // there is nothing to do or it cannot be done, exactly as it came in.
                     // The bytes bypass the colour layer, which would strip escape sequences
                     // from a stream passed through unparsed.
-                    let mut raw = io::stdout().lock();
+                    stdout.flush()?;
                     match (&out.rewrite, &stdin) {
                         (Some((_, new)), _) => raw.write_all(new.as_bytes())?,
                         (None, Some(Ok(bytes))) => raw.write_all(bytes)?,
@@ -185,7 +188,54 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     }
     summary.write(&mut stderr, mode == Mode::Fix)?;
     stdout.flush()?;
-    Ok(exit)
+    raw.flush()?;
+    stderr.flush()?;
+    match [stdout.failed, raw.failed, stderr.failed]
+        .into_iter()
+        .flatten()
+        .next()
+    {
+        // `kubemig diff | head`: the reader has what it wanted; the status still says
+        // what was found.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(exit),
+        Some(e) => Err(anyhow::Error::new(e).context("cannot write the output")),
+        None => Ok(exit),
+    }
+}
+
+/// A writer that remembers its first error and from then on discards what it is given.
+struct Guard<W: Write> {
+    inner: W,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Guard<W> {
+    fn new(inner: W) -> Guard<W> {
+        Guard {
+            inner,
+            failed: None,
+        }
+    }
+}
+
+impl<W: Write> Write for Guard<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.failed.is_none()
+            && let Err(e) = self.inner.write_all(buf)
+        {
+            self.failed = Some(e);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.failed.is_none()
+            && let Err(e) = self.inner.flush()
+        {
+            self.failed = Some(e);
+        }
+        Ok(())
+    }
 }
 
 fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {

@@ -1124,6 +1124,45 @@ fn help_and_version_exit_0() {
     }
 }
 
+/// Runs kubemig with stdout and stderr pipes whose reading ends are closed at once, like
+/// `kubemig fix 2>&1 | head -1`.
+fn run_with_closed_output(dir: &Path, args: &[&str]) -> i32 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    status
+        .code()
+        .unwrap_or_else(|| panic!("killed by a signal: {status:?}"))
+}
+
+#[test]
+fn closed_output_does_not_stop_fix_or_hide_the_status() {
+    let t = tempfile::tempdir().unwrap();
+    // Files that print something (needing a human) between files to fix.
+    for i in 0..60 {
+        let text = if i % 2 == 0 { HPA_BLOCKED } else { HPA_V2BETA2 };
+        write(t.path(), &format!("f{i:02}.yaml"), text);
+    }
+    assert_eq!(run_with_closed_output(t.path(), &["check"]), 1);
+    assert_eq!(run_with_closed_output(t.path(), &["diff"]), 1);
+    assert_eq!(run_with_closed_output(t.path(), &["fix"]), 1);
+    for i in (1..60).step_by(2) {
+        assert_eq!(
+            read(t.path(), &format!("f{i:02}.yaml")),
+            HPA_V2,
+            "f{i:02}.yaml"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // how fix writes
 
@@ -1668,10 +1707,9 @@ fn include_deprecated_migrates_served_but_deprecated_versions() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Known bugs outside the CLI layer; un-ignore when fixed.
+// JSON
 
 #[test]
-#[ignore = "bug: JSON rewrite emits an unquoted string (`\"type\": Utilization`), so the .json file is no longer JSON"]
 fn fixed_json_is_still_json() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "hpa.json", HPA_JSON);

@@ -1,6 +1,6 @@
 //! Schema test: what `kubemig fix` writes must validate against the target Kubernetes version's
 //! OpenAPI schema, checked with the independent `kubernetes-validate` tool (PyPI, offline
-//! schemas for 1.25..1.37, `--strict` rejects unknown fields).
+//! schemas, `--strict` rejects unknown fields).
 //!
 //! Inputs: a temporary copy of `../shared/corpus` (skipped with a note when absent) and every
 //! golden case's input with its `args`. Every file `fix` changed is split into documents (and
@@ -15,12 +15,21 @@
 //!   (e.g. "needs a human");
 //! - `fix` changing the number of documents or List items in a file.
 //!
+//! An ERROR is excused only when the *input* document fails with the same message at the last
+//! version that served its apiVersion (the `REMOVED` column of `kubemig list` minus one): the
+//! defect was already there and kubemig carried it over (e.g. a minimal golden input without
+//! `spec.scaleTargetRef`). Inputs last served before 1.25 need the 1.24.1 validator for that.
+//!
 //! Built-in documents in changed files that stay on a removed apiVersion the catalogue does not
 //! cover are printed as notes only. Unchanged documents are never schema-checked: corpus
-//! documents may be invalid by themselves and custom resources have no schema.
+//! documents may be invalid by themselves and custom resources have no schema. A document
+//! without `metadata.name` (e.g. a SubjectAccessReview) gets a placeholder name for
+//! validation only, because the validator needs one to name the resource.
 //!
-//! Validator: env `KUBEMIG_VALIDATOR`, else `.ci/venv/bin/kubernetes-validate` (set up by
-//! `.ci/run`). If neither exists the test prints a skip note and passes, unless
+//! Validators: env `KUBEMIG_VALIDATOR`, else `.ci/venv/bin/kubernetes-validate` (1.37.0:
+//! Kubernetes 1.25..1.37), and optionally env `KUBEMIG_VALIDATOR_OLD`, else
+//! `.ci/venv-old/bin/kubernetes-validate` (1.24.1: 1.10..1.24), both set up by `.ci/run`. If
+//! the first is missing the test prints a skip note and passes, unless
 //! `KUBEMIG_REQUIRE_VALIDATOR=1`, in which case it fails.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,23 +42,42 @@ use yaml_serde::Value;
 /// Versions whose schemas kubernetes-validate 1.37.0 ships.
 const SCHEMA_MIN: (u32, u32) = (1, 25);
 const SCHEMA_MAX: (u32, u32) = (1, 37);
+/// Oldest version kubernetes-validate 1.24.1 ships (it covers up to 1.24).
+const OLD_SCHEMA_MIN: (u32, u32) = (1, 10);
+/// Placeholder `metadata.name` for documents without one (validation copies only).
+const PLACEHOLDER_NAME: &str = "kubemig-schema-test";
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn find_validator() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("KUBEMIG_VALIDATOR") {
+fn find_validator(env: &str, venv: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
         let p = PathBuf::from(p);
-        assert!(
-            p.exists(),
-            "KUBEMIG_VALIDATOR={} does not exist",
-            p.display()
-        );
+        assert!(p.exists(), "{env}={} does not exist", p.display());
         return Some(p);
     }
-    let p = repo_root().join(".ci/venv/bin/kubernetes-validate");
+    let p = repo_root().join(venv).join("bin/kubernetes-validate");
     p.exists().then_some(p)
+}
+
+struct Validators {
+    /// kubernetes-validate 1.37.0 (1.25..1.37).
+    new: PathBuf,
+    /// kubernetes-validate 1.24.1 (1.10..1.24), if installed.
+    old: Option<PathBuf>,
+}
+
+impl Validators {
+    fn for_version(&self, v: (u32, u32)) -> Option<&Path> {
+        if (SCHEMA_MIN..=SCHEMA_MAX).contains(&v) {
+            Some(&self.new)
+        } else if (OLD_SCHEMA_MIN..SCHEMA_MIN).contains(&v) {
+            self.old.as_deref()
+        } else {
+            None
+        }
+    }
 }
 
 fn parse_version(s: &str) -> Option<(u32, u32)> {
@@ -84,8 +112,23 @@ fn target_from_args(args: &[String]) -> Option<(u32, u32)> {
 struct Catalogue {
     /// Newest version the catalogue knows (the default target).
     newest: (u32, u32),
-    /// (apiVersion, kind) pairs kubemig knows how to migrate.
-    entries: BTreeSet<(String, String)>,
+    /// (apiVersion, kind) pairs kubemig knows about → the release that removed them, if any.
+    entries: BTreeMap<(String, String), Option<(u32, u32)>>,
+}
+
+impl Catalogue {
+    fn covers(&self, api_version: &str, kind: &str) -> bool {
+        self.entries
+            .contains_key(&(api_version.to_string(), kind.to_string()))
+    }
+
+    /// The last release that served `api_version`/`kind`, or `None` if it is still served.
+    fn last_served(&self, api_version: &str, kind: &str) -> Option<(u32, u32)> {
+        let removed = (*self
+            .entries
+            .get(&(api_version.to_string(), kind.to_string()))?)?;
+        Some((removed.0, removed.1.checked_sub(1)?))
+    }
 }
 
 fn catalogue() -> Catalogue {
@@ -106,10 +149,12 @@ fn catalogue() -> Catalogue {
             println!("note: no `AT X.Y` column in `kubemig list`; assuming target 1.36");
             (1, 36)
         });
+    // Columns: FROM KIND DEPRECATED REMOVED ...
     let entries = lines
         .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            Some((w.next()?.to_string(), w.next()?.to_string()))
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let key = (w.first()?.to_string(), w.get(1)?.to_string());
+            Some((key, w.get(3).and_then(|r| parse_version(r))))
         })
         .collect();
     Catalogue { newest, entries }
@@ -199,6 +244,7 @@ fn scan_field(text: &str, key: &str) -> Option<String> {
 /// The non-empty documents of a file; `kind: List` documents (those with an `items` sequence
 /// and a kind ending in `List`) are returned as their items.
 fn pieces(label: &str, text: &str, json: bool) -> Vec<Piece> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let chunks = if json {
         vec![Chunk {
             first_line: 1,
@@ -276,9 +322,36 @@ struct Job {
     label: String,
     target: (u32, u32),
     role: Role,
+    kind: String,
+    /// apiVersion before and after `fix`.
     before: String,
     after: String,
+    /// The document before and after `fix`.
+    input: String,
     text: String,
+}
+
+/// The text to hand to the validator: `text` itself, or, when it has no `metadata.name`
+/// (which kubernetes-validate needs to name the resource), a copy with a placeholder name.
+fn validation_text(text: &str) -> String {
+    let Ok(Value::Mapping(mut map)) = yaml_serde::from_str::<Value>(text) else {
+        return text.to_string();
+    };
+    let meta = map
+        .entry(Value::from("metadata"))
+        .or_insert_with(|| Value::Mapping(Default::default()));
+    match meta {
+        Value::Mapping(m) if m.get("name").is_none() => {
+            m.insert(Value::from("name"), Value::from(PLACEHOLDER_NAME));
+        }
+        Value::Null => {
+            let mut m = yaml_serde::Mapping::new();
+            m.insert(Value::from("name"), Value::from(PLACEHOLDER_NAME));
+            *meta = Value::Mapping(m);
+        }
+        _ => return text.to_string(),
+    }
+    yaml_serde::to_string(&Value::Mapping(map)).unwrap_or_else(|_| text.to_string())
 }
 
 /// One `kubemig fix` run whose output is to be checked.
@@ -389,13 +462,15 @@ fn collect_jobs(
                     p.api_version.clone().unwrap_or_default(),
                     p.kind.clone().unwrap_or_default(),
                 );
-                if cat.entries.contains(&key) && !reported(run, rel, p) {
+                if cat.covers(&key.0, &key.1) && !reported(run, rel, p) {
                     jobs.push(Job {
-                        label: p.label.clone(),
+                        label: format!("{} ({})", p.label, key.1),
                         target: run.target,
                         role: Role::LeftCatalogued,
+                        kind: key.1,
                         before: key.0.clone(),
                         after: key.0,
+                        input: p.text.clone(),
                         text: p.text.clone(),
                     });
                 }
@@ -418,7 +493,7 @@ fn collect_jobs(
             let kind = a.kind.clone().unwrap_or_default();
             let role = if b.text != a.text {
                 Role::Changed
-            } else if cat.entries.contains(&(after_api.clone(), kind.clone())) {
+            } else if cat.covers(&after_api, &kind) {
                 if reported(run, rel, b) {
                     continue;
                 }
@@ -432,8 +507,10 @@ fn collect_jobs(
                 label: format!("{} ({kind})", a.label),
                 target: run.target,
                 role,
+                kind,
                 before: before_api,
                 after: after_api,
+                input: b.text.clone(),
                 text: a.text.clone(),
             });
         }
@@ -474,7 +551,7 @@ fn validate(
             let Some(file) = line
                 .split_whitespace()
                 .map(|w| w.trim_end_matches(':'))
-                .find(|w| w.starts_with("kmv") && w.ends_with(".yaml"))
+                .find(|w| pending.iter().any(|f| f == w))
             else {
                 continue;
             };
@@ -523,9 +600,39 @@ fn golden_cases() -> Vec<PathBuf> {
     cases
 }
 
+/// The part of an ERROR line that describes the problem (after `against version X.Y: `).
+fn error_detail(line: &str) -> &str {
+    line.split_once(" against version ")
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map_or(line, |(_, detail)| detail)
+}
+
+/// Writes `texts` to `dir` as `{prefix}NNNNN.yaml` and validates them at `version`.
+fn validate_texts(
+    validator: &Path,
+    dir: &Path,
+    prefix: &str,
+    version: (u32, u32),
+    texts: &[(usize, String)],
+) -> BTreeMap<usize, Outcome> {
+    let files: Vec<String> = texts
+        .iter()
+        .map(|(i, _)| format!("{prefix}{i:05}.yaml"))
+        .collect();
+    for ((_, text), f) in texts.iter().zip(&files) {
+        fs::write(dir.join(f), validation_text(text)).unwrap();
+    }
+    let mut results = validate(validator, dir, version, &files);
+    texts
+        .iter()
+        .zip(&files)
+        .map(|((i, _), f)| (*i, results.remove(f).unwrap()))
+        .collect()
+}
+
 #[test]
 fn fixed_manifests_validate_against_target_schema() {
-    let Some(validator) = find_validator() else {
+    let Some(new) = find_validator("KUBEMIG_VALIDATOR", ".ci/venv") else {
         let msg = "kubernetes-validate not found (set KUBEMIG_VALIDATOR or run .ci/run to create \
                    .ci/venv)";
         if std::env::var("KUBEMIG_REQUIRE_VALIDATOR").as_deref() == Ok("1") {
@@ -535,6 +642,16 @@ fn fixed_manifests_validate_against_target_schema() {
         eprintln!("SKIPPED schema validation: {msg}");
         return;
     };
+    let validators = Validators {
+        new,
+        old: find_validator("KUBEMIG_VALIDATOR_OLD", ".ci/venv-old"),
+    };
+    if validators.old.is_none() {
+        println!(
+            "note: kubernetes-validate 1.24.1 not found (KUBEMIG_VALIDATOR_OLD, .ci/venv-old): \
+             inputs last served before 1.25 cannot be checked for pre-existing errors"
+        );
+    }
     let cat = catalogue();
     let mut runs: Vec<Run> = Vec::new();
     let mut temps = Vec::new();
@@ -595,61 +712,61 @@ fn fixed_manifests_validate_against_target_schema() {
         changed_files += collect_jobs(run, &cat, &mut jobs, &mut failures);
     }
 
-    // (c) validate, grouped by target version.
+    // (c) validate the output, grouped by target version.
     let work = tempfile::tempdir().unwrap();
-    let mut by_version: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+    let mut by_version: BTreeMap<(u32, u32), Vec<(usize, String)>> = BTreeMap::new();
     for (i, job) in jobs.iter().enumerate() {
-        by_version.entry(job.target).or_default().push(i);
+        by_version
+            .entry(job.target)
+            .or_default()
+            .push((i, job.text.clone()));
     }
     let mut notes = Vec::new();
-    let mut summary = Vec::new();
-    for (version, idxs) in &by_version {
+    // Per target version: [validated, passed, failed, pre-existing, left unserved].
+    let mut counts: BTreeMap<(u32, u32), [usize; 5]> = BTreeMap::new();
+    // Output ERRORs that may have been in the input already: job index → error line.
+    let mut suspects: Vec<(usize, String)> = Vec::new();
+    for (version, texts) in &by_version {
         if *version < SCHEMA_MIN || *version > SCHEMA_MAX {
             println!(
                 "note: {} document(s) targeting {} skipped: kubernetes-validate 1.37.0 has schemas \
                  for {}..{} only",
-                idxs.len(),
+                texts.len(),
                 fmt_version(*version),
                 fmt_version(SCHEMA_MIN),
                 fmt_version(SCHEMA_MAX)
             );
             continue;
         }
-        let files: Vec<String> = idxs.iter().map(|i| format!("kmv{i:05}.yaml")).collect();
-        for (i, f) in idxs.iter().zip(&files) {
-            fs::write(work.path().join(f), &jobs[*i].text).unwrap();
-        }
-        let results = validate(&validator, work.path(), *version, &files);
-        let (mut checked, mut passed, mut left) = (0, 0, 0);
-        for (i, f) in idxs.iter().zip(&files) {
-            let job = &jobs[*i];
-            let v = fmt_version(*version);
-            let outcome = results.get(f).unwrap();
-            match job.role {
-                Role::Changed => {
-                    checked += 1;
-                    match outcome {
-                        Outcome::Pass => passed += 1,
-                        Outcome::Error(msg) | Outcome::NoSchema(msg) => failures.push(format!(
-                            "{} [{} -> {}] at {v}: {}\n{}",
-                            job.label,
-                            job.before,
-                            job.after,
-                            msg.replace(f.as_str(), "<doc>"),
-                            job.text
-                        )),
-                    }
+        let results = validate_texts(&validators.new, work.path(), "kmv", *version, texts);
+        let c = counts.entry(*version).or_default();
+        let v = fmt_version(*version);
+        for (i, outcome) in results {
+            let job = &jobs[i];
+            match (job.role, outcome) {
+                (Role::Changed, Outcome::Pass) => {
+                    c[0] += 1;
+                    c[1] += 1;
                 }
-                Role::LeftCatalogued | Role::LeftOther => {
-                    let Outcome::NoSchema(_) = outcome else {
-                        continue;
-                    };
-                    left += 1;
+                (Role::Changed, Outcome::Error(msg)) if msg.contains(" did not validate ") => {
+                    c[0] += 1;
+                    suspects.push((i, msg));
+                }
+                (Role::Changed, Outcome::Error(msg) | Outcome::NoSchema(msg)) => {
+                    c[0] += 1;
+                    c[2] += 1;
+                    failures.push(format!(
+                        "{} [{} -> {}] at {v}: {msg}\n{}",
+                        job.label, job.before, job.after, job.text
+                    ));
+                }
+                (role, Outcome::NoSchema(_)) => {
+                    c[4] += 1;
                     let msg = format!(
                         "{} left on {}, which {v} does not serve",
                         job.label, job.after
                     );
-                    if job.role == Role::LeftCatalogued {
+                    if role == Role::LeftCatalogued {
                         failures.push(format!(
                             "{msg}; the catalogue covers it and kubemig reported nothing"
                         ));
@@ -657,23 +774,73 @@ fn fixed_manifests_validate_against_target_schema() {
                         notes.push(format!("{msg} (not in the catalogue)"));
                     }
                 }
+                _ => {}
             }
         }
-        summary.push(format!(
-            "{}: {checked} changed document(s) validated, {passed} passed, {} failed; {left} \
-             document(s) left on an unserved apiVersion",
-            fmt_version(*version),
-            checked - passed
-        ));
+    }
+
+    // An output ERROR is excused if the input fails the same way at its own last version.
+    let mut by_own: BTreeMap<(u32, u32), Vec<(usize, String)>> = BTreeMap::new();
+    for (i, _) in &suspects {
+        let job = &jobs[*i];
+        let own = cat
+            .last_served(&job.before, &job.kind)
+            .unwrap_or(job.target);
+        by_own.entry(own).or_default().push((*i, job.input.clone()));
+    }
+    let mut input_results: BTreeMap<usize, (String, Outcome)> = BTreeMap::new();
+    for (own, texts) in &by_own {
+        let Some(validator) = validators.for_version(*own) else {
+            continue;
+        };
+        for (i, outcome) in validate_texts(validator, work.path(), "kmi", *own, texts) {
+            input_results.insert(i, (fmt_version(*own), outcome));
+        }
+    }
+    for (i, msg) in suspects {
+        let job = &jobs[i];
+        let c = counts.entry(job.target).or_default();
+        let v = fmt_version(job.target);
+        match input_results.get(&i) {
+            Some((own, Outcome::Error(input_msg)))
+                if error_detail(input_msg) == error_detail(&msg) =>
+            {
+                c[3] += 1;
+                notes.push(format!(
+                    "{}: the input is already invalid at {own} ({}); kubemig carried it over",
+                    job.label,
+                    error_detail(&msg)
+                ));
+            }
+            other => {
+                c[2] += 1;
+                let input = match other {
+                    Some((own, Outcome::Pass)) => format!("the input validates at {own}"),
+                    Some((own, Outcome::Error(m) | Outcome::NoSchema(m))) => {
+                        format!("the input at {own}: {m}")
+                    }
+                    None => "the input could not be checked".to_string(),
+                };
+                failures.push(format!(
+                    "{} [{} -> {}] at {v}: {msg}\n({input})\n{}",
+                    job.label, job.before, job.after, job.text
+                ));
+            }
+        }
     }
 
     println!(
         "schema check: {} run(s), {changed_files} changed file(s), validator {}",
         runs.len(),
-        validator.display()
+        validators.new.display()
     );
-    for s in &summary {
-        println!("  {s}");
+    for (v, [validated, passed, failed, pre, left]) in &counts {
+        println!(
+            "  {}: {validated} changed document(s) validated: {passed} passed, {failed} failed, \
+             {pre} invalid only because the input was; {left} document(s) left on an unserved \
+             apiVersion",
+            fmt_version(*v)
+        );
     }
     for n in &notes {
         println!("note: {n}");

@@ -636,6 +636,7 @@ impl<'a> Emitter<'a> {
                 } else {
                     format!("{}{}- ", self.nl(o.span.start), " ".repeat(dash_col))
                 };
+                self.step.set(self.layout.step);
                 let rendered: Vec<String> = news
                     .iter()
                     .map(|i| {

@@ -161,6 +161,17 @@ pub fn plan_document(
                 if let Some(dup) = duplicate_key(obj) {
                     return Err(dup);
                 }
+                if let Some(merge) = merge_key(obj) {
+                    report.findings.push(Finding {
+                        level: Level::Manual,
+                        code: "KUBEMIG-MERGE-KEY".into(),
+                        message: "the object uses a YAML merge key (<<); kubemig does not rewrite through merges: expand it by hand, then rerun".into(),
+                        offset: merge,
+                    });
+                    report.to = Some(to);
+                    plan.objects.push(report);
+                    continue;
+                }
                 report.to = Some(to);
                 report.migration = hops.first().map(|h| h.meta.id.clone());
                 let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
@@ -334,6 +345,29 @@ fn node_at<'a>(root: &'a Node, path: &Path) -> Option<&'a Node> {
         };
     }
     Some(node)
+}
+
+/// Where the first `<<` merge key under `node` is.
+fn merge_key(node: &Node) -> Option<usize> {
+    match &node.kind {
+        NodeKind::Map { entries, .. } => entries.iter().find_map(|(k, v)| {
+            if k.as_str() == Some("<<")
+                && matches!(
+                    k.kind,
+                    NodeKind::Scalar {
+                        style: crate::yaml::Style::Plain,
+                        ..
+                    }
+                )
+            {
+                Some(k.span.start)
+            } else {
+                merge_key(v)
+            }
+        }),
+        NodeKind::Seq { items, .. } => items.iter().find_map(merge_key),
+        _ => None,
+    }
 }
 
 /// The first key that appears twice in one mapping anywhere under `node`.

@@ -56,6 +56,8 @@ pub enum TreeError {
     Exists(String),
     #[error("`{0}` is not a mapping")]
     NotAMap(String),
+    #[error("`{0}` carries a YAML anchor that other nodes may alias; change it by hand")]
+    Anchored(String),
     #[error("alias expansion exceeds {0} nodes (an alias bomb?)")]
     TooLarge(usize),
 }
@@ -168,11 +170,17 @@ impl MNode {
 
     /// Mutable access that marks every node on the way as dirty.
     pub fn get_mut(&mut self, path: &[Seg]) -> Result<Option<&mut MNode>, TreeError> {
+        self.get_mut_at(path, 0)
+    }
+
+    fn get_mut_at(&mut self, path: &[Seg], depth: usize) -> Result<Option<&mut MNode>, TreeError> {
         if matches!(self.kind, MKind::Alias(_)) {
-            return Err(TreeError::ThroughAlias(Path(path.to_vec()).to_string()));
+            return Err(TreeError::ThroughAlias(
+                Path(path[..depth].to_vec()).to_string(),
+            ));
         }
         self.dirty = true;
-        let Some((first, rest)) = path.split_first() else {
+        let Some(first) = path.get(depth) else {
             return Ok(Some(self));
         };
         let child = match (first, &mut self.kind) {
@@ -184,7 +192,7 @@ impl MNode {
             _ => None,
         };
         match child {
-            Some(c) => c.get_mut(rest),
+            Some(c) => c.get_mut_at(path, depth + 1),
             None => Ok(None),
         }
     }
@@ -228,6 +236,10 @@ impl MNode {
         let Some((parent_path, last)) = path.split_last() else {
             return Ok(None);
         };
+        // Deleting what is not there is a no-op, even behind an alias.
+        if self.get(&path.0).is_none() {
+            return Ok(None);
+        }
         let Some(parent) = self.get_mut(&parent_path.0)? else {
             return Ok(None);
         };
@@ -323,6 +335,9 @@ impl MNode {
         };
         if if_absent || existing.same_value(&value) {
             return Ok(false);
+        }
+        if existing.anchor != 0 {
+            return Err(TreeError::Anchored(path.to_string()));
         }
         let parent_flow = path
             .split_last()
@@ -606,5 +621,29 @@ mod tests {
         assert!(!plain_safe("80"));
         assert!(!plain_safe("a: b"));
         assert!(!plain_safe(""));
+    }
+
+    #[test]
+    fn deleting_absent_keys_behind_an_alias_is_a_no_op() {
+        let mut t = tree("metadata:\n  labels: &l {a: b}\n  annotations: *l\n");
+        assert_eq!(t.remove(&p("metadata.annotations.x")).unwrap(), None);
+        let err = t
+            .set(
+                &p("metadata.annotations.x"),
+                MNode::plain("1"),
+                &Position::End,
+                false,
+            )
+            .unwrap_err();
+        assert_eq!(err, TreeError::ThroughAlias("metadata.annotations".into()));
+    }
+
+    #[test]
+    fn changing_an_anchored_value_is_refused() {
+        let mut t = tree("a: &z 0\nb: *z\n");
+        assert!(matches!(
+            t.set(&p("a"), MNode::plain("30"), &Position::End, false),
+            Err(TreeError::Anchored(_))
+        ));
     }
 }
