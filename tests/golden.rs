@@ -163,7 +163,7 @@ fn run_case(case: &Path, failures: &mut Vec<String>) {
     }
     let recheck = kubemig(work.path(), &["check", input_name], &extra);
     let recheck_out = String::from_utf8_lossy(&recheck.stdout);
-    if recheck_out.lines().any(|l| is_pending_migration(l)) {
+    if recheck_out.lines().any(is_pending_migration) {
         failures.push(format!(
             "{}: check after fix still reports migrations:\n{recheck_out}",
             case.display()
