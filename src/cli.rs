@@ -28,6 +28,8 @@ pub enum Command {
     Fix(RunArgs),
     /// Print the migration catalogue as a table.
     List(ListArgs),
+    /// Explain a migration: `explain ID` or `explain APIVERSION KIND`.
+    Explain(ExplainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +67,13 @@ pub struct VersionArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub versions: VersionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A migration id (see `kubemig list`), or an apiVersion and a kind.
+    #[arg(required = true, num_args = 1..=2)]
+    pub query: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

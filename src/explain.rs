@@ -10,8 +10,8 @@ use crate::catalogue::registry::{Catalogue, Hop};
 use crate::catalogue::{Release, Window};
 use crate::engine::{self, Context};
 
-/// How a hop behaves, derived from its rules.
-pub fn class(hop: &Hop) -> &'static str {
+/// How a hop behaves, derived from its rules: a one-word name for tables and a phrase.
+pub fn class(hop: &Hop) -> (&'static str, &'static str) {
     let unconditional_manual = hop.rules.iter().any(|r| {
         r.ops.is_empty()
             && r.has.is_empty()
@@ -21,21 +21,21 @@ pub fn class(hop: &Hop) -> &'static str {
             && r.finding.as_ref().is_some_and(|f| f.level.blocks())
     });
     if unconditional_manual {
-        "manual"
+        ("manual", "manual: a human decides")
     } else if hop
         .rules
         .iter()
         .any(|r| r.finding.as_ref().is_some_and(|f| f.level == Level::Pin))
     {
-        "auto, pins old defaults"
+        ("auto+pins", "automatic, writes old defaults explicitly")
     } else if hop
         .rules
         .iter()
         .any(|r| r.finding.as_ref().is_some_and(|f| f.level.blocks()))
     {
-        "auto, manual in some cases"
+        ("auto+manual", "automatic, but some inputs need a human")
     } else {
-        "auto"
+        ("auto", "automatic")
     }
 }
 
@@ -117,7 +117,7 @@ pub fn explain(cat: &Catalogue, hops: &[&Hop]) -> Result<String> {
                 t.introduced
             )?;
         }
-        writeln!(out, "  class: {}", class(hop))?;
+        writeln!(out, "  class: {}", class(hop).1)?;
         writeln!(out, "  changes: {}", m.summary)?;
         let mut codes: Vec<(Level, &str, &str)> = hop
             .rules
@@ -169,7 +169,7 @@ fn example_diff(cat: &Catalogue, example: &str) -> Result<String> {
             text.extend_from_slice(example.as_bytes());
         }
     }
-    let text = String::from_utf8(text)?;
+    let text = anstream::adapter::strip_str(&String::from_utf8(text)?).to_string();
     Ok(text.lines().map(|l| format!("    {l}\n")).collect())
 }
 

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -13,7 +14,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("kubemig: error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "kubemig: error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 
-use crate::catalogue::{Catalogue, Release, Window};
-use crate::cli::{Cli, ColorChoice, Command, ListArgs, RunArgs, VersionArgs};
+use crate::catalogue::{Catalogue, Window};
+use crate::cli::{Cli, ColorChoice, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs};
 use crate::engine::{self, Context, FileError, Outcome};
 use crate::plan::Status;
 use crate::prefilter::Prefilter;
@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Diff(a) => process(&catalogue, a, Mode::Diff),
         Command::Fix(a) => process(&catalogue, a, Mode::Fix),
         Command::List(a) => list(&catalogue, a),
+        Command::Explain(a) => explain(&catalogue, a),
     }
 }
 
@@ -240,58 +241,14 @@ impl<W: Write> Write for Guard<W> {
 
 fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
     let w = window(cat, &args.versions, true)?;
-    let mut rows = vec![[
-        "FROM".to_string(),
-        "KIND".into(),
-        "DEPRECATED".into(),
-        "REMOVED".into(),
-        format!("AT {}", w.target),
-        "MIGRATION".into(),
-    ]];
-    let mut versions: Vec<_> = cat
-        .versions
-        .iter()
-        .filter(|v| v.deprecated.is_some() || v.removed.is_some())
-        .collect();
-    versions.sort_by(|a, b| (a.removed, &a.api).cmp(&(b.removed, &b.api)));
-    for v in versions {
-        for kind in &v.kinds {
-            let at = match crate::catalogue::decide(cat, &v.api, kind, w) {
-                crate::catalogue::Decision::Migrate { to, .. } if v.served_at(w.target) => {
-                    format!("deprecated; -> {to}")
-                }
-                crate::catalogue::Decision::Migrate { to, .. } => format!("-> {to}"),
-                crate::catalogue::Decision::NoReplacement { .. } => {
-                    "removed, no replacement".into()
-                }
-                crate::catalogue::Decision::Deprecated { .. } => "deprecated".into(),
-                crate::catalogue::Decision::Current => "served".into(),
-            };
-            let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
-            let id = cat
-                .hop_from(&v.api, kind)
-                .map_or("-".to_string(), |h| h.meta.id.clone());
-            rows.push([
-                v.api.clone(),
-                kind.clone(),
-                release(v.deprecated),
-                release(v.removed),
-                at,
-                id,
-            ]);
-        }
-    }
-    let widths: Vec<usize> = (0..6)
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    let mut out = io::stdout().lock();
-    for r in &rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
+    crate::report::list::write(&mut io::stdout().lock(), cat, w)?;
+    Ok(Exit::Clean)
+}
+
+fn explain(cat: &Catalogue, args: ExplainArgs) -> Result<Exit> {
+    let hops = crate::explain::lookup(cat, &args.query)?;
+    io::stdout()
+        .lock()
+        .write_all(crate::explain::explain(cat, &hops)?.as_bytes())?;
     Ok(Exit::Clean)
 }

@@ -1447,6 +1447,9 @@ fn list_prints_the_catalogue() {
             "KIND",
             "DEPRECATED",
             "REMOVED",
+            "REPLACEMENT",
+            "SINCE",
+            "CLASS",
             "AT",
             &newest,
             "MIGRATION"
@@ -1463,16 +1466,33 @@ fn list_prints_the_catalogue() {
     let rows = list_rows(&r.stdout);
     let row = |api: &str, kind: &str| rows[&(api.to_string(), kind.to_string())].clone();
     let hpa = row("autoscaling/v2beta2", "HorizontalPodAutoscaler");
-    assert_eq!(&hpa[2..6], ["1.23", "1.26", "->", "autoscaling/v2"]);
-    let plc = row(&format!("{fc}/v1beta1"), "PriorityLevelConfiguration");
-    assert_eq!(&plc[2..6], ["1.23", "1.26", "->", &format!("{fc}/v1")]);
     assert_eq!(
-        row(&format!("{fc}/v1beta1"), "FlowSchema")[5],
+        &hpa[2..],
+        [
+            "1.23",
+            "1.26",
+            "autoscaling/v2",
+            "1.23",
+            "auto+manual",
+            "autoscaling/v2",
+            "autoscaling/hpa-v2beta2-to-v2"
+        ]
+    );
+    let plc = row(&format!("{fc}/v1beta1"), "PriorityLevelConfiguration");
+    assert_eq!(&plc[2..4], ["1.23", "1.26"]);
+    assert_eq!(plc[6], "auto+pins");
+    assert_eq!(plc[7], format!("{fc}/v1"));
+    assert_eq!(
+        row(&format!("{fc}/v1beta1"), "FlowSchema")[7],
         format!("{fc}/v1")
     );
     assert_eq!(
-        row("autoscaling/v2beta1", "HorizontalPodAutoscaler")[5],
+        row("autoscaling/v2beta1", "HorizontalPodAutoscaler")[7],
         "autoscaling/v2"
+    );
+    assert_eq!(
+        row("policy/v1beta1", "PodSecurityPolicy")[7],
+        "needs-a-human"
     );
 
     // The default target is the newest release the catalogue knows.
@@ -1494,25 +1514,27 @@ fn list_with_target_version() {
         .unwrap()
         .split_whitespace()
         .collect();
-    assert_eq!(header[4..6], ["AT", "1.26"]);
+    assert_eq!(header[7..9], ["AT", "1.26"]);
     let fc = "flowcontrol.apiserver.k8s.io";
     let rows = list_rows(&r.stdout);
     let row = |api: &str, kind: &str| rows[&(api.to_string(), kind.to_string())].clone();
     assert_eq!(
-        &row(&format!("{fc}/v1beta1"), "PriorityLevelConfiguration")[4..6],
-        ["->", &format!("{fc}/v1beta2")]
+        row(&format!("{fc}/v1beta1"), "PriorityLevelConfiguration")[7],
+        format!("{fc}/v1beta2")
     );
     assert_eq!(
-        &row(&format!("{fc}/v1beta1"), "FlowSchema")[4..6],
-        ["->", &format!("{fc}/v1beta2")]
+        row(&format!("{fc}/v1beta1"), "FlowSchema")[7],
+        format!("{fc}/v1beta2")
     );
     assert_eq!(
-        &row("autoscaling/v2beta2", "HorizontalPodAutoscaler")[4..6],
-        ["->", "autoscaling/v2"]
+        row("autoscaling/v2beta2", "HorizontalPodAutoscaler")[7],
+        "autoscaling/v2"
     );
     // v1beta2 is served but deprecated at 1.26.
     let v1beta2 = row(&format!("{fc}/v1beta2"), "PriorityLevelConfiguration");
-    assert!(v1beta2[4].starts_with("deprecated"), "{v1beta2:?}");
+    assert_eq!(v1beta2[7], "deprecated", "{v1beta2:?}");
+    // Only what matters at 1.26 is listed: v1beta3 is deprecated from 1.29.
+    assert!(!rows.contains_key(&(format!("{fc}/v1beta3"), "FlowSchema".to_string())));
     assert_ne!(r.stdout, km(t.path(), &["list"]).run().stdout);
 }
 
@@ -1723,4 +1745,55 @@ fn fixed_json_is_still_json() {
         v["spec"]["metrics"][0]["resource"]["target"]["type"],
         "Utilization"
     );
+}
+
+#[test]
+fn explain_by_id_and_by_api_kind() {
+    let t = tempfile::tempdir().unwrap();
+    let r = km(t.path(), &["explain", "autoscaling/hpa-v2beta2-to-v2"]).run();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("autoscaling/hpa-v2beta2-to-v2: HorizontalPodAutoscaler autoscaling/v2beta2 -> autoscaling/v2\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("-apiVersion: autoscaling/v2beta2\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("+apiVersion: autoscaling/v2\n"),
+        "{}",
+        r.stdout
+    );
+
+    let chain = km(
+        t.path(),
+        &[
+            "explain",
+            "flowcontrol.apiserver.k8s.io/v1beta1",
+            "PriorityLevelConfiguration",
+        ],
+    )
+    .run();
+    assert_eq!(chain.code, 0, "{chain:?}");
+    for id in [
+        "flowcontrol/v1beta1-to-v1beta2",
+        "flowcontrol/v1beta2-to-v1beta3",
+        "flowcontrol/v1beta3-to-v1",
+    ] {
+        assert!(
+            chain.stdout.contains(&format!("{id}: ")),
+            "{id}: {}",
+            chain.stdout
+        );
+    }
+
+    let missing = km(t.path(), &["explain", "hpa"]).run();
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("did you mean"),
+        "{}",
+        missing.stderr
+    );
+    let current = km(t.path(), &["explain", "apps/v1", "Deployment"]).run();
+    assert_eq!(current.code, 2);
+    assert!(current.stderr.contains("current"), "{}", current.stderr);
 }

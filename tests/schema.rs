@@ -333,10 +333,12 @@ struct Job {
 
 /// The text to hand to the validator: `text` itself, or, when it has no `metadata.name`
 /// (which kubernetes-validate needs to name the resource), a copy with a placeholder name.
-fn validation_text(text: &str) -> String {
+/// With `strip_status`, also without `status` (used for inputs: `fix` drops it, G4).
+fn validation_text(text: &str, strip_status: bool) -> String {
     let Ok(Value::Mapping(mut map)) = yaml_serde::from_str::<Value>(text) else {
         return text.to_string();
     };
+    let stripped = strip_status && map.remove("status").is_some();
     let meta = map
         .entry(Value::from("metadata"))
         .or_insert_with(|| Value::Mapping(Default::default()));
@@ -349,7 +351,8 @@ fn validation_text(text: &str) -> String {
             m.insert(Value::from("name"), Value::from(PLACEHOLDER_NAME));
             *meta = Value::Mapping(m);
         }
-        _ => return text.to_string(),
+        _ if !stripped => return text.to_string(),
+        _ => {}
     }
     yaml_serde::to_string(&Value::Mapping(map)).unwrap_or_else(|_| text.to_string())
 }
@@ -518,6 +521,27 @@ fn collect_jobs(
     changed_files
 }
 
+#[derive(Default)]
+struct Counts {
+    corpus: usize,
+    golden: usize,
+    passed: usize,
+    failed: usize,
+    input_invalid: usize,
+    left_checked: usize,
+    left_unserved: usize,
+}
+
+impl Counts {
+    fn validated(&mut self, job: &Job) {
+        if job.label.starts_with("corpus/") {
+            self.corpus += 1;
+        } else {
+            self.golden += 1;
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Outcome {
     Pass,
@@ -607,20 +631,22 @@ fn error_detail(line: &str) -> &str {
         .map_or(line, |(_, detail)| detail)
 }
 
-/// Writes `texts` to `dir` as `{prefix}NNNNN.yaml` and validates them at `version`.
+/// Writes `texts` to `dir` as `{prefix}NNNNN.yaml` and validates them at `version`. `inputs`:
+/// the texts are `fix` inputs (validated without `status`).
 fn validate_texts(
     validator: &Path,
     dir: &Path,
     prefix: &str,
     version: (u32, u32),
     texts: &[(usize, String)],
+    inputs: bool,
 ) -> BTreeMap<usize, Outcome> {
     let files: Vec<String> = texts
         .iter()
         .map(|(i, _)| format!("{prefix}{i:05}.yaml"))
         .collect();
     for ((_, text), f) in texts.iter().zip(&files) {
-        fs::write(dir.join(f), validation_text(text)).unwrap();
+        fs::write(dir.join(f), validation_text(text, inputs)).unwrap();
     }
     let mut results = validate(validator, dir, version, &files);
     texts
@@ -722,8 +748,7 @@ fn fixed_manifests_validate_against_target_schema() {
             .push((i, job.text.clone()));
     }
     let mut notes = Vec::new();
-    // Per target version: [validated, passed, failed, pre-existing, left unserved].
-    let mut counts: BTreeMap<(u32, u32), [usize; 5]> = BTreeMap::new();
+    let mut counts: BTreeMap<(u32, u32), Counts> = BTreeMap::new();
     // Output ERRORs that may have been in the input already: job index → error line.
     let mut suspects: Vec<(usize, String)> = Vec::new();
     for (version, texts) in &by_version {
@@ -738,30 +763,31 @@ fn fixed_manifests_validate_against_target_schema() {
             );
             continue;
         }
-        let results = validate_texts(&validators.new, work.path(), "kmv", *version, texts);
+        let results = validate_texts(&validators.new, work.path(), "kmv", *version, texts, false);
         let c = counts.entry(*version).or_default();
         let v = fmt_version(*version);
         for (i, outcome) in results {
             let job = &jobs[i];
             match (job.role, outcome) {
                 (Role::Changed, Outcome::Pass) => {
-                    c[0] += 1;
-                    c[1] += 1;
+                    c.validated(job);
+                    c.passed += 1;
                 }
                 (Role::Changed, Outcome::Error(msg)) if msg.contains(" did not validate ") => {
-                    c[0] += 1;
+                    c.validated(job);
                     suspects.push((i, msg));
                 }
                 (Role::Changed, Outcome::Error(msg) | Outcome::NoSchema(msg)) => {
-                    c[0] += 1;
-                    c[2] += 1;
+                    c.validated(job);
+                    c.failed += 1;
                     failures.push(format!(
                         "{} [{} -> {}] at {v}: {msg}\n{}",
                         job.label, job.before, job.after, job.text
                     ));
                 }
                 (role, Outcome::NoSchema(_)) => {
-                    c[4] += 1;
+                    c.left_checked += 1;
+                    c.left_unserved += 1;
                     let msg = format!(
                         "{} left on {}, which {v} does not serve",
                         job.label, job.after
@@ -774,7 +800,7 @@ fn fixed_manifests_validate_against_target_schema() {
                         notes.push(format!("{msg} (not in the catalogue)"));
                     }
                 }
-                _ => {}
+                _ => c.left_checked += 1,
             }
         }
     }
@@ -793,7 +819,7 @@ fn fixed_manifests_validate_against_target_schema() {
         let Some(validator) = validators.for_version(*own) else {
             continue;
         };
-        for (i, outcome) in validate_texts(validator, work.path(), "kmi", *own, texts) {
+        for (i, outcome) in validate_texts(validator, work.path(), "kmi", *own, texts, true) {
             input_results.insert(i, (fmt_version(*own), outcome));
         }
     }
@@ -805,7 +831,7 @@ fn fixed_manifests_validate_against_target_schema() {
             Some((own, Outcome::Error(input_msg)))
                 if error_detail(input_msg) == error_detail(&msg) =>
             {
-                c[3] += 1;
+                c.input_invalid += 1;
                 notes.push(format!(
                     "{}: the input is already invalid at {own} ({}); kubemig carried it over",
                     job.label,
@@ -813,7 +839,7 @@ fn fixed_manifests_validate_against_target_schema() {
                 ));
             }
             other => {
-                c[2] += 1;
+                c.failed += 1;
                 let input = match other {
                     Some((own, Outcome::Pass)) => format!("the input validates at {own}"),
                     Some((own, Outcome::Error(m) | Outcome::NoSchema(m))) => {
@@ -834,12 +860,20 @@ fn fixed_manifests_validate_against_target_schema() {
         runs.len(),
         validators.new.display()
     );
-    for (v, [validated, passed, failed, pre, left]) in &counts {
+    for (v, c) in &counts {
         println!(
-            "  {}: {validated} changed document(s) validated: {passed} passed, {failed} failed, \
-             {pre} invalid only because the input was; {left} document(s) left on an unserved \
-             apiVersion",
-            fmt_version(*v)
+            "  {}: {} changed document(s) validated ({} corpus, {} golden): {} passed, {} failed, \
+             {} invalid only because the input was; {} unchanged document(s) checked for an \
+             unserved apiVersion, {} left on one",
+            fmt_version(*v),
+            c.corpus + c.golden,
+            c.corpus,
+            c.golden,
+            c.passed,
+            c.failed,
+            c.input_invalid,
+            c.left_checked,
+            c.left_unserved
         );
     }
     for n in &notes {

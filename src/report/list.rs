@@ -1,0 +1,87 @@
+//! `kubemig list`: the catalogue as a table, one row per old apiVersion and kind that
+//! matters at the target (deprecated or removed by then). Every cell is one word, so the
+//! table stays easy to `grep` and `awk`.
+
+use std::io::{self, Write};
+
+use crate::catalogue::model::ApiVersion;
+use crate::catalogue::{Catalogue, Decision, Release, Window, decide};
+use crate::explain::class;
+
+pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<()> {
+    let mut rows = vec![
+        [
+            "FROM",
+            "KIND",
+            "DEPRECATED",
+            "REMOVED",
+            "REPLACEMENT",
+            "SINCE",
+            "CLASS",
+        ]
+        .map(str::to_string)
+        .into_iter()
+        .chain([format!("AT {}", window.target), "MIGRATION".to_string()])
+        .collect::<Vec<_>>(),
+    ];
+    let mut versions: Vec<&ApiVersion> = cat
+        .versions
+        .iter()
+        .filter(|v| v.deprecated_at(window.target) || v.removed.is_some_and(|r| r <= window.target))
+        .collect();
+    versions.sort_by(|a, b| (a.removed, &a.api).cmp(&(b.removed, &b.api)));
+    let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
+    for v in versions {
+        for kind in &v.kinds {
+            let first = cat.hop_from(&v.api, kind);
+            // The end of the chain: what the object becomes when no window limits it.
+            let mut last = first;
+            let mut seen = 0;
+            while let Some(next) = last.and_then(|h| cat.hop_from(&h.meta.to, kind)) {
+                last = Some(next);
+                seen += 1;
+                if seen > 16 {
+                    break;
+                }
+            }
+            let replacement = last.map(|h| h.meta.to.clone());
+            let since = replacement
+                .as_deref()
+                .and_then(|r| cat.version(r, kind))
+                .map(|v| v.introduced);
+            let class = match first {
+                Some(h) => class(h).0.to_string(),
+                None => "removed".to_string(),
+            };
+            let at = match decide(cat, &v.api, kind, window) {
+                Decision::Migrate { to, .. } => to,
+                Decision::NoReplacement { .. } => "needs-a-human".into(),
+                Decision::Deprecated { .. } => "deprecated".into(),
+                Decision::Current => "served".into(),
+            };
+            rows.push(vec![
+                v.api.clone(),
+                kind.clone(),
+                release(v.deprecated),
+                release(v.removed),
+                replacement.unwrap_or_else(|| "-".into()),
+                release(since),
+                class,
+                at,
+                first.map_or("-".to_string(), |h| h.meta.id.clone()),
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        writeln!(w, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
