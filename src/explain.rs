@@ -10,6 +10,15 @@ use crate::catalogue::registry::{Catalogue, Hop};
 use crate::catalogue::{Release, Window};
 use crate::engine::{self, Context};
 
+/// How a chain of hops behaves, derived from their rules: a one-word name and a phrase.
+pub fn chain_class(hops: &[&Hop]) -> (&'static str, &'static str) {
+    let classes: Vec<_> = hops.iter().map(|h| class(h)).collect();
+    ["manual", "auto+pins", "auto+manual", "auto"]
+        .into_iter()
+        .find_map(|name| classes.iter().find(|c| c.0 == name).copied())
+        .unwrap_or(("auto", "automatic"))
+}
+
 /// How a hop behaves, derived from its rules: a one-word name for tables and a phrase.
 pub fn class(hop: &Hop) -> (&'static str, &'static str) {
     let unconditional_manual = hop.rules.iter().any(|r| {
@@ -185,7 +194,7 @@ mod tests {
             assert!(text.contains(&hop.meta.id));
             if hop.meta.example.is_some() {
                 assert!(
-                    text.contains("+++ b/example.yaml") || class(hop) == "manual",
+                    text.contains("+++ b/example.yaml") || class(hop).0 == "manual",
                     "{text}"
                 );
             }

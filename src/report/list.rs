@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::catalogue::model::ApiVersion;
 use crate::catalogue::{Catalogue, Decision, Release, Window, decide};
-use crate::explain::class;
+use crate::explain::chain_class;
 
 pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<()> {
     let mut rows = vec![
@@ -34,24 +34,23 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
     for v in versions {
         for kind in &v.kinds {
             let first = cat.hop_from(&v.api, kind);
-            // The end of the chain: what the object becomes when no window limits it.
-            let mut last = first;
-            let mut seen = 0;
-            while let Some(next) = last.and_then(|h| cat.hop_from(&h.meta.to, kind)) {
-                last = Some(next);
-                seen += 1;
-                if seen > 16 {
+            // The whole chain: its end is what the object becomes when no window limits it.
+            let mut chain = Vec::from_iter(first);
+            while let Some(next) = chain.last().and_then(|h| cat.hop_from(&h.meta.to, kind)) {
+                if chain.len() > 16 {
                     break;
                 }
+                chain.push(next);
             }
-            let replacement = last.map(|h| h.meta.to.clone());
+            let replacement = chain.last().map(|h| h.meta.to.clone());
             let since = replacement
                 .as_deref()
                 .and_then(|r| cat.version(r, kind))
                 .map(|v| v.introduced);
-            let class = match first {
-                Some(h) => class(h).0.to_string(),
-                None => "removed".to_string(),
+            let class = if chain.is_empty() {
+                "removed"
+            } else {
+                chain_class(&chain).0
             };
             let at = match decide(cat, &v.api, kind, window) {
                 Decision::Migrate { to, .. } => to,
@@ -66,7 +65,7 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
                 release(v.removed),
                 replacement.unwrap_or_else(|| "-".into()),
                 release(since),
-                class,
+                class.to_string(),
                 at,
                 first.map_or("-".to_string(), |h| h.meta.id.clone()),
             ]);
