@@ -50,8 +50,11 @@ pub fn objects(
         }
         for (f, (line, col)) in o.findings.iter().zip(positions) {
             let show = match f.level {
-                Level::Info => verbose || (o.status == Status::Deprecated && !only_open),
-                Level::Pin | Level::Warn => !only_open || o.status == Status::Blocked,
+                // A blocked object was not rewritten: what a rewrite would have pinned or
+                // warned about is noise next to the reason it needs a human.
+                Level::Info => o.status != Status::Blocked && (verbose || (o.status == Status::Deprecated && !only_open)),
+                Level::Pin => o.status == Status::Migrated && (!only_open || verbose),
+                Level::Warn => o.status == Status::Migrated,
                 Level::Manual | Level::Error => true,
             };
             if show {
