@@ -47,13 +47,36 @@ impl Rng {
 }
 
 const TEAMS: &[&str] = &[
-    "payments", "search", "checkout", "identity", "catalog", "growth", "infra", "data",
-    "ml", "mobile", "billing", "support", "ads", "media", "notify", "risk",
+    "payments", "search", "checkout", "identity", "catalog", "growth", "infra", "data", "ml",
+    "mobile", "billing", "support", "ads", "media", "notify", "risk",
 ];
 const WORDS: &[&str] = &[
-    "api", "web", "worker", "gateway", "cache", "indexer", "scheduler", "auth", "ledger",
-    "events", "router", "feed", "sync", "export", "import", "report", "thumbs", "mailer",
-    "queue", "proxy", "metrics", "audit", "session", "profile", "cart", "pricing",
+    "api",
+    "web",
+    "worker",
+    "gateway",
+    "cache",
+    "indexer",
+    "scheduler",
+    "auth",
+    "ledger",
+    "events",
+    "router",
+    "feed",
+    "sync",
+    "export",
+    "import",
+    "report",
+    "thumbs",
+    "mailer",
+    "queue",
+    "proxy",
+    "metrics",
+    "audit",
+    "session",
+    "profile",
+    "cart",
+    "pricing",
 ];
 const ENVS: &[&str] = &["dev", "staging", "prod", "prod-eu", "prod-us"];
 const REGISTRIES: &[&str] = &[
@@ -136,7 +159,10 @@ fn container(d: &mut Doc, out: &mut String, indent: usize) {
             0 => {
                 let _ = writeln!(out, "{pad}  - name: POD_NAMESPACE");
                 let _ = writeln!(out, "{pad}    valueFrom:");
-                let _ = writeln!(out, "{pad}      fieldRef: {{fieldPath: metadata.namespace}}");
+                let _ = writeln!(
+                    out,
+                    "{pad}      fieldRef: {{fieldPath: metadata.namespace}}"
+                );
             }
             1 => {
                 let _ = writeln!(out, "{pad}  - name: DB_PASSWORD_{i}");
@@ -231,7 +257,11 @@ fn deployment(d: &mut Doc, out: &mut String, team: &str) {
     let _ = writeln!(out, "kind: Deployment");
     meta(d, out, team);
     let _ = writeln!(out, "spec:");
-    let _ = writeln!(out, "  replicas: {}  # HPA owns this in prod", d.rng.range(1, 12));
+    let _ = writeln!(
+        out,
+        "  replicas: {}  # HPA owns this in prod",
+        d.rng.range(1, 12)
+    );
     if !d.old {
         let _ = writeln!(out, "  revisionHistoryLimit: 5");
         let _ = writeln!(out, "  selector:");
@@ -253,7 +283,10 @@ fn statefulset(d: &mut Doc, out: &mut String, team: &str) {
     );
     let _ = writeln!(out, "  template:");
     pod_spec(d, out, 4, team);
-    let _ = writeln!(out, "  volumeClaimTemplates:\n  - metadata:\n      name: data");
+    let _ = writeln!(
+        out,
+        "  volumeClaimTemplates:\n  - metadata:\n      name: data"
+    );
     let _ = writeln!(
         out,
         "    spec:\n      accessModes: [ReadWriteOnce]\n      storageClassName: ssd\n      resources:\n        requests:\n          storage: {}Gi",
@@ -265,7 +298,11 @@ fn service(d: &mut Doc, out: &mut String, team: &str) {
     let _ = writeln!(out, "apiVersion: v1\nkind: Service");
     meta(d, out, team);
     let _ = writeln!(out, "spec:");
-    let _ = writeln!(out, "  type: {}", d.rng.pick(&["ClusterIP", "ClusterIP", "NodePort"]));
+    let _ = writeln!(
+        out,
+        "  type: {}",
+        d.rng.pick(&["ClusterIP", "ClusterIP", "NodePort"])
+    );
     let _ = writeln!(out, "  selector:\n    app.kubernetes.io/name: {}", d.name);
     let _ = writeln!(out, "  ports:");
     for p in ["http", "metrics"] {
@@ -279,14 +316,25 @@ fn service(d: &mut Doc, out: &mut String, team: &str) {
 
 fn configmap(d: &mut Doc, out: &mut String, team: &str) {
     let _ = writeln!(out, "apiVersion: v1\nkind: ConfigMap");
-    let _ = writeln!(out, "metadata:\n  name: {}-config\n  namespace: {}", d.name, d.ns);
+    let _ = writeln!(
+        out,
+        "metadata:\n  name: {}-config\n  namespace: {}",
+        d.name, d.ns
+    );
     let _ = writeln!(out, "  labels:");
     labels(out, 4, &d.name.clone(), team);
     let _ = writeln!(out, "data:");
-    let _ = writeln!(out, "  LOG_LEVEL: info\n  WORKERS: \"{}\"", d.rng.range(1, 64));
+    let _ = writeln!(
+        out,
+        "  LOG_LEVEL: info\n  WORKERS: \"{}\"",
+        d.rng.range(1, 64)
+    );
     // A large nginx config: 1 to 60 KB.
     let _ = writeln!(out, "  nginx.conf: |");
-    let _ = writeln!(out, "    worker_processes auto;\n    events {{ worker_connections 4096; }}");
+    let _ = writeln!(
+        out,
+        "    worker_processes auto;\n    events {{ worker_connections 4096; }}"
+    );
     let _ = writeln!(out, "    http {{");
     let blocks = if d.rng.chance(0.2) {
         d.rng.range(40, 200)
@@ -303,7 +351,10 @@ fn configmap(d: &mut Doc, out: &mut String, team: &str) {
         let _ = writeln!(out, "      location ~ ^/{w}/(v[0-9]+)/(.*)$ {{");
         let _ = writeln!(out, "        proxy_pass http://{w}_{i}/$1/$2;");
         let _ = writeln!(out, "        proxy_set_header X-Request-Id $request_id;");
-        let _ = writeln!(out, "        if ($http_user_agent ~* \"\\b(bot|crawler)\\b\") {{ return 403; }}");
+        let _ = writeln!(
+            out,
+            "        if ($http_user_agent ~* \"\\b(bot|crawler)\\b\") {{ return 403; }}"
+        );
         let _ = writeln!(out, "      }}");
     }
     let _ = writeln!(out, "    }}");
@@ -332,7 +383,11 @@ fn configmap(d: &mut Doc, out: &mut String, team: &str) {
 
 fn secret(d: &mut Doc, out: &mut String, _team: &str) {
     let _ = writeln!(out, "apiVersion: v1\nkind: Secret");
-    let _ = writeln!(out, "metadata:\n  name: {}-db\n  namespace: {}", d.name, d.ns);
+    let _ = writeln!(
+        out,
+        "metadata:\n  name: {}-db\n  namespace: {}",
+        d.name, d.ns
+    );
     let _ = writeln!(out, "type: Opaque\ndata:");
     for k in ["username", "password", "ca.crt"] {
         let len = if k == "ca.crt" { 1200 } else { 24 };
@@ -348,7 +403,10 @@ fn secret(d: &mut Doc, out: &mut String, _team: &str) {
 fn rbac(d: &mut Doc, out: &mut String, team: &str) {
     let _ = writeln!(out, "apiVersion: v1\nkind: ServiceAccount");
     let _ = writeln!(out, "metadata:\n  name: {}\n  namespace: {}", d.name, d.ns);
-    let _ = writeln!(out, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role");
+    let _ = writeln!(
+        out,
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role"
+    );
     meta(d, out, team);
     let _ = writeln!(out, "rules:");
     for res in ["configmaps", "secrets", "pods", "leases"] {
@@ -357,7 +415,10 @@ fn rbac(d: &mut Doc, out: &mut String, team: &str) {
             "- apiGroups: [\"\"]\n  resources: [\"{res}\"]\n  verbs: [\"get\", \"list\", \"watch\"]"
         );
     }
-    let _ = writeln!(out, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding");
+    let _ = writeln!(
+        out,
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding"
+    );
     meta(d, out, team);
     let _ = writeln!(
         out,
@@ -371,25 +432,44 @@ fn ingress(d: &mut Doc, out: &mut String, team: &str) {
     let _ = writeln!(
         out,
         "apiVersion: {}\nkind: Ingress",
-        if old { "extensions/v1beta1" } else { "networking.k8s.io/v1" }
+        if old {
+            "extensions/v1beta1"
+        } else {
+            "networking.k8s.io/v1"
+        }
     );
     meta(d, out, team);
-    let _ = writeln!(out, "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt");
+    let _ = writeln!(
+        out,
+        "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt"
+    );
     let _ = writeln!(out, "spec:");
     if !old {
         let _ = writeln!(out, "  ingressClassName: nginx");
     }
-    let _ = writeln!(out, "  tls:\n  - hosts: [{}.example.com]\n    secretName: {}-tls", d.name, d.name);
+    let _ = writeln!(
+        out,
+        "  tls:\n  - hosts: [{}.example.com]\n    secretName: {}-tls",
+        d.name, d.name
+    );
     let _ = writeln!(out, "  rules:");
     for h in 0..d.rng.range(1, 3) {
-        let _ = writeln!(out, "  - host: {}{h}.example.com\n    http:\n      paths:", d.name);
+        let _ = writeln!(
+            out,
+            "  - host: {}{h}.example.com\n    http:\n      paths:",
+            d.name
+        );
         for p in 0..d.rng.range(1, 4) {
             let w = d.rng.pick(WORDS);
             if old {
                 let _ = writeln!(
                     out,
                     "      - path: /{w}{p}   # routed to {w}\n        backend:\n          serviceName: {w}\n          servicePort: {}",
-                    if p % 2 == 0 { "http".to_string() } else { "8080".to_string() }
+                    if p % 2 == 0 {
+                        "http".to_string()
+                    } else {
+                        "8080".to_string()
+                    }
                 );
             } else {
                 let _ = writeln!(
@@ -406,7 +486,11 @@ fn hpa(d: &mut Doc, out: &mut String, team: &str) {
     let _ = writeln!(
         out,
         "apiVersion: {}\nkind: HorizontalPodAutoscaler",
-        if old { "autoscaling/v2beta1" } else { "autoscaling/v2" }
+        if old {
+            "autoscaling/v2beta1"
+        } else {
+            "autoscaling/v2"
+        }
     );
     meta(d, out, team);
     let _ = writeln!(
@@ -513,7 +597,10 @@ fn schema_props(rng: &mut Rng, out: &mut String, indent: usize, depth: usize, bu
             let _ = writeln!(out, "{pad}    type: object");
             schema_props(rng, out, indent + 4, depth + 1, budget);
         } else if rng.chance(0.2) {
-            let _ = writeln!(out, "{pad}    type: array\n{pad}    items:\n{pad}      type: string");
+            let _ = writeln!(
+                out,
+                "{pad}    type: array\n{pad}    items:\n{pad}      type: string"
+            );
         } else {
             let t = rng.pick(&["string", "integer", "boolean"]);
             let _ = writeln!(out, "{pad}    type: {t}");
@@ -546,10 +633,16 @@ fn crd(d: &mut Doc, out: &mut String, _team: &str) {
         kind.to_lowercase()
     );
     if d.old {
-        let _ = writeln!(out, "  version: v1\n  subresources:\n    status: {{}}\n  validation:\n    openAPIV3Schema:\n      type: object");
+        let _ = writeln!(
+            out,
+            "  version: v1\n  subresources:\n    status: {{}}\n  validation:\n    openAPIV3Schema:\n      type: object"
+        );
         schema_props(d.rng, out, 6, 0, &mut budget);
     } else {
-        let _ = writeln!(out, "  versions:\n  - name: v1\n    served: true\n    storage: true\n    subresources:\n      status: {{}}\n    schema:\n      openAPIV3Schema:\n        type: object");
+        let _ = writeln!(
+            out,
+            "  versions:\n  - name: v1\n    served: true\n    storage: true\n    subresources:\n      status: {{}}\n    schema:\n      openAPIV3Schema:\n        type: object"
+        );
         schema_props(d.rng, out, 8, 0, &mut budget);
     }
 }
@@ -608,7 +701,14 @@ fn generator(kind: &str) -> Gen {
 /// when `old`.
 fn helm(rng: &mut Rng, out: &mut String, name: &str, ns: &str, team: &str, old: bool) {
     let parts: &[&str] = &[
-        "service", "deployment", "configmap", "hpa", "pdb", "ingress", "rbac", "cronjob",
+        "service",
+        "deployment",
+        "configmap",
+        "hpa",
+        "pdb",
+        "ingress",
+        "rbac",
+        "cronjob",
     ];
     let n = rng.range(3, 8);
     let old_at = if old { Some(rng.below(n)) } else { None };
@@ -641,12 +741,7 @@ fn document(rng: &mut Rng, kind: &str, old: bool, serial: usize) -> String {
     if kind == "helm" {
         helm(rng, &mut out, &name, &ns, team, old);
     } else {
-        let mut d = Doc {
-            rng,
-            name,
-            ns,
-            old,
-        };
+        let mut d = Doc { rng, name, ns, old };
         generator(kind)(&mut d, &mut out, team);
     }
     out
@@ -693,7 +788,10 @@ fn skipped(rng: &mut Rng, dir: &Path) {
     write(&dir.join(".gitignore"), b"/build/\n*.tmp.yaml\n");
     for i in 0..20 {
         let old = document(rng, "ingress", true, i);
-        write(&dir.join(format!(".git/kubemig-bench/{i}/ingress.yaml")), old.as_bytes());
+        write(
+            &dir.join(format!(".git/kubemig-bench/{i}/ingress.yaml")),
+            old.as_bytes(),
+        );
         write(&dir.join(format!("build/out-{i}.yaml")), old.as_bytes());
     }
     write(
@@ -720,7 +818,11 @@ fn main() {
             "--hit-rate" => hit_rate = value("--hit-rate").parse().expect("--hit-rate 0..1"),
             "--seed" => seed = value("--seed").parse().expect("--seed S"),
             "--single-file-mb" => {
-                single_mb = Some(value("--single-file-mb").parse().expect("--single-file-mb MB"))
+                single_mb = Some(
+                    value("--single-file-mb")
+                        .parse()
+                        .expect("--single-file-mb MB"),
+                )
             }
             "-h" | "--help" => {
                 println!("{usage}");
@@ -731,7 +833,10 @@ fn main() {
         }
     }
     let dir = dir.unwrap_or_else(|| panic!("{usage}"));
-    assert!((0.0..=1.0).contains(&hit_rate), "--hit-rate is a fraction, 0 to 1");
+    assert!(
+        (0.0..=1.0).contains(&hit_rate),
+        "--hit-rate is a fraction, 0 to 1"
+    );
     let mut rng = Rng(seed);
 
     if let Some(mb) = single_mb {
@@ -744,7 +849,11 @@ fn main() {
             // Spread the hits evenly so that any prefix has the same rate.
             let old = ((n + 1) as f64 * hit_rate).floor() > (n as f64 * hit_rate).floor();
             let kind = pick_kind(&mut rng, old);
-            let kind = if matches!(kind, "json" | "kustomization") { "service" } else { kind };
+            let kind = if matches!(kind, "json" | "kustomization") {
+                "service"
+            } else {
+                kind
+            };
             let text = document(&mut rng, kind, old, n);
             let _ = writeln!(out, "---\n# Source: monorepo/{kind}-{n}.yaml");
             out.push_str(text.trim_start_matches("---\n"));

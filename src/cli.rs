@@ -45,6 +45,9 @@ pub struct RunArgs {
     /// Parse every file, even those that mention no old apiVersion.
     #[arg(long)]
     pub no_prefilter: bool,
+    /// Refuse files larger than this (bytes, or with K, M, G): memory stays bounded.
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    pub max_file_size: u64,
     /// Also show informational findings (dropped status, removed annotations, …).
     #[arg(short, long)]
     pub verbose: bool,
@@ -81,6 +84,31 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 32M"))?;
+    let mult = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("`{s}` is not a size like 32M")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 fn parse_release(s: &str) -> Result<Release, String> {

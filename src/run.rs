@@ -56,14 +56,43 @@ fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<
     })
 }
 
-fn read_input(input: &Input, stdin: &Option<io::Result<Vec<u8>>>) -> io::Result<Vec<u8>> {
+/// Read one input whole, refusing what is not a regular file (a FIFO would block) and what
+/// is larger than `limit` (memory stays bounded whatever a repository holds).
+fn read_input(
+    input: &Input,
+    stdin: &Option<io::Result<Vec<u8>>>,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let too_big = |size: u64| {
+        format!(
+            "is {} bytes, more than --max-file-size {limit}; no manifest is that large, raise the limit if this one is",
+            size
+        )
+    };
     match input {
         Input::Stdin => match stdin {
+            Some(Ok(bytes)) if bytes.len() as u64 > limit => Err(too_big(bytes.len() as u64)),
             Some(Ok(bytes)) => Ok(bytes.clone()),
-            Some(Err(e)) => Err(io::Error::new(e.kind(), e.to_string())),
+            Some(Err(e)) => Err(format!("cannot read: {e}")),
             None => Ok(Vec::new()),
         },
-        Input::File(p) => std::fs::read(p),
+        Input::File(p) => {
+            let meta = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?;
+            if !meta.is_file() {
+                return Err("is not a regular file (a FIFO, socket or device?); skipped".into());
+            }
+            if meta.len() > limit {
+                return Err(too_big(meta.len()));
+            }
+            let mut bytes = Vec::with_capacity(meta.len() as usize);
+            std::fs::File::open(p)
+                .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+                .map_err(|e| format!("cannot read: {e}"))?;
+            if bytes.len() as u64 > limit {
+                return Err(too_big(bytes.len() as u64));
+            }
+            Ok(bytes)
+        }
     }
 }
 
@@ -108,18 +137,23 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
 
     // stdin cannot be read from a worker thread in a meaningful order; do it first. The
     // bytes are kept so that `fix -` can pass an unchanged stream through.
+    let limit = args.max_file_size;
     let stdin = walked.inputs.contains(&Input::Stdin).then(|| {
         let mut buf = Vec::new();
-        io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+        io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .map(|_| buf)
     });
     let outcomes: Vec<(Input, Outcome)> = walked
         .inputs
         .into_par_iter()
         .map(|input| {
-            let outcome = match read_input(&input, &stdin) {
+            let outcome = match read_input(&input, &stdin, limit) {
                 Ok(bytes) => engine::process(bytes, &ctx),
                 Err(e) => Outcome {
-                    error: Some(FileError::new(format!("cannot read: {e}"))),
+                    error: Some(FileError::new(e)),
                     ..Outcome::default()
                 },
             };

@@ -52,7 +52,10 @@ pub fn objects(
             let show = match f.level {
                 // A blocked object was not rewritten: what a rewrite would have pinned or
                 // warned about is noise next to the reason it needs a human.
-                Level::Info => o.status != Status::Blocked && (verbose || (o.status == Status::Deprecated && !only_open)),
+                Level::Info => {
+                    o.status != Status::Blocked
+                        && (verbose || (o.status == Status::Deprecated && !only_open))
+                }
                 Level::Pin => o.status == Status::Migrated && (!only_open || verbose),
                 Level::Warn => o.status == Status::Migrated,
                 Level::Manual | Level::Error => true,
