@@ -48,6 +48,12 @@ impl Prefilter {
                 patterns.extend(v.kinds.iter().cloned());
             }
         }
+        // Deprecated fields inside served APIs: the words their rules look for.
+        patterns.extend(
+            cat.fields
+                .iter()
+                .flat_map(|f| f.meta.mentions.iter().cloned()),
+        );
         patterns.sort_unstable();
         patterns.dedup();
         patterns

@@ -55,6 +55,42 @@ pub struct CatalogueFile {
     pub version: Vec<ApiVersion>,
     #[serde(default)]
     pub migration: Vec<Migration>,
+    #[serde(default)]
+    pub field: Vec<FieldMigration>,
+}
+
+/// A deprecated field, annotation or value inside an API version that is still served
+/// (an in-tree volume plugin, a seccomp annotation, …): rules that run on every object of
+/// the kinds it names, whatever their apiVersion migration did.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldMigration {
+    /// Stable identifier, never reused.
+    pub id: String,
+    /// The objects it looks at: `v1/PersistentVolume`, `storage.k8s.io/v1/StorageClass`, or
+    /// `pods` for every kind that holds a pod template (rules then use `@pod` in `at`).
+    #[serde(rename = "applies-to")]
+    pub applies_to: Vec<String>,
+    /// Words a file must contain for these rules to apply (the prefilter's needles), e.g.
+    /// `cinder` for `spec.cinder` and `kubernetes.io/cinder`.
+    pub mentions: Vec<String>,
+    pub deprecated: Option<Release>,
+    /// Release from which the old form stops working; the rules run from then on, and from
+    /// `deprecated` on with --include-deprecated.
+    pub removed: Option<Release>,
+    pub summary: String,
+    pub docs: String,
+    pub example: Option<String>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+impl FieldMigration {
+    pub fn active_at(&self, target: Release, include_deprecated: bool) -> bool {
+        self.removed.is_some_and(|r| r <= target)
+            || (include_deprecated && self.deprecated.is_some_and(|d| d <= target))
+            || (self.removed.is_none() && self.deprecated.is_some_and(|d| d <= target))
+    }
 }
 
 /// When a group/version served a set of kinds.
@@ -182,6 +218,9 @@ pub struct When {
     /// Some scalar value repeats among the nodes this pattern (with `[*]`) reaches.
     #[serde(default)]
     pub duplicates: Vec<String>,
+    /// None of the nodes the pattern reaches has one of the listed values.
+    #[serde(default, rename = "none-of")]
+    pub none_of: toml::Table,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -201,10 +240,12 @@ pub enum Op {
         #[serde(flatten)]
         pos: PositionSpec,
     },
-    /// Copy the node at `copy` to `to` (which must not exist yet).
+    /// Copy the node at `copy` to `to` (which must not exist yet); with `split`, a string is
+    /// copied as the sorted list of its distinct non-empty parts.
     Copy {
         copy: String,
         to: String,
+        split: Option<String>,
         #[serde(flatten)]
         pos: PositionSpec,
     },
@@ -217,6 +258,8 @@ pub enum Op {
         #[serde(flatten)]
         pos: PositionSpec,
     },
+    /// Append `value` to the sequence at `append`, creating it (and mappings on the way).
+    Append { append: String, value: toml::Value },
     /// Delete the entry at `delete` (an empty path deletes the matched node itself).
     Delete { delete: String },
     /// Parse the JSON string at `from-json` and write it at `to` as YAML; `lower-camel`

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use anyhow::{Context, Result, bail};
 
 use super::model::{
-    ApiVersion, CatalogueFile, FindingSpec, Migration, Op, PositionSpec, Release, Rule,
+    ApiVersion, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PositionSpec, Release,
+    Rule,
 };
 use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
@@ -25,7 +26,8 @@ pub struct RelPath {
 pub enum CompiledOp {
     Rename(RelPath, String),
     Move(RelPath, RelPath, Position, bool),
-    Copy(RelPath, RelPath, Position),
+    Copy(RelPath, RelPath, Position, Option<String>),
+    Append(RelPath, toml::Value),
     Set {
         path: RelPath,
         value: toml::Value,
@@ -65,6 +67,7 @@ pub struct CompiledRule {
     pub starts_with: Vec<(RelPath, String)>,
     pub less_than: Vec<(RelPath, i64)>,
     pub duplicates: Vec<RelPath>,
+    pub none_of: Vec<(RelPath, Vec<toml::Value>)>,
     pub ops: Vec<CompiledOp>,
     pub finding: Option<FindingSpec>,
 }
@@ -76,10 +79,42 @@ pub struct Hop {
 }
 
 #[derive(Debug)]
+pub struct Field {
+    pub meta: FieldMigration,
+    pub rules: Vec<CompiledRule>,
+}
+
+impl Field {
+    /// Whether the field's rules look at an object of this apiVersion and kind.
+    pub fn applies_to(&self, api: &str, kind: &str) -> bool {
+        self.meta.applies_to.iter().any(|t| {
+            (t == "pods" && POD_TEMPLATE_SITES.iter().any(|(k, _)| *k == kind))
+                || t.rsplit_once('/')
+                    .is_some_and(|(a, k)| a == api && k == kind)
+        })
+    }
+}
+
+/// Where each kind keeps its pod (the mapping holding the pod's `metadata` and `spec`): what
+/// `@pod` stands for in a field rule's `at`.
+pub const POD_TEMPLATE_SITES: &[(&str, &str)] = &[
+    ("Pod", ""),
+    ("PodTemplate", "template"),
+    ("Deployment", "spec.template"),
+    ("ReplicaSet", "spec.template"),
+    ("StatefulSet", "spec.template"),
+    ("DaemonSet", "spec.template"),
+    ("ReplicationController", "spec.template"),
+    ("Job", "spec.template"),
+    ("CronJob", "spec.jobTemplate.spec.template"),
+];
+
+#[derive(Debug)]
 pub struct Catalogue {
     pub newest: Release,
     pub versions: Vec<ApiVersion>,
     pub hops: Vec<Hop>,
+    pub fields: Vec<Field>,
     pub global_rules: Vec<CompiledRule>,
     by_kind: HashMap<(String, String), usize>,
 }
@@ -96,6 +131,7 @@ impl Catalogue {
         let mut newest = None;
         let mut versions = Vec::new();
         let mut hops = Vec::new();
+        let mut fields = Vec::new();
         let mut global_rules = Vec::new();
         for (name, text) in files {
             let file: CatalogueFile =
@@ -120,6 +156,15 @@ impl Catalogue {
                     .with_context(|| format!("migrations/{name}: migration `{}`", m.id))?;
                 hops.push(Hop { meta: m, rules });
             }
+            for f in file.field {
+                let rules = f
+                    .rules
+                    .iter()
+                    .map(compile_rule)
+                    .collect::<Result<_>>()
+                    .with_context(|| format!("migrations/{name}: field `{}`", f.id))?;
+                fields.push(Field { meta: f, rules });
+            }
         }
         let newest = newest.context("migrations/catalogue.toml must set `newest`")?;
         let mut by_kind = HashMap::new();
@@ -134,6 +179,7 @@ impl Catalogue {
             newest,
             versions,
             hops,
+            fields,
             global_rules,
             by_kind,
         };
@@ -143,6 +189,25 @@ impl Catalogue {
 
     fn validate(&self) -> Result<()> {
         let mut ids = HashMap::new();
+        for f in &self.fields {
+            if ids.insert(f.meta.id.as_str(), ()).is_some() {
+                bail!("migrations: id `{}` is used twice", f.meta.id);
+            }
+            if f.meta.mentions.iter().all(|m| m.is_empty()) {
+                bail!(
+                    "field `{}`: `mentions` needs at least one word for the prefilter",
+                    f.meta.id
+                );
+            }
+            for t in &f.meta.applies_to {
+                if t != "pods" && !t.contains('/') {
+                    bail!(
+                        "field `{}`: applies-to `{t}` must be `pods` or `API/KIND`",
+                        f.meta.id
+                    );
+                }
+            }
+        }
         for h in &self.hops {
             let m = &h.meta;
             if ids.insert(m.id.as_str(), ()).is_some() {
@@ -255,9 +320,13 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     unquote,
                     pos,
                 } => CompiledOp::Move(rel(from)?, rel(to)?, position(pos)?, *unquote),
-                Op::Copy { copy, to, pos } => {
-                    CompiledOp::Copy(rel(copy)?, rel(to)?, position(pos)?)
-                }
+                Op::Copy {
+                    copy,
+                    to,
+                    split,
+                    pos,
+                } => CompiledOp::Copy(rel(copy)?, rel(to)?, position(pos)?, split.clone()),
+                Op::Append { append, value } => CompiledOp::Append(rel(append)?, value.clone()),
                 Op::Set {
                     set,
                     value,
@@ -346,6 +415,7 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
             .iter()
             .map(|s| rel(s))
             .collect::<Result<_>>()?,
+        none_of: lists(&r.when.none_of)?,
         ops,
         finding: r.finding.clone(),
     })

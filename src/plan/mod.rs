@@ -29,6 +29,8 @@ pub enum Status {
     Blocked,
     /// Still served at the target, but deprecated; not migrated without --include-deprecated.
     Deprecated,
+    /// Nothing to rewrite, but findings worth reading (a deprecated field still served).
+    Noted,
 }
 
 /// One Kubernetes object that needs (or needed) attention.
@@ -42,8 +44,11 @@ pub struct ObjectReport {
     pub namespace: Option<String>,
     pub from: String,
     pub to: Option<String>,
-    /// The first migration of the chain applied (its stable id).
+    /// The first migration of the chain applied (its stable id), or the field migration's.
     pub migration: Option<String>,
+    /// Set when this report is about a deprecated field inside a served API rather than
+    /// about the object's apiVersion: the field migration's one-line summary.
+    pub field: Option<String>,
     pub status: Status,
     pub findings: Vec<Finding>,
 }
@@ -100,9 +105,11 @@ pub fn plan_document(
             continue;
         };
         let decision = decide(cat, api, kind, window);
-        if matches!(decision, Decision::Current) {
-            continue;
-        }
+        let decision_kind = if matches!(decision, Decision::Current) {
+            DecisionKind::Current
+        } else {
+            DecisionKind::Other
+        };
         let meta = |k: &str| {
             obj.get("metadata")
                 .and_then(|m| m.get(k))
@@ -118,11 +125,12 @@ pub fn plan_document(
             from: api.to_string(),
             to: None,
             migration: None,
+            field: None,
             status: Status::Blocked,
             findings: Vec::new(),
         };
         match decision {
-            Decision::Current => unreachable!(),
+            Decision::Current => {}
             Decision::Deprecated { removed, to } => {
                 report.status = Status::Deprecated;
                 report.to = to;
@@ -172,6 +180,7 @@ pub fn plan_document(
                     plan.objects.push(report);
                     continue;
                 }
+                report.to = Some(to.clone());
                 report.to = Some(to);
                 report.migration = hops.first().map(|h| h.meta.id.clone());
                 let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
@@ -214,7 +223,16 @@ pub fn plan_document(
                 }
             }
         }
-        plan.objects.push(report);
+        let final_api = match report.status {
+            Status::Migrated => report.to.clone().unwrap_or_else(|| api.to_string()),
+            _ => api.to_string(),
+        };
+        if !matches!(decision_kind, DecisionKind::Current) {
+            plan.objects.push(report.clone());
+        }
+        plan.objects.extend(field_migrations(
+            doc, cat, window, &path, &final_api, &report, &mut work,
+        ));
     }
     if let Some(work) = work {
         let mut emitter = emit::Emitter::new(src, &doc.root, doc.node_count);
@@ -241,6 +259,66 @@ pub fn plan_document(
         }
     }
     Ok(plan)
+}
+
+enum DecisionKind {
+    Current,
+    Other,
+}
+
+/// Run the field migrations (deprecated fields inside served APIs) that apply to one object,
+/// each on its own trial copy so that one needing a human does not stop the others.
+fn field_migrations(
+    doc: &Document,
+    cat: &Catalogue,
+    window: Window,
+    path: &Path,
+    api: &str,
+    object: &ObjectReport,
+    work: &mut Option<MNode>,
+) -> Vec<ObjectReport> {
+    let mut out = Vec::new();
+    for field in cat.fields.iter().filter(|f| {
+        f.applies_to(api, &object.kind)
+            && f.meta.active_at(window.target, window.include_deprecated)
+    }) {
+        let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
+        let mut hits = Vec::new();
+        let result = rules::apply(&mut trial, path, &field.rules, &mut hits);
+        let changed = matches!(result, Ok(true));
+        if hits.is_empty() && !changed && result.is_ok() {
+            continue;
+        }
+        let mut findings = place_hits(hits, &doc.root, path, object.offset);
+        if let Err(e) = result {
+            findings.push(Finding {
+                level: Level::Manual,
+                code: "KUBEMIG-SHAPE".into(),
+                message: e.to_string(),
+                offset: object.offset,
+            });
+        }
+        let blocked = findings.iter().any(|f| f.level.blocks());
+        let status = if blocked {
+            Status::Blocked
+        } else if changed {
+            *work = Some(trial);
+            Status::Migrated
+        } else {
+            Status::Noted
+        };
+        out.push(ObjectReport {
+            offset: findings.first().map_or(object.offset, |f| f.offset),
+            from: api.to_string(),
+            to: Some(api.to_string()),
+            migration: Some(field.meta.id.clone()),
+            field: Some(field.meta.summary.clone()),
+            status,
+            findings,
+            ..object.clone()
+        });
+    }
+    out
 }
 
 /// Turn rule hits into findings placed at the original nodes they matched. Hits of one code

@@ -429,6 +429,31 @@ impl MNode {
         Ok(true)
     }
 
+    /// Append `item` to the sequence at `path`, creating the sequence if it is absent.
+    pub fn append(&mut self, path: &Path, item: MNode) -> Result<bool, TreeError> {
+        if self.get(&path.0).is_none() {
+            self.insert_at(
+                path,
+                MNode::new(MKind::Seq {
+                    flow: false,
+                    items: Vec::new(),
+                }),
+                &Position::End,
+            )?;
+        }
+        let seq = self.get_mut(&path.0)?.expect("just made sure it exists");
+        let flow = seq.is_flow();
+        let MKind::Seq { items, .. } = &mut seq.kind else {
+            return Err(TreeError::NotAMap(path.to_string()));
+        };
+        let mut item = item;
+        if flow {
+            item.make_flow();
+        }
+        items.push(item);
+        Ok(true)
+    }
+
     /// Copy the node at `from` to `to` (which must not exist).
     pub fn copy_to(&mut self, from: &Path, to: &Path, pos: &Position) -> Result<bool, TreeError> {
         let Some(node) = self.get(&from.0) else {

@@ -1,8 +1,8 @@
 //! Interpret the catalogue's rules on a working tree.
 
 use crate::catalogue::model::FindingSpec;
-use crate::catalogue::registry::{CompiledOp, CompiledRule, RelPath, Shape};
-use crate::yaml::path::Path;
+use crate::catalogue::registry::{CompiledOp, CompiledRule, POD_TEMPLATE_SITES, RelPath, Shape};
+use crate::yaml::path::{Path, Seg};
 use crate::yaml::value::resolve_plain;
 use crate::yaml::{Style, Value};
 
@@ -25,7 +25,8 @@ pub fn apply(
     base: &Path,
     rules: &[CompiledRule],
     hits: &mut Vec<RuleHit>,
-) -> Result<(), TreeError> {
+) -> Result<bool, TreeError> {
+    let mut any_change = false;
     for rule in rules {
         let mut found = matches(doc, base, rule);
         // Deleting matched sequence items shifts the ones after them: go from the back.
@@ -37,46 +38,69 @@ pub fn apply(
             found.reverse();
         }
         for at in found {
-            let resolve = |p: &RelPath| {
+            let join = |p: &RelPath| {
                 if p.from_object {
                     base.join(&p.path)
                 } else {
                     at.join(&p.path)
                 }
             };
-            if !holds(doc, rule, &resolve) {
+            if !holds(doc, rule, &join) {
                 continue;
             }
             let orig = doc.get(&at.0).and_then(|n| n.orig);
             let mut changed = false;
             for op in &rule.ops {
                 changed |= match op {
-                    CompiledOp::Rename(p, to) => doc.rename(&resolve(p), to)?,
+                    CompiledOp::Rename(p, to) => doc.rename(&last_items(doc, join(p)), to)?,
                     CompiledOp::Move(from, to, pos, unquote) => {
-                        let to = resolve(to);
-                        let moved = doc.move_to(&resolve(from), &to, pos)?;
+                        let to = last_items(doc, join(to));
+                        let moved = doc.move_to(&last_items(doc, join(from)), &to, pos)?;
                         if moved && *unquote {
                             unquote_int(doc, &to)?;
                         }
                         moved
                     }
-                    CompiledOp::Copy(from, to, pos) => {
-                        doc.copy_to(&resolve(from), &resolve(to), pos)?
+                    CompiledOp::Copy(from, to, pos, None) => doc.copy_to(
+                        &last_items(doc, join(from)),
+                        &last_items(doc, join(to)),
+                        pos,
+                    )?,
+                    CompiledOp::Copy(from, to, pos, Some(sep)) => copy_split(
+                        doc,
+                        &last_items(doc, join(from)),
+                        &last_items(doc, join(to)),
+                        pos,
+                        sep,
+                    )?,
+                    CompiledOp::Append(path, value) => {
+                        doc.append(&last_items(doc, join(path)), from_toml(value))?
                     }
                     CompiledOp::Set {
                         path,
                         value,
                         pos,
                         if_absent,
-                    } => doc.set(&resolve(path), from_toml(value), pos, *if_absent)?,
-                    CompiledOp::Delete(p) => doc.remove(&resolve(p))?.is_some(),
+                    } => doc.set(
+                        &last_items(doc, join(path)),
+                        from_toml(value),
+                        pos,
+                        *if_absent,
+                    )?,
+                    CompiledOp::Delete(p) => doc.remove(&last_items(doc, join(p)))?.is_some(),
                     CompiledOp::FromJson {
                         from,
                         to,
                         lower_camel,
-                    } => from_json(doc, &resolve(from), &resolve(to), *lower_camel)?,
+                    } => from_json(
+                        doc,
+                        &last_items(doc, join(from)),
+                        &last_items(doc, join(to)),
+                        *lower_camel,
+                    )?,
                 };
             }
+            any_change |= changed;
             if let Some(spec) = &rule.finding
                 && (rule.ops.is_empty() || changed)
             {
@@ -88,7 +112,50 @@ pub fn apply(
             }
         }
     }
-    Ok(())
+    Ok(any_change)
+}
+
+/// `[-1]` in a catalogue path means the last item of that sequence as the document is now.
+fn last_items(doc: &MNode, path: Path) -> Path {
+    if !path.0.contains(&Seg::Index(usize::MAX)) {
+        return path;
+    }
+    let mut out = Vec::with_capacity(path.0.len());
+    for seg in path.0 {
+        let seg = match seg {
+            Seg::Index(usize::MAX) => match doc.get(&out).map(|n| &n.kind) {
+                Some(MKind::Seq { items, .. }) if !items.is_empty() => Seg::Index(items.len() - 1),
+                _ => Seg::Index(usize::MAX),
+            },
+            s => s,
+        };
+        out.push(seg);
+    }
+    Path(out)
+}
+
+/// Copy a string as the sorted list of its distinct, trimmed, non-empty parts
+/// (`"az1__az2"` → `[az1, az2]`, how multi-zone labels are spelled).
+fn copy_split(
+    doc: &mut MNode,
+    from: &Path,
+    to: &Path,
+    pos: &Position,
+    sep: &str,
+) -> Result<bool, TreeError> {
+    let Some(text) = doc.get(&from.0).and_then(MNode::as_str) else {
+        return Ok(false);
+    };
+    let mut parts: Vec<&str> = text
+        .split(sep)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.sort_unstable();
+    parts.dedup();
+    let items = parts.into_iter().map(MNode::string).collect();
+    doc.insert_at(to, MNode::new(MKind::Seq { flow: false, items }), pos)?;
+    Ok(true)
 }
 
 /// Every node a rule applies to: the `at` matches, then what `recurse` reaches from them.
@@ -98,6 +165,21 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
     };
     let mut found = Vec::new();
     for at in &rule.at {
+        // `@pod` stands for wherever this kind keeps its pod template.
+        if let Some((Seg::Key(first), rest)) = at.0.split_first()
+            && first == "@pod"
+        {
+            let kind = object
+                .get(&[Seg::Key("kind".into())])
+                .and_then(MNode::as_str);
+            let Some((_, site)) = POD_TEMPLATE_SITES.iter().find(|(k, _)| Some(*k) == kind) else {
+                continue;
+            };
+            let site = Path::parse(site).expect("valid site path");
+            let pattern: Vec<Seg> = site.0.into_iter().chain(rest.iter().cloned()).collect();
+            object.expand(&pattern, &mut base.0.clone(), &mut found);
+            continue;
+        }
         object.expand(&at.0, &mut base.0.clone(), &mut found);
     }
     let mut next = 0;
@@ -145,6 +227,14 @@ fn holds(doc: &MNode, rule: &CompiledRule, resolve: &dyn Fn(&RelPath) -> Path) -
         })
         && rule.less_than.iter().all(|(p, n)| {
             matches!(get(p).and_then(MNode::scalar_value), Some(Value::Int(i)) if i.parse::<i64>().is_ok_and(|i| i < *n))
+        })
+        && rule.none_of.iter().all(|(p, vs)| {
+            let mut reached = Vec::new();
+            let start = resolve(&RelPath { from_object: p.from_object, path: Path::default() });
+            if let Some(node) = doc.get(&start.0) {
+                node.expand(&p.path.0, &mut start.0.clone(), &mut reached);
+            }
+            !reached.iter().filter_map(|r| doc.get(&r.0)).any(|n| any_eq(n, vs))
         })
         && rule.duplicates.iter().all(|p| {
             let mut reached = Vec::new();

@@ -31,13 +31,26 @@ pub fn objects(
     for (obj, positions) in out.objects.iter().zip(&out.finding_positions) {
         let o = &obj.item;
         let head = format!("{name}:{}:{}: {}", obj.line, obj.col, who(o));
+        // A deprecated field inside a served API: say which migration, not an apiVersion.
+        let what = match (&o.field, &o.migration) {
+            (Some(summary), Some(id)) => Some(format!("{id}: {summary}")),
+            _ => None,
+        };
         match o.status {
-            Status::Migrated if !only_open => {
-                writeln!(
+            Status::Migrated if !only_open => match &what {
+                Some(what) => writeln!(w, "{head}: {what}")?,
+                None => writeln!(
                     w,
                     "{head}: {} -> {}",
                     o.from,
                     o.to.as_deref().unwrap_or("?")
+                )?,
+            },
+            Status::Blocked if what.is_some() => {
+                writeln!(
+                    w,
+                    "{head}: {}: {bad}needs a human{bad:#}",
+                    what.as_deref().unwrap_or_default()
                 )?;
             }
             Status::Blocked => {
@@ -57,7 +70,7 @@ pub fn objects(
                         && (verbose || (o.status == Status::Deprecated && !only_open))
                 }
                 Level::Pin => o.status == Status::Migrated && (!only_open || verbose),
-                Level::Warn => o.status == Status::Migrated,
+                Level::Warn => matches!(o.status, Status::Migrated | Status::Noted),
                 Level::Manual | Level::Error => true,
             };
             if show {

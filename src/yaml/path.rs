@@ -32,9 +32,13 @@ impl Path {
                 } else if let Some(q) = inner.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
                     segs.push(Seg::Key(q.to_string()));
                 } else {
-                    let i = inner
-                        .parse()
-                        .map_err(|_| format!("bad index `[{inner}]` in path `{text}`"))?;
+                    // `[-1]`: the last item, resolved against the document when a rule runs.
+                    let i = if inner == "-1" {
+                        Ok(usize::MAX)
+                    } else {
+                        inner.parse()
+                    };
+                    let i = i.map_err(|_| format!("bad index `[{inner}]` in path `{text}`"))?;
                     segs.push(Seg::Index(i));
                 }
                 rest = &r[close + 1..];
@@ -95,6 +99,7 @@ impl fmt::Display for Path {
                     }
                     f.write_str(k)?
                 }
+                Seg::Index(usize::MAX) => f.write_str("[-1]")?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
                 Seg::AnyItem => f.write_str("[*]")?,
                 Seg::AnyKey => f.write_str(if i > 0 { ".*" } else { "*" })?,
