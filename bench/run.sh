@@ -56,7 +56,7 @@ globs=(-g '*.yaml' -g '*.yml' -g '*.json')
 q() { printf '%q ' "$@"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-  "$(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr); $(hyperfine --version), $(rg --version | head -1)"
+  "$(free -g | awk '/Mem:/ {print $2}' || true) GB RAM, $(uname -sr); $(hyperfine --version), $(rg --version 2>/dev/null | sed -n 1p)"
 echo "kubemig: $("$km" --version)"
 
 for spec in "${corpora[@]}"; do
@@ -109,7 +109,7 @@ for spec in "${corpora[@]}"; do
   while [ $n -lt ${#cmds[@]} ]; do
     label=${cmds[$n]} cmd=${cmds[$((n + 1))]}
     if [ "$label" = fix ]; then rm -rf "$copy" && cp -a "$dir" "$copy"; fi
-    kb=$( { /usr/bin/time -v bash -c "$cmd" ; } 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}')
+    kb=$( { /usr/bin/time -v bash -c "$cmd" ; } 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}' || true)
     echo "$label $kb" >> "$work/$name.rss"
     n=$((n + 2))
   done

@@ -11,25 +11,87 @@ use crate::catalogue::Release;
     name = "kubemig",
     version,
     about = "Upgrade Kubernetes manifests off deprecated and removed API versions, keeping their formatting",
-    after_help = "Exit status: 0 nothing to do (or all fixed), 1 migrations needed or findings left for a human, 2 an error occurred."
+    after_help = TOP_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+const TOP_HELP: &str = "\
+Examples:
+  kubemig check deploy/                   what needs migrating, one line per object
+  kubemig diff -t 1.29 deploy/ | less     the rewrite as a patch, for clusters on 1.29
+  kubemig fix deploy/                     rewrite the files in place
+  kubemig check --format sarif . > kubemig.sarif
+  kubemig explain networking.k8s.io/v1beta1 Ingress
+
+Settings can also come from a .kubemig.toml (see `kubemig check --show-config`).
+Exit status: 0 nothing to do (or all fixed), 1 migrations needed or findings left for a human, 2 an error occurred.";
+
+const CHECK_HELP: &str = "\
+Examples:
+  kubemig check                            the current directory, recursively
+  kubemig check -t 1.29 --min-version 1.27 k8s/ charts/app/crds.yaml
+  kubemig check --format json . | jq '.findings[] | select(.action == \"manual\")'
+  kubemig check --format github .          annotations in a GitHub Actions log
+  kubemig check --exclude 'vendor/' --rules cert-manager.toml .
+  kubemig check --show-config              the settings in effect, and where each came from
+
+Suppress one document with a comment `# kubemig: ignore`, or some migrations with
+`# kubemig: ignore=ID,ID` (ids from `kubemig list`).
+Exit status: 0 nothing to migrate, 1 migrations needed or objects need a human, 2 an error occurred
+(with every --format).";
+
+const DIFF_HELP: &str = "\
+Examples:
+  kubemig diff deploy/ > upgrade.patch && git apply upgrade.patch
+  kubemig diff -t 1.26 deploy/hpa.yaml
+  kubectl get hpa -A -o yaml | kubemig diff -
+
+Exit status: 0 nothing to change, 1 there is a diff or objects need a human, 2 an error occurred.";
+
+const FIX_HELP: &str = "\
+Examples:
+  kubemig fix deploy/                      rewrite in place; files that need no change are not touched
+  kubemig fix --include-deprecated -t 1.30 .
+  kubemig fix - < old.yaml > new.yaml      a filter: the stream comes out migrated
+
+Exit status: 0 everything migrated (or nothing to do), 1 objects left for a human, 2 an error occurred.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List what needs migrating; exit 1 if anything does.
+    #[command(after_help = CHECK_HELP)]
     Check(RunArgs),
     /// Print unified diffs of the rewrite; exit 1 if there are any.
+    #[command(after_help = DIFF_HELP, mut_arg("format", |a| a.hide(true)))]
     Diff(RunArgs),
     /// Rewrite files in place (`fix -` writes the migrated stdin to stdout).
+    #[command(after_help = FIX_HELP, mut_arg("format", |a| a.hide(true)))]
     Fix(RunArgs),
     /// Print the migration catalogue as a table.
     List(ListArgs),
     /// Explain a migration: `explain ID` or `explain APIVERSION KIND`.
     Explain(ExplainArgs),
+    /// Print a shell completion script: `source <(kubemig completions bash)`.
+    #[command(
+        after_help = "Examples:\n  kubemig completions bash > ~/.local/share/bash-completion/completions/kubemig\n  kubemig completions zsh > \"${fpath[1]}/_kubemig\"\n  kubemig completions fish > ~/.config/fish/completions/kubemig.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Write the completion script for `shell` to `w`.
+pub fn completions(shell: clap_complete::Shell, w: &mut dyn std::io::Write) {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "kubemig", w);
 }
 
 #[derive(Debug, Args)]
@@ -45,15 +107,58 @@ pub struct RunArgs {
     /// Parse every file, even those that mention no old apiVersion.
     #[arg(long)]
     pub no_prefilter: bool,
-    /// Refuse files larger than this (bytes, or with K, M, G): memory stays bounded.
-    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Refuse files larger than this (bytes, or with K, M, G): memory stays bounded [default: 32M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
     /// Also show informational findings (dropped status, removed annotations, …).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print only objects to migrate, what needs a human, and errors: no pins or warnings, no summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Output format of `check` (the exit status is the same for every format).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip files and directories matching GLOB (gitignore syntax; repeatable).
+    #[arg(long, value_name = "GLOB", help_heading = "Files")]
+    pub exclude: Vec<String>,
+    /// Walk only files matching GLOB instead of *.yaml, *.yml, *.json (gitignore syntax; repeatable).
+    #[arg(long, value_name = "GLOB", help_heading = "Files")]
+    pub include: Vec<String>,
+    /// Follow symbolic links while walking (never to a target outside the walked directory).
+    #[arg(long, help_heading = "Files")]
+    pub follow_symlinks: bool,
+    /// Apply --exclude and .kubemigignore to files named on the command line too (for hooks).
+    #[arg(long, help_heading = "Files")]
+    pub force_exclude: bool,
+    /// Load extra migrations (same TOML format as the catalogue) from FILE (repeatable).
+    #[arg(long = "rules", value_name = "FILE", help_heading = "Configuration")]
+    pub rules: Vec<PathBuf>,
+    /// Read settings from FILE instead of looking for .kubemig.toml.
+    #[arg(long, value_name = "FILE", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+    /// Do not read any .kubemig.toml.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub no_config: bool,
+    /// Print the settings in effect (flags, .kubemig.toml, defaults) and exit.
+    #[arg(long, help_heading = "Configuration")]
+    pub show_config: bool,
+}
+
+/// How `check` writes what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `PATH:LINE:COL: …` lines for people.
+    Text,
+    /// One JSON document (schema in the README).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…`).
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +175,9 @@ pub struct VersionArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub versions: VersionArgs,
+    /// List the deprecated fields inside served APIs (in-tree volumes, annotations) instead.
+    #[arg(long)]
+    pub fields: bool,
 }
 
 #[derive(Debug, Args)]

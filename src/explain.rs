@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::{Result, bail};
 
 use crate::catalogue::model::Level;
-use crate::catalogue::registry::{Catalogue, Hop};
+use crate::catalogue::registry::{Catalogue, Field, Hop};
 use crate::catalogue::{Release, Window};
 use crate::engine::{self, Context};
 
@@ -58,6 +58,7 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
                     .hops
                     .iter()
                     .map(|h| h.meta.id.as_str())
+                    .chain(cat.fields.iter().map(|f| f.meta.id.as_str()))
                     .filter(|i| i.contains(id.as_str()))
                     .take(8)
                     .collect();
@@ -104,6 +105,51 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
         }
         _ => bail!("give a migration id, or an apiVersion and a kind"),
     }
+}
+
+/// Explain a query: a migration id, a field migration id, or `apiVersion Kind`.
+pub fn explain_query(cat: &Catalogue, query: &[String]) -> Result<String> {
+    if let [id] = query
+        && let Some(field) = cat.fields.iter().find(|f| &f.meta.id == id)
+    {
+        return explain_field(cat, field);
+    }
+    explain(cat, &lookup(cat, query)?)
+}
+
+fn explain_field(cat: &Catalogue, field: &Field) -> Result<String> {
+    let m = &field.meta;
+    let mut out = String::new();
+    writeln!(out, "{}: {} ({})", m.id, m.summary, m.applies_to.join(", "))?;
+    let when = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
+    writeln!(
+        out,
+        "  deprecated in {}, stops working in {}",
+        when(m.deprecated),
+        when(m.removed)
+    )?;
+    let mut codes: Vec<(Level, &str, &str)> = field
+        .rules
+        .iter()
+        .filter_map(|r| r.finding.as_ref())
+        .map(|f| (f.level, f.code.as_str(), f.message.as_str()))
+        .collect();
+    codes.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
+    if !codes.is_empty() {
+        writeln!(out, "  findings:")?;
+        for (level, code, message) in codes {
+            writeln!(out, "    {} [{code}]: {message}", level.as_str())?;
+        }
+    }
+    writeln!(out, "  docs: {}", m.docs)?;
+    if let Some(example) = &m.example {
+        writeln!(
+            out,
+            "\n  Example, migrated by `kubemig fix` at its default target:\n"
+        )?;
+        out.push_str(&example_diff(cat, example)?);
+    }
+    Ok(out)
 }
 
 pub fn explain(cat: &Catalogue, hops: &[&Hop]) -> Result<String> {
@@ -197,6 +243,19 @@ mod tests {
                     text.contains("+++ b/example.yaml") || class(hop).0 == "manual",
                     "{text}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_migration_explains_with_a_migrated_example() {
+        let cat = Catalogue::embedded().unwrap();
+        assert!(!cat.fields.is_empty());
+        for f in &cat.fields {
+            let text = explain_query(&cat, std::slice::from_ref(&f.meta.id)).unwrap();
+            assert!(text.starts_with(&f.meta.id), "{text}");
+            if f.meta.example.is_some() {
+                assert!(text.contains("+++ b/example.yaml"), "{text}");
             }
         }
     }

@@ -275,14 +275,16 @@ impl<W: Write> Write for Guard<W> {
 
 fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
     let w = window(cat, &args.versions, true)?;
-    crate::report::list::write(&mut io::stdout().lock(), cat, w)?;
+    if args.fields {
+        crate::report::list::write_fields(&mut io::stdout().lock(), cat, w)?;
+    } else {
+        crate::report::list::write(&mut io::stdout().lock(), cat, w)?;
+    }
     Ok(Exit::Clean)
 }
 
 fn explain(cat: &Catalogue, args: ExplainArgs) -> Result<Exit> {
-    let hops = crate::explain::lookup(cat, &args.query)?;
-    io::stdout()
-        .lock()
-        .write_all(crate::explain::explain(cat, &hops)?.as_bytes())?;
+    let text = crate::explain::explain_query(cat, &args.query)?;
+    io::stdout().lock().write_all(text.as_bytes())?;
     Ok(Exit::Clean)
 }

@@ -84,3 +84,40 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
     }
     Ok(())
 }
+
+/// `kubemig list --fields`: the deprecated fields inside served APIs that the catalogue knows.
+pub fn write_fields(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<()> {
+    let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
+    let mut rows = vec![
+        ["MIGRATION", "APPLIES-TO", "DEPRECATED", "REMOVED", "ACTIVE"]
+            .map(str::to_string)
+            .to_vec(),
+    ];
+    for f in &cat.fields {
+        let m = &f.meta;
+        let active = if m.active_at(window.target, window.include_deprecated) {
+            "yes"
+        } else {
+            "no"
+        };
+        rows.push(vec![
+            m.id.clone(),
+            m.applies_to.join(","),
+            release(m.deprecated),
+            release(m.removed),
+            active.into(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        writeln!(w, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
