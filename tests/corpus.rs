@@ -319,3 +319,75 @@ fn corpus_check_fix_check_fix() {
     assert_eq!(fix2.code, again.code, "{}", fix2.stderr);
     assert_eq!(snapshot(&pre), fixed, "a second fix changed files");
 }
+
+/// Round trip, counted: in every file `fix` changed, every changed line lies inside a
+/// document that `check` reported. Prints how many lines were kept and changed.
+#[test]
+fn corpus_changes_stay_inside_migrated_documents() {
+    let Some(src) = corpus() else { return };
+    let files = snapshot(&src);
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&files, tmp.path());
+    let check = kubemig(tmp.path(), &["check", "."], None);
+    // path -> line numbers of reported objects
+    let mut reported: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for line in check.stdout.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(path), Some(l)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if let Ok(n) = l.parse::<usize>() {
+            reported.entry(path.to_string()).or_default().insert(n);
+        }
+    }
+    kubemig(tmp.path(), &["fix", "."], None);
+    let (mut kept, mut changed, mut files_changed) = (0usize, 0usize, 0usize);
+    for (rel, before) in &files {
+        let after = fs::read(tmp.path().join(rel)).unwrap();
+        if &after == before {
+            continue;
+        }
+        files_changed += 1;
+        let (before, after) = (
+            String::from_utf8_lossy(before),
+            String::from_utf8_lossy(&after),
+        );
+        let name = rel.display().to_string();
+        let lines = reported
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} changed but check reported nothing"));
+        // Document boundaries of the original: a change must fall in a document that holds a
+        // reported line.
+        let starts: Vec<usize> = std::iter::once(1)
+            .chain(
+                before
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| l.starts_with("---"))
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        let doc_of = |line: usize| starts.iter().rposition(|&s| s <= line).unwrap();
+        let reported_docs: BTreeSet<usize> = lines.iter().map(|&l| doc_of(l)).collect();
+        let diff = similar::TextDiff::from_lines(before.as_ref(), after.as_ref());
+        for op in diff.ops() {
+            match op.tag() {
+                similar::DiffTag::Equal => kept += op.old_range().len(),
+                _ => {
+                    changed += op.old_range().len().max(op.new_range().len());
+                    for l in op.old_range() {
+                        assert!(
+                            reported_docs.contains(&doc_of(l + 1)),
+                            "{name}:{}: changed outside any reported document",
+                            l + 1
+                        );
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "corpus round trip: {files_changed} files changed, {kept} lines kept byte-identical, {changed} lines changed"
+    );
+    assert!(files_changed > 0);
+}
