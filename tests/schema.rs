@@ -326,8 +326,9 @@ struct Job {
     /// apiVersion before and after `fix`.
     before: String,
     after: String,
-    /// The document before and after `fix`.
+    /// The document before `fix`.
     input: String,
+    /// The document after `fix` (what is validated).
     text: String,
 }
 
