@@ -41,6 +41,11 @@ DELIBERATE = [
     ('CustomResourceDefinition', 'spec.preserveUnknownFields', 'v1 rejects true; kubemig pins no-pruning in the schema instead'),
     ('CustomResourceDefinition', 'spec.versions.*.schema.openAPIV3Schema', 'x-kubernetes-preserve-unknown-fields pins and type: object'),
     ('DaemonSet', 'spec.templateGeneration', 'kubemig drops it; the oracle turns it into an annotation'),
+    # Field migrations (in-tree volume plugin -> CSI) run after the apiVersion migration;
+    # kubectl convert only converts versions.
+    ('StorageClass', 'provisioner', 'in-tree provisioner translated to its CSI driver (field migration)'),
+    ('StorageClass', 'parameters', 'in-tree parameters translated for the CSI driver (field migration)'),
+    ('StorageClass', 'allowedTopologies', 'zone keys translated to the CSI topology key (field migration)'),
 ]
 
 def leaves(v, path=()):
