@@ -29,7 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --quiet --bin kubemig --example gen-corpus
+cargo build --release --quiet --bin kubemig --example gen-corpus --example needles
 km=$root/target/release/kubemig
 gen=$root/target/release/examples/gen-corpus
 work=${KUBEMIG_BENCH_DIR:-$root/target/bench}
@@ -45,11 +45,10 @@ corpora=(
 )
 want=("$@")
 
-# The strings ripgrep looks for: what the prefilter looks for (every old group/version, its
-# JSON spelling with `\/`, and the kind of an old core-group version), from `kubemig list`.
+# The strings ripgrep looks for are the prefilter's: every old group/version and its JSON
+# spelling with `\/`, the kind of an old core-group version, and the words of field rules.
 needles=$work/needles
-"$km" list | awk 'NR > 1 { print ($1 ~ /\//) ? $1 : $2 }' | sort -u > "$needles.plain"
-{ cat "$needles.plain"; grep / "$needles.plain" | sed 's#/#\\/#'; } > "$needles"
+"$root/target/release/examples/needles" > "$needles"
 rg_args=()
 while IFS= read -r n; do rg_args+=(-e "$n"); done < "$needles"
 globs=(-g '*.yaml' -g '*.yml' -g '*.json')

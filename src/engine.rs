@@ -5,10 +5,11 @@
 use crate::catalogue::{Catalogue, Window};
 use crate::edit;
 use crate::plan::mtree::MNode;
-use crate::plan::{ObjectReport, plan_document};
+use crate::kustomize::Role;
+use crate::plan::ObjectReport;
 use crate::prefilter::Prefilter;
 use crate::source::Source;
-use crate::verify::verify;
+use crate::verify::verify_as;
 
 pub struct Context<'a> {
     pub catalogue: &'a Catalogue,
@@ -52,10 +53,19 @@ pub struct Outcome {
     pub error: Option<FileError>,
     /// Whether the file was parsed (false when the prefilter skipped it).
     pub parsed: bool,
+    /// Reports skipped by `# kubemig: ignore` comments.
+    pub suppressed: usize,
 }
 
 /// Run the pipeline on one file's bytes.
 pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
+    process_as(bytes, ctx, Role::Plain)
+}
+
+/// [`process`] for a file whose role to kustomize is known (`kustomize::Roles`): a
+/// kustomization is always parsed (its patch targets spell group and version apart), a
+/// patch is a partial object.
+pub fn process_as(bytes: Vec<u8>, ctx: &Context, role: Role) -> Outcome {
     let mut out = Outcome::default();
     let source = match Source::decode(bytes) {
         Ok(s) => s,
@@ -65,11 +75,15 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
         }
     };
     if let Some(pf) = ctx.prefilter
+        && role != Role::Kustomization
         && !pf.may_need_work(source.text.as_bytes())
     {
         return out;
     }
     out.parsed = true;
+    if crate::template::is_template(&source.text) {
+        return crate::template::process(source, ctx);
+    }
     let src = source.text.as_str();
     let docs = match crate::yaml::parse_stream(src) {
         Ok(d) => d,
@@ -84,7 +98,7 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
     let mut edits = Vec::new();
     let mut expected: Vec<Option<MNode>> = Vec::with_capacity(docs.len());
     for doc in &docs {
-        match plan_document(src, doc, ctx.catalogue, ctx.window) {
+        match crate::kustomize::plan_document(src, doc, ctx.catalogue, ctx.window, role) {
             Ok(plan) => {
                 for obj in plan.objects {
                     let (line, col) = source.line_col(obj.offset);
@@ -100,6 +114,7 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
                         item: obj,
                     });
                 }
+                out.suppressed += plan.suppressed;
                 edits.extend(plan.edits);
                 expected.push(plan.expected);
             }
@@ -146,10 +161,218 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
         .collect();
     match want
         .map_err(|e| e.to_string())
-        .and_then(|w| verify(&output, &w, ctx.catalogue, ctx.window))
+        .and_then(|w| verify_as(&output, &w, ctx.catalogue, ctx.window, role))
     {
         Ok(()) => out.rewrite = Some((source.text, output)),
         Err(why) => failed(&mut out, format!("self-verification failed: {why}")),
     }
     out
+}
+
+/// How far the workers may run ahead of the file being reported, in files and in bytes of
+/// finished outcomes waiting to be reported.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub files: usize,
+    pub bytes: usize,
+}
+
+impl Default for Bound {
+    fn default() -> Bound {
+        Bound {
+            files: 256,
+            bytes: 32 << 20,
+        }
+    }
+}
+
+impl Outcome {
+    /// Roughly what holding this outcome costs: the texts it keeps.
+    pub fn weight(&self) -> usize {
+        256 + self
+            .rewrite
+            .as_ref()
+            .map_or(0, |(old, new)| old.len() + new.len())
+    }
+}
+
+struct Reorder<O> {
+    /// Next item a worker may take.
+    next: usize,
+    /// Items handed to `emit` so far.
+    emitted: usize,
+    /// Finished items not yet emitted, by `index % files`.
+    slots: Vec<Option<std::thread::Result<O>>>,
+    bytes: usize,
+    stop: bool,
+}
+
+/// Run `work` on every item on `threads` threads and hand the results to `emit` in item order,
+/// on the calling thread, as soon as each is next in line. At most `bound.files` items are
+/// taken ahead of the one being emitted, and a worker only starts another item while the
+/// finished ones waiting hold fewer than `bound.bytes` (the next in line always goes), so
+/// memory does not grow with the number of items. A panic in `work` is re-raised here;
+/// an error from `emit` stops the workers and is returned.
+pub fn run_ordered<I, O, E>(
+    items: &[I],
+    threads: usize,
+    bound: Bound,
+    weight: impl Fn(&O) -> usize + Sync,
+    work: impl Fn(&I) -> O + Sync,
+    mut emit: impl FnMut(&I, O) -> Result<(), E>,
+) -> Result<(), E>
+where
+    I: Sync,
+    O: Send,
+{
+    use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+    use std::sync::{Condvar, Mutex};
+
+    let files = bound.files.max(1);
+    let state = Mutex::new(Reorder {
+        next: 0,
+        emitted: 0,
+        slots: (0..files.min(items.len())).map(|_| None).collect(),
+        bytes: 0,
+        stop: false,
+    });
+    let changed = Condvar::new();
+    let n = items.len();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, n.max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let mut s = state.lock().unwrap();
+                        loop {
+                            if s.stop || s.next >= n {
+                                return;
+                            }
+                            let ahead = s.next - s.emitted;
+                            if ahead < files && (s.bytes < bound.bytes || s.next == s.emitted) {
+                                break;
+                            }
+                            s = changed.wait(s).unwrap();
+                        }
+                        s.next += 1;
+                        s.next - 1
+                    };
+                    let out = catch_unwind(AssertUnwindSafe(|| work(&items[i])));
+                    let w = out.as_ref().map_or(0, &weight);
+                    let mut s = state.lock().unwrap();
+                    let len = s.slots.len();
+                    s.slots[i % len] = Some(out);
+                    s.bytes += w;
+                    changed.notify_all();
+                }
+            });
+        }
+        let stop = |state: &Mutex<Reorder<O>>| {
+            state.lock().unwrap().stop = true;
+            changed.notify_all();
+        };
+        for (i, item) in items.iter().enumerate() {
+            let out = {
+                let mut s = state.lock().unwrap();
+                let len = s.slots.len();
+                let out = loop {
+                    match s.slots[i % len].take() {
+                        Some(out) => break out,
+                        None => s = changed.wait(s).unwrap(),
+                    }
+                };
+                s.bytes -= out.as_ref().map_or(0, &weight);
+                s.emitted = i + 1;
+                changed.notify_all();
+                out
+            };
+            match out {
+                Ok(out) => {
+                    if let Err(e) = emit(item, out) {
+                        stop(&state);
+                        return Err(e);
+                    }
+                }
+                Err(panic) => {
+                    stop(&state);
+                    resume_unwind(panic);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ordered_emits_in_order_within_its_bounds() {
+        let items: Vec<usize> = (0..500).collect();
+        for threads in [1, 2, 7] {
+            let in_flight = std::sync::atomic::AtomicUsize::new(0);
+            let most = std::sync::atomic::AtomicUsize::new(0);
+            let mut seen = Vec::new();
+            let bound = Bound {
+                files: 8,
+                bytes: 1000,
+            };
+            run_ordered(
+                &items,
+                threads,
+                bound,
+                |o: &(usize, usize)| o.1,
+                |&i| {
+                    // Later items finish first, so the reorder buffer has work to do.
+                    std::thread::sleep(std::time::Duration::from_micros(((i * 7) % 5) as u64 * 50));
+                    let now = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                    (i, if i % 50 == 0 { 5000 } else { 10 })
+                },
+                |&i, (j, _)| -> Result<(), ()> {
+                    assert_eq!(i, j);
+                    in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    seen.push(i);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(seen, items);
+            assert!(
+                most.into_inner() <= 8,
+                "more than `files` items held at once"
+            );
+        }
+    }
+
+    #[test]
+    fn run_ordered_stops_on_an_emit_error_and_reraises_panics() {
+        let items: Vec<usize> = (0..100).collect();
+        let err = run_ordered(
+            &items,
+            2,
+            Bound::default(),
+            |_| 0,
+            |&i| i,
+            |&i, _| {
+                if i == 10 { Err(i) } else { Ok(()) }
+            },
+        );
+        assert_eq!(err, Err(10));
+        let panicked = std::panic::catch_unwind(|| {
+            run_ordered(
+                &items,
+                2,
+                Bound::default(),
+                |_| 0,
+                |&i| {
+                    assert!(i != 42, "boom");
+                    i
+                },
+                |_, _| Ok::<(), ()>(()),
+            )
+        });
+        assert!(panicked.is_err());
+    }
 }

@@ -5,14 +5,18 @@
 
 pub mod catalogue;
 pub mod cli;
+pub mod config;
 pub mod edit;
 pub mod engine;
 pub mod explain;
+pub mod kustomize;
 pub mod plan;
 pub mod prefilter;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod suppress;
+pub mod template;
 pub mod verify;
 pub mod walk;
 pub mod write;

@@ -17,12 +17,21 @@
 //! error, or a duplicate `apiVersion`/`kind` key, in a file that mentions no old API.
 //! Decoding (UTF-8, no NUL) happens before the prefilter, so it is checked on every file.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 use crate::catalogue::Catalogue;
 
+/// Substrings that most needles contain and ordinary text rarely does: a needle that has
+/// one is searched for by it, then checked in place.
+const ANCHORS: [&str; 2] = ["beta", "alpha"];
+
 pub struct Prefilter {
-    needles: AhoCorasick,
+    /// Every distinct anchor; a hit at offset `p` is checked against the needles of every
+    /// anchor that starts at `p`.
+    anchors: AhoCorasick,
+    /// Per anchor (by pattern id): the anchor, and its needles as (offset of the anchor in
+    /// the needle, needle).
+    groups: Vec<(Box<[u8]>, Vec<(usize, Box<[u8]>)>)>,
     patterns: Vec<String>,
 }
 
@@ -41,7 +50,6 @@ impl Prefilter {
         {
             if v.api.contains('/') {
                 patterns.push(v.api.clone());
-                patterns.push(v.api.replace('/', "\\/"));
             } else {
                 // The core group: `v1` alone would match every file; the kind cannot be
                 // spelled without its name either.
@@ -54,18 +62,44 @@ impl Prefilter {
                 .iter()
                 .flat_map(|f| f.meta.mentions.iter().cloned()),
         );
+        // JSON may escape a slash.
+        let escaped: Vec<String> = patterns
+            .iter()
+            .filter(|p| p.contains('/'))
+            .map(|p| p.replace('/', "\\/"))
+            .collect();
+        patterns.extend(escaped);
+        patterns.retain(|p| !p.is_empty());
         patterns.sort_unstable();
         patterns.dedup();
         patterns
     }
 
-    fn from_needles(patterns: Vec<String>) -> Prefilter {
-        let needles = AhoCorasick::builder()
+    pub fn from_needles(patterns: Vec<String>) -> Prefilter {
+        // A needle that contains another needle adds nothing.
+        let mut needles: Vec<&String> = patterns
+            .iter()
+            .filter(|p| !patterns.iter().any(|q| q != *p && p.contains(q.as_str())))
+            .collect();
+        needles.sort_unstable();
+        let mut groups: Vec<(Box<[u8]>, Vec<(usize, Box<[u8]>)>)> = Vec::new();
+        for p in needles {
+            let (anchor, at) = anchor(p);
+            let needle = (at, p.as_bytes().into());
+            match groups.iter_mut().find(|(a, _)| **a == *anchor.as_bytes()) {
+                Some((_, g)) => g.push(needle),
+                None => groups.push((anchor.as_bytes().into(), vec![needle])),
+            }
+        }
+        let anchors = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .expect("catalogue apiVersions are valid patterns");
-        Prefilter { needles, patterns }
+            .build(groups.iter().map(|(a, _)| a))
+            .expect("anchors are valid patterns");
+        Prefilter {
+            anchors,
+            groups,
+            patterns,
+        }
     }
 
     /// The needles, for tools that want to search the same strings (the benchmark).
@@ -73,8 +107,41 @@ impl Prefilter {
         &self.patterns
     }
 
+    /// Whether `text` contains one of the needles.
+    pub fn mentions_old_api(&self, text: &[u8]) -> bool {
+        let mut input = Input::new(text);
+        while let Some(m) = self.anchors.find(input.clone()) {
+            let at = m.start();
+            // Leftmost-first reports one anchor per offset: check every anchor there.
+            for (anchor, needles) in &self.groups {
+                if text[at..].starts_with(anchor)
+                    && needles
+                        .iter()
+                        .any(|(k, n)| at >= *k && text[at - k..].starts_with(n))
+                {
+                    return true;
+                }
+            }
+            // Anchors can overlap (`alphalpha`): go on from the next byte.
+            input.set_start(at + 1);
+        }
+        false
+    }
+
     pub fn may_need_work(&self, text: &[u8]) -> bool {
-        self.needles.is_match(text) || has_quoted_escape(text)
+        self.mentions_old_api(text) || has_quoted_escape(text)
+    }
+}
+
+/// The part of a needle searched for: `beta` or `alpha` if it has one, else what follows
+/// its last `/` (so `kubernetes.io/rbd` and `kubernetes.io\/rbd` share one), else all of it.
+fn anchor(needle: &str) -> (&str, usize) {
+    if let Some((a, at)) = ANCHORS.iter().find_map(|a| needle.find(a).map(|i| (*a, i))) {
+        return (a, at);
+    }
+    match needle.rfind('/') {
+        Some(i) if needle.len() - i > 3 => (&needle[i + 1..], i + 1),
+        _ => (needle, 0),
     }
 }
 
@@ -101,6 +168,15 @@ fn has_quoted_escape(text: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The plain automaton over every needle: what the anchored search must agree with.
+    fn automaton(patterns: &[String]) -> AhoCorasick {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(patterns)
+            .expect("needles are valid patterns")
+    }
+
     fn pf() -> Prefilter {
         Prefilter::new(&Catalogue::embedded().unwrap())
     }
@@ -116,7 +192,7 @@ mod tests {
     #[test]
     fn core_group_is_found_by_kind_not_by_v1() {
         let pf = pf();
-        assert!(!pf.needles.is_match(b"apiVersion: v1\nkind: Service\n"));
+        assert!(!pf.mentions_old_api(b"apiVersion: v1\nkind: Service\n"));
         assert!(pf.may_need_work(b"apiVersion: v1\nkind: Endpoints\n"));
         assert!(pf.may_need_work(b"{\"apiVersion\":\"v1\",\"kind\":\"ComponentStatus\"}"));
         assert!(pf.patterns().iter().all(|p| p != "v1"));
@@ -143,5 +219,32 @@ mod tests {
         ] {
             assert!(!pf.may_need_work(text), "{}", String::from_utf8_lossy(text));
         }
+    }
+
+    #[test]
+    fn anchored_search_finds_every_needle_anywhere() {
+        let pf = pf();
+        let all = automaton(pf.patterns());
+        for n in pf.patterns() {
+            for (before, after) in [
+                ("", ""),
+                ("x", "y"),
+                ("alphalph", "beta"),
+                ("betbeta", "\n"),
+            ] {
+                let text = format!("{before}{n}{after}");
+                assert!(pf.mentions_old_api(text.as_bytes()), "{text}");
+                assert!(all.is_match(text.as_bytes()), "{text}");
+            }
+            // One byte short of the needle is not a match.
+            let short = &n[..n.len() - 1];
+            if !pf.patterns().iter().any(|p| short.contains(p.as_str())) {
+                assert!(!pf.mentions_old_api(short.as_bytes()), "{short}");
+            }
+        }
+        // A self-overlapping anchor: the second `alpha` of `alphalpha` starts a needle.
+        let one = Prefilter::from_needles(vec!["xalphalpha1".into()]);
+        assert!(one.mentions_old_api(b"--xalphalpha1--"));
+        assert!(!one.mentions_old_api(b"--xalphalpha2--"));
     }
 }

@@ -4,15 +4,17 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use rayon::prelude::*;
 
 use crate::catalogue::{Catalogue, Window};
+use crate::cli::Format;
 use crate::cli::{Cli, ColorChoice, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs};
 use crate::engine::{self, Context, FileError, Outcome};
 use crate::plan::Status;
 use crate::prefilter::Prefilter;
+use crate::report::machine::{Collector, RunInfo};
+use crate::report::progress::Progress;
 use crate::report::{diff, text};
-use crate::walk::{Input, walk};
+use crate::walk::{Input, walk_with};
 use crate::write;
 
 /// Process exit status, as documented in the README.
@@ -38,6 +40,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Fix(a) => process(&catalogue, a, Mode::Fix),
         Command::List(a) => list(&catalogue, a),
         Command::Explain(a) => explain(&catalogue, a),
+        Command::Completions(a) => {
+            crate::cli::completions(a.shell, &mut io::stdout().lock());
+            Ok(Exit::Clean)
+        }
     }
 }
 
@@ -104,14 +110,31 @@ fn name(input: &Input) -> String {
 }
 
 fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
-    let window = window(cat, &args.versions, args.include_deprecated)?;
+    // Flags over .kubemig.toml over defaults; extra --rules merged into the catalogue.
+    let settings = crate::config::Settings::resolve(&args)?;
+    if args.show_config {
+        io::stdout()
+            .lock()
+            .write_all(settings.describe(cat).as_bytes())?;
+        return Ok(Exit::Clean);
+    }
+    anyhow::ensure!(
+        args.format == Format::Text || mode == Mode::Check,
+        "--format is for `kubemig check`; diff and fix always print text"
+    );
+    let extended = settings.catalogue()?;
+    let cat = extended.as_ref().unwrap_or(cat);
+    let verbosity = text::Verbosity::of(args.verbose, args.quiet);
+    let mut collector = Collector::new(args.format);
+    let window = window(cat, &settings.versions, settings.include_deprecated)?;
     let prefilter = Prefilter::new(cat);
     let ctx = Context {
         catalogue: cat,
         window,
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
-    let walked = walk(&args.paths);
+    let walked = walk_with(&args.paths, &settings.walk);
+    let roles = crate::kustomize::Roles::build(&walked.inputs);
 
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
@@ -127,17 +150,17 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut summary = text::Summary::default();
     for (path, why) in &walked.errors {
         summary.errors += 1;
-        text::error(
-            &mut stderr,
-            &path.display().to_string(),
-            &FileError::new(why.clone()),
-        )?;
+        let e = FileError::new(why.clone());
+        text::error(&mut stderr, &path.display().to_string(), &e)?;
+        if let Some(c) = &mut collector {
+            c.error(&path.display().to_string(), &e);
+        }
         exit = Exit::Error;
     }
 
     // stdin cannot be read from a worker thread in a meaningful order; do it first. The
     // bytes are kept so that `fix -` can pass an unchanged stream through.
-    let limit = args.max_file_size;
+    let limit = settings.max_file_size;
     let stdin = walked.inputs.contains(&Input::Stdin).then(|| {
         let mut buf = Vec::new();
         io::stdin()
@@ -146,25 +169,20 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             .read_to_end(&mut buf)
             .map(|_| buf)
     });
-    let outcomes: Vec<(Input, Outcome)> = walked
-        .inputs
-        .into_par_iter()
-        .map(|input| {
-            let outcome = match read_input(&input, &stdin, limit) {
-                Ok(bytes) => engine::process(bytes, &ctx),
-                Err(e) => Outcome {
-                    error: Some(FileError::new(e)),
-                    ..Outcome::default()
-                },
-            };
-            (input, outcome)
-        })
-        .collect();
-
-    for (input, mut out) in outcomes {
-        let name = name(&input);
+    let progress = Progress::new(walked.inputs.len(), !args.quiet);
+    // Workers read, process and (for `fix`) write each file; this thread reports the
+    // outcomes in path order as they come in, through a bounded reorder buffer, so memory
+    // does not grow with the number of files.
+    let work = |input: &Input| {
+        let mut out = match read_input(input, &stdin, limit) {
+            Ok(bytes) => engine::process_as(bytes, &ctx, roles.of(input)),
+            Err(e) => Outcome {
+                error: Some(FileError::new(e)),
+                ..Outcome::default()
+            },
+        };
         if mode == Mode::Fix
-            && let (Input::File(p), Some((old, new))) = (&input, &out.rewrite)
+            && let (Input::File(p), Some((old, new))) = (input, &out.rewrite)
             && let Err(e) = write::replace(Path::new(p), old.as_bytes(), new.as_bytes())
         {
             out.error = Some(FileError::new(format!("{e:#}")));
@@ -175,9 +193,17 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                 }
             }
         }
+        progress.inc();
+        out
+    };
+    let mut report = |input: &Input, out: Outcome| -> Result<()> {
+        let name = name(input);
         summary.add(&out);
         if let Some(e) = &out.error {
             text::error(&mut stderr, &name, e)?;
+            if let Some(c) = &mut collector {
+                c.error(&name, e);
+            }
             exit = Exit::Error;
         }
         let blocked = out.objects.iter().any(|o| o.item.status == Status::Blocked);
@@ -187,7 +213,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             .any(|o| o.item.status == Status::Migrated);
         match mode {
             Mode::Check => {
-                text::objects(&mut stdout, &name, &out, args.verbose, false)?;
+                match &mut collector {
+                    Some(c) => c.objects(&name, &out, cat),
+                    None => text::objects(&mut stdout, &name, &out, verbosity, false)?,
+                }
                 if pending || blocked {
                     exit = exit.max(Exit::Findings);
                 }
@@ -196,13 +225,13 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                 if let Some((old, new)) = &out.rewrite {
                     diff::write(&mut stdout, &name, old, new)?;
                 }
-                text::objects(&mut stderr, &name, &out, args.verbose, true)?;
+                text::objects(&mut stderr, &name, &out, verbosity, true)?;
                 if pending || blocked {
                     exit = exit.max(Exit::Findings);
                 }
             }
             Mode::Fix => {
-                if input == Input::Stdin {
+                if *input == Input::Stdin {
                     // `fix -` is a filter: the stream always comes out, migrated or, when
                     // there is nothing to do or it cannot be done, exactly as it came in.
                     // The bytes bypass the colour layer, which would strip escape sequences
@@ -214,14 +243,41 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                         (None, _) => {}
                     }
                 }
-                text::objects(&mut stderr, &name, &out, args.verbose, true)?;
+                text::objects(&mut stderr, &name, &out, verbosity, true)?;
                 if blocked {
                     exit = exit.max(Exit::Findings);
                 }
             }
         }
+        Ok(())
+    };
+    engine::run_ordered(
+        &walked.inputs,
+        rayon::current_num_threads(),
+        engine::Bound::default(),
+        Outcome::weight,
+        work,
+        |input, out| {
+            // Most files print nothing; the others move the progress bar out of the way.
+            if out.error.is_none() && out.objects.is_empty() && *input != Input::Stdin {
+                report(input, out)
+            } else {
+                progress.suspend(|| report(input, out))
+            }
+        },
+    )?;
+    progress.finish();
+    if let Some(c) = collector {
+        let info = RunInfo {
+            catalogue: cat,
+            window,
+            summary: &summary,
+        };
+        c.finish(&mut stdout, &info)?;
     }
-    summary.write(&mut stderr, mode == Mode::Fix)?;
+    if !args.quiet {
+        summary.write(&mut stderr, mode == Mode::Fix)?;
+    }
     stdout.flush()?;
     raw.flush()?;
     stderr.flush()?;

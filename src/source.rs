@@ -1,6 +1,8 @@
 //! A file's text and the facts about it that edits must respect: byte-order mark, line
 //! endings, and a line index for turning byte offsets into `line:col` only when printing.
 
+use std::cell::OnceCell;
+
 use thiserror::Error;
 
 /// Why a file's bytes could not be taken as YAML text.
@@ -19,7 +21,8 @@ pub enum DecodeError {
 #[derive(Debug, Clone)]
 pub struct Source {
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Built on first use: most files are never asked for a position.
+    line_starts: OnceCell<Vec<usize>>,
 }
 
 impl Source {
@@ -36,16 +39,26 @@ impl Source {
     }
 
     pub fn new(text: String) -> Source {
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        Source { text, line_starts }
+        Source {
+            text,
+            line_starts: OnceCell::new(),
+        }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1));
+            starts
+        })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s <= offset) - 1;
+        let start = starts[line];
         let mut col = self.text[start..floor_char(&self.text, offset)]
             .chars()
             .count()

@@ -3,7 +3,6 @@
 
 use crate::catalogue::{Catalogue, Window};
 use crate::plan::mtree::MNode;
-use crate::plan::plan_document;
 use crate::yaml::{Value, parse_stream};
 
 /// Check `output` against the expected meaning of each document.
@@ -12,6 +11,17 @@ pub fn verify(
     expected: &[Value],
     cat: &Catalogue,
     window: Window,
+) -> Result<(), String> {
+    verify_as(output, expected, cat, window, crate::kustomize::Role::Plain)
+}
+
+/// [`verify`] for a file whose role to kustomize is known (a second run plans it the same way).
+pub fn verify_as(
+    output: &str,
+    expected: &[Value],
+    cat: &Catalogue,
+    window: Window,
+    role: crate::kustomize::Role,
 ) -> Result<(), String> {
     let docs = parse_stream(output)
         .map_err(|e| format!("the rewritten file does not parse: {}", e.message))?;
@@ -32,7 +42,8 @@ pub fn verify(
                 doc.index + 1
             ));
         }
-        let again = plan_document(output, doc, cat, window).map_err(|e| e.to_string())?;
+        let again = crate::kustomize::plan_document(output, doc, cat, window, role)
+            .map_err(|e| e.to_string())?;
         if !again.edits.is_empty() {
             return Err(format!(
                 "document {} would change again on a second run",

@@ -1,11 +1,88 @@
 //! Find the files to process: named files as given, directories walked in parallel for
-//! `*.yaml`, `*.yml` and `*.json`, skipping hidden entries and what `.gitignore` excludes,
-//! never following symlinks. Output is sorted so results do not depend on thread timing.
+//! `*.yaml`, `*.yml` and `*.json` (or what `--include` names), skipping hidden entries, what
+//! `.gitignore`, `.ignore` and `.kubemigignore` exclude and what `--exclude` names, following
+//! symlinks only with `--follow-symlinks` and never to a target outside the walked directory.
+//! Output is sorted so results do not depend on thread timing.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
-use ignore::{WalkBuilder, WalkState};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::{Match, WalkBuilder, WalkState};
+
+/// The name of kubemig's own ignore file (gitignore syntax), read like `.gitignore`.
+pub const IGNORE_FILE: &str = ".kubemigignore";
+
+/// How directories are walked, beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Files and directories to skip.
+    pub exclude: Vec<Globs>,
+    /// When not empty, the walk picks files matching one of these instead of manifest names.
+    pub include: Vec<Globs>,
+    pub follow_symlinks: bool,
+    /// Apply `exclude` and `.kubemigignore` to files named explicitly too.
+    pub force_exclude: bool,
+}
+
+/// Globs in gitignore syntax, anchored at a directory: `*.yaml` matches a name at any depth,
+/// `deploy/*.yaml` or `/deploy` match relative to `base`, `vendor/` matches a directory,
+/// `!keep.yaml` re-includes.
+#[derive(Debug, Clone)]
+pub struct Globs {
+    /// Absolute directory the globs are relative to.
+    pub base: PathBuf,
+    pub globs: Vec<String>,
+    matcher: Gitignore,
+}
+
+impl Globs {
+    pub fn new(base: &Path, globs: &[String]) -> Result<Globs, String> {
+        let mut b = GitignoreBuilder::new(base);
+        for g in globs {
+            b.add_line(None, g)
+                .map_err(|e| format!("`{g}` is not a valid glob: {e}"))?;
+        }
+        let matcher = b.build().map_err(|e| e.to_string())?;
+        Ok(Globs {
+            base: base.to_path_buf(),
+            globs: globs.to_vec(),
+            matcher,
+        })
+    }
+
+    /// How the absolute path `abs` fares against these globs (only paths under `base` can
+    /// match); `parents` also tries the directories above it.
+    fn matched(&self, abs: &Path, is_dir: bool, parents: bool) -> Match<()> {
+        if self.globs.is_empty() || !abs.starts_with(&self.base) {
+            return Match::None;
+        }
+        let m = if parents {
+            self.matcher.matched_path_or_any_parents(abs, is_dir)
+        } else {
+            self.matcher.matched(abs, is_dir)
+        };
+        m.map(|_| ())
+    }
+}
+
+impl WalkOptions {
+    fn excluded(&self, abs: &Path, is_dir: bool, parents: bool) -> bool {
+        self.exclude
+            .iter()
+            .any(|g| g.matched(abs, is_dir, parents).is_ignore())
+    }
+
+    fn wanted(&self, abs: &Path) -> bool {
+        if self.include.is_empty() {
+            is_manifest_name(abs)
+        } else {
+            self.include
+                .iter()
+                .any(|g| g.matched(abs, false, false).is_ignore())
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Input {
@@ -27,31 +104,63 @@ pub fn is_manifest_name(path: &Path) -> bool {
 }
 
 pub fn walk(roots: &[PathBuf]) -> Walked {
+    walk_with(roots, &WalkOptions::default())
+}
+
+pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
     let found = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let mut stdin = false;
+    let cwd = std::env::current_dir().unwrap_or_default();
     for root in roots {
         if root.as_os_str() == "-" {
             stdin = true;
             continue;
         }
         match std::fs::metadata(root) {
-            Err(e) => errors.lock().unwrap().push((root.clone(), e.to_string())),
-            Ok(m) if !m.is_dir() => found.lock().unwrap().push(clean(root)),
+            Err(e) => errors.lock().unwrap().push((root.clone(), missing(&e))),
+            Ok(m) if !m.is_dir() => {
+                let abs = absolute(&cwd, root);
+                if !(opts.force_exclude
+                    && (opts.excluded(&abs, false, true) || kubemigignored(&abs)))
+                {
+                    found.lock().unwrap().push(clean(root));
+                }
+            }
             Ok(_) => {
+                let abs_root = absolute(&cwd, root);
+                let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| abs_root.clone());
+                let (filter_opts, filter_root) = (opts.clone(), root.clone());
                 WalkBuilder::new(root)
-                    .follow_links(false)
+                    .follow_links(opts.follow_symlinks)
+                    .add_custom_ignore_filename(IGNORE_FILE)
+                    .filter_entry(move |e| {
+                        if e.depth() == 0 {
+                            return true;
+                        }
+                        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                        let abs = absolute(&abs_root, rel(&filter_root, e.path()));
+                        if filter_opts.excluded(&abs, is_dir, false) {
+                            return false;
+                        }
+                        // A followed link must stay inside the walked directory.
+                        !e.path_is_symlink()
+                            || std::fs::canonicalize(e.path())
+                                .is_ok_and(|t| t.starts_with(&real_root))
+                    })
                     .build_parallel()
                     .run(|| {
                         Box::new(|entry| {
                             match entry {
                                 Ok(e) => {
                                     if e.file_type().is_some_and(|t| t.is_file())
-                                        && is_manifest_name(e.path())
+                                        && opts.wanted(&absolute(&cwd, e.path()))
                                     {
                                         found.lock().unwrap().push(clean(e.path()));
                                     }
                                 }
+                                // A link back to a directory being walked: skip it quietly.
+                                Err(err) if is_loop(&err) => {}
                                 Err(err) => {
                                     let mut errors = errors.lock().unwrap();
                                     describe(&err, root, "", &mut errors);
@@ -66,7 +175,7 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     let mut files = found.into_inner().unwrap();
     files.sort();
     files.dedup();
-    same_file_once(&mut files);
+    same_file_once(&mut files, opts.follow_symlinks);
     let mut inputs: Vec<Input> = files.into_iter().map(Input::File).collect();
     if stdin {
         inputs.insert(0, Input::Stdin);
@@ -75,6 +184,74 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     errors.sort();
     errors.dedup();
     Walked { inputs, errors }
+}
+
+/// Why a named path cannot be used, with what to do about it.
+fn missing(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        "no such file or directory; check the path (directories are walked for *.yaml, *.yml and *.json, and `-` reads stdin)".to_string()
+    } else {
+        format!("cannot read: {e}")
+    }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithPath { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+/// `path` relative to `root` when it is under it (the walker yields `root/…`).
+fn rel<'a>(root: &Path, path: &'a Path) -> &'a Path {
+    path.strip_prefix(root).unwrap_or(path)
+}
+
+/// `p` made absolute against `base` and with `.` and `..` resolved lexically, so that globs
+/// anchored at a directory can be matched whatever way the path was spelled.
+pub fn absolute(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a `.kubemigignore` in a directory above `abs` (up to the repository root) excludes
+/// it: the deepest file that says something about it decides.
+fn kubemigignored(abs: &Path) -> bool {
+    let mut dir = abs.parent();
+    while let Some(d) = dir {
+        let file = d.join(IGNORE_FILE);
+        if file.is_file() {
+            let mut b = GitignoreBuilder::new(d);
+            b.add(&file);
+            if let Ok(gi) = b.build() {
+                match gi.matched_path_or_any_parents(abs, false) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+        dir = d.parent();
+    }
+    false
 }
 
 /// One `(path, message)` per problem in a walk error, naming the entry that failed rather
@@ -102,19 +279,27 @@ fn describe(err: &ignore::Error, path: &Path, prefix: &str, out: &mut Vec<(PathB
 
 /// Keep one name per file: `a.yaml`, `sub/../a.yaml` and `/abs/a.yaml` are the same file, and
 /// processing it twice would make the second `fix` fail. The first name in sorted order wins.
+/// When links are followed, a file reached through a link is the file it points to.
 #[cfg(unix)]
-fn same_file_once(files: &mut Vec<PathBuf>) {
+fn same_file_once(files: &mut Vec<PathBuf>, follow: bool) {
     use std::collections::HashSet;
     use std::os::unix::fs::MetadataExt;
     let mut seen = HashSet::new();
-    files.retain(|p| match std::fs::symlink_metadata(p) {
-        Ok(m) => seen.insert((m.dev(), m.ino())),
-        Err(_) => true,
+    files.retain(|p| {
+        let meta = if follow {
+            std::fs::metadata(p)
+        } else {
+            std::fs::symlink_metadata(p)
+        };
+        match meta {
+            Ok(m) => seen.insert((m.dev(), m.ino())),
+            Err(_) => true,
+        }
     });
 }
 
 #[cfg(not(unix))]
-fn same_file_once(_: &mut Vec<PathBuf>) {}
+fn same_file_once(_: &mut Vec<PathBuf>, _: bool) {}
 
 /// `./a.yaml` → `a.yaml`, `sub//./b.yaml` → `sub/b.yaml`, so diff headers read `a/a.yaml` as
 /// git expects (`git apply` rejects `.` components and empty ones).

@@ -391,3 +391,210 @@ fn corpus_changes_stay_inside_migrated_documents() {
     );
     assert!(files_changed > 0);
 }
+
+/// Inputs made to trip a prefilter: old APIs spelled through escapes, found only by kind,
+/// hidden in lists, anchors, tags and flow style; files that are not text at all; and the
+/// golden cases' inputs. Each is `(path, bytes)`.
+fn hostile_fixtures() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: &str, bytes: &[u8]| files.push((name.to_string(), bytes.to_vec()));
+    let ingress = "kind: Ingress\nmetadata:\n  name: web\nspec:\n  backend:\n    serviceName: web\n    servicePort: 80\n";
+    add(
+        "escapes/json-slash.json",
+        br#"{"apiVersion": "extensions\/v1beta1", "kind": "Ingress", "metadata": {"name": "web"}, "spec": {"backend": {"serviceName": "web", "servicePort": 80}}}"#,
+    );
+    add(
+        "escapes/json-unicode.json",
+        br#"{"apiVersion": "\u0065xtensions/v1beta1", "kind": "Ingress", "metadata": {"name": "web"}, "spec": {"backend": {"serviceName": "web", "servicePort": 80}}}"#,
+    );
+    add(
+        "escapes/yaml-hex.yaml",
+        format!("apiVersion: \"\\x65xtensions/v1beta1\"\n{ingress}").as_bytes(),
+    );
+    add(
+        "escapes/yaml-long-unicode.yaml",
+        format!("apiVersion: \"extensions/v1\\U00000062eta1\"\n{ingress}").as_bytes(),
+    );
+    add(
+        "escapes/yaml-joined-lines.yaml",
+        format!("apiVersion: \"extensions/v1\\\n  beta1\"\n{ingress}").as_bytes(),
+    );
+    add(
+        "escapes/yaml-joined-lines-crlf.yaml",
+        format!("apiVersion: \"extensions/v1\\\n  beta1\"\n{ingress}")
+            .replace('\n', "\r\n")
+            .as_bytes(),
+    );
+    add(
+        "escapes/escaped-key.yaml",
+        format!("\"\\x61piVersion\": extensions/v1beta1\n{ingress}").as_bytes(),
+    );
+    add(
+        "escapes/core-kind-escaped.yaml",
+        b"apiVersion: v1\nkind: \"Endpoint\\x73\"\nmetadata:\n  name: db\nsubsets: []\n",
+    );
+    add(
+        "escapes/block-scalar-backslashes.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sh\ndata:\n  run.sh: |\n    curl -s \\\n      http://x/\\u00e9 \\x41\n",
+    );
+    add(
+        "core/endpoints.yaml",
+        b"apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: db\nsubsets:\n- addresses:\n  - ip: 10.0.0.1\n",
+    );
+    add(
+        "core/componentstatus.json",
+        br#"{"apiVersion":"v1","kind":"ComponentStatus","metadata":{"name":"etcd-0"}}"#,
+    );
+    add(
+        "shapes/list.yaml",
+        b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: policy/v1beta1\n  kind: PodDisruptionBudget\n  metadata: {name: a}\n  spec: {minAvailable: 1, selector: {matchLabels: {app: a}}}\n",
+    );
+    add(
+        "shapes/anchors.yaml",
+        b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: &old batch/v1beta1\n  kind: CronJob\n  metadata: {name: a}\n  spec: {schedule: '* * * * *', jobTemplate: {spec: {template: {spec: {containers: []}}}}}\n- apiVersion: *old\n  kind: CronJob\n  metadata: {name: b}\n  spec: {schedule: '* * * * *', jobTemplate: {spec: {template: {spec: {containers: []}}}}}\n",
+    );
+    add(
+        "shapes/tagged.yaml",
+        b"apiVersion: !!str autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n  maxReplicas: 3\n",
+    );
+    add(
+        "shapes/flow.yaml",
+        b"{apiVersion: scheduling.k8s.io/v1beta1, kind: PriorityClass, metadata: {name: high}, value: 1000}\n",
+    );
+    add(
+        "shapes/bom-crlf.yaml",
+        "\u{feff}# old\r\napiVersion: policy/v1beta1\r\nkind: PodDisruptionBudget\r\nmetadata:\r\n  name: a\r\nspec:\r\n  minAvailable: 1\r\n  selector:\r\n    matchLabels:\r\n      app: a\r\n"
+            .as_bytes(),
+    );
+    add(
+        "shapes/kustomization.yaml",
+        b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\npatches:\n- path: p.yaml\n  target:\n    group: extensions\n    version: v1beta1\n    kind: Ingress\n",
+    );
+    add("shapes/empty.yaml", b"");
+    add("shapes/comments-only.yaml", b"# nothing here\n---\n...\n");
+    add(
+        "broken/invalid-yaml-old-api.yaml",
+        b"apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: [\n",
+    );
+    add(
+        "broken/duplicate-key-old-api.yaml",
+        b"apiVersion: batch/v1beta1\nkind: CronJob\nkind: CronJob\nmetadata: {name: a}\n",
+    );
+    add("broken/nul.yaml", b"apiVersion: v1\nkind: Service\x00\n");
+    add(
+        "broken/nul-old-api.yaml",
+        b"apiVersion: extensions/v1beta1\x00\n",
+    );
+    add("broken/latin1.yaml", b"# caf\xe9\napiVersion: v1\nkind: Service\n");
+    add("broken/utf16le.yaml", b"\xff\xfea\x00p\x00i\x00\n\x00");
+    add("broken/utf16be.json", b"\xfe\xff\x00{\x00}");
+    add("broken/binary.json", &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/golden");
+    for case in fs::read_dir(&golden).unwrap() {
+        let case = case.unwrap().path();
+        for input in ["input.yaml", "input.json"] {
+            if let Ok(bytes) = fs::read(case.join(input)) {
+                let name = case.file_name().unwrap().to_str().unwrap();
+                let ext = input.rsplit('.').next().unwrap();
+                files.push((format!("golden/{name}.{ext}"), bytes));
+            }
+        }
+    }
+    files
+}
+
+/// The prefilter changes no output: with and without it, every command prints the same,
+/// exits the same and writes the same files, over the hostile fixtures, the golden inputs and
+/// the public corpus (when present). The one thing it may hide, as the README says, is an
+/// error that only parsing finds (a YAML syntax error, a duplicate key) in a file that
+/// mentions no old API; that case is checked separately below.
+#[test]
+fn prefilter_changes_no_output_on_hostile_inputs() {
+    let mut files: BTreeMap<PathBuf, Vec<u8>> = hostile_fixtures()
+        .into_iter()
+        .map(|(n, b)| (PathBuf::from(n), b))
+        .collect();
+    if let Some(corpus) = corpus() {
+        for (rel, bytes) in snapshot(&corpus) {
+            files.insert(Path::new("corpus").join(rel), bytes);
+        }
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let on = scratch.path().join("on");
+    let off = scratch.path().join("off");
+    copy(&files, &on);
+    copy(&files, &off);
+    for args in [
+        &["check"][..],
+        &["check", "-v", "--include-deprecated"],
+        &["check", "--format", "json"],
+        &["check", "-t", "1.22"],
+        &["diff"],
+        &["diff", "--include-deprecated"],
+    ] {
+        let with = kubemig(&on, args, None);
+        let mut no = args.to_vec();
+        no.push("--no-prefilter");
+        assert_eq!(with, kubemig(&off, &no, None), "kubemig {args:?}");
+    }
+    // The fixtures are found for what they are, with the prefilter on.
+    let check = kubemig(&on, &["check", "-v", "--include-deprecated"], None);
+    for expect in [
+        "escapes/json-slash.json:1:",
+        "escapes/json-unicode.json:1:",
+        "escapes/yaml-hex.yaml:1:",
+        "escapes/yaml-long-unicode.yaml:1:",
+        "escapes/yaml-joined-lines.yaml:1:",
+        "escapes/escaped-key.yaml:1:",
+        "core/endpoints.yaml:1:",
+        "core/componentstatus.json:1:",
+        "shapes/list.yaml:4:",
+        "shapes/anchors.yaml:10:",
+        "shapes/tagged.yaml:1:",
+        "shapes/flow.yaml:1:",
+    ] {
+        assert!(check.stdout.contains(expect), "{expect} not found:\n{}", check.stdout);
+    }
+    for bad in [
+        "broken/invalid-yaml-old-api.yaml",
+        "broken/duplicate-key-old-api.yaml",
+        "broken/nul.yaml",
+        "broken/nul-old-api.yaml",
+        "broken/latin1.yaml",
+        "broken/utf16le.yaml",
+        "broken/utf16be.json",
+        "broken/binary.json",
+    ] {
+        assert!(
+            check.stderr.lines().any(|l| l.starts_with(bad) && l.contains(" error: ")),
+            "{bad}: no error\n{}",
+            check.stderr
+        );
+    }
+    let fix = kubemig(&on, &["fix"], None);
+    assert_eq!(kubemig(&off, &["fix", "--no-prefilter"], None), fix);
+    assert_eq!(snapshot(&on), snapshot(&off), "the same files are written");
+}
+
+/// The documented exception: a YAML error in a file that mentions no old API is found only
+/// when every file is parsed.
+#[test]
+fn prefilter_may_hide_only_yaml_errors_in_files_without_old_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("broken.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: [\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("duplicate.yaml"),
+        "apiVersion: v1\nkind: Service\nkind: Service\nmetadata: {name: a}\n",
+    )
+    .unwrap();
+    let with = kubemig(dir.path(), &["check"], None);
+    assert_eq!(with.code, 0, "{}", with.stderr);
+    let without = kubemig(dir.path(), &["check", "--no-prefilter"], None);
+    assert_eq!(without.code, 2);
+    assert!(without.stderr.contains("broken.yaml:"), "{}", without.stderr);
+    assert!(without.stderr.contains("duplicate.yaml:"), "{}", without.stderr);
+}

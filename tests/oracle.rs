@@ -16,9 +16,9 @@ fn oracle() -> Option<PathBuf> {
         .into_iter()
         .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join("oracle")))
         .chain([PathBuf::from("/tmp/oracle")]);
-    candidates
-        .into_iter()
-        .find(|d| d.join("bin/kubectl-convert-ext").is_file() && d.join("venv/bin/python").is_file())
+    candidates.into_iter().find(|d| {
+        d.join("bin/kubectl-convert-ext").is_file() && d.join("venv/bin/python").is_file()
+    })
 }
 
 #[test]
@@ -41,6 +41,9 @@ fn conversions_agree_with_kubectl_convert() {
         .expect("run the comparison");
     let report = String::from_utf8_lossy(&out.stdout);
     println!("{report}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "conversions disagree with kubectl-convert:\n{report}");
+    assert!(
+        out.status.success(),
+        "conversions disagree with kubectl-convert:\n{report}"
+    );
     assert!(report.contains(" documents compared"), "{report}");
 }

@@ -146,11 +146,47 @@ pub struct Rule {
     /// relative paths again and again (e.g. a schema's `properties.*`, `items`).
     #[serde(default)]
     pub recurse: Vec<String>,
+    /// Variables bound for each matched node, in order (a later one may use an earlier one
+    /// in its path), usable as `${name}` in `when` and op paths, values and the finding's
+    /// message. A binding that finds nothing skips the node.
+    #[serde(default, rename = "let")]
+    pub bind: toml::Table,
     #[serde(default)]
     pub when: When,
     #[serde(default)]
     pub ops: Vec<Op>,
     pub finding: Option<FindingSpec>,
+}
+
+/// One `let` entry: a path (its scalar's text), or a table for more.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Binding {
+    Path(String),
+    Spec(BindingSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingSpec {
+    /// The node to read (default: the matched node); a list means the first that exists.
+    #[serde(default)]
+    pub path: OneOrMany,
+    /// Bind the node's key in its mapping instead of its value.
+    #[serde(default)]
+    pub key: bool,
+    /// A regular expression the text must match, else the binding finds nothing. With
+    /// groups, `${name}` is group 1 and `${name.N}` group N.
+    #[serde(rename = "match")]
+    pub pattern: Option<String>,
+    /// Split the text on this separator (as Go's strings.Split) and apply the rule once per
+    /// part, in order.
+    pub split: Option<String>,
+    /// The text used when the node does not exist.
+    pub default: Option<String>,
+    /// Bind the text in lower case (it is lowered before `match`).
+    #[serde(default)]
+    pub lower: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -221,6 +257,30 @@ pub struct When {
     /// None of the nodes the pattern reaches has one of the listed values.
     #[serde(default, rename = "none-of")]
     pub none_of: toml::Table,
+    /// Some node the pattern reaches has one of the listed values.
+    #[serde(default, rename = "any-of")]
+    pub any_of: toml::Table,
+    /// At least one of the paths exists.
+    #[serde(default, rename = "has-any")]
+    pub has_any: Vec<String>,
+    /// The value is a scalar whose text matches the regular expression.
+    #[serde(default)]
+    pub matches: toml::Table,
+    /// The value is absent, or not a scalar whose text matches the regular expression.
+    #[serde(default, rename = "not-matches")]
+    pub not_matches: toml::Table,
+    /// The oldest release the output must work on (--min-version) is at least this one.
+    #[serde(rename = "min-version-at-least")]
+    pub min_version_at_least: Option<Release>,
+    /// The oldest release the output must work on is below this one.
+    #[serde(rename = "min-version-below")]
+    pub min_version_below: Option<Release>,
+    /// The target release is at least this one.
+    #[serde(rename = "target-at-least")]
+    pub target_at_least: Option<Release>,
+    /// The target release is below this one.
+    #[serde(rename = "target-below")]
+    pub target_below: Option<Release>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use anyhow::{Context, Result, bail};
 
 use super::model::{
-    ApiVersion, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PositionSpec, Release,
-    Rule,
+    ApiVersion, Binding, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PositionSpec,
+    Release, Rule,
 };
 use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
@@ -15,11 +15,51 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalogue_files.rs"));
 }
 
-/// A path that is relative to the `at` node, or to the object when written `$.…`.
+/// Where a rule's path starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// The node the rule matched (the default).
+    At,
+    /// The object (`$.…`).
+    Object,
+    /// The kind's pod template site (`@pod.…`).
+    Pod,
+    /// The matched node's N-th ancestor (`^.…` is the parent, `^^.…` its parent).
+    Up(usize),
+    /// Not a node: the value of a `let` variable (`${name}`), for conditions.
+    Var(String),
+}
+
+/// A path that is relative to the `at` node, or to the object when written `$.…`. Its keys
+/// may contain `${name}` variables, replaced when the rule runs.
 #[derive(Debug, Clone)]
 pub struct RelPath {
-    pub from_object: bool,
+    pub root: Root,
     pub path: Path,
+    /// Whether some key contains `${…}`.
+    pub vars: bool,
+}
+
+/// A compiled `let` entry.
+#[derive(Debug, Clone)]
+pub struct CompiledBinding {
+    pub name: String,
+    /// Candidates, the first that exists wins.
+    pub paths: Vec<RelPath>,
+    pub key: bool,
+    pub pattern: Option<regex::Regex>,
+    pub split: Option<String>,
+    pub default: Option<String>,
+    pub lower: bool,
+}
+
+/// Conditions on the release window.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowCond {
+    pub min_at_least: Option<Release>,
+    pub min_below: Option<Release>,
+    pub target_at_least: Option<Release>,
+    pub target_below: Option<Release>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +108,12 @@ pub struct CompiledRule {
     pub less_than: Vec<(RelPath, i64)>,
     pub duplicates: Vec<RelPath>,
     pub none_of: Vec<(RelPath, Vec<toml::Value>)>,
+    pub any_of: Vec<(RelPath, Vec<toml::Value>)>,
+    pub has_any: Vec<RelPath>,
+    pub matches: Vec<(RelPath, regex::Regex)>,
+    pub not_matches: Vec<(RelPath, regex::Regex)>,
+    pub window: WindowCond,
+    pub lets: Vec<CompiledBinding>,
     pub ops: Vec<CompiledOp>,
     pub finding: Option<FindingSpec>,
 }
@@ -125,26 +171,54 @@ impl Catalogue {
         Catalogue::from_files(embedded::FILES.iter().copied())
     }
 
+    /// The embedded catalogue merged with extra files (`--rules`), each `(name, text)` named
+    /// as given in errors. A file is checked against the catalogue and the files before it.
+    pub fn embedded_with(extra: &[(String, String)]) -> Result<Catalogue> {
+        let builtin = || {
+            embedded::FILES
+                .iter()
+                .map(|&(n, t)| (format!("migrations/{n}"), t))
+        };
+        let mut cat = None;
+        for (i, (name, _)) in extra.iter().enumerate() {
+            let files = extra[..=i].iter().map(|(n, t)| (n.clone(), t.as_str()));
+            cat = Some(Catalogue::from_named(builtin().chain(files)).map_err(|e| {
+                if format!("{e:#}").contains(name.as_str()) {
+                    e
+                } else {
+                    e.context(name.clone())
+                }
+            })?);
+        }
+        cat.map_or_else(Catalogue::embedded, Ok)
+    }
+
     pub fn from_files<'a>(
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Catalogue> {
+        Catalogue::from_named(
+            files
+                .into_iter()
+                .map(|(n, t)| (format!("migrations/{n}"), t)),
+        )
+    }
+
+    /// Load files named as they should appear in errors.
+    fn from_named<'a>(files: impl IntoIterator<Item = (String, &'a str)>) -> Result<Catalogue> {
         let mut newest = None;
         let mut versions = Vec::new();
         let mut hops = Vec::new();
         let mut fields = Vec::new();
         let mut global_rules = Vec::new();
         for (name, text) in files {
-            let file: CatalogueFile =
-                toml::from_str(text).with_context(|| format!("migrations/{name}"))?;
+            let file: CatalogueFile = toml::from_str(text).with_context(|| name.clone())?;
             if let Some(n) = file.newest
                 && newest.replace(n).is_some()
             {
-                bail!("migrations/{name}: `newest` is set in more than one file");
+                bail!("{name}: `newest` is set in more than one file");
             }
             for r in &file.global_rules {
-                global_rules.push(
-                    compile_rule(r).with_context(|| format!("migrations/{name}: global rule"))?,
-                );
+                global_rules.push(compile_rule(r).with_context(|| format!("{name}: global rule"))?);
             }
             versions.extend(file.version);
             for m in file.migration {
@@ -153,7 +227,7 @@ impl Catalogue {
                     .iter()
                     .map(compile_rule)
                     .collect::<Result<_>>()
-                    .with_context(|| format!("migrations/{name}: migration `{}`", m.id))?;
+                    .with_context(|| format!("{name}: migration `{}`", m.id))?;
                 hops.push(Hop { meta: m, rules });
             }
             for f in file.field {
@@ -162,7 +236,7 @@ impl Catalogue {
                     .iter()
                     .map(compile_rule)
                     .collect::<Result<_>>()
-                    .with_context(|| format!("migrations/{name}: field `{}`", f.id))?;
+                    .with_context(|| format!("{name}: field `{}`", f.id))?;
                 fields.push(Field { meta: f, rules });
             }
         }
@@ -272,12 +346,185 @@ impl Catalogue {
 }
 
 fn rel(text: &str) -> Result<RelPath> {
-    let (from_object, body) = match text.strip_prefix('$') {
-        Some(rest) => (true, rest.strip_prefix('.').unwrap_or(rest)),
-        None => (false, text),
+    if let Some(name) = text.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
+        && is_var_name(name)
+    {
+        return Ok(RelPath {
+            root: Root::Var(name.to_string()),
+            path: Path::default(),
+            vars: false,
+        });
+    }
+    let ups = text.bytes().take_while(|&b| b == b'^').count();
+    let (root, body) = if text.starts_with('$') && !text.starts_with("${") {
+        (Root::Object, &text[1..])
+    } else if let Some(rest) = text
+        .strip_prefix("@pod")
+        .filter(|r| r.is_empty() || r.starts_with(['.', '[']))
+    {
+        (Root::Pod, rest)
+    } else if ups > 0 {
+        (Root::Up(ups), &text[ups..])
+    } else {
+        (Root::At, text)
     };
+    let body = body.strip_prefix('.').unwrap_or(body);
     let path = Path::parse(body).map_err(anyhow::Error::msg)?;
-    Ok(RelPath { from_object, path })
+    Ok(RelPath {
+        root,
+        vars: body.contains("${"),
+        path,
+    })
+}
+
+fn is_var_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+/// Every `${name}` in `text`, without any `.N` group suffix.
+fn var_refs(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        rest = &rest[i + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = &rest[..end];
+        if is_var_name(name) {
+            out.push(name.split('.').next().unwrap_or(name));
+        }
+        rest = &rest[end + 1..];
+    }
+    out
+}
+
+fn toml_strings<'a>(v: &'a toml::Value, out: &mut Vec<&'a str>) {
+    match v {
+        toml::Value::String(s) => out.push(s),
+        toml::Value::Array(items) => items.iter().for_each(|i| toml_strings(i, out)),
+        toml::Value::Table(t) => t.iter().for_each(|(k, v)| {
+            out.push(k);
+            toml_strings(v, out)
+        }),
+        _ => {}
+    }
+}
+
+fn regex(text: &str) -> Result<regex::Regex> {
+    regex::Regex::new(text).with_context(|| format!("bad regular expression `{text}`"))
+}
+
+fn regexes(t: &toml::Table) -> Result<Vec<(RelPath, regex::Regex)>> {
+    t.iter()
+        .map(|(k, v)| match v {
+            toml::Value::String(re) => Ok((rel(k)?, regex(re)?)),
+            _ => bail!("`{k}` needs a regular expression"),
+        })
+        .collect()
+}
+
+fn bindings(t: &toml::Table) -> Result<Vec<CompiledBinding>> {
+    t.iter()
+        .map(|(name, v)| {
+            if !is_var_name(name) || name.contains('.') {
+                bail!("`let.{name}`: a variable name is letters, digits, `_` and `-`");
+            }
+            let b: Binding = v
+                .clone()
+                .try_into()
+                .with_context(|| format!("`let.{name}`"))?;
+            Ok(match b {
+                Binding::Path(p) => CompiledBinding {
+                    name: name.clone(),
+                    paths: vec![rel(&p)?],
+                    key: false,
+                    pattern: None,
+                    split: None,
+                    default: None,
+                    lower: false,
+                },
+                Binding::Spec(s) => CompiledBinding {
+                    name: name.clone(),
+                    paths: s.path.paths().into_iter().map(rel).collect::<Result<_>>()?,
+                    key: s.key,
+                    pattern: s.pattern.as_deref().map(regex).transpose()?,
+                    split: s.split.filter(|sep| !sep.is_empty()),
+                    default: s.default,
+                    lower: s.lower,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Every `${name}` a rule uses must be bound by its `let`.
+fn check_vars(r: &Rule, lets: &[CompiledBinding]) -> Result<()> {
+    let mut texts: Vec<&str> = Vec::new();
+    let w = &r.when;
+    texts.extend(w.has.iter().map(String::as_str));
+    texts.extend(w.missing.iter().map(String::as_str));
+    texts.extend(w.has_any.iter().map(String::as_str));
+    for t in [
+        &w.equals,
+        &w.not_equals,
+        &w.one_of,
+        &w.not_one_of,
+        &w.differs,
+        &w.none_of,
+        &w.any_of,
+        &w.matches,
+        &w.not_matches,
+        &w.starts_with,
+    ] {
+        for (k, v) in t {
+            texts.push(k);
+            toml_strings(v, &mut texts);
+        }
+    }
+    for v in r.bind.values() {
+        toml_strings(v, &mut texts);
+    }
+    for op in &r.ops {
+        match op {
+            Op::Rename { rename, to } => texts.extend([rename.as_str(), to]),
+            Op::Move { from, to, pos, .. }
+            | Op::Copy {
+                copy: from,
+                to,
+                pos,
+                ..
+            } => {
+                texts.extend([from.as_str(), to]);
+                texts.extend(pos.before.iter().chain(&pos.after).map(String::as_str));
+            }
+            Op::Set {
+                set, value, pos, ..
+            } => {
+                texts.push(set);
+                toml_strings(value, &mut texts);
+                texts.extend(pos.before.iter().chain(&pos.after).map(String::as_str));
+            }
+            Op::Append { append, value } => {
+                texts.push(append);
+                toml_strings(value, &mut texts);
+            }
+            Op::Delete { delete } => texts.push(delete),
+            Op::FromJson { from, to, .. } => texts.extend([from.as_str(), to]),
+        }
+    }
+    if let Some(f) = &r.finding {
+        texts.push(&f.message);
+    }
+    for t in texts {
+        for name in var_refs(t) {
+            if !lets.iter().any(|b| b.name == name) {
+                bail!("`${{{name}}}` is not bound by the rule's `let`");
+            }
+        }
+    }
+    Ok(())
 }
 
 fn position(p: &PositionSpec) -> Result<Position> {
@@ -354,6 +601,8 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
     if r.ops.is_empty() && r.finding.is_none() {
         bail!("a rule needs ops or a finding");
     }
+    let lets = bindings(&r.bind)?;
+    check_vars(r, &lets)?;
     Ok(CompiledRule {
         at,
         recurse: r
@@ -416,6 +665,22 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
             .map(|s| rel(s))
             .collect::<Result<_>>()?,
         none_of: lists(&r.when.none_of)?,
+        any_of: lists(&r.when.any_of)?,
+        has_any: r
+            .when
+            .has_any
+            .iter()
+            .map(|s| rel(s))
+            .collect::<Result<_>>()?,
+        matches: regexes(&r.when.matches)?,
+        not_matches: regexes(&r.when.not_matches)?,
+        window: WindowCond {
+            min_at_least: r.when.min_version_at_least,
+            min_below: r.when.min_version_below,
+            target_at_least: r.when.target_at_least,
+            target_below: r.when.target_below,
+        },
+        lets,
         ops,
         finding: r.finding.clone(),
     })

@@ -59,6 +59,8 @@ pub struct DocPlan {
     pub edits: Vec<Edit>,
     /// The migrated document, when anything changed: what the output must mean.
     pub expected: Option<MNode>,
+    /// Reports skipped by a `# kubemig: ignore` comment (see `suppress.rs`).
+    pub suppressed: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +83,7 @@ pub fn plan_document(
         return Ok(plan);
     }
     let mut work: Option<MNode> = None;
+    let mut suppress = crate::suppress::Suppress::scan(src, doc);
     for (path, obj) in objects {
         for key in ["apiVersion", "kind"] {
             let mut same = obj
@@ -105,6 +108,10 @@ pub fn plan_document(
             continue;
         };
         let decision = decide(cat, api, kind, window);
+        if suppress.skips_object(cat, api, kind) {
+            suppress.skipped += usize::from(!matches!(decision, Decision::Current));
+            continue;
+        }
         let decision_kind = if matches!(decision, Decision::Current) {
             DecisionKind::Current
         } else {
@@ -231,7 +238,14 @@ pub fn plan_document(
             plan.objects.push(report.clone());
         }
         plan.objects.extend(field_migrations(
-            doc, cat, window, &path, &final_api, &report, &mut work,
+            doc,
+            cat,
+            window,
+            &path,
+            &final_api,
+            &report,
+            &mut work,
+            &mut suppress,
         ));
     }
     if let Some(work) = work {
@@ -258,6 +272,8 @@ pub fn plan_document(
             }
         }
     }
+    plan.suppressed = suppress.skipped;
+    suppress.warn_unknown(cat, &mut plan.objects);
     Ok(plan)
 }
 
@@ -268,6 +284,7 @@ enum DecisionKind {
 
 /// Run the field migrations (deprecated fields inside served APIs) that apply to one object,
 /// each on its own trial copy so that one needing a human does not stop the others.
+#[allow(clippy::too_many_arguments)]
 fn field_migrations(
     doc: &Document,
     cat: &Catalogue,
@@ -276,6 +293,7 @@ fn field_migrations(
     api: &str,
     object: &ObjectReport,
     work: &mut Option<MNode>,
+    suppress: &mut crate::suppress::Suppress,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
     for field in cat.fields.iter().filter(|f| {
@@ -284,9 +302,22 @@ fn field_migrations(
     }) {
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
-        let result = rules::apply(&mut trial, path, &field.rules, &mut hits);
+        let ctx = rules::Ctx {
+            min: Some(
+                window
+                    .min
+                    .unwrap_or(window.target.minus(3))
+                    .min(window.target),
+            ),
+            target: Some(window.target),
+        };
+        let result = rules::apply_in(&mut trial, path, &field.rules, &mut hits, &ctx);
         let changed = matches!(result, Ok(true));
         if hits.is_empty() && !changed && result.is_ok() {
+            continue;
+        }
+        if suppress.skips_id(&field.meta.id) {
+            suppress.skipped += 1;
             continue;
         }
         let mut findings = place_hits(hits, &doc.root, path, object.offset);

@@ -1,7 +1,11 @@
 //! Interpret the catalogue's rules on a working tree.
 
-use crate::catalogue::model::FindingSpec;
-use crate::catalogue::registry::{CompiledOp, CompiledRule, POD_TEMPLATE_SITES, RelPath, Shape};
+use std::borrow::Cow;
+
+use crate::catalogue::model::{FindingSpec, Release};
+use crate::catalogue::registry::{
+    CompiledBinding, CompiledOp, CompiledRule, POD_TEMPLATE_SITES, RelPath, Root, Shape,
+};
 use crate::yaml::path::{Path, Seg};
 use crate::yaml::value::resolve_plain;
 use crate::yaml::{Style, Value};
@@ -17,6 +21,14 @@ pub struct RuleHit {
     pub orig: Option<usize>,
 }
 
+/// The release window a rule runs in, for its `min-version-*` / `target-*` conditions
+/// (unknown parts make those conditions false).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ctx {
+    pub min: Option<Release>,
+    pub target: Option<Release>,
+}
+
 /// Apply `rules` to the object at `base` in `doc`, in order; each rule sees the result of
 /// the ones before it. A rule with ops reports its finding only when the ops changed
 /// something, so a pin appears only where a value was actually written.
@@ -26,93 +38,339 @@ pub fn apply(
     rules: &[CompiledRule],
     hits: &mut Vec<RuleHit>,
 ) -> Result<bool, TreeError> {
+    apply_in(doc, base, rules, hits, &Ctx::default())
+}
+
+/// [`apply`] with the release window known.
+pub fn apply_in(
+    doc: &mut MNode,
+    base: &Path,
+    rules: &[CompiledRule],
+    hits: &mut Vec<RuleHit>,
+    ctx: &Ctx,
+) -> Result<bool, TreeError> {
     let mut any_change = false;
     for rule in rules {
+        if !window_holds(rule, ctx) {
+            continue;
+        }
         let mut found = matches(doc, base, rule);
         // Deleting matched sequence items shifts the ones after them: go from the back.
-        if rule
-            .ops
-            .iter()
-            .any(|op| matches!(op, CompiledOp::Delete(p) if p.path.0.is_empty()))
-        {
+        if rule.ops.iter().any(
+            |op| matches!(op, CompiledOp::Delete(p) if p.path.0.is_empty() && p.root == Root::At),
+        ) {
             found.reverse();
         }
         for at in found {
-            let join = |p: &RelPath| {
-                if p.from_object {
-                    base.join(&p.path)
-                } else {
-                    at.join(&p.path)
-                }
-            };
-            if !holds(doc, rule, &join) {
-                continue;
-            }
             let orig = doc.get(&at.0).and_then(|n| n.orig);
-            let mut changed = false;
-            for op in &rule.ops {
-                changed |= match op {
-                    CompiledOp::Rename(p, to) => doc.rename(&last_items(doc, join(p)), to)?,
-                    CompiledOp::Move(from, to, pos, unquote) => {
-                        let to = last_items(doc, join(to));
-                        let moved = doc.move_to(&last_items(doc, join(from)), &to, pos)?;
-                        if moved && *unquote {
-                            unquote_int(doc, &to)?;
-                        }
-                        moved
-                    }
-                    CompiledOp::Copy(from, to, pos, None) => doc.copy_to(
-                        &last_items(doc, join(from)),
-                        &last_items(doc, join(to)),
-                        pos,
-                    )?,
-                    CompiledOp::Copy(from, to, pos, Some(sep)) => copy_split(
-                        doc,
-                        &last_items(doc, join(from)),
-                        &last_items(doc, join(to)),
-                        pos,
-                        sep,
-                    )?,
-                    CompiledOp::Append(path, value) => {
-                        doc.append(&last_items(doc, join(path)), from_toml(value))?
-                    }
-                    CompiledOp::Set {
-                        path,
-                        value,
-                        pos,
-                        if_absent,
-                    } => doc.set(
-                        &last_items(doc, join(path)),
-                        from_toml(value),
-                        pos,
-                        *if_absent,
-                    )?,
-                    CompiledOp::Delete(p) => doc.remove(&last_items(doc, join(p)))?.is_some(),
-                    CompiledOp::FromJson {
-                        from,
-                        to,
-                        lower_camel,
-                    } => from_json(
-                        doc,
-                        &last_items(doc, join(from)),
-                        &last_items(doc, join(to)),
-                        *lower_camel,
-                    )?,
+            for vars in bindings(doc, base, &at, &rule.lets) {
+                let r = Resolver {
+                    base,
+                    at: &at,
+                    vars: &vars,
                 };
-            }
-            any_change |= changed;
-            if let Some(spec) = &rule.finding
-                && (rule.ops.is_empty() || changed)
-            {
-                hits.push(RuleHit {
-                    spec: spec.clone(),
-                    at: at.clone(),
-                    orig,
-                });
+                if !holds(doc, rule, &r) {
+                    continue;
+                }
+                let changed = run_ops(doc, rule, &r)?;
+                any_change |= changed;
+                if let Some(spec) = &rule.finding
+                    && (rule.ops.is_empty() || changed)
+                {
+                    let mut spec = spec.clone();
+                    spec.message = subst(&spec.message, &vars).into_owned();
+                    hits.push(RuleHit {
+                        spec,
+                        at: at.clone(),
+                        orig,
+                    });
+                }
             }
         }
     }
     Ok(any_change)
+}
+
+fn window_holds(rule: &CompiledRule, ctx: &Ctx) -> bool {
+    let w = &rule.window;
+    let at_least =
+        |r: Option<Release>, v: Option<Release>| r.is_none_or(|r| v.is_some_and(|v| v >= r));
+    let below = |r: Option<Release>, v: Option<Release>| r.is_none_or(|r| v.is_some_and(|v| v < r));
+    at_least(w.min_at_least, ctx.min)
+        && below(w.min_below, ctx.min)
+        && at_least(w.target_at_least, ctx.target)
+        && below(w.target_below, ctx.target)
+}
+
+/// Variable values for one application of a rule: `name`, `name.1`, … .
+type Vars = Vec<(String, String)>;
+
+/// Turns a rule's relative paths into document paths for one matched node.
+struct Resolver<'a> {
+    base: &'a Path,
+    at: &'a Path,
+    vars: &'a Vars,
+}
+
+impl Resolver<'_> {
+    /// The document path, or `None` when it cannot exist (no pod site for this kind, a
+    /// parent above the document, a variable).
+    fn path(&self, doc: &MNode, p: &RelPath) -> Option<Path> {
+        let start = match &p.root {
+            Root::At => self.at.clone(),
+            Root::Object => self.base.clone(),
+            Root::Pod => pod_site(doc, self.base)?,
+            Root::Up(n) => Path(self.at.0[..self.at.0.len().checked_sub(*n)?].to_vec()),
+            Root::Var(_) => return None,
+        };
+        let rel = if p.vars {
+            Cow::Owned(subst_path(&p.path, self.vars))
+        } else {
+            Cow::Borrowed(&p.path)
+        };
+        Some(last_items(doc, start.join(&rel)))
+    }
+
+    /// The node at `p`: a document node, or a variable's value as a string scalar.
+    fn get<'d>(&self, doc: &'d MNode, p: &RelPath) -> Option<Cow<'d, MNode>> {
+        if let Root::Var(name) = &p.root {
+            return lookup(self.vars, name).map(|v| Cow::Owned(MNode::string(v)));
+        }
+        doc.get(&self.path(doc, p)?.0).map(Cow::Borrowed)
+    }
+}
+
+/// Where this object keeps its pod (the `@pod` of a rule's paths).
+fn pod_site(doc: &MNode, base: &Path) -> Option<Path> {
+    let kind = doc
+        .get(&base.0)?
+        .get(&[Seg::Key("kind".into())])
+        .and_then(MNode::as_str)?;
+    let (_, site) = POD_TEMPLATE_SITES.iter().find(|(k, _)| *k == kind)?;
+    Some(base.join(&Path::parse(site).expect("valid site path")))
+}
+
+fn lookup<'v>(vars: &'v Vars, name: &str) -> Option<&'v str> {
+    vars.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Replace every bound `${name}` in `text`.
+fn subst<'t>(text: &'t str, vars: &Vars) -> Cow<'t, str> {
+    if vars.is_empty() || !text.contains("${") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after
+            .find('}')
+            .and_then(|end| Some((end, lookup(vars, &after[..end])?)))
+        {
+            Some((end, value)) => {
+                out.push_str(value);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn subst_path(path: &Path, vars: &Vars) -> Path {
+    Path(
+        path.0
+            .iter()
+            .map(|seg| match seg {
+                Seg::Key(k) => Seg::Key(subst(k, vars).into_owned()),
+                s => s.clone(),
+            })
+            .collect(),
+    )
+}
+
+fn subst_toml<'v>(v: &'v toml::Value, vars: &Vars) -> Cow<'v, toml::Value> {
+    if vars.is_empty() {
+        return Cow::Borrowed(v);
+    }
+    Cow::Owned(match v {
+        toml::Value::String(s) => toml::Value::String(subst(s, vars).into_owned()),
+        toml::Value::Array(items) => toml::Value::Array(
+            items
+                .iter()
+                .map(|i| subst_toml(i, vars).into_owned())
+                .collect(),
+        ),
+        toml::Value::Table(t) => toml::Value::Table(
+            t.iter()
+                .map(|(k, v)| {
+                    (
+                        subst(k, vars).into_owned(),
+                        subst_toml(v, vars).into_owned(),
+                    )
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    })
+}
+
+fn subst_pos(pos: &Position, vars: &Vars) -> Position {
+    match pos {
+        Position::Before(k) => Position::Before(subst(k, vars).into_owned()),
+        Position::After(k) => Position::After(subst(k, vars).into_owned()),
+        p => p.clone(),
+    }
+}
+
+/// The text of a scalar node (`None` for mappings, sequences and aliases).
+fn scalar_text(node: &MNode) -> Option<&str> {
+    match &node.kind {
+        MKind::Scalar { value, .. } => Some(value),
+        _ => None,
+    }
+}
+
+/// Every set of variable values a rule runs with at one node: one, unless a binding splits
+/// its text; none when a binding finds nothing.
+fn bindings(doc: &MNode, base: &Path, at: &Path, lets: &[CompiledBinding]) -> Vec<Vars> {
+    let mut sets: Vec<Vars> = vec![Vec::new()];
+    for b in lets {
+        let mut next = Vec::new();
+        for vars in sets {
+            let r = Resolver {
+                base,
+                at,
+                vars: &vars,
+            };
+            let text = b.paths.iter().find_map(|p| {
+                if let Root::Var(name) = &p.root {
+                    return lookup(&vars, name).map(str::to_string);
+                }
+                let path = r.path(doc, p)?;
+                let node = doc.get(&path.0)?;
+                if b.key {
+                    match path.0.last() {
+                        Some(Seg::Key(k)) => Some(k.clone()),
+                        _ => None,
+                    }
+                } else {
+                    scalar_text(node).map(str::to_string)
+                }
+            });
+            let Some(text) = text.or_else(|| b.default.clone()) else {
+                continue;
+            };
+            let parts: Vec<&str> = match &b.split {
+                Some(sep) => text.split(sep.as_str()).collect(),
+                None => vec![text.as_str()],
+            };
+            for part in parts {
+                let lowered;
+                let part = if b.lower {
+                    lowered = part.to_lowercase();
+                    lowered.as_str()
+                } else {
+                    part
+                };
+                let mut vars = vars.clone();
+                match &b.pattern {
+                    None => vars.push((b.name.clone(), part.to_string())),
+                    Some(re) => {
+                        let Some(caps) = re.captures(part) else {
+                            continue;
+                        };
+                        let group = |i: usize| caps.get(i).map_or("", |m| m.as_str()).to_string();
+                        let main = if caps.len() > 1 { group(1) } else { group(0) };
+                        vars.push((b.name.clone(), main));
+                        for i in 0..caps.len() {
+                            vars.push((format!("{}.{i}", b.name), group(i)));
+                        }
+                    }
+                }
+                next.push(vars);
+            }
+        }
+        sets = next;
+    }
+    sets
+}
+
+fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, TreeError> {
+    let mut changed = false;
+    for op in &rule.ops {
+        let path = |doc: &MNode, p: &RelPath| r.path(doc, p);
+        changed |= match op {
+            CompiledOp::Rename(p, to) => {
+                let to = subst(to, r.vars);
+                match path(doc, p) {
+                    // Renaming a key to itself changes nothing.
+                    Some(p) if p.0.last() != Some(&Seg::Key(to.to_string())) => {
+                        doc.rename(&p, &to)?
+                    }
+                    _ => false,
+                }
+            }
+            CompiledOp::Move(from, to, pos, unquote) => match (path(doc, from), path(doc, to)) {
+                (Some(from), Some(to)) => {
+                    let moved = doc.move_to(&from, &to, &subst_pos(pos, r.vars))?;
+                    if moved && *unquote {
+                        unquote_int(doc, &to)?;
+                    }
+                    moved
+                }
+                _ => false,
+            },
+            CompiledOp::Copy(from, to, pos, split) => match (path(doc, from), path(doc, to)) {
+                (Some(from), Some(to)) => {
+                    let pos = subst_pos(pos, r.vars);
+                    match split {
+                        None => doc.copy_to(&from, &to, &pos)?,
+                        Some(sep) => copy_split(doc, &from, &to, &pos, sep)?,
+                    }
+                }
+                _ => false,
+            },
+            CompiledOp::Append(p, value) => match path(doc, p) {
+                Some(p) => doc.append(&p, from_toml(&subst_toml(value, r.vars)))?,
+                None => false,
+            },
+            CompiledOp::Set {
+                path: p,
+                value,
+                pos,
+                if_absent,
+            } => match path(doc, p) {
+                Some(p) => doc.set(
+                    &p,
+                    from_toml(&subst_toml(value, r.vars)),
+                    &subst_pos(pos, r.vars),
+                    *if_absent,
+                )?,
+                None => false,
+            },
+            CompiledOp::Delete(p) => match path(doc, p) {
+                Some(p) => doc.remove(&p)?.is_some(),
+                None => false,
+            },
+            CompiledOp::FromJson {
+                from,
+                to,
+                lower_camel,
+            } => match (path(doc, from), path(doc, to)) {
+                (Some(from), Some(to)) => from_json(doc, &from, &to, *lower_camel)?,
+                _ => false,
+            },
+        };
+    }
+    Ok(changed)
 }
 
 /// `[-1]` in a catalogue path means the last item of that sequence as the document is now.
@@ -209,40 +467,63 @@ fn unquote_int(doc: &mut MNode, path: &Path) -> Result<(), TreeError> {
     Ok(())
 }
 
-fn holds(doc: &MNode, rule: &CompiledRule, resolve: &dyn Fn(&RelPath) -> Path) -> bool {
-    let get = |p: &RelPath| doc.get(&resolve(p).0);
-    let any_eq = |n: &MNode, vs: &[toml::Value]| vs.iter().any(|v| value_eq(n, v));
+fn holds(doc: &MNode, rule: &CompiledRule, r: &Resolver) -> bool {
+    let get = |p: &RelPath| r.get(doc, p);
+    let vars = r.vars;
+    let any_eq =
+        |n: &MNode, vs: &[toml::Value]| vs.iter().any(|v| value_eq(n, &subst_toml(v, vars)));
+    // The nodes a pattern with `[*]` reaches.
+    let reach = |p: &RelPath| -> Vec<Cow<MNode>> {
+        if matches!(p.root, Root::Var(_)) {
+            return get(p).into_iter().collect();
+        }
+        let mut reached = Vec::new();
+        let start = RelPath {
+            root: p.root.clone(),
+            path: Path::default(),
+            vars: false,
+        };
+        let pattern = if p.vars {
+            subst_path(&p.path, vars)
+        } else {
+            p.path.clone()
+        };
+        if let Some(start) = r.path(doc, &start)
+            && let Some(node) = doc.get(&start.0)
+        {
+            node.expand(&pattern.0, &mut start.0.clone(), &mut reached);
+        }
+        reached
+            .iter()
+            .filter_map(|r| doc.get(&r.0))
+            .map(Cow::Borrowed)
+            .collect()
+    };
+    let text_matches =
+        |n: &MNode, re: &regex::Regex| scalar_text(n).is_some_and(|t| re.is_match(t));
     rule.has.iter().all(|p| get(p).is_some())
         && rule.missing.iter().all(|p| get(p).is_none())
-        && rule.equals.iter().all(|(p, v)| get(p).is_some_and(|n| value_eq(n, v)))
-        && rule.not_equals.iter().all(|(p, v)| get(p).is_none_or(|n| !value_eq(n, v)))
-        && rule.one_of.iter().all(|(p, vs)| get(p).is_some_and(|n| any_eq(n, vs)))
-        && rule.not_one_of.iter().all(|(p, vs)| get(p).is_none_or(|n| !any_eq(n, vs)))
+        && (rule.has_any.is_empty() || rule.has_any.iter().any(|p| get(p).is_some()))
+        && rule.equals.iter().all(|(p, v)| get(p).is_some_and(|n| value_eq(&n, &subst_toml(v, vars))))
+        && rule.not_equals.iter().all(|(p, v)| get(p).is_none_or(|n| !value_eq(&n, &subst_toml(v, vars))))
+        && rule.one_of.iter().all(|(p, vs)| get(p).is_some_and(|n| any_eq(&n, vs)))
+        && rule.not_one_of.iter().all(|(p, vs)| get(p).is_none_or(|n| !any_eq(&n, vs)))
+        && rule.matches.iter().all(|(p, re)| get(p).is_some_and(|n| text_matches(&n, re)))
+        && rule.not_matches.iter().all(|(p, re)| get(p).is_none_or(|n| !text_matches(&n, re)))
         && rule.differs.iter().all(|(a, b)| match (get(a), get(b)) {
             (Some(x), Some(y)) => x.to_value().ok() != y.to_value().ok(),
             _ => false,
         })
         && rule.starts_with.iter().all(|(p, prefix)| {
-            matches!(get(p).and_then(MNode::scalar_value), Some(Value::Str(s)) if s.starts_with(prefix.as_str()))
+            matches!(get(p).and_then(|n| n.scalar_value()), Some(Value::Str(s)) if s.starts_with(subst(prefix, vars).as_ref()))
         })
         && rule.less_than.iter().all(|(p, n)| {
-            matches!(get(p).and_then(MNode::scalar_value), Some(Value::Int(i)) if i.parse::<i64>().is_ok_and(|i| i < *n))
+            matches!(get(p).and_then(|n| n.scalar_value()), Some(Value::Int(i)) if i.parse::<i64>().is_ok_and(|i| i < *n))
         })
-        && rule.none_of.iter().all(|(p, vs)| {
-            let mut reached = Vec::new();
-            let start = resolve(&RelPath { from_object: p.from_object, path: Path::default() });
-            if let Some(node) = doc.get(&start.0) {
-                node.expand(&p.path.0, &mut start.0.clone(), &mut reached);
-            }
-            !reached.iter().filter_map(|r| doc.get(&r.0)).any(|n| any_eq(n, vs))
-        })
+        && rule.none_of.iter().all(|(p, vs)| !reach(p).iter().any(|n| any_eq(n, vs)))
+        && rule.any_of.iter().all(|(p, vs)| reach(p).iter().any(|n| any_eq(n, vs)))
         && rule.duplicates.iter().all(|p| {
-            let mut reached = Vec::new();
-            let start = resolve(&RelPath { from_object: p.from_object, path: Path::default() });
-            if let Some(node) = doc.get(&start.0) {
-                node.expand(&p.path.0, &mut start.0.clone(), &mut reached);
-            }
-            let mut values: Vec<Value> = reached.iter().filter_map(|r| doc.get(&r.0)?.scalar_value()).collect();
+            let mut values: Vec<Value> = reach(p).iter().filter_map(|n| n.scalar_value()).collect();
             let n = values.len();
             values.sort();
             values.dedup();
@@ -250,15 +531,15 @@ fn holds(doc: &MNode, rule: &CompiledRule, resolve: &dyn Fn(&RelPath) -> Path) -
         })
         && rule.shapes.iter().all(|(p, shape)| {
             let node = get(p);
-            let scalar = node.and_then(MNode::scalar_value);
+            let scalar = node.as_ref().and_then(|n| n.scalar_value());
             match shape {
                 Shape::Int => matches!(scalar, Some(Value::Int(_))),
                 Shape::String => matches!(scalar, Some(Value::Str(_))),
                 Shape::Digits => {
                     matches!(&scalar, Some(Value::Str(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 }
-                Shape::Empty => node.is_some_and(is_empty),
-                Shape::NotEmpty => node.is_some_and(|n| !is_empty(n)),
+                Shape::Empty => node.is_some_and(|n| is_empty(&n)),
+                Shape::NotEmpty => node.is_some_and(|n| !is_empty(&n)),
             }
         })
 }

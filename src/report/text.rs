@@ -17,15 +17,60 @@ fn who(o: &ObjectReport) -> String {
     }
 }
 
-/// The lines for one file's objects. `pending` says whether migrations are still to be done
-/// (check) or were done (fix).
+/// How much to say about each object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `--quiet`: objects, and findings that need a human; no summary.
+    Quiet,
+    Normal,
+    /// `--verbose`: informational findings too.
+    Verbose,
+}
+
+impl Verbosity {
+    pub fn of(verbose: bool, quiet: bool) -> Verbosity {
+        match (verbose, quiet) {
+            (_, true) => Verbosity::Quiet,
+            (true, false) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
+}
+
+impl From<bool> for Verbosity {
+    /// `verbose` as it was before `--quiet`.
+    fn from(verbose: bool) -> Verbosity {
+        Verbosity::of(verbose, false)
+    }
+}
+
+/// Whether a finding of `level` on an object with `status` is shown. `only_open`: only what
+/// is still to be done (diff and fix, where the rewrite itself is shown or done).
+pub fn shows(level: Level, status: Status, verbosity: Verbosity, only_open: bool) -> bool {
+    let verbose = verbosity == Verbosity::Verbose;
+    match level {
+        _ if verbosity == Verbosity::Quiet => level.blocks(),
+        // A blocked object was not rewritten: what a rewrite would have pinned or
+        // warned about is noise next to the reason it needs a human.
+        Level::Info => {
+            status != Status::Blocked && (verbose || (status == Status::Deprecated && !only_open))
+        }
+        Level::Pin => status == Status::Migrated && (!only_open || verbose),
+        Level::Warn => matches!(status, Status::Migrated | Status::Noted),
+        Level::Manual | Level::Error => true,
+    }
+}
+
+/// The lines for one file's objects. `only_open` says whether only what is still to be done
+/// is listed (diff, fix) or everything that needs migrating (check).
 pub fn objects(
     w: &mut dyn Write,
     name: &str,
     out: &Outcome,
-    verbose: bool,
+    verbosity: impl Into<Verbosity>,
     only_open: bool,
 ) -> io::Result<()> {
+    let verbosity = verbosity.into();
     let warn = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
     let bad = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
     for (obj, positions) in out.objects.iter().zip(&out.finding_positions) {
@@ -62,18 +107,7 @@ pub fn objects(
             _ => {}
         }
         for (f, (line, col)) in o.findings.iter().zip(positions) {
-            let show = match f.level {
-                // A blocked object was not rewritten: what a rewrite would have pinned or
-                // warned about is noise next to the reason it needs a human.
-                Level::Info => {
-                    o.status != Status::Blocked
-                        && (verbose || (o.status == Status::Deprecated && !only_open))
-                }
-                Level::Pin => o.status == Status::Migrated && (!only_open || verbose),
-                Level::Warn => matches!(o.status, Status::Migrated | Status::Noted),
-                Level::Manual | Level::Error => true,
-            };
-            if show {
+            if shows(f.level, o.status, verbosity, only_open) {
                 let label = match f.level {
                     Level::Info if o.status == Status::Deprecated => "note",
                     l => l.as_str(),
@@ -107,6 +141,8 @@ pub struct Summary {
     pub files_to_change: usize,
     pub blocked: usize,
     pub errors: usize,
+    /// Reports skipped by `# kubemig: ignore` comments.
+    pub suppressed: usize,
 }
 
 impl Summary {
@@ -124,6 +160,7 @@ impl Summary {
             .count();
         self.files_to_change += usize::from(out.rewrite.is_some());
         self.errors += usize::from(out.error.is_some());
+        self.suppressed += out.suppressed;
     }
 
     pub fn write(&self, w: &mut dyn Write, done: bool) -> io::Result<()> {
@@ -132,9 +169,14 @@ impl Summary {
         } else {
             ("to migrate", "to change")
         };
+        let suppressed = if self.suppressed > 0 {
+            format!(", {} suppressed", self.suppressed)
+        } else {
+            String::new()
+        };
         writeln!(
             w,
-            "kubemig: {} file{} scanned, {} object{} {objs}, {} file{} {files}, {} need{} a human, {} error{}",
+            "kubemig: {} file{} scanned, {} object{} {objs}, {} file{} {files}, {} need{} a human, {} error{}{suppressed}",
             self.files,
             plural(self.files),
             self.objects_to_migrate,

@@ -1,0 +1,454 @@
+//! Settings: the command-line flags merged over a `.kubemig.toml` merged over the defaults.
+//!
+//! The file is looked for from the current directory upward to the repository root (the
+//! first directory with a `.git`); outside a repository only the current directory is
+//! looked at. Its keys are spelled like the long flags. A flag wins over the file; list
+//! settings (`exclude`, `include`, `rules`) add to the file's. Paths and globs in the file
+//! are relative to the file's directory, those on the command line to the current one.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde::Deserialize;
+
+use crate::catalogue::model::CatalogueFile;
+use crate::catalogue::{Catalogue, Release};
+use crate::cli::{RunArgs, VersionArgs};
+use crate::walk::{Globs, WalkOptions, absolute};
+
+/// The name of the configuration file.
+pub const FILE_NAME: &str = ".kubemig.toml";
+
+/// `--max-file-size` when neither the flag nor the file sets it.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 << 20;
+
+/// What `.kubemig.toml` may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    target_version: Option<toml::Value>,
+    min_version: Option<toml::Value>,
+    include_deprecated: Option<bool>,
+    exclude: Option<Vec<String>>,
+    include: Option<Vec<String>>,
+    rules: Option<Vec<String>>,
+    follow_symlinks: Option<bool>,
+    force_exclude: Option<bool>,
+    max_file_size: Option<toml::Value>,
+}
+
+const KEYS: &str = "target-version, min-version, include-deprecated, exclude, include, rules, \
+                    follow-symlinks, force-exclude, max-file-size";
+
+/// Where a setting's value came from, for `--show-config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Default,
+    File,
+    Flag,
+    Both,
+}
+
+/// The settings a run uses.
+#[derive(Debug)]
+pub struct Settings {
+    pub versions: VersionArgs,
+    pub include_deprecated: bool,
+    pub walk: WalkOptions,
+    /// Extra migration files, in load order (the file's, then the flags').
+    pub rules: Vec<PathBuf>,
+    pub max_file_size: u64,
+    /// The configuration file read, if any.
+    pub file: Option<PathBuf>,
+    /// Where the file was looked for, when none was found.
+    searched: Vec<PathBuf>,
+    origins: Vec<(&'static str, Origin)>,
+}
+
+impl Settings {
+    /// Merge the flags of a run over the configuration file and the defaults.
+    pub fn resolve(args: &RunArgs) -> Result<Settings> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let (file, searched) = if args.no_config {
+            (None, Vec::new())
+        } else if let Some(explicit) = &args.config {
+            (Some(absolute(&cwd, explicit)), Vec::new())
+        } else {
+            discover(&cwd)
+        };
+        let conf = match &file {
+            Some(path) => load(path)?,
+            None => FileConfig::default(),
+        };
+        let dir = file
+            .as_deref()
+            .and_then(Path::parent)
+            .map_or_else(|| cwd.clone(), Path::to_path_buf);
+        let shown = file
+            .as_deref()
+            .map_or_else(String::new, |f| f.display().to_string());
+        let release = |v: &Option<toml::Value>, key: &str| -> Result<Option<Release>> {
+            match v {
+                None => Ok(None),
+                Some(toml::Value::String(s)) => Release::parse(s)
+                    .map(Some)
+                    .map_err(|e| anyhow::anyhow!("{shown}: {key}: {e}")),
+                Some(other) => bail!(
+                    "{shown}: {key} = {other} must be a string, like {key} = \"1.29\" (a TOML number would read 1.30 as 1.3)"
+                ),
+            }
+        };
+        let mut origins = Vec::new();
+        let mut pick = |key: &'static str, flag: bool, file: bool| {
+            origins.push((
+                key,
+                match (flag, file) {
+                    (true, true) => Origin::Both,
+                    (true, false) => Origin::Flag,
+                    (false, true) => Origin::File,
+                    (false, false) => Origin::Default,
+                },
+            ))
+        };
+
+        let file_target = release(&conf.target_version, "target-version")?;
+        let file_min = release(&conf.min_version, "min-version")?;
+        let versions = VersionArgs {
+            target_version: args.versions.target_version.or(file_target),
+            min_version: args.versions.min_version.or(file_min),
+        };
+        pick(
+            "target-version",
+            args.versions.target_version.is_some(),
+            file_target.is_some() && args.versions.target_version.is_none(),
+        );
+        pick(
+            "min-version",
+            args.versions.min_version.is_some(),
+            file_min.is_some() && args.versions.min_version.is_none(),
+        );
+        let include_deprecated = args.include_deprecated || conf.include_deprecated == Some(true);
+        pick(
+            "include-deprecated",
+            args.include_deprecated,
+            conf.include_deprecated.is_some() && !args.include_deprecated,
+        );
+
+        let globs = |base: &Path, list: &[String], what: &str| -> Result<Option<Globs>> {
+            if list.is_empty() {
+                return Ok(None);
+            }
+            Globs::new(base, list)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("{what}: {e}"))
+        };
+        let file_exclude = conf.exclude.clone().unwrap_or_default();
+        let file_include = conf.include.clone().unwrap_or_default();
+        let exclude: Vec<Globs> = [
+            globs(&dir, &file_exclude, &format!("{shown}: exclude"))?,
+            globs(&cwd, &args.exclude, "--exclude")?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let include: Vec<Globs> = [
+            globs(&dir, &file_include, &format!("{shown}: include"))?,
+            globs(&cwd, &args.include, "--include")?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        pick(
+            "exclude",
+            !args.exclude.is_empty(),
+            !file_exclude.is_empty(),
+        );
+        pick(
+            "include",
+            !args.include.is_empty(),
+            !file_include.is_empty(),
+        );
+        let follow_symlinks = args.follow_symlinks || conf.follow_symlinks == Some(true);
+        pick(
+            "follow-symlinks",
+            args.follow_symlinks,
+            conf.follow_symlinks.is_some() && !args.follow_symlinks,
+        );
+        let force_exclude = args.force_exclude || conf.force_exclude == Some(true);
+        pick(
+            "force-exclude",
+            args.force_exclude,
+            conf.force_exclude.is_some() && !args.force_exclude,
+        );
+
+        let file_rules: Vec<PathBuf> = conf
+            .rules
+            .iter()
+            .flatten()
+            .map(|r| relative_to_cwd(&cwd, &dir.join(r)))
+            .collect();
+        pick("rules", !args.rules.is_empty(), !file_rules.is_empty());
+        let rules = file_rules
+            .into_iter()
+            .chain(args.rules.iter().cloned())
+            .collect();
+
+        let file_size = match &conf.max_file_size {
+            None => None,
+            Some(toml::Value::Integer(n)) if *n >= 0 => Some(*n as u64),
+            Some(toml::Value::String(s)) => Some(
+                crate::cli::parse_size(s)
+                    .map_err(|e| anyhow::anyhow!("{shown}: max-file-size: {e}"))?,
+            ),
+            Some(other) => bail!("{shown}: max-file-size = {other} must be a size like \"32M\""),
+        };
+        pick(
+            "max-file-size",
+            args.max_file_size.is_some(),
+            file_size.is_some() && args.max_file_size.is_none(),
+        );
+        let max_file_size = args
+            .max_file_size
+            .or(file_size)
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+
+        Ok(Settings {
+            versions,
+            include_deprecated,
+            walk: WalkOptions {
+                exclude,
+                include,
+                follow_symlinks,
+                force_exclude,
+            },
+            rules,
+            max_file_size,
+            file,
+            searched,
+            origins,
+        })
+    }
+
+    /// The catalogue with the extra rules files merged in, when there are any.
+    pub fn catalogue(&self) -> Result<Option<Catalogue>> {
+        if self.rules.is_empty() {
+            return Ok(None);
+        }
+        let mut extra = Vec::new();
+        for path in &self.rules {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the rules file {name}; check the path given to --rules or in {FILE_NAME}")
+            })?;
+            check_rules_file(&name, &text)?;
+            extra.push((name, text));
+        }
+        Catalogue::embedded_with(&extra).map(Some).context(
+            "the rules files do not fit the catalogue; migrations/README.md describes the format",
+        )
+    }
+
+    /// The settings in effect, as a `.kubemig.toml` with a comment on where each came from.
+    pub fn describe(&self, cat: &Catalogue) -> String {
+        let mut s = String::new();
+        match &self.file {
+            Some(f) => {
+                let _ = writeln!(s, "# configuration file: {}", f.display());
+            }
+            None if self.searched.is_empty() => {
+                let _ = writeln!(s, "# configuration file: none (--no-config)");
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "# configuration file: none ({FILE_NAME} looked for in {})",
+                    self.searched
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let origin = |key: &str| {
+            let o = self
+                .origins
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(Origin::Default, |(_, o)| *o);
+            match o {
+                Origin::Default => "default".to_string(),
+                Origin::File => FILE_NAME.to_string(),
+                Origin::Flag => format!("--{key}"),
+                Origin::Both => format!("{FILE_NAME} and --{key}"),
+            }
+        };
+        let target = self.versions.target_version.unwrap_or(cat.newest);
+        let min_note = match self.versions.min_version {
+            Some(_) => origin("min-version"),
+            None => "default: target minus 3".to_string(),
+        };
+        let min = self.versions.min_version.unwrap_or(target.minus(3));
+        let list = |globs: &[Globs]| -> String {
+            let items: Vec<String> = globs
+                .iter()
+                .flat_map(|g| g.globs.iter().map(|x| toml_str(x)))
+                .collect();
+            format!("[{}]", items.join(", "))
+        };
+        let bases = |globs: &[Globs]| -> String {
+            globs
+                .iter()
+                .map(|g| format!("relative to {}", g.base.display()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let target_note = match self.versions.target_version {
+            Some(_) => origin("target-version"),
+            None => "default: the newest the catalogue knows".to_string(),
+        };
+        let lines: Vec<(String, String)> = vec![
+            (format!("target-version = \"{target}\""), target_note),
+            (format!("min-version = \"{min}\""), min_note),
+            (
+                format!("include-deprecated = {}", self.include_deprecated),
+                origin("include-deprecated"),
+            ),
+            (
+                format!("exclude = {}", list(&self.walk.exclude)),
+                join_notes(origin("exclude"), bases(&self.walk.exclude)),
+            ),
+            (
+                format!("include = {}", list(&self.walk.include)),
+                if self.walk.include.is_empty() {
+                    "default: *.yaml, *.yml, *.json".to_string()
+                } else {
+                    join_notes(origin("include"), bases(&self.walk.include))
+                },
+            ),
+            (
+                format!(
+                    "rules = [{}]",
+                    self.rules
+                        .iter()
+                        .map(|r| toml_str(&r.display().to_string()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                origin("rules"),
+            ),
+            (
+                format!("follow-symlinks = {}", self.walk.follow_symlinks),
+                origin("follow-symlinks"),
+            ),
+            (
+                format!("force-exclude = {}", self.walk.force_exclude),
+                origin("force-exclude"),
+            ),
+            (
+                format!("max-file-size = {}", toml_str(&size(self.max_file_size))),
+                origin("max-file-size"),
+            ),
+        ];
+        let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+        for (line, note) in lines {
+            let _ = writeln!(s, "{line:<width$}  # {note}");
+        }
+        s
+    }
+}
+
+fn join_notes(a: String, b: String) -> String {
+    if b.is_empty() { a } else { format!("{a}; {b}") }
+}
+
+/// `dir/.kubemig.toml` for the current directory and its parents up to the repository root.
+fn discover(cwd: &Path) -> (Option<PathBuf>, Vec<PathBuf>) {
+    let in_repo = cwd.ancestors().any(|d| d.join(".git").exists());
+    let mut searched = Vec::new();
+    for dir in cwd.ancestors() {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return (Some(candidate), searched);
+        }
+        searched.push(dir.to_path_buf());
+        if !in_repo || dir.join(".git").exists() {
+            break;
+        }
+    }
+    (None, searched)
+}
+
+fn load(path: &Path) -> Result<FileConfig> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
+    toml::from_str(&text).map_err(|e| {
+        let msg = e.message().to_string();
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                format!(":{line}")
+            })
+            .unwrap_or_default();
+        let hint = if msg.contains("unknown field") {
+            format!("; the keys are {KEYS}")
+        } else {
+            String::new()
+        };
+        anyhow::anyhow!(
+            "{shown}{at}: {msg}{hint} (`kubemig check --show-config` prints the settings in effect)"
+        )
+    })
+}
+
+/// Refuse what a rules file may not do, with the file's name, before merging it.
+fn check_rules_file(name: &str, text: &str) -> Result<()> {
+    let file: CatalogueFile = toml::from_str(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| format!(":{}", text[..s.start.min(text.len())].matches('\n').count() + 1))
+            .unwrap_or_default();
+        anyhow::anyhow!(
+            "rules file {name}{at}: {}; the format is the catalogue's, described in migrations/README.md",
+            e.message().trim_end()
+        )
+    })?;
+    if file.newest.is_some() {
+        bail!("rules file {name}: `newest` is the built-in catalogue's setting; remove it");
+    }
+    if !file.global_rules.is_empty() {
+        bail!(
+            "rules file {name}: [[global-rule]] would change every built-in migration; put the rules in a [[migration]] instead"
+        );
+    }
+    if file.version.is_empty() && file.migration.is_empty() && file.field.is_empty() {
+        bail!(
+            "rules file {name}: no [[version]], [[migration]] or [[field]]; is it the right file?"
+        );
+    }
+    Ok(())
+}
+
+/// `dir/x` as a path usable from the current directory: relative when under it.
+fn relative_to_cwd(cwd: &Path, p: &Path) -> PathBuf {
+    let abs = absolute(cwd, p);
+    match abs.strip_prefix(cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => abs,
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn size(n: u64) -> String {
+    for (unit, shift) in [("G", 30), ("M", 20), ("K", 10)] {
+        if n >= 1 << shift && n % (1 << shift) == 0 {
+            return format!("{}{unit}", n >> shift);
+        }
+    }
+    n.to_string()
+}

@@ -1,0 +1,296 @@
+//! `check --format sarif`, validated by Microsoft's SARIF Multitool (the npm package
+//! `@microsoft/sarif-multitool-linux`, installed by `.ci/run` in `.ci/sarif-multitool`):
+//! `Sarif.Multitool validate` checks the log against the SARIF 2.1.0 schema and its rules
+//! (SARIF1xxx errors, SARIF2xxx warnings). It exits 0 whatever it finds, so the test reads
+//! the log it writes and fails on any result of level error or warning; notes are printed.
+//! The log's content is checked here too: rules, levels, regions, URIs, notifications.
+//!
+//! Multitool: env `KUBEMIG_SARIF_MULTITOOL`, else
+//! `.ci/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool`. When it
+//! is missing the validation is skipped with a note (the content checks still run), unless
+//! `KUBEMIG_REQUIRE_SARIF=1` (set by `.ci/run`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+const HPA: &str = "\
+# Autoscaler
+apiVersion: autoscaling/v2beta1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: api
+  namespace: shop
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  maxReplicas: 5
+";
+
+const INGRESS: &str = "\
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata:
+  name: shop
+spec:
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        backend:
+          serviceName: shop
+          servicePort: 80
+";
+
+const PSP: &str = "\
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata:
+  name: restricted
+spec:
+  privileged: false
+";
+
+fn multitool() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBEMIG_SARIF_MULTITOOL") {
+        let p = PathBuf::from(p);
+        return p.exists().then_some(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".ci/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    p.exists().then_some(p)
+}
+
+/// A directory with migrated, blocked and unparseable manifests, and names a URI must
+/// encode.
+fn fixture() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::create_dir_all(p.join("deploy/my app")).unwrap();
+    fs::write(p.join("deploy/hpa.yaml"), HPA).unwrap();
+    fs::write(p.join("deploy/my app/ingréss #1.yaml"), INGRESS).unwrap();
+    fs::write(p.join("deploy/psp.yaml"), PSP).unwrap();
+    fs::write(
+        p.join("deploy/broken.yaml"),
+        "apiVersion: extensions/v1beta1\nkind: [Ingress\n",
+    )
+    .unwrap();
+    d
+}
+
+fn sarif(dir: &Path, extra: &[&str]) -> (Value, String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .current_dir(dir)
+        .args(["check", "--format", "sarif"])
+        .args(extra)
+        .arg("deploy")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (v, text, out.status.code().unwrap())
+}
+
+#[test]
+fn sarif_log_has_rules_results_and_notifications() {
+    let d = fixture();
+    let (v, _, code) = sarif(d.path(), &[]);
+    assert_eq!(
+        code, 2,
+        "the unparseable file makes it exit 2, as with text output"
+    );
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "kubemig");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "one rule per id, sorted");
+    for r in rules {
+        assert!(
+            r["helpUri"].as_str().unwrap().starts_with("https://"),
+            "{r}"
+        );
+        assert!(!r["help"]["text"].as_str().unwrap().is_empty(), "{r}");
+        assert!(
+            r["name"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{results:#?}");
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+    }
+    let find = |uri: &str| {
+        results
+            .iter()
+            .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri)
+            .unwrap_or_else(|| panic!("no result for {uri}: {results:#?}"))
+    };
+    // The HPA: the migration id as rule, at the apiVersion value (line 2, column 13).
+    let hpa = find("deploy/hpa.yaml");
+    assert_eq!(hpa["ruleId"], "autoscaling/hpa-v2beta1-to-v2beta2");
+    assert_eq!(hpa["level"], "error");
+    let loc = &hpa["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 2);
+    assert_eq!(loc["region"]["startColumn"], 13);
+    assert!(
+        hpa["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("rewrites it to autoscaling/v2.")
+    );
+    // The Ingress, under a name with a space, a non-ASCII letter and a `#`; its pins are
+    // related locations.
+    let ing = find("deploy/my%20app/ingr%C3%A9ss%20%231.yaml");
+    assert!(
+        ing["relatedLocations"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+    );
+    // The PSP needs a human and has no migration.
+    let psp = find("deploy/psp.yaml");
+    assert_eq!(psp["ruleId"], "G-NO-SERVED-REPLACEMENT");
+    assert_eq!(psp["level"], "error");
+    // The broken file is a notification, not a result.
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["level"], "error");
+    assert_eq!(
+        notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "deploy/broken.yaml"
+    );
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+}
+
+#[test]
+fn sarif_multitool_validates_the_log() {
+    let Some(tool) = multitool() else {
+        let msg = "SARIF Multitool not found (set KUBEMIG_SARIF_MULTITOOL or run .ci/run to \
+                   create .ci/sarif-multitool)";
+        if std::env::var("KUBEMIG_REQUIRE_SARIF").as_deref() == Ok("1") {
+            panic!("{msg}, and KUBEMIG_REQUIRE_SARIF=1");
+        }
+        eprintln!("note: {msg}; SARIF validation skipped");
+        return;
+    };
+    let version = Command::new(&tool).arg("--version").output().unwrap();
+    eprintln!(
+        "using {}",
+        String::from_utf8_lossy(&[version.stdout, version.stderr].concat())
+            .lines()
+            .next()
+            .unwrap_or("?")
+    );
+    let d = fixture();
+    // Every shape of log: with results and a notification, deprecated notes, and none.
+    let cases: [(&str, &[&str]); 3] = [
+        ("all", &[]),
+        ("deprecated", &["-t", "1.21", "--min-version", "1.16"]),
+        ("clean", &["--exclude", "*.yaml"]),
+    ];
+    for (name, args) in cases {
+        let (_, text, _) = sarif(d.path(), args);
+        let log = d.path().join(format!("{name}.sarif"));
+        let out = d.path().join(format!("{name}.validation.sarif"));
+        fs::write(&log, &text).unwrap();
+        let start = Instant::now();
+        let run = Command::new(&tool)
+            .args(["validate"])
+            .arg(&log)
+            .arg("-o")
+            .arg(&out)
+            .args(["--level", "Error;Warning;Note", "--log", "ForceOverwrite"])
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+            .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+            .output()
+            .unwrap();
+        eprintln!(
+            "{name}: Sarif.Multitool validate took {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        let report: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap_or_else(|e| {
+            panic!(
+                "no validation output ({e}): {}{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr)
+            )
+        }))
+        .unwrap();
+        let vrun = &report["runs"][0];
+        let vrules = vrun["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut bad = Vec::new();
+        for r in vrun["results"].as_array().into_iter().flatten() {
+            // A result without a level takes its rule's default, and SARIF's default is
+            // warning.
+            let level = r["level"].as_str().map(str::to_string).unwrap_or_else(|| {
+                vrules
+                    .iter()
+                    .find(|x| x["id"] == r["ruleId"])
+                    .and_then(|x| x["defaultConfiguration"]["level"].as_str())
+                    .unwrap_or("warning")
+                    .to_string()
+            });
+            let line = format!("{level} {} {}", r["ruleId"], r["message"]);
+            if level == "error" || level == "warning" {
+                bad.push(line);
+            } else {
+                eprintln!("{name}: note: {line}");
+            }
+        }
+        // Schema violations and tool failures are notifications, not results.
+        for inv in vrun["invocations"].as_array().into_iter().flatten() {
+            for n in inv["toolExecutionNotifications"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(
+                    inv["toolConfigurationNotifications"]
+                        .as_array()
+                        .into_iter()
+                        .flatten(),
+                )
+            {
+                if n["level"] == "error" || n["level"] == "warning" || n["level"].is_null() {
+                    bad.push(format!("notification {n}"));
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{name}: the Multitool found:\n{}\n{text}",
+            bad.join("\n")
+        );
+    }
+}
