@@ -4,9 +4,9 @@
 
 use crate::catalogue::{Catalogue, Window};
 use crate::edit;
-use crate::plan::mtree::MNode;
 use crate::kustomize::Role;
 use crate::plan::ObjectReport;
+use crate::plan::mtree::MNode;
 use crate::prefilter::Prefilter;
 use crate::source::Source;
 use crate::verify::verify_as;

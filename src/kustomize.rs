@@ -45,7 +45,8 @@ pub enum Role {
 }
 
 /// The file names kustomize reads a kustomization from.
-pub const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 pub fn is_kustomization_name(path: &FsPath) -> bool {
     path.file_name()
@@ -98,9 +99,10 @@ impl Roles {
         let by_input = canonical
             .into_iter()
             .filter_map(|(input, abs)| {
-                let role = roles.get(&abs).copied().or_else(|| {
-                    is_kustomization_name(&abs).then_some(Role::Kustomization)
-                })?;
+                let role = roles
+                    .get(&abs)
+                    .copied()
+                    .or_else(|| is_kustomization_name(&abs).then_some(Role::Kustomization))?;
                 Some((input, role))
             })
             .collect();
@@ -333,15 +335,13 @@ fn changed_content(orig: &Node, trial: &MNode, object: bool) -> Option<usize> {
                 }
             })
         }
-        (NodeKind::Seq { items, .. }, MKind::Seq { items: i2, .. }) => {
-            items
-                .iter()
-                .enumerate()
-                .find_map(|(i, item)| match i2.get(i) {
-                    None => Some(item.span.start),
-                    Some(t) => changed_content(item, t, false),
-                })
-        }
+        (NodeKind::Seq { items, .. }, MKind::Seq { items: i2, .. }) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| match i2.get(i) {
+                None => Some(item.span.start),
+                Some(t) => changed_content(item, t, false),
+            }),
         (NodeKind::Alias(_), MKind::Alias(_)) => None,
         _ => Some(orig.span.start),
     }
@@ -382,19 +382,40 @@ fn kustomization(src: &str, doc: &Document, cat: &Catalogue, window: Window, pla
         for (i, item) in items(root.get(key)).iter().enumerate() {
             let at = |k: &str| vec![Seg::Key(key.into()), Seg::Index(i), Seg::Key(k.into())];
             if let Some(t) = item.get("target").filter(|t| !t.entries().is_empty()) {
-                let ctx = Ctx { src, doc, cat, window };
-                ctx.target(t, &at("target"), &format!("{key}[{i}].target"), plan, &mut work);
+                let ctx = Ctx {
+                    src,
+                    doc,
+                    cat,
+                    window,
+                };
+                ctx.target(
+                    t,
+                    &at("target"),
+                    &format!("{key}[{i}].target"),
+                    plan,
+                    &mut work,
+                );
             }
             if key == "patches"
                 && let Some(p) = item.get("patch")
             {
-                let ctx = Ctx { src, doc, cat, window };
+                let ctx = Ctx {
+                    src,
+                    doc,
+                    cat,
+                    window,
+                };
                 ctx.inline(p, &at("patch"), plan, &mut work);
             }
         }
     }
     for (i, item) in items(root.get("patchesStrategicMerge")).iter().enumerate() {
-        let ctx = Ctx { src, doc, cat, window };
+        let ctx = Ctx {
+            src,
+            doc,
+            cat,
+            window,
+        };
         let at = vec![Seg::Key("patchesStrategicMerge".into()), Seg::Index(i)];
         ctx.inline(item, &at, plan, &mut work);
     }
@@ -409,6 +430,10 @@ struct Ctx<'a> {
     doc: &'a Document,
     cat: &'a Catalogue,
     window: Window,
+}
+
+fn text(n: Option<&Node>) -> Option<&str> {
+    n.and_then(Node::as_str)
 }
 
 fn join(group: &str, version: &str) -> String {
@@ -442,25 +467,24 @@ impl Ctx<'_> {
     }
 
     /// A patch target `{group, version, kind}`: follow the objects it selects.
-    fn target<'n>(
-        &self,
-        t: &'n Node,
-        path: &[Seg],
-        label: &str,
-        plan: &mut DocPlan,
-        work: &mut MNode,
-    ) {
+    fn target(&self, t: &Node, path: &[Seg], label: &str, plan: &mut DocPlan, work: &mut MNode) {
         let get = |k: &str| t.get(k).filter(|n| n.as_str().is_some());
         let (group, version, kind) = (get("group"), get("version"), get("kind"));
         let Some(kind_node) = kind else {
             // Every kind of a group/version: cannot follow one kind's migration.
             if let (Some(g), Some(v)) = (text(group), text(version)) {
                 let api = join(g, v);
-                if let Some(k) = self.cat.versions.iter().filter(|x| x.api == api).find_map(|x| {
-                    x.kinds.iter().find(|k| {
-                        !matches!(decide(self.cat, &api, k, self.window), Decision::Current)
+                if let Some(k) = self
+                    .cat
+                    .versions
+                    .iter()
+                    .filter(|x| x.api == api)
+                    .find_map(|x| {
+                        x.kinds.iter().find(|k| {
+                            !matches!(decide(self.cat, &api, k, self.window), Decision::Current)
+                        })
                     })
-                }) {
+                {
                     let at = version.map_or(t.span.start, |n| n.span.start);
                     let mut r = self.report("<any kind>", at, t);
                     r.from = api.clone();
@@ -509,14 +533,23 @@ impl Ctx<'_> {
                 (api, d)
             })
             .collect();
-        let Some((from, Decision::Migrate { hops, to, window_warning })) = decisions
+        let Some((
+            from,
+            Decision::Migrate {
+                hops,
+                to,
+                window_warning,
+            },
+        )) = decisions
             .iter()
             .find(|(_, d)| matches!(d, Decision::Migrate { .. }))
         else {
             return;
         };
         let (new_group, new_version) = split(to);
-        let at = version.or(group).map_or(kind_node.span.start, |n| n.span.start);
+        let at = version
+            .or(group)
+            .map_or(kind_node.span.start, |n| n.span.start);
         let mut r = self.report(kind, at, t);
         r.from = from.clone();
         r.to = Some(to.clone());
@@ -545,7 +578,10 @@ impl Ctx<'_> {
             return;
         }
         let mut edits = Vec::new();
-        for (node, key, new) in [(group, "group", new_group), (version, "version", new_version)] {
+        for (node, key, new) in [
+            (group, "group", new_group),
+            (version, "version", new_version),
+        ] {
             let Some(node) = node else { continue };
             if node.as_str() == Some(new) {
                 continue;
@@ -668,7 +704,10 @@ struct BlockLines {
 
 impl BlockLines {
     fn to_src(&self, offset: usize) -> Option<usize> {
-        let i = self.lines.partition_point(|(v, _)| *v <= offset).checked_sub(1)?;
+        let i = self
+            .lines
+            .partition_point(|(v, _)| *v <= offset)
+            .checked_sub(1)?;
         let (v, s) = self.lines[i];
         Some(s + (offset - v))
     }
@@ -728,8 +767,4 @@ mod tests {
         let s = m.to_src(o).unwrap();
         assert_eq!(&src[s..s + 7], "Ingress");
     }
-}
-
-fn text(n: Option<&Node>) -> Option<&str> {
-    n.and_then(Node::as_str)
 }

@@ -62,6 +62,9 @@ impl Prefilter {
                 .iter()
                 .flat_map(|f| f.meta.mentions.iter().cloned()),
         );
+        // A kustomization's patch targets spell group and version apart; a file named
+        // `kustomization.yaml` is always parsed, any other says what it is in its apiVersion.
+        patterns.push("kustomize.config.k8s.io".to_string());
         // JSON may escape a slash.
         let escaped: Vec<String> = patterns
             .iter()

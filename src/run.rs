@@ -144,7 +144,8 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     // A closed or failing output must not stop `fix` halfway through the files, so output
     // errors are recorded and dealt with once every file has been handled.
     let mut stdout = Guard::new(anstream::AutoStream::new(io::stdout().lock(), choice));
-    let mut stderr = Guard::new(anstream::AutoStream::new(io::stderr().lock(), choice));
+    // stderr is not held locked: the progress bar draws on it from worker threads.
+    let mut stderr = Guard::new(anstream::AutoStream::new(io::stderr(), choice));
     let mut raw = Guard::new(io::stdout());
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();

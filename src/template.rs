@@ -79,18 +79,25 @@ pub struct Template {
 /// carries `{{ … }}` inside string values (Prometheus rules, Argo parameters) stays plain.
 pub fn is_template(src: &str) -> bool {
     let bytes = src.as_bytes();
-    if memchr::memmem::find(bytes, b"{{").is_none() || lex(src).is_err() {
+    if memchr::memmem::find(bytes, b"{{").is_none() {
         return false;
     }
+    // An unclosed `{{` in valid YAML is text; in a file that is not YAML it is reported.
     let Ok(docs) = parse_stream(src) else {
         return true;
     };
+    if lex(src).is_err() {
+        return false;
+    }
     let mut spans = Vec::new();
     for d in &docs {
         scalar_spans(&d.root, &mut spans);
     }
-    memchr::memmem::find_iter(bytes, b"{{")
-        .any(|at| !spans.iter().any(|s: &Range<usize>| s.start <= at && at < s.end))
+    memchr::memmem::find_iter(bytes, b"{{").any(|at| {
+        !spans
+            .iter()
+            .any(|s: &Range<usize>| s.start <= at && at < s.end)
+    })
 }
 
 fn scalar_spans(node: &Node, out: &mut Vec<Range<usize>>) {
@@ -473,14 +480,16 @@ fn plan_doc(
         let offsets: Vec<usize> = apis.iter().map(|n| n.span.start).collect();
         if let Some(branch) = tpl.choice(&offsets) {
             let mut plan = DocPlan::default();
-            plan.objects
-                .extend(chosen_by_guard(tpl, src, doc, &apis, kind, branch, cat, window));
+            plan.objects.extend(chosen_by_guard(
+                tpl, src, doc, &apis, kind, branch, cat, window,
+            ));
             return Ok(plan);
         }
     }
     if let ([api_node], Some(kind)) = (apis.as_slice(), kind)
         && let Some(api) = api_node.as_str()
-        && let Some((guard, removed_from)) = own_guard(tpl, src, api_node.span.start, api, kind, cat)
+        && let Some((guard, removed_from)) =
+            own_guard(tpl, src, api_node.span.start, api, kind, cat)
         && !matches!(decide(cat, api, kind, window), Decision::Current)
     {
         let mut plan = DocPlan::default();
@@ -529,10 +538,9 @@ fn plan_doc(
                     r.to.as_deref().unwrap_or("the new version")
                 ),
             };
-            let explain = r
-                .migration
-                .as_ref()
-                .map_or(String::new(), |id| format!(" (`kubemig explain {id}` shows all of it)"));
+            let explain = r.migration.as_ref().map_or(String::new(), |id| {
+                format!(" (`kubemig explain {id}` shows all of it)")
+            });
             r.findings.push(Finding {
                 level: Level::Manual,
                 code: "HELM-TEMPLATED".into(),
@@ -565,12 +573,44 @@ fn unacceptable(tpl: &Template, src: &str, root: &Node, e: &Edit) -> Option<Stri
         ));
     }
     if e.text.contains('\n') || !is_token(root, &e.range) {
+        let templated = match tpl.actions.iter().find(|a| {
+            let under = e.range.start..subtree_end(&tpl.masked, e.range.start);
+            a.range.start < under.end && under.start < a.range.end
+        }) {
+            Some(a) => format!(
+                ", whose content is templated (`{}` on line {})",
+                src[a.range.clone()].trim(),
+                line_of(src, a.range.start)
+            ),
+            None => String::new(),
+        };
         return Some(format!(
-            "it restructures line {line} (`{}`)",
+            "it restructures line {line} (`{}`){templated}",
             line_text(src, e.range.start)
         ));
     }
     None
+}
+
+/// Where the block under the line holding `offset` ends: at the next line (not blank in the
+/// masked text) indented no deeper than it.
+fn subtree_end(masked: &str, offset: usize) -> usize {
+    let indent = |p: usize| {
+        let line = &masked[p..crate::source::line_end(masked, p)];
+        (!line.trim().is_empty()).then(|| line.len() - line.trim_start_matches(' ').len())
+    };
+    let start = crate::source::line_start(masked, offset);
+    let Some(own) = indent(start) else {
+        return masked.len();
+    };
+    let mut p = crate::source::next_line_start(masked, start);
+    while p < masked.len() {
+        if indent(p).is_some_and(|i| i <= own) {
+            return p;
+        }
+        p = crate::source::next_line_start(masked, p);
+    }
+    masked.len()
 }
 
 /// Whether `range` is exactly the token of one scalar (a key or a value).
@@ -638,7 +678,11 @@ fn unmask_names(tpl: &Template, src: &str, doc: &Document, plan: &mut DocPlan) {
             continue;
         };
         for r in &mut plan.objects {
-            let field = if masked { &mut r.name } else { &mut r.namespace };
+            let field = if masked {
+                &mut r.name
+            } else {
+                &mut r.namespace
+            };
             if field.as_deref() == Some(value) {
                 *field = Some(original.to_string());
             }
@@ -879,8 +923,11 @@ mod tests {
         let src = "{{- if .Values.on }}\napiVersion: v1\nmetadata:\n  name: {{ include \"x\" . }}-web\n  labels:\n    {{- include \"l\" . | nindent 4 }}\n{{- end }} # done\n";
         let t = Template::scan(src).unwrap();
         assert_eq!(t.masked.len(), src.len());
-        assert!(t.masked.starts_with("                    \napiVersion: v1\n"));
-        assert!(t.masked.contains("  name: xxxxxxxxxxxxxxxxx-web\n"));
+        assert!(
+            t.masked
+                .starts_with("                    \napiVersion: v1\n")
+        );
+        assert!(t.masked.contains(&format!("  name: {}-web\n", "x".repeat(19))));
         assert!(t.masked.ends_with("           # done\n"));
         assert!(parse_stream(&t.masked).is_ok());
     }
@@ -911,11 +958,17 @@ mod tests {
         let offs: Vec<usize> = src.match_indices("apiVersion").map(|(i, _)| i).collect();
         assert!(t.choice(&offs).is_some());
         assert_eq!(
-            semver_bound("{{ if semverCompare \"<1.25-0\" .Capabilities.KubeVersion.Version }}", '<'),
+            semver_bound(
+                "{{ if semverCompare \"<1.25-0\" .Capabilities.KubeVersion.Version }}",
+                '<'
+            ),
             Some(Release(25))
         );
         assert_eq!(
-            semver_bound("{{- if semverCompare \">=1.19-0\" .Capabilities.KubeVersion.GitVersion -}}", '>'),
+            semver_bound(
+                "{{- if semverCompare \">=1.19-0\" .Capabilities.KubeVersion.GitVersion -}}",
+                '>'
+            ),
             Some(Release(19))
         );
     }

@@ -485,11 +485,28 @@ fn hostile_fixtures() -> Vec<(String, Vec<u8>)> {
         "broken/nul-old-api.yaml",
         b"apiVersion: extensions/v1beta1\x00\n",
     );
-    add("broken/latin1.yaml", b"# caf\xe9\napiVersion: v1\nkind: Service\n");
+    add(
+        "broken/latin1.yaml",
+        b"# caf\xe9\napiVersion: v1\nkind: Service\n",
+    );
     add("broken/utf16le.yaml", b"\xff\xfea\x00p\x00i\x00\n\x00");
     add("broken/utf16be.json", b"\xfe\xff\x00{\x00}");
-    add("broken/binary.json", &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/golden");
+    add(
+        "broken/binary.json",
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0],
+    );
+    add(
+        "shapes/overlay.yaml",
+        b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ingress.yaml]\npatches:\n- path: p.yaml\n  target:\n    group: extensions\n    version: v1beta1\n    kind: Ingress\n",
+    );
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    for tree in ["examples", "helm", "kustomize"] {
+        for (rel, bytes) in snapshot(&testdata.join(tree)) {
+            let name = Path::new("testdata").join(tree).join(rel);
+            files.push((name.to_str().unwrap().to_string(), bytes));
+        }
+    }
+    let golden = testdata.join("golden");
     for case in fs::read_dir(&golden).unwrap() {
         let case = case.unwrap().path();
         for input in ["input.yaml", "input.json"] {
@@ -553,7 +570,11 @@ fn prefilter_changes_no_output_on_hostile_inputs() {
         "shapes/tagged.yaml:1:",
         "shapes/flow.yaml:1:",
     ] {
-        assert!(check.stdout.contains(expect), "{expect} not found:\n{}", check.stdout);
+        assert!(
+            check.stdout.contains(expect),
+            "{expect} not found:\n{}",
+            check.stdout
+        );
     }
     for bad in [
         "broken/invalid-yaml-old-api.yaml",
@@ -566,7 +587,10 @@ fn prefilter_changes_no_output_on_hostile_inputs() {
         "broken/binary.json",
     ] {
         assert!(
-            check.stderr.lines().any(|l| l.starts_with(bad) && l.contains(" error: ")),
+            check
+                .stderr
+                .lines()
+                .any(|l| l.starts_with(bad) && l.contains(" error: ")),
             "{bad}: no error\n{}",
             check.stderr
         );
@@ -595,6 +619,14 @@ fn prefilter_may_hide_only_yaml_errors_in_files_without_old_apis() {
     assert_eq!(with.code, 0, "{}", with.stderr);
     let without = kubemig(dir.path(), &["check", "--no-prefilter"], None);
     assert_eq!(without.code, 2);
-    assert!(without.stderr.contains("broken.yaml:"), "{}", without.stderr);
-    assert!(without.stderr.contains("duplicate.yaml:"), "{}", without.stderr);
+    assert!(
+        without.stderr.contains("broken.yaml:"),
+        "{}",
+        without.stderr
+    );
+    assert!(
+        without.stderr.contains("duplicate.yaml:"),
+        "{}",
+        without.stderr
+    );
 }

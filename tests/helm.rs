@@ -105,10 +105,17 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
                     rel.display()
                 );
                 // Only apiVersion lines change: every template action stays byte-identical.
-                let (g, o) = (String::from_utf8(got).unwrap(), String::from_utf8(original).unwrap());
+                let (g, o) = (
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(original).unwrap(),
+                );
                 assert_eq!(g.lines().count(), o.lines().count());
                 for (a, b) in g.lines().zip(o.lines()) {
-                    assert!(a == b || a.starts_with("apiVersion: "), "{}: {b} -> {a}", rel.display());
+                    assert!(
+                        a == b || a.starts_with("apiVersion: "),
+                        "{}: {b} -> {a}",
+                        rel.display()
+                    );
                 }
             }
             Err(_) => assert!(got == original, "{} changed", rel.display()),
@@ -120,8 +127,16 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
 
     // A second run changes nothing; what is left needs a human.
     let again = kubemig(work.path(), &["diff", "webapp"]);
-    assert!(again.stdout.is_empty(), "{}", String::from_utf8_lossy(&again.stdout));
-    assert_eq!(again.status.code(), Some(1), "blocked objects keep the exit status");
+    assert!(
+        again.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "blocked objects keep the exit status"
+    );
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("4 need a human"), "{stderr}");
 }
@@ -143,7 +158,10 @@ fn findings_name_the_template_line_and_the_reason() {
     // An object rendered only where its own API is served: a warning, not a rewrite.
     assert!(text.contains("webapp/templates/psp.yaml:2:13: PodSecurityPolicy {{ template \"webapp.fullname\" . }}: warning [HELM-GUARDED]"), "{text}");
     // A guard with a served branch is fine: nothing without -v.
-    assert!(!text.contains("ingress-api.yaml") && !text.contains("cronjob-report.yaml"), "{text}");
+    assert!(
+        !text.contains("ingress-api.yaml") && !text.contains("cronjob-report.yaml"),
+        "{text}"
+    );
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -187,10 +205,17 @@ spec:
     assert!(text.contains("deploy.yaml:9:3: Deployment {{ .Release.Name }}: manual [HELM-TEMPLATED]: `replicas` is set in two branches of a template `if` (lines 7 and 9)"), "{text}");
 
     // The same duplicate without a template branch is still an error.
-    write(work.path(), "dup.yaml", "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: 1\n  replicas: 2\n");
+    write(
+        work.path(),
+        "dup.yaml",
+        "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: 1\n  replicas: 2\n",
+    );
     let out = kubemig(work.path(), &["check", "dup.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("dup.yaml:7:3: error: duplicate key `replicas`"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("dup.yaml:7:3: error: duplicate key `replicas`")
+    );
 }
 
 #[test]
@@ -216,9 +241,14 @@ spec:
     let out = kubemig(work.path(), &["fix", "ingress.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let fixed = fs::read_to_string(p).unwrap();
-    assert!(fixed.starts_with("{{- if .Values.ingress.enabled }}\napiVersion: networking.k8s.io/v1\n"));
+    assert!(
+        fixed.starts_with("{{- if .Values.ingress.enabled }}\napiVersion: networking.k8s.io/v1\n")
+    );
     assert!(fixed.contains("pathType: ImplementationSpecific"));
-    assert!(fixed.ends_with("                  number: 80\n{{- end }}\n"), "{fixed}");
+    assert!(
+        fixed.ends_with("                  number: 80\n{{- end }}\n"),
+        "{fixed}"
+    );
 }
 
 #[test]
@@ -243,25 +273,58 @@ spec:
     let out = kubemig(work.path(), &["fix", "plain.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let fixed = fs::read_to_string(work.path().join("plain.yaml")).unwrap();
-    assert!(fixed.contains("defaultBackend:") && fixed.contains("\"{{ $labels.instance }} is down\""));
+    assert!(
+        fixed.contains("defaultBackend:") && fixed.contains("\"{{ $labels.instance }} is down\"")
+    );
 
-    write(work.path(), "open.yaml", "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: {{ .Release.Name\n");
+    write(
+        work.path(),
+        "open.yaml",
+        "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: {{ .Release.Name\n",
+    );
     let out = kubemig(work.path(), &["check", "open.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("open.yaml:4:9: error: this template action is not closed"), "{err}");
+    assert!(
+        err.contains("open.yaml:4:9: error: this template action is not closed"),
+        "{err}"
+    );
 
     // Not YAML even with the actions blanked out: an error with its place, never a skip.
-    write(work.path(), "bad.yaml", "apiVersion: batch/v1beta1\nkind: CronJob\nspec: {{ .x }}\n  schedule: [\n");
+    write(
+        work.path(),
+        "bad.yaml",
+        "apiVersion: batch/v1beta1\nkind: CronJob\nspec: {{ .x }}\n  schedule: [\n",
+    );
     let out = kubemig(work.path(), &["check", "bad.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.yaml:") && err.contains("read as a Helm template"), "{err}");
+    assert!(
+        err.contains("bad.yaml:") && err.contains("read as a Helm template"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_rule_that_reads_templated_content_is_refused() {
+    // The selector's labels come from a helper: kubemig cannot tell an empty selector (whose
+    // meaning changes in policy/v1) from a templated one, so a human decides.
+    let work = tempfile::tempdir().unwrap();
+    let src = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      {{- include \"sel\" . | nindent 6 }}\n";
+    write(work.path(), "pdb.yaml", src);
+    let out = kubemig(work.path(), &["fix", "pdb.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pdb.yaml:7:3: PodDisruptionBudget {{ .Release.Name }}: manual [HELM-TEMPLATED]: policy/v1beta1 -> policy/v1 needs more than a changed value here: it restructures line 7 (`selector:`), whose content is templated (`{{- include \"sel\" . | nindent 6 }}` on line 9)"), "{err}");
+    assert_eq!(
+        fs::read_to_string(work.path().join("pdb.yaml")).unwrap(),
+        src
+    );
 }
 
 #[test]
 fn stdin_templates_are_recognised_by_content() {
-    let src = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      {{- include \"sel\" . | nindent 6 }}\n";
+    let src = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: {{ .Release.Name }}\n";
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
         .args(["fix", "-"])
         .stdin(Stdio::piped())
@@ -270,7 +333,12 @@ fn stdin_templates_are_recognised_by_content() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(src.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(src.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),

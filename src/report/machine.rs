@@ -76,18 +76,20 @@ impl Object {
     }
 
     /// The rule a SARIF result or annotation is filed under: the migration id, else the code
-    /// of the finding that blocks it (`G-NO-SERVED-REPLACEMENT` for an API with no successor).
+    /// of the finding that blocks it (`G-NO-SERVED-REPLACEMENT` for an API with no successor),
+    /// else the first finding's (`G-DEPRECATED`).
     pub fn rule_id(&self) -> String {
+        let findings = &self.report.findings;
         self.migration
             .clone()
             .or_else(|| {
-                self.report
-                    .findings
+                findings
                     .iter()
                     .find(|f| f.level.blocks())
+                    .or(findings.first())
                     .map(|f| f.code.clone())
             })
-            .unwrap_or_else(|| "kubemig".to_string())
+            .unwrap_or_else(|| "KUBEMIG-OBJECT".to_string())
     }
 }
 

@@ -85,6 +85,13 @@ fn rule_info(id: &str, info: &RunInfo) -> RuleInfo {
              rewrite it: replace the object with what the message suggests, then delete it."
                 .to_string(),
         ),
+        "G-DEPRECATED" => (
+            "An API version the target release still serves but has deprecated.".to_string(),
+            "The object's apiVersion is deprecated: a later Kubernetes release will stop \
+             serving it. Nothing breaks at the target yet; `kubemig fix --include-deprecated` \
+             migrates it when a version that every release in the window serves exists."
+                .to_string(),
+        ),
         other => (
             format!("Finding {other} reported by kubemig."),
             format!(

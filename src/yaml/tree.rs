@@ -126,8 +126,23 @@ impl Builder<'_> {
                 anchor,
                 tag,
             } => {
+                let mut value = value;
                 let span = match style {
-                    Style::Literal | Style::Folded => self.block_scalar_span(span.clone(), &value),
+                    Style::Literal | Style::Folded => {
+                        let span = self.block_scalar_span(span.clone(), &value);
+                        // The parser keeps (clip, keep) a final line break even when the
+                        // last line ends the file without one; YAML, libyaml and go-yaml
+                        // (what Kubernetes reads with) do not: there is none to keep. Take
+                        // the spec's reading, or an edit that adds or removes that line
+                        // break would change the value unseen by verification.
+                        if span.end == self.src.len()
+                            && !self.src.ends_with(['\n', '\r'])
+                            && value.ends_with('\n')
+                        {
+                            value.pop();
+                        }
+                        span
+                    }
                     _ => span.clone(),
                 };
                 let node = self.node(
@@ -377,6 +392,30 @@ mod tests {
         let docs = parse_stream(src).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(slice(src, docs[1].root.get("b").unwrap()), "\"2\"");
+    }
+
+    #[test]
+    fn block_scalar_ending_the_file_has_no_final_line_break() {
+        let value = |src: &str| match &parse_stream(src).unwrap()[0].root.entries()[0].1.kind {
+            NodeKind::Scalar { value, .. } => value.clone(),
+            k => panic!("{k:?}"),
+        };
+        // What libyaml and go-yaml read.
+        for (src, want) in [
+            ("a: |\n  x", "x"),
+            ("a: |\n  x\n  y", "x\ny"),
+            ("a: |\r\n  x\r\n  y", "x\ny"),
+            ("a: |+\n  x", "x"),
+            ("a: >\n  x\n  y", "x y"),
+            ("a: |-\n  x", "x"),
+            ("a: |\n  x\n", "x\n"),
+            ("a: |\n  x\n  ", "x\n"),
+            ("a: |+\n  x\n\n", "x\n\n"),
+            ("a: |\n  x\n# c", "x\n"),
+            ("a: |", ""),
+        ] {
+            assert_eq!(value(src), want, "{src:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,285 @@
+//! Kustomize overlays through the real binary: `testdata/kustomize` holds a base (an
+//! extensions/v1beta1 Deployment and Ingress, a batch/v1beta1 CronJob) and two overlays whose
+//! patches refer to them: `prod` (strategic-merge patch files and inline patches, JSON 6902
+//! targets) must keep applying after the migration; `legacy` has what kubemig must report
+//! (a patch setting a field the migration restructures, a target with no kind).
+//!
+//! `testdata/kustomize/expected/` holds what `check -v` and `diff` print and the files `fix`
+//! rewrites (every other file must stay byte-identical). KUBEMIG_BLESS=1 rewrites them.
+//!
+//! The real client: `kubectl kustomize` (kustomize built into kubectl; KUBEMIG_KUBECTL names
+//! another binary) builds the prod overlay before and after `fix`. The test is skipped when
+//! no kubectl is found, unless KUBEMIG_REQUIRE_KUBECTL is set.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kubemig(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--color", "never"])
+        .output()
+        .expect("run kubemig")
+}
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kustomize")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary copy of the base and the overlays.
+fn fixture() -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    for d in ["base", "overlays"] {
+        copy_tree(&data().join(d), &work.path().join(d));
+    }
+    work
+}
+
+fn files(root: &Path, under: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(under).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(root, &p, out);
+        } else {
+            out.push(p.strip_prefix(root).unwrap().to_path_buf());
+        }
+    }
+    out.sort();
+}
+
+fn bless() -> bool {
+    std::env::var_os("KUBEMIG_BLESS").is_some()
+}
+
+fn golden(path: &Path, actual: &[u8]) {
+    if bless() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, actual).unwrap();
+        return;
+    }
+    let want = fs::read(path).unwrap_or_default();
+    assert!(
+        want == actual,
+        "{} differs:\n--- expected\n{}\n--- actual\n{}",
+        path.display(),
+        String::from_utf8_lossy(&want),
+        String::from_utf8_lossy(actual)
+    );
+}
+
+#[test]
+fn targets_and_patches_move_with_the_resources() {
+    let expected = data().join("expected");
+    let work = fixture();
+    let dirs = ["base", "overlays"];
+
+    let check = kubemig(work.path(), &[&["check", "-v"][..], &dirs].concat());
+    assert_eq!(check.status.code(), Some(1), "{check:?}");
+    golden(&expected.join("check.txt"), &check.stdout);
+    let diff = kubemig(work.path(), &[&["diff"][..], &dirs].concat());
+    golden(&expected.join("diff.txt"), &diff.stdout);
+
+    let fix = kubemig(work.path(), &[&["fix"][..], &dirs].concat());
+    assert_eq!(
+        fix.status.code(),
+        Some(1),
+        "the legacy overlay needs a human: {fix:?}"
+    );
+    let mut all = Vec::new();
+    for d in dirs {
+        files(work.path(), &work.path().join(d), &mut all);
+    }
+    for rel in &all {
+        let got = fs::read(work.path().join(rel)).unwrap();
+        let original = fs::read(data().join(rel)).unwrap();
+        let want_path = expected.join(rel);
+        if bless() {
+            if got != original {
+                golden(&want_path, &got);
+            } else {
+                let _ = fs::remove_file(&want_path);
+            }
+            continue;
+        }
+        match fs::read(&want_path) {
+            Ok(want) => assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "{}",
+                rel.display()
+            ),
+            Err(_) => assert!(got == original, "{} changed", rel.display()),
+        }
+    }
+
+    // The patch file got its apiVersion only: no selector, labels or pinned defaults.
+    let patch =
+        fs::read_to_string(work.path().join("overlays/prod/deployment-replicas.yaml")).unwrap();
+    assert_eq!(
+        patch,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 5\n"
+    );
+
+    let again = kubemig(work.path(), &[&["diff"][..], &dirs].concat());
+    assert!(
+        again.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
+
+#[test]
+fn what_cannot_follow_is_reported_with_its_place() {
+    let work = fixture();
+    let out = kubemig(work.path(), &["check", "overlays/legacy"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("overlays/legacy/ingress-backend.yaml:12:15: Ingress web: manual [KUSTOMIZE-PATCH]: this patch sets `serviceName: web-legacy`, which extensions/v1beta1 -> networking.k8s.io/v1 changes"), "{text}");
+    assert!(text.contains("overlays/legacy/kustomization.yml:19:16: <any kind> web: manual [KUSTOMIZE-TARGET]: patches[2].target selects every kind of extensions/v1beta1"), "{text}");
+    // A target without a group still follows its kind's version.
+    assert!(
+        text.contains(
+            "overlays/legacy/kustomization.yml:8:16: CronJob <unnamed>: batch/v1beta1 -> batch/v1"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_patch_named_alone_is_still_a_patch() {
+    // Its kustomization is found in the directory above it.
+    let work = fixture();
+    let out = kubemig(
+        work.path(),
+        &["diff", "overlays/prod/deployment-replicas.yaml"],
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        diff.contains("-apiVersion: extensions/v1beta1\n+apiVersion: apps/v1\n"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("selector") && !diff.contains("strategy"),
+        "{diff}"
+    );
+    // The same object as a plain manifest is a whole Deployment and gets its defaults.
+    fs::copy(
+        work.path().join("overlays/prod/deployment-replicas.yaml"),
+        work.path().join("standalone.yaml"),
+    )
+    .unwrap();
+    let out = kubemig(work.path(), &["check", "standalone.yaml"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("WL-NO-TEMPLATE-LABELS"), "{text}");
+}
+
+#[test]
+fn a_kustomization_that_spells_group_and_version_apart_is_always_read() {
+    // No `group/version` string anywhere: the prefilter alone would skip this file.
+    let work = tempfile::tempdir().unwrap();
+    let k = work.path().join("kustomization.yaml");
+    fs::write(
+        &k,
+        "resources:\n- ingress.yaml\npatchesJson6902:\n- target:\n    group: \"extensions\"\n    version: 'v1beta1'\n    kind: Ingress\n    name: web\n  path: host.yaml\n",
+    )
+    .unwrap();
+    let out = kubemig(work.path(), &["fix", "."]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        fs::read_to_string(&k).unwrap(),
+        "resources:\n- ingress.yaml\npatchesJson6902:\n- target:\n    group: \"networking.k8s.io\"\n    version: 'v1'\n    kind: Ingress\n    name: web\n  path: host.yaml\n"
+    );
+    // The target version follows the same window as objects: at 1.21 the CronJob stays.
+    fs::write(
+        &k,
+        "patches:\n- target: {group: batch, version: v1beta1, kind: CronJob}\n  patch: '[]'\n",
+    )
+    .unwrap();
+    let out = kubemig(work.path(), &["check", "-t", "1.21", "."]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = kubemig(work.path(), &["diff", "-t", "1.25", "."]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("+- target: {group: batch, version: v1, kind: CronJob}")
+    );
+}
+
+fn kubectl() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBEMIG_KUBECTL") {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    })
+}
+
+fn build(kubectl: &Path, dir: &Path) -> Output {
+    Command::new(kubectl)
+        .args(["kustomize"])
+        .arg(dir)
+        .output()
+        .expect("run kubectl kustomize")
+}
+
+#[test]
+fn the_real_kustomize_builds_the_migrated_overlay() {
+    let Some(kubectl) = kubectl() else {
+        assert!(
+            std::env::var_os("KUBEMIG_REQUIRE_KUBECTL").is_none(),
+            "KUBEMIG_REQUIRE_KUBECTL is set but no kubectl was found"
+        );
+        println!("note: kubectl not found; the kustomize build check was skipped");
+        return;
+    };
+    let work = fixture();
+    let overlay = work.path().join("overlays/prod");
+    let before = build(&kubectl, &overlay);
+    assert!(before.status.success(), "{before:?}");
+
+    // Migrating the base alone breaks the overlay: its patches no longer find their targets.
+    kubemig(work.path(), &["fix", "base"]);
+    let broken = build(&kubectl, &overlay);
+    assert!(!broken.status.success(), "{broken:?}");
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("failed to find unique target for patch"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+
+    // Migrating the overlay too makes it apply again, every patch with it.
+    kubemig(work.path(), &["fix", "overlays/prod"]);
+    let after = build(&kubectl, &overlay);
+    assert!(after.status.success(), "{after:?}");
+    let out = String::from_utf8(after.stdout).unwrap();
+    for want in [
+        "apiVersion: apps/v1\nkind: Deployment\n",
+        "  replicas: 5\n",        // patchesStrategicMerge file
+        "    team: storefront\n", // patches[] with an apps/v1 target
+        "apiVersion: batch/v1\nkind: CronJob\n",
+        "  schedule: 0 4 * * *\n", // inline strategic-merge patch
+        "  suspend: true\n",       // patches[] JSON 6902 with a batch target
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\n",
+        "  - host: www.example.com\n", // patchesJson6902 target
+        "        pathType: ImplementationSpecific\n",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    assert!(!out.contains("v1beta1"), "{out}");
+}
