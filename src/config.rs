@@ -298,9 +298,11 @@ impl Settings {
             format!("[{}]", items.join(", "))
         };
         let bases = |globs: &[Globs]| -> String {
-            globs
-                .iter()
-                .map(|g| format!("relative to {}", g.base.display()))
+            let mut dirs: Vec<String> =
+                globs.iter().map(|g| g.base.display().to_string()).collect();
+            dirs.dedup();
+            dirs.iter()
+                .map(|d| format!("relative to {d}"))
                 .collect::<Vec<_>>()
                 .join("; ")
         };

@@ -75,7 +75,7 @@ pub fn process_as(bytes: Vec<u8>, ctx: &Context, role: Role) -> Outcome {
         }
     };
     if let Some(pf) = ctx.prefilter
-        && role != Role::Kustomization
+        && !crate::kustomize::always_parse(role, source.text.as_bytes())
         && !pf.may_need_work(source.text.as_bytes())
     {
         return out;

@@ -160,6 +160,12 @@ fn items(node: Option<&Node>) -> &[Node] {
     }
 }
 
+/// Whether a file must be parsed whatever the prefilter says: a kustomization spells a
+/// patch target's group and version apart, so no `group/version` needle finds it.
+pub fn always_parse(role: Role, text: &[u8]) -> bool {
+    role == Role::Kustomization || memchr::memmem::find(text, b"kustomize.config.k8s.io/").is_some()
+}
+
 /// Whether a document is a kustomization by its own content.
 fn is_kustomization_doc(root: &Node) -> bool {
     root.get("apiVersion")
@@ -378,16 +384,16 @@ fn kustomization(src: &str, doc: &Document, cat: &Catalogue, window: Window, pla
         .unwrap_or_else(|| MNode::from_node(root));
     let before = plan.edits.len();
     let reported = plan.objects.len();
+    let ctx = Ctx {
+        src,
+        doc,
+        cat,
+        window,
+    };
     for key in ["patches", "patchesJson6902"] {
         for (i, item) in items(root.get(key)).iter().enumerate() {
             let at = |k: &str| vec![Seg::Key(key.into()), Seg::Index(i), Seg::Key(k.into())];
             if let Some(t) = item.get("target").filter(|t| !t.entries().is_empty()) {
-                let ctx = Ctx {
-                    src,
-                    doc,
-                    cat,
-                    window,
-                };
                 ctx.target(
                     t,
                     &at("target"),
@@ -399,23 +405,11 @@ fn kustomization(src: &str, doc: &Document, cat: &Catalogue, window: Window, pla
             if key == "patches"
                 && let Some(p) = item.get("patch")
             {
-                let ctx = Ctx {
-                    src,
-                    doc,
-                    cat,
-                    window,
-                };
                 ctx.inline(p, &at("patch"), plan, &mut work);
             }
         }
     }
     for (i, item) in items(root.get("patchesStrategicMerge")).iter().enumerate() {
-        let ctx = Ctx {
-            src,
-            doc,
-            cat,
-            window,
-        };
         let at = vec![Seg::Key("patchesStrategicMerge".into()), Seg::Index(i)];
         ctx.inline(item, &at, plan, &mut work);
     }

@@ -512,7 +512,20 @@ fn plan_doc(
         Err(dup) => return templated_duplicate(tpl, src, doc, dup, cat, window),
     };
     unmask_names(tpl, src, doc, &mut plan);
-    if plan.edits.is_empty() || !tpl.masks(&root.span) {
+    if !tpl.masks(&root.span) {
+        return Ok(plan);
+    }
+    for f in plan
+        .objects
+        .iter_mut()
+        .flat_map(|r| &mut r.findings)
+        .filter(|f| f.code == "KUBEMIG-SHAPE")
+    {
+        f.message.push_str(
+            " (in a Helm template: the value may come from a template action, which kubemig reads as empty)",
+        );
+    }
+    if plan.edits.is_empty() {
         return Ok(plan);
     }
     if let Some((edit, why)) = plan
@@ -927,7 +940,10 @@ mod tests {
             t.masked
                 .starts_with("                    \napiVersion: v1\n")
         );
-        assert!(t.masked.contains(&format!("  name: {}-web\n", "x".repeat(19))));
+        assert!(
+            t.masked
+                .contains(&format!("  name: {}-web\n", "x".repeat(19)))
+        );
         assert!(t.masked.ends_with("           # done\n"));
         assert!(parse_stream(&t.masked).is_ok());
     }

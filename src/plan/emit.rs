@@ -134,6 +134,11 @@ pub struct Emitter<'a> {
     step: Cell<usize>,
     /// Values whose line-ending comment was carried into rendered text.
     carried: RefCell<HashSet<usize>>,
+    /// Where each literal or folded block scalar's last line ends.
+    block_ends: HashSet<usize>,
+    /// The first key of the document's root block mapping: the comments above it head the
+    /// document (a licence, what the file is for) and never go with that entry.
+    root_first: Option<usize>,
     pub edits: Vec<Edit>,
 }
 
@@ -160,6 +165,14 @@ impl<'a> Emitter<'a> {
             prepared: false,
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
+            block_ends: HashSet::new(),
+            root_first: match &root.kind {
+                NodeKind::Map {
+                    flow: false,
+                    entries,
+                } => entries.first().map(|(k, _)| k.id),
+                _ => None,
+            },
             edits: Vec::new(),
         };
         emitter.index(root, None);
@@ -208,16 +221,76 @@ impl<'a> Emitter<'a> {
                 }
             }
             NodeKind::Seq { items, .. } => items.iter().for_each(|i| self.index(i, None)),
+            NodeKind::Scalar {
+                style: Style::Literal | Style::Folded,
+                ..
+            } => {
+                self.block_ends.insert(node.span.end);
+            }
             _ => {}
         }
     }
 
+    /// Derive the edits that turn the document `o` into the working tree `m`.
     pub fn node(&mut self, o: &Node, m: &MNode) -> Result<()> {
-        if !self.prepared {
-            self.prepared = true;
-            collect_live(m, &mut self.live);
-            self.collect_in_place(o, m);
+        if self.prepared {
+            return self.node_in(o, m);
         }
+        self.prepared = true;
+        collect_live(m, &mut self.live);
+        self.collect_in_place(o, m);
+        self.check_aliases(m)?;
+        self.node_in(o, m)?;
+        self.check_end_of_file()
+    }
+
+    /// Every alias left in the working tree must still have its anchor: deleting an
+    /// anchored node that is aliased elsewhere would leave YAML that does not parse.
+    fn check_aliases(&self, m: &MNode) -> Result<()> {
+        fn walk<'m>(m: &'m MNode, anchors: &mut HashSet<usize>, aliases: &mut Vec<&'m MNode>) {
+            if m.anchor != 0 {
+                anchors.insert(m.anchor);
+            }
+            match &m.kind {
+                MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                    walk(k, anchors, aliases);
+                    walk(v, anchors, aliases)
+                }),
+                MKind::Seq { items, .. } => items.iter().for_each(|i| walk(i, anchors, aliases)),
+                MKind::Alias(_) => aliases.push(m),
+                MKind::Scalar { .. } => {}
+            }
+        }
+        let (mut anchors, mut aliases) = (HashSet::new(), Vec::new());
+        walk(m, &mut anchors, &mut aliases);
+        match aliases
+            .iter()
+            .find(|a| matches!(a.kind, MKind::Alias(id) if !anchors.contains(&id)))
+        {
+            Some(a) => Err(self.unsupported(
+                a.orig
+                    .and_then(|id| self.nodes.get(id))
+                    .map_or(0, |n| n.span.start),
+                "delete a node whose anchor is still used by an alias",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A block scalar that ends the file without a line break cannot have text added after
+    /// it: the line break that text needs would become part of the scalar's value.
+    fn check_end_of_file(&self) -> Result<()> {
+        let end = self.src.len();
+        if self.block_ends.contains(&end) && self.edits.iter().any(|e| e.range.start == end) {
+            return Err(self.unsupported(
+                end,
+                "add text after a block scalar that ends the file without a line break",
+            ));
+        }
+        Ok(())
+    }
+
+    fn node_in(&mut self, o: &Node, m: &MNode) -> Result<()> {
         if !m.dirty {
             return Ok(());
         }
@@ -348,7 +421,7 @@ impl<'a> Emitter<'a> {
                     self.edits.push(Edit::replace(ok.span.clone(), text));
                 }
                 if mv.orig == Some(ov.id) && !(ov.span.is_empty() && mv.dirty) {
-                    self.node(ov, mv)?;
+                    self.node_in(ov, mv)?;
                 } else if mv.orig != Some(ov.id) || mv.dirty {
                     self.replace_value(o, flow, col, ok, ov, mk, mv)?;
                 }
@@ -413,6 +486,11 @@ impl<'a> Emitter<'a> {
             .map(|(k, v)| self.entry(k, v, col, ctx, true))
             .collect::<Result<_>>()?;
         if !dels.is_empty() && entries.len() == dels.len() && news.is_empty() {
+            if let Some(at) = flow_comment(src, o.span.clone()).filter(|_| flow) {
+                return Err(
+                    self.unsupported(at, "delete an entry next to a comment in a flow collection")
+                );
+            }
             self.edits.push(Edit::replace(o.span.clone(), "{}"));
             return Ok(());
         }
@@ -471,6 +549,11 @@ impl<'a> Emitter<'a> {
                 }
                 (None, None) => first.0.span.start..entry_end(src, &last.0, &last.1),
             };
+            if let Some(at) = flow_comment(src, range.clone()) {
+                return Err(
+                    self.unsupported(at, "delete an entry next to a comment in a flow collection")
+                );
+            }
             self.edits.push(Edit::replace(range, ""));
             return Ok(());
         }
@@ -524,9 +607,13 @@ impl<'a> Emitter<'a> {
                 && r.start > 0
                 && src.as_bytes()[r.start - 1] == b'\n'
             {
-                r.start -= 1;
-                if r.start > 0 && src.as_bytes()[r.start - 1] == b'\r' {
-                    r.start -= 1;
+                let mut nl = r.start - 1;
+                if nl > 0 && src.as_bytes()[nl - 1] == b'\r' {
+                    nl -= 1;
+                }
+                // A block scalar's value would lose its final line break with it.
+                if !self.block_ends.contains(&nl) {
+                    r.start = nl;
                 }
             }
             self.edits.push(Edit::replace(r, ""));
@@ -538,7 +625,7 @@ impl<'a> Emitter<'a> {
     fn comments_above(&self, k: &Node) -> Option<Range<usize>> {
         let src = self.src;
         let ls = line_start(src, k.span.start);
-        if !src[ls..k.span.start].trim().is_empty() {
+        if !src[ls..k.span.start].trim().is_empty() || self.root_first == Some(k.id) {
             return None;
         }
         let floor = self.floors.get(&k.id).copied().unwrap_or(0);
@@ -692,7 +779,7 @@ impl<'a> Emitter<'a> {
             }
             if let Some((oi, mi)) = next {
                 let (oi_node, mi_node) = (&items[oi], &m_items[mi]);
-                self.node(oi_node, mi_node)?;
+                self.node_in(oi_node, mi_node)?;
             }
             prev = next;
         }
@@ -1048,6 +1135,42 @@ fn trailing_comment(src: &str, end: usize) -> Option<&str> {
     let rest = &src[end..line_end(src, end)];
     let comment = rest.trim_start_matches([' ', '\t']);
     (comment.starts_with('#') && comment.len() < rest.len()).then_some(rest)
+}
+
+/// Where the first comment in `range` of flow text starts: a `#` at the start of a line or
+/// after a blank, outside quoted scalars. (Plain scalars cannot hold ` #`.)
+fn flow_comment(src: &str, range: Range<usize>) -> Option<usize> {
+    let text = &src[range.clone()];
+    let mut quote: Option<u8> = None;
+    let mut prev: u8 = b'\n';
+    let mut prev_token: u8 = b'{';
+    let mut bytes = text.bytes().enumerate().peekable();
+    while let Some((i, b)) = bytes.next() {
+        match quote {
+            Some(b'"') if b == b'\\' => {
+                bytes.next();
+            }
+            Some(b'\'') if b == b'\'' && bytes.peek().is_some_and(|&(_, n)| n == b'\'') => {
+                bytes.next();
+            }
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'#' if matches!(prev, b' ' | b'\t' | b'\n' | b'\r') => {
+                    return Some(range.start + i);
+                }
+                b'\'' | b'"' if matches!(prev_token, b'{' | b'[' | b',' | b':' | b'?') => {
+                    quote = Some(b)
+                }
+                _ => {}
+            },
+        }
+        prev = b;
+        if quote.is_none() && !b.is_ascii_whitespace() {
+            prev_token = b;
+        }
+    }
+    None
 }
 
 /// Number of spaces that indent the line containing `offset`.
