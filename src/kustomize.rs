@@ -583,13 +583,15 @@ impl Ctx<'_> {
             let Some(e) = replace_scalar(node, new) else {
                 return;
             };
-            edits.push(e);
             let mut p = path.to_vec();
             p.push(Seg::Key(key.into()));
-            set_scalar(work, &p, new);
+            edits.push((e, p, new));
         }
         if edits.is_empty() {
             return;
+        }
+        for (_, p, new) in &edits {
+            set_scalar(work, p, new);
         }
         if let Some(w) = window_warning {
             r.findings.push(Finding {
@@ -607,7 +609,7 @@ impl Ctx<'_> {
             ),
             offset: at,
         });
-        plan.edits.extend(edits);
+        plan.edits.extend(edits.into_iter().map(|(e, _, _)| e));
         plan.objects.push(r);
     }
 

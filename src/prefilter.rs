@@ -25,13 +25,16 @@ use crate::catalogue::Catalogue;
 /// one is searched for by it, then checked in place.
 const ANCHORS: [&str; 2] = ["beta", "alpha"];
 
+/// An anchor and its needles, as (offset of the anchor in the needle, needle).
+type Group = (Box<[u8]>, Vec<(usize, Box<[u8]>)>);
+
 pub struct Prefilter {
     /// Every distinct anchor; a hit at offset `p` is checked against the needles of every
     /// anchor that starts at `p`.
     anchors: AhoCorasick,
     /// Per anchor (by pattern id): the anchor, and its needles as (offset of the anchor in
     /// the needle, needle).
-    groups: Vec<(Box<[u8]>, Vec<(usize, Box<[u8]>)>)>,
+    groups: Vec<Group>,
     patterns: Vec<String>,
 }
 
@@ -85,7 +88,7 @@ impl Prefilter {
             .filter(|p| !patterns.iter().any(|q| q != *p && p.contains(q.as_str())))
             .collect();
         needles.sort_unstable();
-        let mut groups: Vec<(Box<[u8]>, Vec<(usize, Box<[u8]>)>)> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for p in needles {
             let (anchor, at) = anchor(p);
             let needle = (at, p.as_bytes().into());

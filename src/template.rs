@@ -657,7 +657,7 @@ fn report(
         let n = doc.root.get("metadata").and_then(|m| m.get(k))?;
         let value = n.as_str()?;
         Some(match tpl.masks(&n.span) {
-            true => src[n.span.clone()].to_string(),
+            true => src.get(n.span.clone()).unwrap_or(value).to_string(),
             false => value.to_string(),
         })
     };
@@ -687,7 +687,7 @@ fn unmask_names(tpl: &Template, src: &str, doc: &Document, plan: &mut DocPlan) {
         if !tpl.masks(&node.span) {
             continue;
         }
-        let (Some(value), original) = (node.as_str(), &src[node.span.clone()]) else {
+        let (Some(value), Some(original)) = (node.as_str(), src.get(node.span.clone())) else {
             continue;
         };
         for r in &mut plan.objects {

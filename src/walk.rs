@@ -73,6 +73,16 @@ impl WalkOptions {
             .any(|g| g.matched(abs, is_dir, parents).is_ignore())
     }
 
+    /// [`WalkOptions::wanted`] for a walked `path` relative to `cwd`; the absolute path is
+    /// only worked out when `--include` globs need it.
+    fn wanted_entry(&self, cwd: &Path, path: &Path) -> bool {
+        if self.include.is_empty() {
+            is_manifest_name(path)
+        } else {
+            self.wanted(&absolute(cwd, path))
+        }
+    }
+
     fn wanted(&self, abs: &Path) -> bool {
         if self.include.is_empty() {
             is_manifest_name(abs)
@@ -124,7 +134,7 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                 if !(opts.force_exclude
                     && (opts.excluded(&abs, false, true) || kubemigignored(&abs)))
                 {
-                    found.lock().unwrap().push(clean(root));
+                    found.lock().unwrap().push((clean(root), None));
                 }
             }
             Ok(_) => {
@@ -138,10 +148,12 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                         if e.depth() == 0 {
                             return true;
                         }
-                        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                        let abs = absolute(&abs_root, rel(&filter_root, e.path()));
-                        if filter_opts.excluded(&abs, is_dir, false) {
-                            return false;
+                        if !filter_opts.exclude.is_empty() {
+                            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                            let abs = absolute(&abs_root, rel(&filter_root, e.path()));
+                            if filter_opts.excluded(&abs, is_dir, false) {
+                                return false;
+                            }
                         }
                         // A followed link must stay inside the walked directory.
                         !e.path_is_symlink()
@@ -154,9 +166,12 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                             match entry {
                                 Ok(e) => {
                                     if e.file_type().is_some_and(|t| t.is_file())
-                                        && opts.wanted(&absolute(&cwd, e.path()))
+                                        && opts.wanted_entry(&cwd, e.path())
                                     {
-                                        found.lock().unwrap().push(clean(e.path()));
+                                        // The inode number from the directory listing lets
+                                        // `same_file_once` skip a stat for most files.
+                                        let ino = if opts.follow_symlinks { None } else { e.ino() };
+                                        found.lock().unwrap().push((clean(e.path()), ino));
                                     }
                                 }
                                 // A link back to a directory being walked: skip it quietly.
@@ -174,9 +189,9 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
     }
     let mut files = found.into_inner().unwrap();
     files.sort();
-    files.dedup();
+    files.dedup_by(|a, b| a.0 == b.0);
     same_file_once(&mut files, opts.follow_symlinks);
-    let mut inputs: Vec<Input> = files.into_iter().map(Input::File).collect();
+    let mut inputs: Vec<Input> = files.into_iter().map(|(p, _)| Input::File(p)).collect();
     if stdin {
         inputs.insert(0, Input::Stdin);
     }
@@ -281,11 +296,26 @@ fn describe(err: &ignore::Error, path: &Path, prefix: &str, out: &mut Vec<(PathB
 /// processing it twice would make the second `fix` fail. The first name in sorted order wins.
 /// When links are followed, a file reached through a link is the file it points to.
 #[cfg(unix)]
-fn same_file_once(files: &mut Vec<PathBuf>, follow: bool) {
-    use std::collections::HashSet;
+fn same_file_once(files: &mut Vec<(PathBuf, Option<u64>)>, follow: bool) {
+    use std::collections::{HashMap, HashSet};
     use std::os::unix::fs::MetadataExt;
+    // Two names of one file share an inode number. When every name came from a directory
+    // listing, which gives that number for free, only names whose number repeats need a stat
+    // to compare devices; a name given on the command line has no number, so then all do.
+    let mut inos: Option<HashMap<u64, usize>> = Some(HashMap::new());
+    for (_, ino) in files.iter() {
+        match (ino, &mut inos) {
+            (Some(i), Some(m)) => *m.entry(*i).or_default() += 1,
+            _ => inos = None,
+        }
+    }
     let mut seen = HashSet::new();
-    files.retain(|p| {
+    files.retain(|(p, ino)| {
+        if let (Some(m), Some(i)) = (&inos, ino)
+            && m[i] == 1
+        {
+            return true;
+        }
         let meta = if follow {
             std::fs::metadata(p)
         } else {
@@ -299,7 +329,7 @@ fn same_file_once(files: &mut Vec<PathBuf>, follow: bool) {
 }
 
 #[cfg(not(unix))]
-fn same_file_once(_: &mut Vec<PathBuf>, _: bool) {}
+fn same_file_once(_: &mut Vec<(PathBuf, Option<u64>)>, _: bool) {}
 
 /// `./a.yaml` → `a.yaml`, `sub//./b.yaml` → `sub/b.yaml`, so diff headers read `a/a.yaml` as
 /// git expects (`git apply` rejects `.` components and empty ones).

@@ -2326,8 +2326,11 @@ fn ingress_model(doc: &V) -> Expect {
         }
     }
     // The field migration networking/ingress-class-annotation-to-field (at v1).
-    if let Some(class) = get(&out, &["metadata", "annotations", "kubernetes.io/ingress.class"])
-        .cloned()
+    if let Some(class) = get(
+        &out,
+        &["metadata", "annotations", "kubernetes.io/ingress.class"],
+    )
+    .cloned()
         && get(&out, &["spec", "ingressClassName"]).is_none()
         && let Some(spec) = out.get_mut("spec").and_then(map_mut)
     {

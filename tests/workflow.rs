@@ -941,8 +941,16 @@ deploy/cert.yaml:34:13: CertificateRequest shop/shop-tls-1: cert-manager.io/v1al
         readme.contains(CM_RULES),
         "README's rules file differs from testdata/rules/cert-manager.toml"
     );
-    write(p, &[("deploy/cert.yaml", CM_INPUT)]);
-    let diff = kubemig(p, &["diff", "--rules", "cm.toml", "deploy/cert.yaml"]);
+    let diff = kubemig(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "diff",
+            "--rules",
+            "testdata/rules/cert-manager.toml",
+            "testdata/rules/cert-manager-example.yaml",
+        ],
+    );
+    assert_eq!(diff.code, 1);
     assert!(
         readme.contains(&diff.stdout),
         "README's diff differs from:\n{}",
