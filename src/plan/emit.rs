@@ -734,7 +734,32 @@ impl<'a> Emitter<'a> {
                         }
                     })
                     .collect::<Result<_>>()?;
-                if let Some(first) = dels.first() {
+                if let Some(first) = dels.first()
+                    && flow
+                {
+                    let last = dels.last().expect("not empty");
+                    let range = if !rendered.is_empty() {
+                        self.edits
+                            .push(Edit::replace(first.span.clone(), rendered.join(&sep)));
+                        first.span.end..last.span.end
+                    } else if let Some(next) = items.get(o_to) {
+                        with_props(first).start..with_props(next).start
+                    } else if let Some(p) = o_from.checked_sub(1) {
+                        items[p].span.end..last.span.end
+                    } else {
+                        // Every item goes.
+                        o.span.start + 1..o.span.end - 1
+                    };
+                    if let Some(at) = flow_comment(src, range.clone()) {
+                        return Err(self.unsupported(
+                            at,
+                            "delete an item next to a comment in a flow collection",
+                        ));
+                    }
+                    if !range.is_empty() {
+                        self.edits.push(Edit::replace(range, ""));
+                    }
+                } else if let Some(first) = dels.first() {
                     let mut rest = dels.iter();
                     if !rendered.is_empty() {
                         rest.next();
@@ -743,9 +768,9 @@ impl<'a> Emitter<'a> {
                     }
                     let mut ranges = Vec::new();
                     for d in rest {
-                        let dash = if flow { d.span.start } else { o_dash(src, d) };
+                        let dash = o_dash(src, d);
                         let ls = line_start(src, dash);
-                        if flow || !src[ls..dash].trim().is_empty() {
+                        if !src[ls..dash].trim().is_empty() {
                             return Err(self.unsupported(
                                 d.span.start,
                                 "delete a sequence item that shares its line",
@@ -825,8 +850,15 @@ impl<'a> Emitter<'a> {
             .comments_above(k)
             .filter(|_| !self.in_place.contains(&k.id))
             .map(|r| &src[r]);
+        // After `key:`, or after the anchor and tag that follow it on that line.
+        let colon = colon_after(src, k.span.end);
+        let key_line_end = node
+            .props
+            .as_ref()
+            .filter(|p| p.start >= colon && line_start(src, p.end) < colon)
+            .map_or(colon, |p| p.end);
         let after_key = (!node.span.is_empty() && line_start(src, node.span.start) > k.span.end)
-            .then(|| trailing_comment(src, colon_after(src, k.span.end)))
+            .then(|| trailing_comment(src, key_line_end))
             .flatten();
         let end = if node.span.is_empty() {
             colon_after(src, k.span.end)
@@ -1225,6 +1257,13 @@ fn colon_after(src: &str, key_end: usize) -> usize {
     src[key_end..]
         .find(':')
         .map_or(key_end, |i| key_end + i + 1)
+}
+
+/// A node's text with the anchor and tag written before it.
+fn with_props(n: &Node) -> Range<usize> {
+    n.props
+        .as_ref()
+        .map_or(n.span.start, |p| p.start.min(n.span.start))..n.span.end
 }
 
 fn o_dash(src: &str, item: &Node) -> usize {
