@@ -1871,7 +1871,10 @@ impl<'a> Writer<'a> {
                         ":"
                     };
                     self.put(colon);
+                    let copied = self.copies.contains(&p);
+                    self.copying += usize::from(copied);
                     self.json(v, indent + pretty.unwrap_or(0), &p, pretty);
+                    self.copying -= usize::from(copied);
                     if class.is_some() {
                         self.classes.pop();
                     }
@@ -2604,14 +2607,14 @@ fn check(objs: &[Obj], fmt: &[u8], stats: &mut Stats) -> Result<(), TestCaseErro
                 doc
             }
             Expect::Migrated(_) if blocked => {
-                // Anchors: kubemig refuses to change an anchored value or to drop an anchor
-                // that an alias uses. Comments in flow collections: it refuses to delete
-                // entries next to them rather than lose them.
-                let allowed = codes.iter().all(|c| match *c {
-                    "KUBEMIG-SHAPE" => r.anchored[i],
-                    "KUBEMIG-LAYOUT" => r.anchored[i] || r.flow_comments[i],
-                    _ => false,
-                });
+                // Anchors: kubemig refuses to change an anchored value or to drop or move an
+                // anchor that an alias uses, and rules do not look through aliases (an
+                // aliased servicePort is neither a number nor a name). Comments in flow
+                // collections: it refuses to delete entries next to them rather than lose
+                // them.
+                let allowed = codes
+                    .iter()
+                    .all(|c| r.anchored[i] || (*c == "KUBEMIG-LAYOUT" && r.flow_comments[i]));
                 ensure!(
                     allowed,
                     "document {i}: refused {codes:?}: {reports:?}{}",

@@ -240,38 +240,42 @@ impl<'a> Emitter<'a> {
         collect_live(m, &mut self.live);
         self.collect_in_place(o, m);
         self.check_aliases(m)?;
+        // Whether a moved value's line-ending comment is carried along is only known once
+        // that value is rendered, which can be after the place it left was edited; the
+        // second pass sees every decision.
+        self.node_in(o, m)?;
+        self.edits.clear();
         self.node_in(o, m)?;
         self.check_end_of_file()
     }
 
-    /// Every alias left in the working tree must still have its anchor: deleting an
-    /// anchored node that is aliased elsewhere would leave YAML that does not parse.
+    /// Every alias left in the working tree must still have its anchor, before it: deleting
+    /// an anchored node that is aliased elsewhere, or copying an alias above its anchor,
+    /// would leave YAML that does not parse. And an anchor must not be defined twice (a
+    /// copied node with anchors inside): YAML allows it, but some readers (libyaml-based
+    /// ones among them) then resolve later aliases to the wrong node.
     fn check_aliases(&self, m: &MNode) -> Result<()> {
-        fn walk<'m>(m: &'m MNode, anchors: &mut HashSet<usize>, aliases: &mut Vec<&'m MNode>) {
-            if m.anchor != 0 {
-                anchors.insert(m.anchor);
+        fn walk<'m>(m: &'m MNode, seen: &mut HashSet<usize>) -> Option<&'m MNode> {
+            if let MKind::Alias(id) = m.kind {
+                return (!seen.contains(&id)).then_some(m);
+            }
+            if m.anchor != 0 && !seen.insert(m.anchor) {
+                return Some(m);
             }
             match &m.kind {
-                MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
-                    walk(k, anchors, aliases);
-                    walk(v, anchors, aliases)
-                }),
-                MKind::Seq { items, .. } => items.iter().for_each(|i| walk(i, anchors, aliases)),
-                MKind::Alias(_) => aliases.push(m),
-                MKind::Scalar { .. } => {}
+                MKind::Map { entries, .. } => entries
+                    .iter()
+                    .find_map(|(k, v)| walk(k, seen).or_else(|| walk(v, seen))),
+                MKind::Seq { items, .. } => items.iter().find_map(|i| walk(i, seen)),
+                _ => None,
             }
         }
-        let (mut anchors, mut aliases) = (HashSet::new(), Vec::new());
-        walk(m, &mut anchors, &mut aliases);
-        match aliases
-            .iter()
-            .find(|a| matches!(a.kind, MKind::Alias(id) if !anchors.contains(&id)))
-        {
+        match walk(m, &mut HashSet::new()) {
             Some(a) => Err(self.unsupported(
                 a.orig
                     .and_then(|id| self.nodes.get(id))
                     .map_or(0, |n| n.span.start),
-                "delete a node whose anchor is still used by an alias",
+                "an alias would lose its anchor (deleted, copied or moved after the alias)",
             )),
             None => Ok(()),
         }
@@ -860,6 +864,13 @@ impl<'a> Emitter<'a> {
         let after_key = (!node.span.is_empty() && line_start(src, node.span.start) > k.span.end)
             .then(|| trailing_comment(src, key_line_end))
             .flatten();
+        let before_value = (!node.span.is_empty() && line_start(src, node.span.start) > colon)
+            .then(|| &src[next_line_start(src, key_line_end)..line_start(src, node.span.start)])
+            .filter(|t| t.lines().any(|l| l.trim_start().starts_with('#')))
+            .filter(|t| {
+                t.lines()
+                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            });
         let end = if node.span.is_empty() {
             colon_after(src, k.span.end)
         } else {
@@ -869,6 +880,7 @@ impl<'a> Emitter<'a> {
             id,
             above,
             after_key,
+            before_value,
             after_value: trailing_comment(src, end),
         }
     }
@@ -938,8 +950,16 @@ impl<'a> Emitter<'a> {
         if end.is_some() {
             self.carried.borrow_mut().insert(comments.id);
         }
+        let mut before = String::new();
+        for line in comments.before_value.into_iter().flat_map(str::lines) {
+            if !line.trim().is_empty() {
+                before.push_str(nl);
+                before.push_str(&" ".repeat(col));
+                before.push_str(line.trim());
+            }
+        }
         Ok(format!(
-            "{props}{}{nl}{}{}{}",
+            "{props}{}{before}{nl}{}{}{}",
             comments.after_key.unwrap_or(""),
             " ".repeat(col),
             self.block(v, col)?,
@@ -1142,6 +1162,8 @@ struct Carried<'a> {
     above: Option<&'a str>,
     /// After `key:` when the value starts on a later line, with the spaces before it.
     after_key: Option<&'a str>,
+    /// Own-line comment lines between the key's line and the value's first line.
+    before_value: Option<&'a str>,
     /// At the end of the value's last line, with the spaces before it.
     after_value: Option<&'a str>,
 }
@@ -1267,17 +1289,7 @@ fn with_props(n: &Node) -> Range<usize> {
 }
 
 fn o_dash(src: &str, item: &Node) -> usize {
-    let bytes = src.as_bytes();
-    let mut i = item.span.start;
-    while i > 0 {
-        i -= 1;
-        match bytes[i] {
-            b'-' => return i,
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            _ => break,
-        }
-    }
-    item.span.start
+    crate::yaml::tree::dash_before(src, with_props(item).start)
 }
 
 /// Shift every line after the first by `to - from` columns. Lines indented less than the

@@ -325,25 +325,43 @@ fn find_block_header(src: &str, from: usize, to: usize) -> Option<usize> {
     found
 }
 
-/// Walk back from a block sequence item's content to its `-` indicator.
-fn dash_before(src: &str, pos: usize) -> usize {
+/// Walk back from a block sequence item's content (or its anchor and tag) to its `-`
+/// indicator, across blanks, line breaks and comments (`- # why\n  key: v`).
+pub fn dash_before(src: &str, pos: usize) -> usize {
     let bytes = src.as_bytes();
     let mut i = pos;
-    while i > 0 {
-        i -= 1;
-        match bytes[i] {
-            b'-' => return i,
-            b' ' | b'\t' | b'\n' | b'\r' => continue,
-            _ => break,
+    loop {
+        while i > 0 && matches!(bytes[i - 1], b' ' | b'\t') {
+            i -= 1;
+        }
+        match i.checked_sub(1).map(|p| bytes[p]) {
+            Some(b'-') => return i - 1,
+            Some(b'\n') => {
+                let mut end = i - 1;
+                if end > 0 && bytes[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                let ls = crate::source::line_start(src, end);
+                i = ls + comment_start(&src[ls..end]).unwrap_or(end - ls);
+            }
+            _ => return pos,
         }
     }
-    pos
+}
+
+/// Where the comment on a line starts, if the line has one: a `#` at its start or after a
+/// blank. Only used on lines that can hold nothing but blanks, a `-` and a comment.
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    (0..b.len()).find(|&i| b[i] == b'#' && (i == 0 || matches!(b[i - 1], b' ' | b'\t')))
 }
 
 fn first_child_start(node: &Node) -> Option<usize> {
     match &node.kind {
         NodeKind::Map { entries, .. } => entries.first().map(|(k, _)| k.span.start),
-        NodeKind::Seq { items, .. } => items.first().map(|i| i.span.start),
+        NodeKind::Seq { items, .. } => items
+            .first()
+            .map(|i| i.props.as_ref().map_or(i.span.start, |p| p.start.min(i.span.start))),
         _ => None,
     }
 }
@@ -415,6 +433,23 @@ mod tests {
             ("a: |", ""),
         ] {
             assert_eq!(value(src), want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn block_sequences_start_at_their_dash_across_comments_and_anchors() {
+        for src in [
+            "s:\n- a: 1\n",
+            "s:\n-   a: 1\n",
+            "s:\n- # why\n  a: 1\n",
+            "s:\n-\n  # why\n\n  a: 1\n",
+            "s:\r\n- # why\r\n  a: 1\r\n",
+            "s:\n- &x\n  a: 1\n",
+            "s:\n- !!map # why\n  a: 1\n",
+        ] {
+            let docs = parse_stream(src).unwrap();
+            let seq = docs[0].root.get("s").unwrap();
+            assert!(slice(src, seq).starts_with("- "), "{src:?}: {:?}", slice(src, seq));
         }
     }
 
