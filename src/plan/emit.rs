@@ -134,8 +134,8 @@ pub struct Emitter<'a> {
     step: Cell<usize>,
     /// Values whose line-ending comment was carried into rendered text.
     carried: RefCell<HashSet<usize>>,
-    /// Where each literal or folded block scalar's last line ends.
-    block_ends: HashSet<usize>,
+    /// Where each literal or folded block scalar's last line ends, and its `|`/`>` header.
+    block_ends: HashMap<usize, Range<usize>>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
@@ -165,7 +165,7 @@ impl<'a> Emitter<'a> {
             prepared: false,
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
-            block_ends: HashSet::new(),
+            block_ends: HashMap::new(),
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -225,7 +225,13 @@ impl<'a> Emitter<'a> {
                 style: Style::Literal | Style::Folded,
                 ..
             } => {
-                self.block_ends.insert(node.span.end);
+                let header = node.span.start
+                    + src[node.span.start..]
+                        .bytes()
+                        .take_while(|b| matches!(b, b'|' | b'>' | b'+' | b'-' | b'0'..=b'9'))
+                        .count();
+                self.block_ends
+                    .insert(node.span.end, node.span.start..header);
             }
             _ => {}
         }
@@ -246,7 +252,52 @@ impl<'a> Emitter<'a> {
         self.node_in(o, m)?;
         self.edits.clear();
         self.node_in(o, m)?;
+        self.keep_missing_final_newline();
         self.check_end_of_file()
+    }
+
+    /// When the last lines of a file without a final line break are deleted, the line break
+    /// before them goes too, so the file still ends without one. Deletions that meet there
+    /// are merged first, so that no two edits claim that line break; one that ends a block
+    /// scalar stays (it is part of the scalar's value).
+    fn keep_missing_final_newline(&mut self) {
+        let src = self.src;
+        if src.ends_with('\n') {
+            return;
+        }
+        let Some(last) = self
+            .edits
+            .iter()
+            .position(|e| e.range.end == src.len() && e.text.is_empty() && !e.range.is_empty())
+        else {
+            return;
+        };
+        let mut start = self.edits[last].range.start;
+        while let Some(i) = self
+            .edits
+            .iter()
+            .position(|e| e.range.end == start && e.text.is_empty() && !e.range.is_empty())
+        {
+            start = self.edits[i].range.start;
+            self.edits.remove(i);
+        }
+        let last = self
+            .edits
+            .iter()
+            .position(|e| e.range.end == src.len() && e.text.is_empty() && !e.range.is_empty())
+            .expect("still there");
+        self.edits[last].range.start = start;
+        if !src[..start].ends_with('\n') {
+            return;
+        }
+        let nl = start - if src[..start].ends_with("\r\n") { 2 } else { 1 };
+        let claimed = self
+            .edits
+            .iter()
+            .any(|e| e.range.start < start && e.range.end > nl);
+        if !claimed && !self.block_ends.contains_key(&nl) {
+            self.edits[last].range.start = nl;
+        }
     }
 
     /// Every alias left in the working tree must still have its anchor, before it: deleting
@@ -281,16 +332,33 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// A block scalar that ends the file without a line break cannot have text added after
-    /// it: the line break that text needs would become part of the scalar's value.
-    fn check_end_of_file(&self) -> Result<()> {
+    /// Text added after a block scalar that ends the file without a line break gives it one,
+    /// which its value would take in (clip and keep chomping). Strip chomping (`|-`) keeps
+    /// the value as it was.
+    fn check_end_of_file(&mut self) -> Result<()> {
         let end = self.src.len();
-        if self.block_ends.contains(&end) && self.edits.iter().any(|e| e.range.start == end) {
+        let Some(header) = self.block_ends.get(&end).cloned() else {
+            return Ok(());
+        };
+        if !self.edits.iter().any(|e| e.range.start == end) {
+            return Ok(());
+        }
+        let text = &self.src[header.clone()];
+        if text.contains('-') {
+            return Ok(());
+        }
+        if self
+            .edits
+            .iter()
+            .any(|e| e.range.start < header.end && e.range.end > header.start)
+        {
             return Err(self.unsupported(
                 end,
                 "add text after a block scalar that ends the file without a line break",
             ));
         }
+        let stripped = format!("{}-", text.replace('+', ""));
+        self.edits.push(Edit::replace(header, stripped));
         Ok(())
     }
 
@@ -419,10 +487,18 @@ impl<'a> Emitter<'a> {
                 let (ok, ov) = &entries[oi];
                 let (mk, mv) = &m_entries[mi];
                 if scalar_changed(ok, mk) {
-                    let text = self
-                        .inline(mk, column(self.src, ok.span.start))
-                        .expect("key is a scalar");
-                    self.edits.push(Edit::replace(ok.span.clone(), text));
+                    // Only scalar keys are ever renamed; a collection used as a key
+                    // (`? {a: 1}`) is left as it is, or refused if it changed.
+                    match (&ok.kind, self.inline(mk, column(self.src, ok.span.start))) {
+                        (NodeKind::Scalar { .. }, Some(text)) => {
+                            self.edits.push(Edit::replace(ok.span.clone(), text))
+                        }
+                        _ if !mk.dirty && mk.orig == Some(ok.id) => {}
+                        _ => {
+                            return Err(self
+                                .unsupported(ok.span.start, "change a collection used as a key"));
+                        }
+                    }
                 }
                 if mv.orig == Some(ov.id) && !(ov.span.is_empty() && mv.dirty) {
                     self.node_in(ov, mv)?;
@@ -441,7 +517,7 @@ impl<'a> Emitter<'a> {
         let src = self.src;
         let (k, _) = entries.first()?;
         let ls = line_start(src, k.span.start);
-        if ls <= o.span.start || !src[ls..k.span.start].trim().is_empty() {
+        if ls <= o.span.start || !blank(&src[ls..k.span.start]) {
             return None;
         }
         let col = column(src, k.span.start);
@@ -564,13 +640,13 @@ impl<'a> Emitter<'a> {
         let mut ranges = Vec::new();
         for i in run.clone() {
             let (k, v) = &entries[i];
-            let ls = line_start(src, k.span.start);
-            if src[ls..k.span.start].trim().is_empty() {
+            let ls = text_line_start(src, k.span.start);
+            if blank(&src[ls..k.span.start]) {
                 let start = self.comments_above(k).map_or(ls, |r| r.start);
                 let mut end = next_line_start(src, line_end(src, entry_end(src, k, v)));
                 if !self.live.contains(&v.id) {
                     // Own-line comments indented under the deleted entry go with it.
-                    let indent = k.span.start - ls;
+                    let indent = column(src, k.span.start);
                     while end < src.len() {
                         let line = &src[end..line_end(src, end)];
                         let lead = line.bytes().take_while(|&b| b == b' ').count();
@@ -594,10 +670,8 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    /// Delete whole-line ranges, merging adjacent ones. When the last line of a file
-    /// without a final line break goes, the line break before it goes instead.
+    /// Delete whole-line ranges, merging adjacent ones.
     fn delete_ranges(&mut self, ranges: Vec<Range<usize>>) {
-        let src = self.src;
         let mut merged: Vec<Range<usize>> = Vec::new();
         for r in ranges {
             match merged.last_mut() {
@@ -605,21 +679,7 @@ impl<'a> Emitter<'a> {
                 _ => merged.push(r),
             }
         }
-        for mut r in merged {
-            if r.end == src.len()
-                && !src.ends_with('\n')
-                && r.start > 0
-                && src.as_bytes()[r.start - 1] == b'\n'
-            {
-                let mut nl = r.start - 1;
-                if nl > 0 && src.as_bytes()[nl - 1] == b'\r' {
-                    nl -= 1;
-                }
-                // A block scalar's value would lose its final line break with it.
-                if !self.block_ends.contains(&nl) {
-                    r.start = nl;
-                }
-            }
+        for r in merged {
             self.edits.push(Edit::replace(r, ""));
         }
     }
@@ -629,11 +689,11 @@ impl<'a> Emitter<'a> {
     fn comments_above(&self, k: &Node) -> Option<Range<usize>> {
         let src = self.src;
         let ls = line_start(src, k.span.start);
-        if !src[ls..k.span.start].trim().is_empty() || self.root_first == Some(k.id) {
+        if !blank(&src[ls..k.span.start]) || self.root_first == Some(k.id) {
             return None;
         }
         let floor = self.floors.get(&k.id).copied().unwrap_or(0);
-        let indent = k.span.start - ls;
+        let indent = column(src, k.span.start);
         let mut start = ls;
         while start > floor {
             let prev = line_start(src, start - 1);
@@ -773,8 +833,8 @@ impl<'a> Emitter<'a> {
                     let mut ranges = Vec::new();
                     for d in rest {
                         let dash = o_dash(src, d);
-                        let ls = line_start(src, dash);
-                        if !src[ls..dash].trim().is_empty() {
+                        let ls = text_line_start(src, dash);
+                        if !blank(&src[ls..dash]) {
                             return Err(self.unsupported(
                                 d.span.start,
                                 "delete a sequence item that shares its line",
@@ -1225,6 +1285,21 @@ fn flow_comment(src: &str, range: Range<usize>) -> Option<usize> {
         }
     }
     None
+}
+
+/// Where the line containing `offset` starts, after the byte-order mark on the first line:
+/// deleting a whole line never takes the BOM with it.
+fn text_line_start(src: &str, offset: usize) -> usize {
+    match line_start(src, offset) {
+        0 if src.starts_with('\u{feff}') => '\u{feff}'.len_utf8(),
+        ls => ls,
+    }
+}
+
+/// Whether the text before something on its line is only indentation (and, on the first
+/// line, the byte-order mark, which editors do not show).
+fn blank(prefix: &str) -> bool {
+    prefix.trim_start_matches('\u{feff}').trim().is_empty()
 }
 
 /// Number of spaces that indent the line containing `offset`.

@@ -657,6 +657,155 @@ pub fn from_toml(v: &toml::Value) -> MNode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::Catalogue;
+    use crate::yaml::parse_stream;
+
+    /// Apply the rules of one field migration (its `[[field.rule]]` tables) to `yaml`.
+    fn run(rules: &str, yaml: &str, ctx: Ctx) -> (MNode, Vec<String>) {
+        let field = format!(
+            "[[field]]\nid = \"t\"\napplies-to = [\"pods\"]\nmentions = [\"x\"]\nsummary = \"s\"\ndocs = \"d\"\n{rules}"
+        );
+        let cat = Catalogue::from_files([
+            ("catalogue.toml", "newest = \"1.36\"\n"),
+            ("t.toml", field.as_str()),
+        ])
+        .unwrap();
+        let mut doc = MNode::from_node(&parse_stream(yaml).unwrap()[0].root);
+        let mut hits = Vec::new();
+        apply_in(
+            &mut doc,
+            &Path::default(),
+            &cat.fields[0].rules,
+            &mut hits,
+            &ctx,
+        )
+        .unwrap();
+        (doc, hits.into_iter().map(|h| h.spec.message).collect())
+    }
+
+    fn same(doc: &MNode, yaml: &str) {
+        let want = MNode::from_node(&parse_stream(yaml).unwrap()[0].root);
+        assert_eq!(doc.to_value().unwrap(), want.to_value().unwrap());
+    }
+
+    fn compile_error(rules: &str) -> String {
+        let field = format!(
+            "[[field]]\nid = \"t\"\napplies-to = [\"pods\"]\nmentions = [\"x\"]\nsummary = \"s\"\ndocs = \"d\"\n{rules}"
+        );
+        let err = Catalogue::from_files([
+            ("catalogue.toml", "newest = \"1.36\"\n"),
+            ("t.toml", field.as_str()),
+        ])
+        .unwrap_err();
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn a_key_suffix_names_the_container_to_write_to() {
+        let rules = r#"
+[[field.rule]]
+at = ["@pod.spec.containers[*]", "@pod.spec.initContainers[*]"]
+let = { c = "name", p = { path = '@pod.metadata.annotations["x/${c}"]', match = '^localhost/(.+)$' } }
+ops = [
+  { set = "securityContext.profile", value = { type = "Localhost", path = "${p}" } },
+  { delete = '@pod.metadata.annotations["x/${c}"]' },
+]
+finding = { level = "info", code = "T", message = "container ${c}: ${p.0}" }
+"#;
+        let yaml = "kind: Deployment\nspec:\n  template:\n    metadata:\n      annotations:\n        x/b: localhost/b.json\n        x/i: runtime/default\n    spec:\n      containers:\n      - name: a\n      - name: b\n      initContainers:\n      - name: i\n";
+        let (doc, msgs) = run(rules, yaml, Ctx::default());
+        same(
+            &doc,
+            "kind: Deployment\nspec:\n  template:\n    metadata:\n      annotations:\n        x/i: runtime/default\n    spec:\n      containers:\n      - name: a\n      - name: b\n        securityContext: {profile: {type: Localhost, path: b.json}}\n      initContainers:\n      - name: i\n",
+        );
+        assert_eq!(msgs, ["container b: localhost/b.json"]);
+    }
+
+    #[test]
+    fn matched_keys_bind_and_split_parts_run_in_order() {
+        let rules = r#"
+[[field.rule]]
+at = "params.*"
+let = { k = { key = true, match = '(?i)^zones$' }, z = { split = "," } }
+ops = [
+  { append = "$.zones", value = "${z}" },
+  { delete = "" },
+]
+"#;
+        let (doc, _) = run(rules, "params:\n  a: 1\n  Zones: b,a,,c\n", Ctx::default());
+        same(&doc, "params:\n  a: 1\nzones: [b, a, '', c]\n");
+    }
+
+    #[test]
+    fn lower_default_and_first_existing_path() {
+        let rules = r#"
+[[field.rule]]
+let = { k = { path = ["missing", "name"], lower = true }, d = { path = "nope", default = "0" } }
+ops = [{ set = "out", value = "${k}-${d}" }]
+"#;
+        let (doc, _) = run(rules, "name: AbC\n", Ctx::default());
+        same(&doc, "name: AbC\nout: abc-0\n");
+        // A binding that finds nothing skips the node.
+        let rules =
+            "[[field.rule]]\nlet = { v = \"nope\" }\nops = [{ set = \"out\", value = 1 }]\n";
+        let (doc, _) = run(rules, "a: 1\n", Ctx::default());
+        same(&doc, "a: 1\n");
+    }
+
+    #[test]
+    fn conditions_on_variables_parents_regexes_and_windows() {
+        let rules = r#"
+[[field.rule]]
+at = "list[*].values[*]"
+let = { k = { path = "^^.key" } }
+when = { equals = { "^^.key" = "z" }, matches = { "" = '^[0-9]+$' }, not-matches = { "${k}" = '^y$' } }
+ops = [{ set = "", value = "" }]
+
+[[field.rule]]
+when = { has-any = ["nope", "list"], any-of = { "list[*].key" = ["z"] }, min-version-at-least = "1.30" }
+ops = [{ set = "new", value = true }]
+
+[[field.rule]]
+when = { min-version-below = "1.30" }
+ops = [{ set = "old", value = true }]
+"#;
+        let yaml = "list:\n- key: z\n  values: ['1', a, 2]\n- key: y\n  values: ['3']\n";
+        let ctx = Ctx {
+            min: Release::parse("1.30").ok(),
+            target: Release::parse("1.33").ok(),
+        };
+        let (doc, _) = run(rules, yaml, ctx);
+        same(
+            &doc,
+            "list:\n- key: z\n  values: ['', a, '']\n- key: y\n  values: ['3']\nnew: true\n",
+        );
+        // Without a known window, window conditions do not hold.
+        let (doc, _) = run(rules, yaml, Ctx::default());
+        assert!(doc.get(&[Seg::Key("new".into())]).is_none());
+        assert!(doc.get(&[Seg::Key("old".into())]).is_none());
+    }
+
+    #[test]
+    fn renaming_a_key_to_itself_changes_nothing() {
+        let rules = "[[field.rule]]\nat = \"p.*\"\nlet = { k = { key = true, match = '(?i)^name$' } }\nops = [{ rename = \"\", to = \"name\" }]\nfinding = { level = \"info\", code = \"T\", message = \"m\" }\n";
+        let (doc, msgs) = run(rules, "p: {name: 1, other: 2}\n", Ctx::default());
+        same(&doc, "p: {name: 1, other: 2}\n");
+        assert!(msgs.is_empty());
+    }
+
+    #[test]
+    fn unbound_variables_and_bad_regexes_are_refused() {
+        let err = compile_error("[[field.rule]]\nops = [{ set = \"a\", value = \"${nope}\" }]\n");
+        assert!(err.contains("`${nope}` is not bound"), "{err}");
+        let err = compile_error(
+            "[[field.rule]]\nwhen = { matches = { a = '(' } }\nops = [{ delete = \"a\" }]\n",
+        );
+        assert!(err.contains("regular expression"), "{err}");
+        let err = compile_error(
+            "[[field.rule]]\nlet = { \"a.b\" = \"x\" }\nops = [{ delete = \"a\" }]\n",
+        );
+        assert!(err.contains("variable name"), "{err}");
+    }
 
     #[test]
     fn toml_values_become_yaml_with_safe_quoting() {

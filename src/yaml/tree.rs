@@ -359,9 +359,11 @@ fn comment_start(line: &str) -> Option<usize> {
 fn first_child_start(node: &Node) -> Option<usize> {
     match &node.kind {
         NodeKind::Map { entries, .. } => entries.first().map(|(k, _)| k.span.start),
-        NodeKind::Seq { items, .. } => items
-            .first()
-            .map(|i| i.props.as_ref().map_or(i.span.start, |p| p.start.min(i.span.start))),
+        NodeKind::Seq { items, .. } => items.first().map(|i| {
+            i.props
+                .as_ref()
+                .map_or(i.span.start, |p| p.start.min(i.span.start))
+        }),
         _ => None,
     }
 }
@@ -449,7 +451,11 @@ mod tests {
         ] {
             let docs = parse_stream(src).unwrap();
             let seq = docs[0].root.get("s").unwrap();
-            assert!(slice(src, seq).starts_with("- "), "{src:?}: {:?}", slice(src, seq));
+            assert!(
+                slice(src, seq).starts_with('-'),
+                "{src:?}: {:?}",
+                slice(src, seq)
+            );
         }
     }
 

@@ -46,6 +46,22 @@ DELIBERATE = [
     ('StorageClass', 'provisioner', 'in-tree provisioner translated to its CSI driver (field migration)'),
     ('StorageClass', 'parameters', 'in-tree parameters translated for the CSI driver (field migration)'),
     ('StorageClass', 'allowedTopologies', 'zone keys translated to the CSI topology key (field migration)'),
+    # Deprecated annotations and field aliases replaced by their fields (field migrations).
+    ('Ingress', 'spec.ingressClassName', 'annotation kubernetes.io/ingress.class became the field (field migration)'),
+    ('StatefulSet', 'spec.volumeClaimTemplates.*.spec.storageClassName', 'annotation volume.beta.kubernetes.io/storage-class became the field (field migration)'),
+] + [
+    (kind, 'spec.template.spec.' + field, why)
+    for kind in sorted(WORKLOADS)
+    for field, why in [
+        ('serviceAccountName', 'deprecated alias serviceAccount renamed (field migration)'),
+        ('securityContext.seccompProfile', 'seccomp annotation became the field (field migration)'),
+        ('containers.*.securityContext.seccompProfile', 'seccomp annotation became the field (field migration)'),
+        ('initContainers.*.securityContext.seccompProfile', 'seccomp annotation became the field (field migration)'),
+        ('securityContext.sysctls', 'sysctls annotation became the field (field migration)'),
+        ('nodeSelector', 'deprecated node label renamed (field migration)'),
+        ('affinity', 'deprecated node label renamed (field migration)'),
+        ('topologySpreadConstraints', 'deprecated node label renamed (field migration)'),
+    ]
 ]
 
 def leaves(v, path=()):
@@ -93,7 +109,7 @@ def same(a, b):
 
 def deliberate(kind, path):
     dotted = '.'.join('*' if p.isdigit() else p for p in path)
-    return next((r for k, pre, r in DELIBERATE if k == kind and dotted.startswith(pre)), None)
+    return next((r for k, pre, r in DELIBERATE if k in (kind, '*') and dotted.startswith(pre)), None)
 
 def run(cmd, text):
     return subprocess.run(cmd, input=text, capture_output=True, text=True)
