@@ -35,14 +35,15 @@ gen=$root/target/release/examples/gen-corpus
 work=${KUBEMIG_BENCH_DIR:-$root/target/bench}
 mkdir -p "$work"
 
-# name | generator arguments | whether to time 1 thread too | warmup runs | timed runs
+# name | generator arguments | whether to time 1 thread too | warmup runs | timed runs |
+# extra kubemig options
 # (KUBEMIG_BENCH_RUNS overrides the timed runs). The corpus is read once before timing
 # (to count its bytes), so even without a warmup run the cache is warm.
 corpora=(
   "10k|--files 10000 --hit-rate 0.01 --seed 1|no|1|5"
   "100k|--files 100000 --hit-rate 0.01 --seed 2|yes|1|3"
   "10k-all|--files 10000 --hit-rate 1 --seed 3|no|1|3"
-  "big|--single-file-mb 200 --hit-rate 0.01 --seed 4|no|0|2"
+  "big|--single-file-mb 200 --hit-rate 0.01 --seed 4|no|0|1|--max-file-size 1G"
 )
 want=("$@")
 
@@ -60,7 +61,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "kubemig: $("$km" --version)"
 
 for spec in "${corpora[@]}"; do
-  IFS='|' read -r name gen_args one_thread warmup runs <<< "$spec"
+  IFS='|' read -r name gen_args one_thread warmup runs km_args <<< "$spec"
+  read -r -a km_opts <<< "$km_args"
   runs=${KUBEMIG_BENCH_RUNS:-$runs}
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " == *" $name "* ]]; then
     continue
@@ -81,14 +83,14 @@ for spec in "${corpora[@]}"; do
   cmds=(
     rg "$(q rg -l -F "${globs[@]}" "${rg_args[@]}" "$dir") > /dev/null"
     cat "$(q rg --files -0 "${globs[@]}" "$dir") | xargs -0 cat > /dev/null"
-    check "$(q "$km" check "$dir") > /dev/null 2>&1"
+    check "$(q "$km" check "${km_opts[@]}" "$dir") > /dev/null 2>&1"
   )
   if [ "$one_thread" = yes ]; then
-    cmds+=(check-1t "RAYON_NUM_THREADS=1 $(q "$km" check "$dir") > /dev/null 2>&1")
+    cmds+=(check-1t "RAYON_NUM_THREADS=1 $(q "$km" check "${km_opts[@]}" "$dir") > /dev/null 2>&1")
   fi
   cmds+=(
-    diff "$(q "$km" diff "$dir") > /dev/null 2>&1"
-    fix "$(q "$km" fix "$copy") > /dev/null 2>&1"
+    diff "$(q "$km" diff "${km_opts[@]}" "$dir") > /dev/null 2>&1"
+    fix "$(q "$km" fix "${km_opts[@]}" "$copy") > /dev/null 2>&1"
   )
   args=(--ignore-failure --style basic --warmup "$warmup" --runs "$runs" --export-json "$work/$name.json")
   n=0
@@ -102,18 +104,30 @@ for spec in "${corpora[@]}"; do
     args+=(-n "$label" "$cmd")
     n=$((n + 2))
   done
-  hyperfine "${args[@]}" > "$work/$name.hyperfine.txt"
-
-  # Peak RSS, one run each.
   : > "$work/$name.rss"
+  if [ "$runs" -gt 1 ]; then
+    hyperfine "${args[@]}" > "$work/$name.hyperfine.txt"
+  else
+    # One run each (the 200 MB file takes minutes): wall time and peak RSS from one
+    # /usr/bin/time run, written as hyperfine's JSON.
+    echo '{"results": [' > "$work/$name.json"
+    sep=
+  fi
+  # Peak RSS, one run each.
   n=0
   while [ $n -lt ${#cmds[@]} ]; do
     label=${cmds[$n]} cmd=${cmds[$((n + 1))]}
     if [ "$label" = fix ]; then rm -rf "$copy" && cp -a "$dir" "$copy"; fi
-    kb=$( { /usr/bin/time -v bash -c "$cmd" ; } 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}' || true)
+    out=$( { /usr/bin/time -f 'TIME %e %M' bash -c "$cmd" ; } 2>&1 >/dev/null | grep '^TIME' || true)
+    read -r _ secs kb <<< "$out"
     echo "$label $kb" >> "$work/$name.rss"
+    if [ "$runs" -le 1 ]; then
+      echo "$sep{\"command\": \"$label\", \"mean\": $secs, \"stddev\": null}" >> "$work/$name.json"
+      sep=,
+    fi
     n=$((n + 2))
   done
+  if [ "$runs" -le 1 ]; then echo ']}' >> "$work/$name.json"; fi
   rm -rf "$copy"
 
   python3 - "$work/$name.json" "$work/$name.rss" "$files" "$bytes" <<'EOF'

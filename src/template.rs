@@ -534,7 +534,7 @@ fn plan_doc(
         .find_map(|e| unacceptable(tpl, src, root, e).map(|why| (e, why)))
     {
         let at = match edit.range.is_empty() {
-            true => first_char_of_line(src, edit.range.start),
+            true => first_char_of_line(src, insertion_anchor(src, edit.range.start)),
             false => edit.range.start,
         };
         for r in plan
@@ -570,8 +570,20 @@ fn plan_doc(
 }
 
 /// Why an edit cannot be applied to a template, if it cannot.
+/// An insertion at the start of a line goes after the line before it: name that line.
+fn insertion_anchor(src: &str, offset: usize) -> usize {
+    if offset > 0 && src.as_bytes()[offset - 1] == b'\n' {
+        crate::source::line_end(src, offset - 1)
+    } else {
+        offset
+    }
+}
+
 fn unacceptable(tpl: &Template, src: &str, root: &Node, e: &Edit) -> Option<String> {
-    let line = line_of(src, e.range.start);
+    let line = match e.range.is_empty() {
+        true => line_of(src, insertion_anchor(src, e.range.start)),
+        false => line_of(src, e.range.start),
+    };
     if e.range.is_empty() {
         let added = e.text.lines().map(str::trim).find(|l| !l.is_empty());
         return Some(format!(

@@ -1,6 +1,13 @@
 //! Replace a file atomically: a temporary file in the same directory, the original's
 //! permissions, fsync, rename, fsync of the directory. A reader sees the old file or the new
-//! one, never half of either. Files that a rename would silently break are refused.
+//! one, never half of either. Files that a rename would silently break are refused, and so
+//! are read-only files (their owner said not to change them) and files that changed since
+//! they were read: checked by content before the temporary file is written, and by inode,
+//! size and modification time again just before the rename.
+//!
+//! The temporary file is created exclusively (`O_EXCL`, a random name `.kubemig-*.tmp`)
+//! next to the target, and removed on every error. A kill between its creation and the
+//! rename leaves it behind; [`leftover`] recognises such files so the next run removes them.
 
 use std::fs;
 use std::io::Write;
@@ -15,6 +22,9 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
         bail!(
             "is a symlink; kubemig does not write through symlinks, run it on the file the link points to"
         );
+    }
+    if meta.permissions().readonly() {
+        bail!("is read-only; kubemig does not replace read-only files, make it writable first");
     }
     #[cfg(unix)]
     {
@@ -52,6 +62,9 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .context("cannot flush the temporary file")?;
+    if changed_since(path, &meta) {
+        bail!("changed on disk while kubemig was working; it was left unchanged, rerun kubemig");
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .context("cannot rename the temporary file over the original")?;
@@ -59,6 +72,27 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Whether `path` is no longer the file `before` describes (replaced, resized or written).
+fn changed_since(path: &Path, before: &fs::Metadata) -> bool {
+    let Ok(now) = fs::symlink_metadata(path) else {
+        return true;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (now.dev(), now.ino()) != (before.dev(), before.ino()) {
+            return true;
+        }
+    }
+    now.len() != before.len() || now.modified().ok() != before.modified().ok()
+}
+
+/// Whether `name` is a temporary file that an interrupted `fix` left behind.
+pub fn leftover(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|n| n.starts_with(".kubemig-") && n.ends_with(".tmp"))
 }
 
 #[cfg(test)]
@@ -84,6 +118,12 @@ mod tests {
         assert!(err.to_string().contains("changed on disk"));
         assert_eq!(fs::read(&f).unwrap(), b"new");
 
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o444)).unwrap();
+        let err = replace(&f, b"new", b"x").unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(fs::read(&f).unwrap(), b"new");
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o640)).unwrap();
+
         let link = dir.path().join("l.yaml");
         std::os::unix::fs::symlink(&f, &link).unwrap();
         assert!(
@@ -94,14 +134,24 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(".kubemig-")
-            })
+            .filter(|e| leftover(&e.as_ref().unwrap().file_name()))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_change_after_the_content_check_is_seen_by_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.yaml");
+        fs::write(&f, "old").unwrap();
+        let meta = fs::symlink_metadata(&f).unwrap();
+        assert!(!changed_since(&f, &meta));
+        fs::write(&f, "other").unwrap();
+        assert!(changed_since(&f, &meta));
+        fs::remove_file(&f).unwrap();
+        assert!(changed_since(&f, &meta));
+        assert!(leftover(std::ffi::OsStr::new(".kubemig-AbC123.tmp")));
+        assert!(!leftover(std::ffi::OsStr::new("kubemig-AbC123.tmp")));
+        assert!(!leftover(std::ffi::OsStr::new(".kubemig-AbC123.yaml")));
     }
 }

@@ -1215,7 +1215,7 @@ fn fix_replaces_atomically_and_keeps_permissions() {
     let c = write(t.path(), "c.yaml", FLOWCONTROL_V1BETA1);
     fs::set_permissions(&a, fs::Permissions::from_mode(0o640)).unwrap();
     fs::set_permissions(&b, fs::Permissions::from_mode(0o755)).unwrap();
-    fs::set_permissions(&c, fs::Permissions::from_mode(0o444)).unwrap();
+    fs::set_permissions(&c, fs::Permissions::from_mode(0o604)).unwrap();
     let before = [inode(&a), inode(&b), inode(&c)];
 
     let r = km(t.path(), &["fix"]).run();
@@ -1223,7 +1223,7 @@ fn fix_replaces_atomically_and_keeps_permissions() {
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&a), 0o640);
     assert_eq!(mode(&b), 0o755);
-    assert_eq!(mode(&c), 0o444);
+    assert_eq!(mode(&c), 0o604);
     assert_eq!(fs::read_to_string(&a).unwrap(), HPA_V2);
     assert_eq!(fs::read_to_string(&b).unwrap(), HPA_V2BETA1_FIXED);
     assert!(

@@ -45,9 +45,13 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(out.error.is_none(), "a rewrite together with an error");
     assert_eq!(old.as_bytes(), bytes, "the original text is not the input");
-    let before = kubemig::yaml::parse_stream(&old).expect("input parsed");
-    let after = kubemig::yaml::parse_stream(&new).expect("the rewrite must parse");
-    assert_eq!(before.len(), after.len(), "document count changed");
+    // A Helm template is parsed with its actions masked (kubemig::template); its own
+    // self-verification covers that, and the second run below covers both.
+    if !kubemig::template::is_template(&old) {
+        let before = kubemig::yaml::parse_stream(&old).expect("input parsed");
+        let after = kubemig::yaml::parse_stream(&new).expect("the rewrite must parse");
+        assert_eq!(before.len(), after.len(), "document count changed");
+    }
     let again = process(
         new.clone().into_bytes(),
         &Context {

@@ -594,8 +594,19 @@ impl<'a> Emitter<'a> {
             if flow {
                 self.edits.push(Edit::insert(end, format!("{sep}{text}")));
             } else {
-                self.edits
-                    .push(Edit::insert(line_end(src, end), format!("{sep}{text}")));
+                // Insert at the start of the next line rather than the end of this one: the
+                // kept entry's last lines may be deleted (a nested key that went away), and a
+                // line start after them is never inside that deletion.
+                let le = line_end(src, end);
+                let next = next_line_start(src, le);
+                if next > le {
+                    let nl = &src[le..next];
+                    let indent = sep.trim_start_matches(['\r', '\n']);
+                    self.edits
+                        .push(Edit::insert(next, format!("{indent}{text}{nl}")));
+                } else {
+                    self.edits.push(Edit::insert(le, format!("{sep}{text}")));
+                }
             }
         } else if let Some((k, _)) = entries.get(dels.end) {
             self.edits
