@@ -339,9 +339,10 @@ mod tests {
             )
             .unwrap();
             assert_eq!(seen, items);
+            // Each worker may finish one item beyond the buffer's bound before it waits.
             assert!(
-                most.into_inner() <= 8,
-                "more than `files` items held at once"
+                most.into_inner() <= 8 + threads,
+                "more than `files` items (plus one per worker) held at once"
             );
         }
     }

@@ -276,6 +276,14 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         };
         c.finish(&mut stdout, &info)?;
     }
+    // Temporary files that an interrupted (killed) `fix` left behind, removed by this one.
+    for p in write::take_removed_leftovers() {
+        writeln!(
+            stderr,
+            "{}: note: removed a temporary file left behind by an interrupted kubemig run",
+            p.display()
+        )?;
+    }
     if !args.quiet {
         summary.write(&mut stderr, mode == Mode::Fix)?;
     }

@@ -5,13 +5,16 @@
 //! they were read: checked by content before the temporary file is written, and by inode,
 //! size and modification time again just before the rename.
 //!
-//! The temporary file is created exclusively (`O_EXCL`, a random name `.kubemig-*.tmp`)
-//! next to the target, and removed on every error. A kill between its creation and the
-//! rename leaves it behind; [`leftover`] recognises such files so the next run removes them.
+//! The temporary file is created exclusively (`O_EXCL`, a random name
+//! `.kubemig-PID-*.tmp`) next to the target, and removed on every error. A kill between its
+//! creation and the rename leaves it behind: the next `fix` that writes in that directory
+//! removes the leftovers of processes that are gone ([`remove_leftovers`]) and says so.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
@@ -44,8 +47,9 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    remove_leftovers(dir);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".kubemig-")
+        .prefix(&format!(".kubemig-{}-", std::process::id()))
         .suffix(".tmp")
         .tempfile_in(dir)
         .context("cannot create a temporary file next to it")?;
@@ -93,6 +97,61 @@ fn changed_since(path: &Path, before: &fs::Metadata) -> bool {
 pub fn leftover(name: &std::ffi::OsStr) -> bool {
     name.to_str()
         .is_some_and(|n| n.starts_with(".kubemig-") && n.ends_with(".tmp"))
+}
+
+/// Directories already cleaned by this process, and what was removed there.
+static CLEANED: Mutex<Option<(HashSet<PathBuf>, Vec<PathBuf>)>> = Mutex::new(None);
+
+/// Remove, once per directory and process, the temporary files in `dir` that a killed
+/// `fix` left behind: `.kubemig-PID-*.tmp` whose process no longer runs (on Linux, where
+/// `/proc` says so), or older than a day (elsewhere, or without a PID in the name). Files
+/// of this process and of running ones are never touched.
+pub fn remove_leftovers(dir: &Path) {
+    let mut guard = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
+    let (done, removed) = guard.get_or_insert_with(Default::default);
+    if !done.insert(dir.to_path_buf()) {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    let proc_fs = Path::new("/proc/self").exists();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !leftover(&name) || !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let pid = name.to_str().and_then(|n| {
+            n.strip_prefix(".kubemig-")?
+                .split('-')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+        let gone = match pid {
+            Some(p) if p == me => false,
+            Some(p) if proc_fs => !Path::new("/proc").join(p.to_string()).exists(),
+            _ => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 24 * 3600)),
+        };
+        if gone && fs::remove_file(e.path()).is_ok() {
+            removed.push(e.path());
+        }
+    }
+}
+
+/// The leftover temporary files removed so far, sorted, for reporting; emptied.
+pub fn take_removed_leftovers() -> Vec<PathBuf> {
+    let mut guard = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = guard
+        .as_mut()
+        .map(|(_, removed)| std::mem::take(removed))
+        .unwrap_or_default();
+    out.sort();
+    out
 }
 
 #[cfg(test)]
@@ -153,5 +212,29 @@ mod tests {
         assert!(leftover(std::ffi::OsStr::new(".kubemig-AbC123.tmp")));
         assert!(!leftover(std::ffi::OsStr::new("kubemig-AbC123.tmp")));
         assert!(!leftover(std::ffi::OsStr::new(".kubemig-AbC123.yaml")));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn leftovers_of_dead_processes_are_removed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A PID above the kernel's maximum (4194304) is never running.
+        let dead = d.join(".kubemig-4999999-AbCdEf.tmp");
+        let mine = d.join(format!(".kubemig-{}-AbCdEf.tmp", std::process::id()));
+        let alive = d.join(".kubemig-1-AbCdEf.tmp");
+        let other = d.join(".kubemig-notes.yaml");
+        for f in [&dead, &mine, &alive, &other] {
+            fs::write(f, "x").unwrap();
+        }
+        fs::write(d.join("a.yaml"), "old").unwrap();
+        replace(&d.join("a.yaml"), b"old", b"new").unwrap();
+        assert!(!dead.exists());
+        assert!(mine.exists() && alive.exists() && other.exists());
+        assert!(take_removed_leftovers().contains(&dead));
+        // Once per directory: a new leftover is not looked for again in this process.
+        fs::write(&dead, "x").unwrap();
+        replace(&d.join("a.yaml"), b"new", b"newer").unwrap();
+        assert!(dead.exists());
     }
 }

@@ -78,7 +78,12 @@ pub fn parse(src: &str, mut sink: impl FnMut(Ev)) -> Result<(), SyntaxError> {
                 .marker()
                 .byte_offset()
                 .unwrap_or_else(|| char_to_byte(src, e.marker().index())),
-            message: e.info(),
+            message: match e.info() {
+                m if m.contains("recursion limit") || m.contains("nesting") => format!(
+                    "nested deeper than {MAX_DEPTH} levels; kubemig refuses such input ({m})"
+                ),
+                m => m,
+            },
         })?;
         let range = span.byte_range().unwrap_or(0..0);
         if let Event::Anchor(..) = event {

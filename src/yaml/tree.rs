@@ -83,6 +83,10 @@ impl Node {
     }
 }
 
+/// A document whose aliases expand to more nodes than this is refused: no manifest comes
+/// near it, an alias bomb ("billion laughs") does, and every later step would expand it.
+pub const MAX_EXPANDED_NODES: u64 = 1_000_000;
+
 /// Parse a whole stream into documents.
 pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
     let mut builder = Builder {
@@ -93,7 +97,51 @@ pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
         next_id: 0,
     };
     events::parse(src, |ev| builder.push(ev))?;
+    for doc in &builder.docs {
+        let mut sizes = std::collections::HashMap::new();
+        expanded_size(&doc.root, &mut sizes)?;
+    }
     Ok(builder.docs)
+}
+
+/// The number of nodes `node` stands for with its aliases expanded, each anchor's size
+/// computed once (so this is linear in the text, whatever the expansion).
+fn expanded_size(
+    node: &Node,
+    sizes: &mut std::collections::HashMap<usize, u64>,
+) -> Result<u64, SyntaxError> {
+    let size = match &node.kind {
+        NodeKind::Scalar { .. } => 1,
+        NodeKind::Alias(id) => sizes.get(id).copied().unwrap_or(1),
+        NodeKind::Map { entries, .. } => {
+            let mut n = 1u64;
+            for (k, v) in entries {
+                n = n
+                    .saturating_add(expanded_size(k, sizes)?)
+                    .saturating_add(expanded_size(v, sizes)?);
+            }
+            n
+        }
+        NodeKind::Seq { items, .. } => {
+            let mut n = 1u64;
+            for i in items {
+                n = n.saturating_add(expanded_size(i, sizes)?);
+            }
+            n
+        }
+    };
+    if size > MAX_EXPANDED_NODES {
+        return Err(SyntaxError {
+            offset: node.span.start,
+            message: format!(
+                "aliases here expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refusing to expand them"
+            ),
+        });
+    }
+    if node.anchor != 0 {
+        sizes.insert(node.anchor, size);
+    }
+    Ok(size)
 }
 
 enum Frame {
@@ -457,6 +505,22 @@ mod tests {
                 slice(src, seq)
             );
         }
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_at_the_alias_that_crosses_the_limit() {
+        let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..7 {
+            let p = i - 1;
+            src.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        // 10^6 leaves with six levels: just over the limit, found in the last line.
+        let err = parse_stream(&src).unwrap_err();
+        assert!(err.message.contains("alias bomb"), "{err:?}");
+        assert!(err.offset >= src.rfind("a6:").unwrap(), "{err:?}");
+        // Five levels (10^5 leaves) are fine.
+        let five: String = src.lines().take(6).map(|l| format!("{l}\n")).collect();
+        assert!(parse_stream(&five).is_ok());
     }
 
     #[test]
