@@ -1640,4 +1640,182 @@ mod tests {
         });
         assert_eq!(out, "{r: {a: 1, b: 2, t: Kind}}\n");
     }
+
+    fn try_emit(src: &str, change: impl FnOnce(&mut MNode)) -> Result<String> {
+        let docs = crate::yaml::parse_stream(src).unwrap();
+        let mut work = MNode::from_node(&docs[0].root);
+        change(&mut work);
+        let mut emitter = Emitter::new(src, &docs[0].root, docs[0].node_count);
+        emitter.node(&docs[0].root, &work)?;
+        Ok(crate::edit::apply(src, &emitter.edits).unwrap())
+    }
+
+    /// The items of the sequence under the mapping path `path`, marking the way dirty.
+    fn items<'m>(node: &'m mut MNode, path: &[&str]) -> &'m mut Vec<MNode> {
+        let (last, init) = path.split_last().unwrap();
+        let e = entries(node, init);
+        let (_, v) = e
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(last))
+            .unwrap();
+        v.dirty = true;
+        let MKind::Seq { items, .. } = &mut v.kind else {
+            panic!("not a sequence")
+        };
+        items
+    }
+
+    #[test]
+    fn deleting_the_first_entry_keeps_the_document_header_and_the_bom() {
+        let src = "\u{feff}# header\nstatus:\n  a: 1\n# about kind\nkind: X\n";
+        let out = emit(src, |w| {
+            take(entries(w, &[]), "status");
+        });
+        assert_eq!(out, "\u{feff}# header\n# about kind\nkind: X\n");
+        let src = "\u{feff}status: {a: 1}\nkind: X\n";
+        let out = emit(src, |w| {
+            take(entries(w, &[]), "status");
+        });
+        assert_eq!(out, "\u{feff}kind: X\n");
+    }
+
+    #[test]
+    fn flow_deletions_next_to_comments_are_refused() {
+        let src = "r: {\n  a: 1, # why a\n  b: 2,\n  c: 3\n}\n";
+        let err = try_emit(src, |w| {
+            take(entries(w, &["r"]), "a");
+        })
+        .unwrap_err();
+        assert!(err.reason.contains("comment"), "{err}");
+        // A `#` inside quotes is not a comment.
+        let out = emit("r: {a: 'x #1', b: \"y #2\", c: it's}\n", |w| {
+            let e = entries(w, &["r"]);
+            take(e, "a");
+            take(e, "b");
+        });
+        assert_eq!(out, "r: {c: it's}\n");
+        assert_eq!(flow_comment("{a: 'it''s #x', b: 1}", 0..21), None);
+        assert_eq!(flow_comment("{a: 1, # c\n}", 0..12), Some(7));
+    }
+
+    #[test]
+    fn flow_sequence_items_are_deleted() {
+        for (drop, want) in [
+            (&[1][..], "r: [a, c]\n"),
+            (&[2], "r: [a, b]\n"),
+            (&[0], "r: [b, c]\n"),
+            (&[0, 1], "r: [c]\n"),
+            (&[0, 1, 2], "r: []\n"),
+        ] {
+            let out = emit("r: [a, b, c]\n", |w| {
+                let it = items(w, &["r"]);
+                for i in drop.iter().rev() {
+                    it.remove(*i);
+                }
+            });
+            assert_eq!(out, want, "{drop:?}");
+        }
+        let out = emit("r: [a, &x b, *x]\n", |w| {
+            items(w, &["r"]).remove(0);
+        });
+        assert_eq!(out, "r: [&x b, *x]\n");
+    }
+
+    #[test]
+    fn an_item_whose_dash_has_a_comment_after_it_is_deleted_whole() {
+        let src = "s:\n- x: 1\n- # why\n  y: 2\n- z: 3\n";
+        let out = emit(src, |w| {
+            items(w, &["s"]).remove(1);
+        });
+        assert_eq!(out, "s:\n- x: 1\n- z: 3\n");
+    }
+
+    #[test]
+    fn comments_between_a_key_and_its_value_move_with_it() {
+        let src =
+            "r:\n  a: 1\n  b: &m # after the anchor\n    # before the value\n    k: v\n  c: 3\n";
+        let out = emit(src, |w| nest_a_b(w, false));
+        assert_eq!(
+            out,
+            "r:\n  nest:\n    p: 1\n    q: &m # after the anchor\n      # before the value\n      k: v\n  c: 3\n"
+        );
+    }
+
+    #[test]
+    fn a_line_end_comment_moves_once_whatever_the_render_order() {
+        // `s` is replaced in place by a new entry before its value is rendered elsewhere.
+        let src = "r:\n  s:\n    k: v # about k\n  t: 1\n  m: 2\n";
+        let out = emit(src, |w| {
+            let e = entries(w, &["r"]);
+            let s = take(e, "s");
+            let t = take(e, "t");
+            e.insert(0, (MNode::string("n"), new_map(false, vec![("t", t)])));
+            e.push((MNode::string("x"), new_map(false, vec![("s", s)])));
+        });
+        assert_eq!(out.matches("# about k").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn aliases_never_lose_their_anchor() {
+        let err = try_emit("a: &x 1\nb: *x\nc: 2\n", |w| {
+            take(entries(w, &[]), "a");
+        })
+        .unwrap_err();
+        assert!(err.reason.contains("alias"), "{err}");
+        // A copy with an anchor inside would define it twice.
+        let err = try_emit("a:\n  k: &x 1\nb: *x\n", |w| {
+            let e = entries(w, &[]);
+            let copy = e[0].1.clone();
+            e.push((MNode::string("c"), copy));
+        })
+        .unwrap_err();
+        assert!(err.reason.contains("alias"), "{err}");
+    }
+
+    #[test]
+    fn deletions_at_the_end_of_a_file_without_a_final_line_break() {
+        // Two deletions meet at the line break that goes: no overlap.
+        let out = emit("m:\n  x: 1\n  y: 2\nz: 3", |w| {
+            take(entries(w, &["m"]), "y");
+            take(entries(w, &[]), "z");
+        });
+        assert_eq!(out, "m:\n  x: 1");
+        // The line break that ends a block scalar is part of its value: it stays.
+        let out = emit("a: |\n  x\nb: 1", |w| {
+            take(entries(w, &[]), "b");
+        });
+        assert_eq!(out, "a: |\n  x\n");
+    }
+
+    #[test]
+    fn text_after_a_block_scalar_that_ends_the_file_gets_strip_chomping() {
+        for (src, want) in [
+            ("a: |\n  x", "a: |-\n  x\nb: 1"),
+            ("a: |+ # c\n  x", "a: |- # c\n  x\nb: 1"),
+            ("a: >2\n   x", "a: >2-\n   x\nb: 1"),
+            ("a: |-\n  x", "a: |-\n  x\nb: 1"),
+        ] {
+            let out = emit(src, |w| {
+                entries(w, &[]).push((MNode::string("b"), MNode::plain("1")));
+            });
+            assert_eq!(out, want, "{src:?}");
+            let value = |t: &str| {
+                crate::yaml::parse_stream(t).unwrap()[0].root.entries()[0]
+                    .1
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            };
+            assert_eq!(value(&out), value(src), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn collections_used_as_keys_are_left_alone() {
+        let out = emit("? [a, b]\n: 1\nc: 2\n", |w| {
+            let e = entries(w, &[]);
+            e[1].1 = MNode::plain("3");
+        });
+        assert_eq!(out, "? [a, b]\n: 1\nc: 3\n");
+    }
 }
