@@ -94,7 +94,7 @@ pub fn completions(shell: clap_complete::Shell, w: &mut dyn std::io::Write) {
     clap_complete::generate(shell, &mut Cli::command(), "kubemig", w);
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Files or directories to process; `-` reads one stream from stdin.
     #[arg(default_value = ".")]
@@ -146,12 +146,59 @@ pub struct RunArgs {
     /// Print the settings in effect (flags, .kubemig.toml, defaults) and exit.
     #[arg(long, help_heading = "Configuration")]
     pub show_config: bool,
+    /// Take a fact the manifests cannot tell as given (repeatable): gce-project=ID, gce-zone=Z,
+    /// azure-disk-kind=Managed, critical-pod=CLASS, gitrepo-image=IMAGE, topologykeys=drop,
+    /// legacy-pod-annotations=convert, capacity=SIZE.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_assumption, help_heading = "Field migrations")]
+    pub assume: Vec<(String, String)>,
+    /// Also rewrite PersistentVolumes exported from a live cluster (uid, status, claimRef.uid,
+    /// pv.kubernetes.io/* annotations), dropping what the API server set.
+    #[arg(long, help_heading = "Field migrations")]
+    pub allow_live_pv: bool,
+    /// For each inline in-tree pod volume, print the PersistentVolume and claim to create
+    /// (with --assume capacity=SIZE).
+    #[arg(long, help_heading = "Field migrations")]
+    pub split_inline_volumes: bool,
+    /// Also scan shell scripts, Makefiles, Dockerfiles and CI files for `kubectl run` flags
+    /// removed in kubectl 1.31 (`fix` deletes them).
+    #[arg(long, help_heading = "Field migrations")]
+    pub scan_scripts: bool,
+}
+
+/// What `--assume` accepts: the facts field migrations know how to use.
+pub const ASSUMPTIONS: &[&str] = &[
+    "azure-disk-kind",
+    "capacity",
+    "critical-pod",
+    "gce-project",
+    "gce-zone",
+    "gitrepo-image",
+    "legacy-pod-annotations",
+    "topologykeys",
+];
+
+fn parse_assumption(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
+    let (k, v) = (k.trim(), v.trim());
+    if !ASSUMPTIONS.contains(&k) {
+        return Err(format!(
+            "unknown key `{k}`; known: {}",
+            ASSUMPTIONS.join(", ")
+        ));
+    }
+    if v.is_empty() {
+        return Err(format!("`{k}` needs a value"));
+    }
+    Ok((k.to_string(), v.to_string()))
 }
 
 /// How `check` writes what it found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// `PATH:LINE:COL: …` lines for people.
+    #[default]
     Text,
     /// One JSON document (schema in the README).
     Json,
@@ -161,7 +208,7 @@ pub enum Format {
     Github,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct VersionArgs {
     /// The Kubernetes version the manifests must work on [default: newest in the catalogue].
     #[arg(short = 't', long, value_parser = parse_release)]
@@ -175,6 +222,8 @@ pub struct VersionArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub versions: VersionArgs,
+    #[command(flatten)]
+    pub config: CatalogueArgs,
     /// List the deprecated fields inside served APIs (in-tree volumes, annotations) instead.
     #[arg(long)]
     pub fields: bool,
@@ -185,10 +234,28 @@ pub struct ExplainArgs {
     /// A migration id (see `kubemig list`), or an apiVersion and a kind.
     #[arg(required = true, num_args = 1..=2)]
     pub query: Vec<String>,
+    #[command(flatten)]
+    pub config: CatalogueArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Where `list` and `explain` find migrations beyond the embedded catalogue: the same
+/// `--rules` and `.kubemig.toml` as `check`, so they describe what a run would do.
+#[derive(Debug, Args)]
+pub struct CatalogueArgs {
+    /// Also load the migrations in FILE (same TOML format as the catalogue; repeatable).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Read settings from FILE instead of looking for .kubemig.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read any .kubemig.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    #[default]
     Auto,
     Always,
     Never,

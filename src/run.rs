@@ -7,7 +7,9 @@ use anyhow::{Context as _, Result};
 
 use crate::catalogue::{Catalogue, Window};
 use crate::cli::Format;
-use crate::cli::{Cli, ColorChoice, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs};
+use crate::cli::{
+    CatalogueArgs, Cli, ColorChoice, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs,
+};
 use crate::engine::{self, Context, FileError, Outcome};
 use crate::plan::Status;
 use crate::prefilter::Prefilter;
@@ -122,7 +124,16 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         args.format == Format::Text || mode == Mode::Check,
         "--format is for `kubemig check`; diff and fix always print text"
     );
-    let extended = settings.catalogue()?;
+    let mut extended = settings.catalogue()?;
+    let options = field_options(&args);
+    if !options.is_empty() {
+        // Field rules read --assume and the opt-in flags as variables (`Catalogue::options`).
+        let owned = match extended.take() {
+            Some(c) => c,
+            None => Catalogue::embedded()?,
+        };
+        extended = Some(owned.with_options(options));
+    }
     let cat = extended.as_ref().unwrap_or(cat);
     let verbosity = text::Verbosity::of(args.verbose, args.quiet);
     let mut collector = Collector::new(args.format);
@@ -303,6 +314,25 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     }
 }
 
+/// `--assume KEY=VALUE` as `assume.KEY`, the opt-in flags as `flag.NAME = "true"`: the
+/// variables field rules may read.
+fn field_options(args: &RunArgs) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = args
+        .assume
+        .iter()
+        .map(|(k, v)| (format!("assume.{k}"), v.clone()))
+        .collect();
+    for (on, name) in [
+        (args.allow_live_pv, "allow-live-pv"),
+        (args.split_inline_volumes, "split-inline-volumes"),
+    ] {
+        if on {
+            out.push((format!("flag.{name}"), "true".into()));
+        }
+    }
+    out
+}
+
 /// A writer that remembers its first error and from then on discards what it is given.
 struct Guard<W: Write> {
     inner: W,
@@ -338,8 +368,26 @@ impl<W: Write> Write for Guard<W> {
     }
 }
 
+/// The catalogue and versions `list` and `explain` describe: the embedded catalogue plus
+/// the rules files of `--rules` and `.kubemig.toml`, at the configured versions.
+fn configured(
+    versions: VersionArgs,
+    config: CatalogueArgs,
+) -> Result<(Option<Catalogue>, VersionArgs)> {
+    let settings = crate::config::Settings::resolve(&RunArgs {
+        versions,
+        rules: config.rules,
+        config: config.config,
+        no_config: config.no_config,
+        ..RunArgs::default()
+    })?;
+    Ok((settings.catalogue()?, settings.versions))
+}
+
 fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
-    let w = window(cat, &args.versions, true)?;
+    let (extended, versions) = configured(args.versions, args.config)?;
+    let cat = extended.as_ref().unwrap_or(cat);
+    let w = window(cat, &versions, true)?;
     if args.fields {
         crate::report::list::write_fields(&mut io::stdout().lock(), cat, w)?;
     } else {
@@ -349,6 +397,8 @@ fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
 }
 
 fn explain(cat: &Catalogue, args: ExplainArgs) -> Result<Exit> {
+    let (extended, _) = configured(VersionArgs::default(), args.config)?;
+    let cat = extended.as_ref().unwrap_or(cat);
     let text = crate::explain::explain_query(cat, &args.query)?;
     io::stdout().lock().write_all(text.as_bytes())?;
     Ok(Exit::Clean)

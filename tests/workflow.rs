@@ -959,6 +959,80 @@ deploy/cert.yaml:34:13: CertificateRequest shop/shop-tls-1: cert-manager.io/v1al
 }
 
 #[test]
+fn list_and_explain_describe_the_rules_a_run_would_use() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    write(p, &[("cm.toml", CM_RULES)]);
+    let row = "cert-manager.io/v1alpha2";
+    let plain = kubemig(p, &["list", "--no-config"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(!plain.stdout.contains(row), "{}", plain.stdout);
+    let listed = kubemig(p, &["list", "--rules", "cm.toml"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let cert: Vec<&str> = listed
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(row))
+        .collect();
+    assert_eq!(cert.len(), 4, "{}", listed.stdout);
+    assert!(
+        cert.iter()
+            .all(|l| l.ends_with("cert-manager/v1alpha2-to-v1")),
+        "{cert:?}"
+    );
+    let explained = kubemig(
+        p,
+        &[
+            "explain",
+            "--rules",
+            "cm.toml",
+            "cert-manager/v1alpha2-to-v1",
+        ],
+    );
+    assert_eq!(explained.code, 0, "{}", explained.stderr);
+    assert!(
+        explained
+            .stdout
+            .starts_with("cert-manager/v1alpha2-to-v1: Certificate"),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained.stdout.contains("+apiVersion: cert-manager.io/v1"),
+        "{}",
+        explained.stdout
+    );
+    // Without the rules the id is unknown, and the error says where ids come from.
+    let unknown = kubemig(
+        p,
+        &["explain", "--no-config", "cert-manager/v1alpha2-to-v1"],
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("kubemig list"),
+        "{}",
+        unknown.stderr
+    );
+    // .kubemig.toml supplies both the rules and the target version.
+    write(
+        p,
+        &[(
+            ".kubemig.toml",
+            "target-version = \"1.21\"\nrules = [\"cm.toml\"]\n",
+        )],
+    );
+    let configured = kubemig(p, &["list"]);
+    assert!(configured.stdout.contains(row), "{}", configured.stdout);
+    assert!(
+        configured.stdout.contains("AT 1.21"),
+        "{}",
+        configured.stdout
+    );
+    let explained = kubemig(p, &["explain", "cert-manager.io/v1alpha2", "Certificate"]);
+    assert_eq!(explained.code, 0, "{}", explained.stderr);
+}
+
+#[test]
 fn rules_file_errors_name_the_file() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();

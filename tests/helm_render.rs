@@ -1,0 +1,146 @@
+//! Helm chart sources against Helm itself: the chart in `testdata/helm/webapp` is rendered
+//! with Helm's Go SDK (helm-python-sdk from PyPI, via `tests/helm/render.py`) before and
+//! after `kubemig fix`. The fixed chart must still render, and every rendered document must
+//! be what `kubemig fix` makes of the original chart's rendering — or, for templates kubemig
+//! reported instead of rewriting (guards, templated structure), the original document.
+//!
+//! Needs `KUBEMIG_HELM_PYTHON`: a Python with helm-python-sdk and nothing else (`.ci/run`
+//! makes one in `.ci/helm`). Skipped without it unless `KUBEMIG_REQUIRE_HELM` is set.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kubemig(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--color", "never", "--no-config"])
+        .output()
+        .expect("run kubemig")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn files(root: &Path, under: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(under).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(root, &p, out);
+        } else {
+            out.push(p.strip_prefix(root).unwrap().to_path_buf());
+        }
+    }
+}
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("KUBEMIG_HELM_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("KUBEMIG_REQUIRE_HELM").is_some() => {
+            panic!("KUBEMIG_REQUIRE_HELM is set but KUBEMIG_HELM_PYTHON is not")
+        }
+        None => {
+            eprintln!("skipped: set KUBEMIG_HELM_PYTHON to a Python with helm-python-sdk");
+            None
+        }
+    }
+}
+
+fn render(python: &Path, chart: &Path, out: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm/render.py");
+    let r = Command::new(python)
+        .arg(script)
+        .arg(chart)
+        .arg(out)
+        .output()
+        .expect("run the Helm renderer");
+    assert!(
+        r.status.success(),
+        "helm could not render {}:\n{}",
+        chart.display(),
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+/// The documents of a rendered file as values (empty documents dropped, as Helm does).
+fn docs(path: &Path) -> Vec<yaml_serde::Value> {
+    let text = fs::read_to_string(path).unwrap();
+    yaml_serde::Deserializer::from_str(&text)
+        .map(|d| {
+            <yaml_serde::Value as serde::Deserialize>::deserialize(d)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+#[test]
+fn a_fixed_chart_renders_what_fixing_its_rendering_gives() {
+    let Some(py) = python() else { return };
+    let t = tempfile::tempdir().unwrap();
+    let t = t.path();
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/helm/webapp");
+    copy_tree(&chart, &t.join("fixed/webapp"));
+
+    // What kubemig leaves for a human (or to a guard) in the chart source, by template.
+    let check = kubemig(&t.join("fixed"), &["check", "-v", "."]);
+    assert_eq!(check.status.code(), Some(1));
+    let check = String::from_utf8(check.stdout).unwrap();
+    let left: BTreeSet<PathBuf> = check
+        .lines()
+        .filter(|l| l.contains("[HELM-") || l.ends_with("needs a human"))
+        .map(|l| PathBuf::from(l.split(':').next().unwrap()))
+        .collect();
+    assert!(left.len() >= 4, "{check}");
+
+    let fix = kubemig(&t.join("fixed"), &["fix", "."]);
+    assert_ne!(fix.status.code(), Some(2), "{fix:?}");
+    render(&py, &chart, &t.join("rendered"));
+    render(&py, &t.join("fixed/webapp"), &t.join("rendered-fixed"));
+
+    // The plain-YAML rendering, fixed: what the chart should render after kubemig.
+    copy_tree(&t.join("rendered"), &t.join("expected"));
+    let fix = kubemig(&t.join("expected"), &["fix", "."]);
+    assert_ne!(fix.status.code(), Some(2), "{fix:?}");
+
+    let mut rendered = Vec::new();
+    files(&t.join("rendered"), &t.join("rendered"), &mut rendered);
+    rendered.sort();
+    let mut migrated = 0;
+    for f in &rendered {
+        let original = docs(&t.join("rendered").join(f));
+        let expected = docs(&t.join("expected").join(f));
+        let got = docs(&t.join("rendered-fixed").join(f));
+        assert_eq!(got.len(), original.len(), "{}", f.display());
+        if left.contains(f) {
+            for (i, g) in got.iter().enumerate() {
+                assert!(
+                    *g == original[i] || *g == expected[i],
+                    "{} document {i}: neither left alone nor migrated:\n{g:?}",
+                    f.display()
+                );
+            }
+        } else {
+            assert_eq!(got, expected, "{}", f.display());
+            migrated += usize::from(got != original);
+        }
+    }
+    // cronjob, hpa, pdb and rbac are rewritten in the chart source.
+    assert!(
+        migrated >= 4,
+        "only {migrated} templates rendered differently"
+    );
+    assert!(rendered.len() >= 10, "{rendered:?}");
+}
