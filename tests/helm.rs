@@ -6,6 +6,8 @@
 //! `testdata/helm/expected/` holds what `check -v` and `diff` print and the files `fix`
 //! rewrites (every other file must stay byte-identical). KUBEMIG_BLESS=1 rewrites them.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -21,31 +23,6 @@ fn kubemig(dir: &Path, args: &[&str]) -> Output {
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/helm")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-fn files(root: &Path, under: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(under).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(root, &p, out);
-        } else {
-            out.push(p.strip_prefix(root).unwrap().to_path_buf());
-        }
-    }
-    out.sort();
 }
 
 fn golden(path: &Path, actual: &[u8]) {
@@ -68,7 +45,7 @@ fn golden(path: &Path, actual: &[u8]) {
 fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
     let expected = data().join("expected");
     let work = tempfile::tempdir().unwrap();
-    copy_tree(&data().join("webapp"), &work.path().join("webapp"));
+    common::copy_tree(&data().join("webapp"), &work.path().join("webapp"));
 
     let check = kubemig(work.path(), &["check", "-v", "webapp"]);
     assert_eq!(check.status.code(), Some(1), "{check:?}");
@@ -80,8 +57,10 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
     // `fix` rewrites the literal apiVersions, leaves the rest to a human (exit 1).
     let fix = kubemig(work.path(), &["fix", "webapp"]);
     assert_eq!(fix.status.code(), Some(1), "{fix:?}");
-    let mut all = Vec::new();
-    files(work.path(), &work.path().join("webapp"), &mut all);
+    let all: Vec<PathBuf> = common::files(&work.path().join("webapp"))
+        .into_iter()
+        .map(|p| Path::new("webapp").join(p))
+        .collect();
     let mut changed = 0;
     for rel in &all {
         let got = fs::read(work.path().join(rel)).unwrap();
@@ -144,7 +123,7 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
 #[test]
 fn findings_name_the_template_line_and_the_reason() {
     let work = tempfile::tempdir().unwrap();
-    copy_tree(&data().join("webapp"), &work.path().join("webapp"));
+    common::copy_tree(&data().join("webapp"), &work.path().join("webapp"));
     let out = kubemig(work.path(), &["check", "webapp/templates"]);
     let text = String::from_utf8(out.stdout).unwrap();
     // An inserted pin inside templated content: at the line after which it would go.

@@ -7,6 +7,8 @@
 //! Needs `KUBEMIG_HELM_PYTHON`: a Python with helm-python-sdk and nothing else (`.ci/run`
 //! makes one in `.ci/helm`). Skipped without it unless `KUBEMIG_REQUIRE_HELM` is set.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,30 +21,6 @@ fn kubemig(dir: &Path, args: &[&str]) -> Output {
         .args(["--color", "never", "--no-config"])
         .output()
         .expect("run kubemig")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-fn files(root: &Path, under: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(under).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(root, &p, out);
-        } else {
-            out.push(p.strip_prefix(root).unwrap().to_path_buf());
-        }
-    }
 }
 
 fn python() -> Option<PathBuf> {
@@ -92,7 +70,7 @@ fn a_fixed_chart_renders_what_fixing_its_rendering_gives() {
     let t = tempfile::tempdir().unwrap();
     let t = t.path();
     let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/helm/webapp");
-    copy_tree(&chart, &t.join("fixed/webapp"));
+    common::copy_tree(&chart, &t.join("fixed/webapp"));
 
     // What kubemig leaves for a human (or to a guard) in the chart source, by template.
     let check = kubemig(&t.join("fixed"), &["check", "-v", "."]);
@@ -111,13 +89,11 @@ fn a_fixed_chart_renders_what_fixing_its_rendering_gives() {
     render(&py, &t.join("fixed/webapp"), &t.join("rendered-fixed"));
 
     // The plain-YAML rendering, fixed: what the chart should render after kubemig.
-    copy_tree(&t.join("rendered"), &t.join("expected"));
+    common::copy_tree(&t.join("rendered"), &t.join("expected"));
     let fix = kubemig(&t.join("expected"), &["fix", "."]);
     assert_ne!(fix.status.code(), Some(2), "{fix:?}");
 
-    let mut rendered = Vec::new();
-    files(&t.join("rendered"), &t.join("rendered"), &mut rendered);
-    rendered.sort();
+    let rendered = common::files(&t.join("rendered"));
     let mut migrated = 0;
     for f in &rendered {
         let original = docs(&t.join("rendered").join(f));

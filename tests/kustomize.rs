@@ -11,6 +11,8 @@
 //! another binary) builds the prod overlay before and after `fix`. The test is skipped when
 //! no kubectl is found, unless KUBEMIG_REQUIRE_KUBECTL is set.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -28,38 +30,13 @@ fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kustomize")
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// A temporary copy of the base and the overlays.
 fn fixture() -> tempfile::TempDir {
     let work = tempfile::tempdir().unwrap();
     for d in ["base", "overlays"] {
-        copy_tree(&data().join(d), &work.path().join(d));
+        common::copy_tree(&data().join(d), &work.path().join(d));
     }
     work
-}
-
-fn files(root: &Path, under: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(under).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(root, &p, out);
-        } else {
-            out.push(p.strip_prefix(root).unwrap().to_path_buf());
-        }
-    }
-    out.sort();
 }
 
 fn bless() -> bool {
@@ -100,10 +77,14 @@ fn targets_and_patches_move_with_the_resources() {
         Some(1),
         "the legacy overlay needs a human: {fix:?}"
     );
-    let mut all = Vec::new();
-    for d in dirs {
-        files(work.path(), &work.path().join(d), &mut all);
-    }
+    let all: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| {
+            common::files(&work.path().join(d))
+                .into_iter()
+                .map(move |p| Path::new(d).join(p))
+        })
+        .collect();
     for rel in &all {
         let got = fs::read(work.path().join(rel)).unwrap();
         let original = fs::read(data().join(rel)).unwrap();

@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests that work on copies of `testdata/` trees.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Copy the directory `from` to `to`, recursively (created as needed).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file below `root`, as paths relative to it, sorted.
+pub fn files(root: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, under: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(under).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
