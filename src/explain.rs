@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::{Result, bail};
 
 use crate::catalogue::model::Level;
-use crate::catalogue::registry::{Catalogue, Field, Hop};
+use crate::catalogue::registry::{Catalogue, CompiledRule, Field, Hop};
 use crate::catalogue::{Release, Window};
 use crate::engine::{self, Context};
 
@@ -128,8 +128,21 @@ fn explain_field(cat: &Catalogue, field: &Field) -> Result<String> {
         when(m.deprecated),
         when(m.removed)
     )?;
-    let mut codes: Vec<(Level, &str, &str)> = field
-        .rules
+    write_findings(&mut out, &field.rules)?;
+    writeln!(out, "  docs: {}", m.docs)?;
+    if let Some(example) = &m.example {
+        writeln!(
+            out,
+            "\n  Example, migrated by `kubemig fix` at its default target:\n"
+        )?;
+        out.push_str(&example_diff(cat, example)?);
+    }
+    Ok(out)
+}
+
+/// The findings rules can report, one line per code and level.
+fn write_findings(out: &mut String, rules: &[CompiledRule]) -> std::fmt::Result {
+    let mut codes: Vec<(Level, &str, &str)> = rules
         .iter()
         .filter_map(|r| r.finding.as_ref())
         .map(|f| (f.level, f.code.as_str(), f.message.as_str()))
@@ -141,15 +154,7 @@ fn explain_field(cat: &Catalogue, field: &Field) -> Result<String> {
             writeln!(out, "    {} [{code}]: {message}", level.as_str())?;
         }
     }
-    writeln!(out, "  docs: {}", m.docs)?;
-    if let Some(example) = &m.example {
-        writeln!(
-            out,
-            "\n  Example, migrated by `kubemig fix` at its default target:\n"
-        )?;
-        out.push_str(&example_diff(cat, example)?);
-    }
-    Ok(out)
+    Ok(())
 }
 
 pub fn explain(cat: &Catalogue, hops: &[&Hop]) -> Result<String> {
@@ -174,19 +179,7 @@ pub fn explain(cat: &Catalogue, hops: &[&Hop]) -> Result<String> {
         }
         writeln!(out, "  class: {}", class(hop).1)?;
         writeln!(out, "  changes: {}", m.summary)?;
-        let mut codes: Vec<(Level, &str, &str)> = hop
-            .rules
-            .iter()
-            .filter_map(|r| r.finding.as_ref())
-            .map(|f| (f.level, f.code.as_str(), f.message.as_str()))
-            .collect();
-        codes.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
-        if !codes.is_empty() {
-            writeln!(out, "  findings:")?;
-            for (level, code, message) in codes {
-                writeln!(out, "    {} [{code}]: {message}", level.as_str())?;
-            }
-        }
+        write_findings(&mut out, &hop.rules)?;
         writeln!(out, "  docs: {}", m.docs)?;
         let example = m.example.clone().unwrap_or_else(|| {
             format!(

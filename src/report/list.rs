@@ -71,18 +71,7 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
             ]);
         }
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    for r in &rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        writeln!(w, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
+    table(w, &rows)
 }
 
 /// `kubemig list --fields`: the deprecated fields inside served APIs that the catalogue knows.
@@ -108,10 +97,15 @@ pub fn write_fields(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::R
             active.into(),
         ]);
     }
+    table(w, &rows)
+}
+
+/// Rows as columns padded to their widest cell, two spaces apart.
+fn table(w: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
-    for r in &rows {
+    for r in rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
