@@ -9,7 +9,7 @@ use crate::plan::ObjectReport;
 use crate::plan::mtree::MNode;
 use crate::prefilter::Prefilter;
 use crate::source::Source;
-use crate::verify::verify_as;
+use crate::verify::{self, Expect};
 
 pub struct Context<'a> {
     pub catalogue: &'a Catalogue,
@@ -85,88 +85,198 @@ pub fn process_as(bytes: Vec<u8>, ctx: &Context, role: Role) -> Outcome {
         return crate::template::process(source, ctx);
     }
     let src = source.text.as_str();
-    let docs = match crate::yaml::parse_stream(src) {
-        Ok(d) => d,
-        Err(e) => {
-            out.error = Some(FileError {
-                position: Some(source.line_col(e.offset)),
-                message: e.message,
-            });
-            return out;
-        }
-    };
-    let mut edits = Vec::new();
-    let mut expected: Vec<Option<MNode>> = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        match crate::kustomize::plan_document(src, doc, ctx.catalogue, ctx.window, role) {
-            Ok(plan) => {
-                for obj in plan.objects {
-                    let (line, col) = source.line_col(obj.offset);
-                    out.finding_positions.push(
-                        obj.findings
-                            .iter()
-                            .map(|f| source.line_col(f.offset))
-                            .collect(),
-                    );
-                    out.objects.push(Located {
-                        line,
-                        col,
-                        item: obj,
-                    });
-                }
-                out.suppressed += plan.suppressed;
-                edits.extend(plan.edits);
-                expected.push(plan.expected);
-            }
-            Err(dup) => {
-                let (l1, _) = source.line_col(dup.first);
+    let mut output = String::new();
+    let mut changed = false;
+    let mut failure: Option<String> = None;
+    let mut doc_base = 0;
+    // A large stream is handled a few documents at a time, so that memory follows the
+    // largest chunk, not the whole stream (see `chunks`).
+    for range in chunks(src, CHUNK_BYTES) {
+        let base = range.start;
+        let text = &src[range];
+        let docs = match crate::yaml::parse_stream(text) {
+            Ok(d) => d,
+            Err(e) => {
                 out.error = Some(FileError {
-                    position: Some(source.line_col(dup.second)),
-                    message: format!(
-                        "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
-                        dup.key
-                    ),
+                    position: Some(source.line_col(base + e.offset)),
+                    message: e.message,
                 });
                 out.objects.clear();
                 out.finding_positions.clear();
+                out.suppressed = 0;
                 return out;
             }
+        };
+        let mut edits = Vec::new();
+        let mut expected: Vec<Option<MNode>> = Vec::with_capacity(docs.len());
+        for doc in &docs {
+            match crate::kustomize::plan_document(text, doc, ctx.catalogue, ctx.window, role) {
+                Ok(plan) => {
+                    for mut obj in plan.objects {
+                        obj.offset += base;
+                        obj.doc_index += doc_base;
+                        for f in &mut obj.findings {
+                            f.offset += base;
+                        }
+                        let (line, col) = source.line_col(obj.offset);
+                        out.finding_positions.push(
+                            obj.findings
+                                .iter()
+                                .map(|f| source.line_col(f.offset))
+                                .collect(),
+                        );
+                        out.objects.push(Located {
+                            line,
+                            col,
+                            item: obj,
+                        });
+                    }
+                    out.suppressed += plan.suppressed;
+                    edits.extend(plan.edits);
+                    expected.push(plan.expected);
+                }
+                Err(dup) => {
+                    let (l1, _) = source.line_col(base + dup.first);
+                    out.error = Some(FileError {
+                        position: Some(source.line_col(base + dup.second)),
+                        message: format!(
+                            "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
+                            dup.key
+                        ),
+                    });
+                    out.objects.clear();
+                    out.finding_positions.clear();
+                    return out;
+                }
+            }
+        }
+        doc_base += docs.len();
+        if failure.is_some() {
+            continue;
+        }
+        if edits.is_empty() {
+            output.push_str(text);
+            continue;
+        }
+        changed = true;
+        match rewrite(text, &docs, &edits, &expected, ctx, role) {
+            Ok(new) => output.push_str(&new),
+            Err(why) => failure = Some(why),
         }
     }
-    if edits.is_empty() {
-        return out;
-    }
-    let failed = |out: &mut Outcome, why: String| {
+    if let Some(why) = failure {
         out.error = Some(FileError::new(format!(
             "internal error: {why}; the file was left unchanged. Please report this with the file."
         )));
         for o in &mut out.objects {
             o.item.status = crate::plan::Status::Blocked;
         }
-    };
-    let output = match edit::apply(src, &edits) {
-        Ok(o) => o,
-        Err(e) => {
-            failed(&mut out, e.to_string());
-            return out;
-        }
-    };
-    let want: Result<Vec<_>, _> = docs
-        .iter()
-        .zip(&expected)
-        .map(|(d, e)| match e {
-            Some(m) => m.to_value(),
-            None => MNode::from_node(&d.root).to_value(),
-        })
-        .collect();
-    match want
-        .map_err(|e| e.to_string())
-        .and_then(|w| verify_as(&output, &w, ctx.catalogue, ctx.window, role))
-    {
-        Ok(()) => out.rewrite = Some((source.text, output)),
-        Err(why) => failed(&mut out, format!("self-verification failed: {why}")),
+    } else if changed {
+        out.rewrite = Some((source.text, output));
     }
     out
+}
+
+/// Apply one chunk's edits and verify the result.
+fn rewrite(
+    text: &str,
+    docs: &[crate::yaml::Document],
+    edits: &[edit::Edit],
+    expected: &[Option<MNode>],
+    ctx: &Context,
+    role: Role,
+) -> Result<String, String> {
+    let output = edit::apply(text, edits).map_err(|e| e.to_string())?;
+    // What each document of the output must be: the migrated tree's meaning, or, for a
+    // document nothing changed, the very same text around it.
+    let want = docs
+        .iter()
+        .zip(expected)
+        .enumerate()
+        .map(|(i, (d, e))| match e {
+            Some(m) => m.to_value().map(Expect::Changed).map_err(|e| e.to_string()),
+            None => Ok(Expect::Same {
+                text: verify::stretch(text, docs, i),
+                doc: d,
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    verify::verify_docs(&output, &want, ctx.catalogue, ctx.window, role)
+        .map_err(|why| format!("self-verification failed: {why}"))?;
+    Ok(output)
+}
+
+/// Streams larger than this are split into chunks of about this size.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// Split a stream into runs of whole documents of about `target` bytes, each starting at a
+/// `---` line that (1) follows a line of YAML content, so that no comment or directive above
+/// it belongs to the document it opens, and (2) is followed by content before the next
+/// marker, so that what `suppress` reads around every document is the same in the chunk
+/// as in the whole stream. A document marker at the start of a line ends any scalar
+/// (YAML 1.2, `c-forbidden`), so each chunk parses to the same documents as in the stream.
+pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
+    if src.len() <= target {
+        return vec![0..src.len()];
+    }
+    let bytes = src.as_bytes();
+    let line_at = |start: usize| {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        (&src[start..end], end)
+    };
+    let mut out = Vec::new();
+    let mut chunk_start = 0;
+    let mut prev_content = false;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let (line, next) = line_at(pos);
+        let mark = marker(line);
+        if mark == Some(b'-') && prev_content && pos - chunk_start >= target && {
+            // Content before the next marker.
+            let mut at = next;
+            loop {
+                if at >= bytes.len() {
+                    break false;
+                }
+                let (l, n) = line_at(at);
+                if marker(l).is_some() {
+                    break false;
+                }
+                if is_content(l) {
+                    break true;
+                }
+                at = n;
+            }
+        } {
+            out.push(chunk_start..pos);
+            chunk_start = pos;
+        }
+        prev_content = mark.is_none() && is_content(line);
+        pos = next;
+    }
+    out.push(chunk_start..bytes.len());
+    out
+}
+
+/// `Some(b'-')` for a `---` line, `Some(b'.')` for a `...` line (as `suppress` reads them).
+fn marker(line: &str) -> Option<u8> {
+    let kind = if line.starts_with("---") {
+        b'-'
+    } else if line.starts_with("...") {
+        b'.'
+    } else {
+        return None;
+    };
+    match line.as_bytes().get(3) {
+        None | Some(b' ' | b'\t' | b'\r' | b'\n') => Some(kind),
+        _ => None,
+    }
+}
+
+/// A line that holds YAML content (not blank, not only a comment, not a `%` directive).
+fn is_content(line: &str) -> bool {
+    let t = line.trim_start_matches('\u{feff}').trim();
+    !(t.is_empty() || t.starts_with('#') || t.starts_with('%'))
 }
 
 /// How far the workers may run ahead of the file being reported, in files and in bytes of

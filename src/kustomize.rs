@@ -67,9 +67,30 @@ impl Roles {
         let mut canonical: Vec<(PathBuf, PathBuf)> = Vec::new();
         let mut kustomizations: Vec<PathBuf> = Vec::new();
         let mut seen: HashSet<PathBuf> = HashSet::new();
+        // Canonical directories, each worked out once: a full `canonicalize` per file (a
+        // readlink per path component) cost more than reading the files.
+        let mut dirs: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
         for input in inputs {
             let Input::File(p) = input else { continue };
-            let Ok(abs) = p.canonicalize() else { continue };
+            let abs = match (p.parent(), p.file_name(), std::fs::symlink_metadata(p)) {
+                (_, _, Err(_)) => continue,
+                (Some(parent), Some(name), Ok(m)) if !m.file_type().is_symlink() => {
+                    let parent = if parent.as_os_str().is_empty() {
+                        FsPath::new(".")
+                    } else {
+                        parent
+                    };
+                    let dir = dirs
+                        .entry(parent.to_path_buf())
+                        .or_insert_with(|| parent.canonicalize().ok());
+                    let Some(dir) = dir else { continue };
+                    dir.join(name)
+                }
+                _ => match p.canonicalize() {
+                    Ok(abs) => abs,
+                    Err(_) => continue,
+                },
+            };
             let mut dir = abs.parent();
             while let Some(d) = dir {
                 if !seen.insert(d.to_path_buf()) {

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod prefilter;
 pub mod report;
 pub mod run;
+pub mod scripts;
 pub mod source;
 pub mod suppress;
 pub mod template;

@@ -25,17 +25,72 @@ use crate::catalogue::Catalogue;
 /// one is searched for by it, then checked in place.
 const ANCHORS: [&str; 2] = ["beta", "alpha"];
 
-/// An anchor and its needles, as (offset of the anchor in the needle, needle).
-type Group = (Box<[u8]>, Vec<(usize, Box<[u8]>)>);
+/// One needle, checked in place at an anchor hit.
+#[derive(Debug)]
+struct Needle {
+    /// Offset of the anchor in the needle.
+    at: usize,
+    text: Box<[u8]>,
+    /// A word (letters and digits only) matches only where no letter or digit touches it.
+    word: bool,
+}
+
+/// An anchor and its needles.
+type Group = (Box<[u8]>, Vec<Needle>);
 
 pub struct Prefilter {
     /// Every distinct anchor; a hit at offset `p` is checked against the needles of every
     /// anchor that starts at `p`.
     anchors: AhoCorasick,
-    /// Per anchor (by pattern id): the anchor, and its needles as (offset of the anchor in
-    /// the needle, needle).
+    /// Per anchor (by pattern id): the anchor and its needles.
     groups: Vec<Group>,
     patterns: Vec<String>,
+}
+
+/// Whether `needle` is a word: letters and digits only, so that it is found only as a whole
+/// word (`serviceAccount` in `serviceAccount:` or `"serviceAccount"`, not in
+/// `serviceAccountName`). A key or value the catalogue looks for is a whole YAML scalar, so
+/// its characters are never touched by a letter or digit in the source; the one way to spell
+/// it otherwise is a double-quoted escape, which [`Prefilter::may_need_work`] catches apart.
+pub fn is_word(needle: &str) -> bool {
+    !needle.is_empty() && needle.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Whether `text` contains `needle` at `at`, as a whole word if `word`.
+fn found_at(text: &[u8], at: usize, needle: &[u8], word: bool) -> bool {
+    text[at..].starts_with(needle)
+        && (!word
+            || !(at > 0 && text[at - 1].is_ascii_alphanumeric()
+                || text
+                    .get(at + needle.len())
+                    .is_some_and(u8::is_ascii_alphanumeric)))
+}
+
+/// Whether `text` contains `needle`, as a whole word if the needle is a word ([`is_word`]):
+/// the test the prefilter makes for each of its needles.
+pub fn contains_needle(text: &[u8], needle: &str) -> bool {
+    let word = is_word(needle);
+    memchr::memmem::find_iter(text, needle.as_bytes())
+        .any(|at| found_at(text, at, needle.as_bytes(), word))
+}
+
+/// Whether a match of needle `q` inside every match of needle `p` makes `p` redundant: `q`
+/// is in `p`, and where it is a word, at a place in `p` whose neighbours are not letters or
+/// digits (so they are the same wherever `p` is).
+fn implied_by(p: &str, q: &str) -> bool {
+    if p == q {
+        return false;
+    }
+    if !is_word(q) {
+        return p.contains(q);
+    }
+    let b = p.as_bytes();
+    p.match_indices(q).any(|(i, _)| {
+        i > 0
+            && !b[i - 1].is_ascii_alphanumeric()
+            && b.get(i + q.len())
+                .is_some_and(|c| !c.is_ascii_alphanumeric())
+    })
 }
 
 impl Prefilter {
@@ -43,7 +98,8 @@ impl Prefilter {
         Prefilter::from_needles(Prefilter::needles(cat))
     }
 
-    /// The strings whose presence makes a file worth parsing.
+    /// The strings whose presence makes a file worth parsing. Those made of letters and
+    /// digits only count as whole words ([`is_word`]).
     pub fn needles(cat: &Catalogue) -> Vec<String> {
         let mut patterns: Vec<String> = Vec::new();
         for v in cat
@@ -85,13 +141,17 @@ impl Prefilter {
         // A needle that contains another needle adds nothing.
         let mut needles: Vec<&String> = patterns
             .iter()
-            .filter(|p| !patterns.iter().any(|q| q != *p && p.contains(q.as_str())))
+            .filter(|p| !patterns.iter().any(|q| implied_by(p, q)))
             .collect();
         needles.sort_unstable();
         let mut groups: Vec<Group> = Vec::new();
         for p in needles {
             let (anchor, at) = anchor(p);
-            let needle = (at, p.as_bytes().into());
+            let needle = Needle {
+                at,
+                text: p.as_bytes().into(),
+                word: is_word(p),
+            };
             match groups.iter_mut().find(|(a, _)| **a == *anchor.as_bytes()) {
                 Some((_, g)) => g.push(needle),
                 None => groups.push((anchor.as_bytes().into(), vec![needle])),
@@ -123,7 +183,7 @@ impl Prefilter {
                 if text[at..].starts_with(anchor)
                     && needles
                         .iter()
-                        .any(|(k, n)| at >= *k && text[at - k..].starts_with(n))
+                        .any(|n| at >= n.at && found_at(text, at - n.at, &n.text, n.word))
                 {
                     return true;
                 }
@@ -148,6 +208,70 @@ fn anchor(needle: &str) -> (&str, usize) {
     match needle.rfind('/') {
         Some(i) if needle.len() - i > 3 => (&needle[i + 1..], i + 1),
         _ => (needle, 0),
+    }
+}
+
+/// The keys and scalar values of one object, one a line: what a field migration's rules can
+/// read. A field migration acts on an object only if one of its `mentions` is among them
+/// (the catalogue's contract, which the prefilter relies on too), so the planner skips the
+/// others without copying the document for them.
+#[derive(Debug, Default)]
+pub struct ObjectText {
+    text: String,
+    /// An alias stands for a node elsewhere in the document: nothing can be ruled out.
+    aliased: bool,
+}
+
+impl ObjectText {
+    pub fn of_node(node: &crate::yaml::Node) -> ObjectText {
+        let mut t = ObjectText::default();
+        t.add_node(node);
+        t
+    }
+
+    pub fn of_mnode(node: &crate::plan::mtree::MNode) -> ObjectText {
+        let mut t = ObjectText::default();
+        t.add_mnode(node);
+        t
+    }
+
+    fn add_node(&mut self, node: &crate::yaml::Node) {
+        use crate::yaml::NodeKind;
+        match &node.kind {
+            NodeKind::Scalar { value, .. } => self.add(value),
+            NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                self.add_node(k);
+                self.add_node(v);
+            }),
+            NodeKind::Seq { items, .. } => items.iter().for_each(|i| self.add_node(i)),
+            NodeKind::Alias(_) => self.aliased = true,
+        }
+    }
+
+    fn add_mnode(&mut self, node: &crate::plan::mtree::MNode) {
+        use crate::plan::mtree::MKind;
+        match &node.kind {
+            MKind::Scalar { value, .. } => self.add(value),
+            MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                self.add_mnode(k);
+                self.add_mnode(v);
+            }),
+            MKind::Seq { items, .. } => items.iter().for_each(|i| self.add_mnode(i)),
+            MKind::Alias(_) => self.aliased = true,
+        }
+    }
+
+    fn add(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.text.push('\n');
+    }
+
+    /// Whether the object may hold one of `mentions` (as [`contains_needle`] finds them).
+    pub fn mentions(&self, mentions: &[String]) -> bool {
+        self.aliased
+            || mentions
+                .iter()
+                .any(|m| contains_needle(self.text.as_bytes(), m))
     }
 }
 
@@ -227,30 +351,112 @@ mod tests {
         }
     }
 
+    /// The reference: each needle looked for on its own with `memmem`.
+    fn reference(patterns: &[String], text: &[u8]) -> bool {
+        patterns.iter().any(|p| contains_needle(text, p))
+    }
+
     #[test]
-    fn anchored_search_finds_every_needle_anywhere() {
+    fn anchored_search_agrees_with_searching_each_needle() {
         let pf = pf();
         let all = automaton(pf.patterns());
+        let contexts = [
+            ("", ""),
+            ("x", "y"),
+            ("-", ":"),
+            ("\"", "\""),
+            ("{", ", "),
+            ("alphalph", "beta"),
+            ("betbeta", "\n"),
+            ("a1", ""),
+            ("", "Name"),
+            ("_", "_"),
+        ];
+        let mut texts = Vec::new();
         for n in pf.patterns() {
-            for (before, after) in [
-                ("", ""),
-                ("x", "y"),
-                ("alphalph", "beta"),
-                ("betbeta", "\n"),
-            ] {
+            for (before, after) in contexts {
+                texts.push(format!("{before}{n}{after}"));
+            }
+            texts.push(n[..n.len() - 1].to_string());
+            texts.push(n[1..].to_string());
+            // Two needles run together, and a needle repeated where the first copy fails.
+            for m in pf.patterns().iter().step_by(7) {
+                texts.push(format!("{n}{m}"));
+                texts.push(format!("x{n} {m}y"));
+            }
+        }
+        let mut found = 0;
+        for text in &texts {
+            let want = reference(pf.patterns(), text.as_bytes());
+            assert_eq!(pf.mentions_old_api(text.as_bytes()), want, "{text:?}");
+            found += usize::from(want);
+            // Where no needle is a word, the plain automaton agrees too.
+            if !want {
+                assert!(
+                    !all.is_match(text.as_bytes())
+                        || pf
+                            .patterns()
+                            .iter()
+                            .any(|p| is_word(p) && text.contains(p.as_str())),
+                    "{text:?}"
+                );
+            }
+        }
+        assert!(found > texts.len() / 2, "most texts hold a needle");
+        // Every needle is found where it stands between non-word characters.
+        for n in pf.patterns() {
+            for (before, after) in [("", ""), ("-", ":"), ("\"", "\""), ("betbeta/", "\n")] {
                 let text = format!("{before}{n}{after}");
                 assert!(pf.mentions_old_api(text.as_bytes()), "{text}");
-                assert!(all.is_match(text.as_bytes()), "{text}");
-            }
-            // One byte short of the needle is not a match.
-            let short = &n[..n.len() - 1];
-            if !pf.patterns().iter().any(|p| short.contains(p.as_str())) {
-                assert!(!pf.mentions_old_api(short.as_bytes()), "{short}");
             }
         }
         // A self-overlapping anchor: the second `alpha` of `alphalpha` starts a needle.
         let one = Prefilter::from_needles(vec!["xalphalpha1".into()]);
         assert!(one.mentions_old_api(b"--xalphalpha1--"));
         assert!(!one.mentions_old_api(b"--xalphalpha2--"));
+    }
+
+    #[test]
+    fn words_match_only_whole() {
+        let pf = pf();
+        for yes in [
+            &b"spec:\n  serviceAccount: builder\n"[..],
+            b"{\"spec\": {\"serviceAccount\": \"builder\"}}",
+            b"spec: {serviceAccount: builder}",
+            b"spec:\n  'serviceAccount': builder\n",
+            b"spec:\n  ? serviceAccount\n  : builder\n",
+            b"spec:\n  ipFamily: IPv4\n",
+            b"  persistentVolumeReclaimPolicy: Recycle\r\n",
+            b"    lifecycle:\n      preStop:\n        tcpSocket: {port: 80}\n",
+            b"volumes:\n- name: v\n  rbd: {image: i}\n",
+            b"provisioner: kubernetes.io/rbd\n",
+            b"provisioner: \"kubernetes.io\\/rbd\"\n",
+        ] {
+            assert!(pf.may_need_work(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b"spec:\n  serviceAccountName: builder\n"[..],
+            b"spec:\n  automountServiceAccountToken: false\n",
+            b"spec:\n  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv4]\n",
+            b"    readinessProbe:\n      tcpSocket: {port: 80}\n",
+            b"data:\n  blob: aGVsbG8gcmJkY2luZGVy\n",
+            b"persistentVolumeReclaimPolicy: Recycled\n",
+        ] {
+            assert!(!pf.may_need_work(no), "{}", String::from_utf8_lossy(no));
+        }
+    }
+
+    #[test]
+    fn a_needle_is_dropped_only_when_another_one_implies_it() {
+        // A substring needle implies any needle that contains it.
+        assert!(implied_by("kubernetes.io/rbd-x", "kubernetes.io/rbd"));
+        // A word implies a needle only where the word stands whole inside it.
+        assert!(implied_by("a.rbd.b", "rbd"));
+        assert!(!implied_by("kubernetes.io/rbd", "rbd"));
+        assert!(!implied_by("xrbd.b", "rbd"));
+        assert!(!implied_by("rbd", "rbd"));
+        let pf = Prefilter::from_needles(vec!["rbd".into(), "kubernetes.io/rbd".into()]);
+        assert!(pf.mentions_old_api(b"kubernetes.io/rbdx"));
+        assert!(!pf.mentions_old_api(b"rbdx"));
     }
 }

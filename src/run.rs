@@ -124,6 +124,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         args.format == Format::Text || mode == Mode::Check,
         "--format is for `kubemig check`; diff and fix always print text"
     );
+    anyhow::ensure!(
+        !args.scan_scripts || matches!(args.format, Format::Text | Format::Github),
+        "--scan-scripts reports as text or github; run it separately from --format json/sarif"
+    );
     let mut extended = settings.catalogue()?;
     let options = field_options(&args);
     if !options.is_empty() {
@@ -144,8 +148,13 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         window,
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
+    let t0 = std::time::Instant::now();
     let walked = walk_with(&args.paths, &settings.walk);
+    let t1 = std::time::Instant::now();
     let roles = crate::kustomize::Roles::build(&walked.inputs);
+    if std::env::var_os("KUBEMIG_TIMING").is_some() {
+        eprintln!("TIMING walk {:?} roles {:?}", t1 - t0, t1.elapsed());
+    }
 
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
@@ -279,6 +288,33 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         },
     )?;
     progress.finish();
+    // --scan-scripts: `kubectl run` flags in scripts and CI files, after the manifests.
+    let scripts = if args.scan_scripts {
+        let scan_mode = match mode {
+            Mode::Check => crate::scripts::ScanMode::Check,
+            Mode::Diff => crate::scripts::ScanMode::Diff,
+            Mode::Fix => crate::scripts::ScanMode::Fix,
+        };
+        let s = crate::scripts::run_scan(
+            &args.paths,
+            &settings.walk,
+            window.target,
+            scan_mode,
+            args.format == Format::Github,
+            args.verbose,
+            &mut stdout,
+            &mut stderr,
+        )?;
+        if s.errors > 0 {
+            exit = Exit::Error;
+        }
+        if s.left > 0 {
+            exit = exit.max(Exit::Findings);
+        }
+        Some(s)
+    } else {
+        None
+    };
     if let Some(c) = collector {
         let info = RunInfo {
             catalogue: cat,
@@ -297,6 +333,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     }
     if !args.quiet {
         summary.write(&mut stderr, mode == Mode::Fix)?;
+        if let Some(s) = &scripts {
+            s.write(&mut stderr, mode == Mode::Fix)?;
+        }
     }
     stdout.flush()?;
     raw.flush()?;

@@ -67,7 +67,7 @@ impl Globs {
 }
 
 impl WalkOptions {
-    fn excluded(&self, abs: &Path, is_dir: bool, parents: bool) -> bool {
+    pub(crate) fn excluded(&self, abs: &Path, is_dir: bool, parents: bool) -> bool {
         self.exclude
             .iter()
             .any(|g| g.matched(abs, is_dir, parents).is_ignore())

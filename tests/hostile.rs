@@ -425,6 +425,44 @@ fn ten_megabyte_single_line() {
     );
 }
 
+/// One mapping with 150,000 keys (annotations of an object that needs migrating; a
+/// ConfigMap can have as many), and a sequence of 150,000 items, twice each (duplicate keys
+/// are looked for in every mapping). Expected: the correct migration in time linear in the
+/// size (the per-mapping key checks used to be quadratic: minutes for this), in bounded
+/// memory (1 GiB of address space); and more than a million nodes written out is a big
+/// document, not an alias bomb.
+#[test]
+fn huge_mappings_and_sequences_take_linear_time() {
+    let t = tempdir();
+    let mut map = String::from(
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: big\n  annotations:\n",
+    );
+    for i in 0..150_000 {
+        map.push_str(&format!("    k{i}: v{i}\n"));
+    }
+    map.push_str("spec:\n  maxReplicas: 3\n");
+    write(t.path(), "map.yaml", &map);
+    let mut seq = String::from(
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: big\nspec:\n  maxReplicas: 3\n  metrics:\n",
+    );
+    for i in 0..150_000 {
+        seq.push_str(&format!("  - {{type: Pods, pods: {{metric: {{name: m{i}}}}}}}\n"));
+    }
+    write(t.path(), "seq.yaml", &seq);
+    let r = km_sh(t.path(), "ulimit -v 1048576", &["fix", "."])
+        .timeout(120)
+        .run();
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.elapsed < Duration::from_secs(30), "took {:?}", r.elapsed);
+    for (name, text) in [("map.yaml", &map), ("seq.yaml", &seq)] {
+        assert_eq!(
+            fs::read_to_string(t.path().join(name)).unwrap(),
+            text.replacen("autoscaling/v2beta2", "autoscaling/v2", 1),
+            "{name}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Encodings and file types
 

@@ -162,6 +162,9 @@ pub struct Catalogue {
     pub hops: Vec<Hop>,
     pub fields: Vec<Field>,
     pub global_rules: Vec<CompiledRule>,
+    /// Facts and opt-ins from the command line that field rules read as variables:
+    /// `assume.KEY` (`--assume KEY=VALUE`) and `flag.NAME` (`--allow-live-pv`, …).
+    pub options: Vec<(String, String)>,
     by_kind: HashMap<(String, String), usize>,
 }
 
@@ -191,6 +194,11 @@ impl Catalogue {
             })?);
         }
         cat.map_or_else(Catalogue::embedded, Ok)
+    }
+
+    /// This catalogue with the command-line facts its field rules read (`options`).
+    pub fn with_options(self, options: Vec<(String, String)>) -> Catalogue {
+        Catalogue { options, ..self }
     }
 
     pub fn from_files<'a>(
@@ -255,6 +263,7 @@ impl Catalogue {
             hops,
             fields,
             global_rules,
+            options: Vec::new(),
             by_kind,
         };
         cat.validate()?;
@@ -459,6 +468,9 @@ fn bindings(t: &toml::Table) -> Result<Vec<CompiledBinding>> {
         .collect()
 }
 
+/// Variables every rule may read without binding them: `${assume.KEY}`, `${flag.NAME}`.
+pub const OPTION_ROOTS: &[&str] = &["assume", "flag"];
+
 /// Every `${name}` a rule uses must be bound by its `let`.
 fn check_vars(r: &Rule, lets: &[CompiledBinding]) -> Result<()> {
     let mut texts: Vec<&str> = Vec::new();
@@ -519,7 +531,8 @@ fn check_vars(r: &Rule, lets: &[CompiledBinding]) -> Result<()> {
     }
     for t in texts {
         for name in var_refs(t) {
-            if !lets.iter().any(|b| b.name == name) {
+            // `${assume.KEY}` and `${flag.NAME}` come from the command line (`Catalogue::options`).
+            if !OPTION_ROOTS.contains(&name) && !lets.iter().any(|b| b.name == name) {
                 bail!("`${{{name}}}` is not bound by the rule's `let`");
             }
         }

@@ -290,6 +290,19 @@ impl<'a> Emitter<'a> {
         if !src[..start].ends_with('\n') {
             return;
         }
+        // Entries inserted after the last kept one land at `start`, on a line of their own
+        // that ends with a line break: the last of them now ends the file, so it loses that
+        // line break instead (taking the one before `start` would cut into them).
+        if let Some(i) = self.edits.iter().rposition(|e| e.range == (start..start)) {
+            let text = &mut self.edits[i].text;
+            let cut = if text.ends_with("\r\n") {
+                2
+            } else {
+                usize::from(text.ends_with('\n'))
+            };
+            text.truncate(text.len() - cut);
+            return;
+        }
         let nl = start - if src[..start].ends_with("\r\n") { 2 } else { 1 };
         let claimed = self
             .edits
@@ -398,6 +411,9 @@ impl<'a> Emitter<'a> {
 
     /// Mirror `map`'s walk to find the deleted entries that new ones overwrite in place.
     fn collect_in_place(&mut self, o: &Node, m: &MNode) {
+        if !m.dirty {
+            return;
+        }
         match (&o.kind, &m.kind) {
             (
                 NodeKind::Map { entries, .. },
@@ -1330,10 +1346,11 @@ fn match_ids(
     orig: impl Iterator<Item = usize>,
     new: impl Iterator<Item = Option<usize>>,
 ) -> Option<Vec<(usize, usize)>> {
-    let orig: Vec<usize> = orig.collect();
+    // By id: linear, whatever the size of the mapping (tens of thousands of keys).
+    let orig: HashMap<usize, usize> = orig.enumerate().map(|(i, id)| (id, i)).collect();
     let mut kept = Vec::new();
     for (mi, id) in new.enumerate() {
-        if let Some(oi) = id.and_then(|id| orig.iter().position(|&o| o == id)) {
+        if let Some(&oi) = id.and_then(|id| orig.get(&id)) {
             if kept.last().is_some_and(|&(last, _)| last >= oi) {
                 return None;
             }
@@ -1785,6 +1802,29 @@ mod tests {
             take(entries(w, &[]), "b");
         });
         assert_eq!(out, "a: |\n  x\n");
+    }
+
+    #[test]
+    fn an_entry_inserted_where_the_deleted_end_of_a_file_was() {
+        // Property-test regression: the new entry goes at the start of the deleted last
+        // line; it now ends the file and loses its line break, nothing overlaps.
+        for (src, want) in [
+            ("m:\n  x: 1\nz: 3", "m:\n  x: 1\n  y: 2"),
+            ("m:\r\n  x: 1\r\nz:\r\n  q: 3", "m:\r\n  x: 1\r\n  y: 2"),
+            ("m:\n  x: |\n    t\nz: 3", "m:\n  x: |\n    t\n  y: 2"),
+        ] {
+            let out = emit(src, |w| {
+                entries(w, &["m"]).push((MNode::plain("y"), MNode::plain("2")));
+                take(entries(w, &[]), "z");
+            });
+            assert_eq!(out, want);
+        }
+        // An item appended to a sequence before the deleted end.
+        let out = emit("s:\n- a\nz: 3", |w| {
+            items(w, &["s"]).push(MNode::plain("b"));
+            take(entries(w, &[]), "z");
+        });
+        assert_eq!(out, "s:\n- a\n- b");
     }
 
     #[test]

@@ -98,13 +98,15 @@ pub fn plan_document(
                 });
             }
         }
+        // An alias is read as what it stands for (so Kubernetes reads it): an object is
+        // never skipped because its apiVersion or kind is written `*name`.
         let (Some(api_node), Some(kind)) = (
             obj.get("apiVersion"),
-            obj.get("kind").and_then(Node::as_str),
+            obj.get("kind").and_then(|k| k.resolve(&doc.root).as_str()),
         ) else {
             continue;
         };
-        let Some(api) = api_node.as_str() else {
+        let Some(api) = api_node.resolve(&doc.root).as_str() else {
             continue;
         };
         let decision = decide(cat, api, kind, window);
@@ -175,6 +177,20 @@ pub fn plan_document(
             } => {
                 if let Some(dup) = duplicate_key(obj) {
                     return Err(dup);
+                }
+                if matches!(api_node.kind, NodeKind::Alias(_)) {
+                    report.findings.push(Finding {
+                        level: Level::Manual,
+                        code: "KUBEMIG-ALIAS".into(),
+                        message: format!(
+                            "`apiVersion` is the YAML alias `{}`: kubemig does not rewrite through aliases (the anchored value may be used elsewhere, or sit in a field the migration deletes); write the apiVersion out, then rerun",
+                            &src[api_node.span.clone()]
+                        ),
+                        offset: report.offset,
+                    });
+                    report.to = Some(to);
+                    plan.objects.push(report);
+                    continue;
                 }
                 if let Some(merge) = merge_key(obj) {
                     report.findings.push(Finding {
@@ -296,10 +312,20 @@ fn field_migrations(
     suppress: &mut crate::suppress::Suppress,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
+    // What the object says, to skip (without copying the document) each field migration
+    // none of whose `mentions` it holds; worked out again after a change.
+    let text = |work: &Option<MNode>| match work {
+        Some(w) => w.get(&path.0).map(crate::prefilter::ObjectText::of_mnode),
+        None => node_at(&doc.root, path).map(crate::prefilter::ObjectText::of_node),
+    };
+    let mut said = text(work);
     for field in cat.fields.iter().filter(|f| {
         f.applies_to(api, &object.kind)
             && f.meta.active_at(window.target, window.include_deprecated)
     }) {
+        if said.as_ref().is_some_and(|t| !t.mentions(&field.meta.mentions)) {
+            continue;
+        }
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
         let ctx = rules::Ctx {
@@ -310,6 +336,7 @@ fn field_migrations(
                     .min(window.target),
             ),
             target: Some(window.target),
+            options: &cat.options,
         };
         let result = rules::apply_in(&mut trial, path, &field.rules, &mut hits, &ctx);
         let changed = matches!(result, Ok(true));
@@ -334,6 +361,7 @@ fn field_migrations(
             Status::Blocked
         } else if changed {
             *work = Some(trial);
+            said = text(work);
             Status::Migrated
         } else {
             Status::Noted
@@ -483,18 +511,30 @@ fn merge_key(node: &Node) -> Option<usize> {
 pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
-            for (i, (k, _)) in entries.iter().enumerate() {
-                if let Some(key) = k.as_str()
-                    && let Some((k2, _)) = entries[i + 1..]
-                        .iter()
-                        .find(|(k2, _)| k2.as_str() == Some(key))
-                {
-                    return Some(DuplicateKey {
-                        key: key.to_string(),
-                        first: k.span.start,
-                        second: k2.span.start,
-                    });
+            // Hashed: linear in the number of keys (a ConfigMap may have tens of thousands).
+            let mut seen: std::collections::HashMap<&str, &Node> =
+                std::collections::HashMap::new();
+            let mut first_dup: Option<(&Node, &Node)> = None;
+            for (k, _) in entries {
+                if let Some(key) = k.as_str() {
+                    match seen.get(key) {
+                        // The earliest first key that has a twin, as before.
+                        Some(&a) if first_dup.is_none_or(|(f, _)| a.span.start < f.span.start) => {
+                            first_dup = Some((a, k));
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.insert(key, k);
+                        }
+                    }
                 }
+            }
+            if let Some((a, b)) = first_dup {
+                return Some(DuplicateKey {
+                    key: a.as_str().unwrap_or_default().to_string(),
+                    first: a.span.start,
+                    second: b.span.start,
+                });
             }
             entries.iter().find_map(|(_, v)| duplicate_key(v))
         }

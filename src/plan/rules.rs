@@ -24,9 +24,11 @@ pub struct RuleHit {
 /// The release window a rule runs in, for its `min-version-*` / `target-*` conditions
 /// (unknown parts make those conditions false).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Ctx {
+pub struct Ctx<'o> {
     pub min: Option<Release>,
     pub target: Option<Release>,
+    /// Command-line facts every rule sees as variables (`assume.KEY`, `flag.NAME`).
+    pub options: &'o [(String, String)],
 }
 
 /// Apply `rules` to the object at `base` in `doc`, in order; each rule sees the result of
@@ -63,7 +65,7 @@ pub fn apply_in(
         }
         for at in found {
             let orig = doc.get(&at.0).and_then(|n| n.orig);
-            for vars in bindings(doc, base, &at, &rule.lets) {
+            for vars in bindings(doc, base, &at, &rule.lets, ctx.options) {
                 let r = Resolver {
                     base,
                     at: &at,
@@ -240,8 +242,14 @@ fn scalar_text(node: &MNode) -> Option<&str> {
 
 /// Every set of variable values a rule runs with at one node: one, unless a binding splits
 /// its text; none when a binding finds nothing.
-fn bindings(doc: &MNode, base: &Path, at: &Path, lets: &[CompiledBinding]) -> Vec<Vars> {
-    let mut sets: Vec<Vars> = vec![Vec::new()];
+fn bindings(
+    doc: &MNode,
+    base: &Path,
+    at: &Path,
+    lets: &[CompiledBinding],
+    seed: &[(String, String)],
+) -> Vec<Vars> {
+    let mut sets: Vec<Vars> = vec![seed.to_vec()];
     for b in lets {
         let mut next = Vec::new();
         for vars in sets {
@@ -773,6 +781,7 @@ ops = [{ set = "old", value = true }]
         let ctx = Ctx {
             min: Release::parse("1.30").ok(),
             target: Release::parse("1.33").ok(),
+            ..Ctx::default()
         };
         let (doc, _) = run(rules, yaml, ctx);
         same(

@@ -81,10 +81,41 @@ impl Node {
             NodeKind::Map { flow: true, .. } | NodeKind::Seq { flow: true, .. }
         )
     }
+
+    /// What this node stands for in the document `root`: for an alias, the last node
+    /// before it that defines its anchor (an anchor may be redefined); any other node is
+    /// itself. An alias whose anchor is not found stays the alias.
+    pub fn resolve<'a>(&'a self, root: &'a Node) -> &'a Node {
+        fn find<'a>(n: &'a Node, anchor: usize, before: usize, best: &mut Option<&'a Node>) {
+            if n.span.start >= before && n.props.as_ref().is_none_or(|p| p.start >= before) {
+                return;
+            }
+            if n.anchor == anchor {
+                *best = Some(n);
+            }
+            match &n.kind {
+                NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                    find(k, anchor, before, best);
+                    find(v, anchor, before, best);
+                }),
+                NodeKind::Seq { items, .. } => {
+                    items.iter().for_each(|i| find(i, anchor, before, best))
+                }
+                _ => {}
+            }
+        }
+        let NodeKind::Alias(anchor) = self.kind else {
+            return self;
+        };
+        let mut best = None;
+        find(root, anchor, self.span.start, &mut best);
+        best.unwrap_or(self)
+    }
 }
 
-/// A document whose aliases expand to more nodes than this is refused: no manifest comes
-/// near it, an alias bomb ("billion laughs") does, and every later step would expand it.
+/// A document whose aliases add more nodes than this when expanded is refused: no manifest
+/// comes near it, an alias bomb ("billion laughs") does, and every later step would expand
+/// it. Nodes written out count for nothing here: their number is bounded by the file size.
 pub const MAX_EXPANDED_NODES: u64 = 1_000_000;
 
 /// Parse a whole stream into documents.
@@ -104,33 +135,38 @@ pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
     Ok(builder.docs)
 }
 
-/// The number of nodes `node` stands for with its aliases expanded, each anchor's size
-/// computed once (so this is linear in the text, whatever the expansion).
+/// The number of nodes `node` stands for with its aliases expanded, and the number written
+/// in it; each anchor's size is computed once (so this is linear in the text, whatever the
+/// expansion). An error where the aliases under a node add more than
+/// [`MAX_EXPANDED_NODES`].
 fn expanded_size(
     node: &Node,
     sizes: &mut std::collections::HashMap<usize, u64>,
-) -> Result<u64, SyntaxError> {
-    let size = match &node.kind {
-        NodeKind::Scalar { .. } => 1,
-        NodeKind::Alias(id) => sizes.get(id).copied().unwrap_or(1),
+) -> Result<(u64, u64), SyntaxError> {
+    let (size, written) = match &node.kind {
+        NodeKind::Scalar { .. } => (1, 1),
+        NodeKind::Alias(id) => (sizes.get(id).copied().unwrap_or(1), 1),
         NodeKind::Map { entries, .. } => {
-            let mut n = 1u64;
+            let (mut n, mut w) = (1u64, 1u64);
             for (k, v) in entries {
-                n = n
-                    .saturating_add(expanded_size(k, sizes)?)
-                    .saturating_add(expanded_size(v, sizes)?);
+                for (s, sw) in [expanded_size(k, sizes)?, expanded_size(v, sizes)?] {
+                    n = n.saturating_add(s);
+                    w = w.saturating_add(sw);
+                }
             }
-            n
+            (n, w)
         }
         NodeKind::Seq { items, .. } => {
-            let mut n = 1u64;
+            let (mut n, mut w) = (1u64, 1u64);
             for i in items {
-                n = n.saturating_add(expanded_size(i, sizes)?);
+                let (s, sw) = expanded_size(i, sizes)?;
+                n = n.saturating_add(s);
+                w = w.saturating_add(sw);
             }
-            n
+            (n, w)
         }
     };
-    if size > MAX_EXPANDED_NODES {
+    if size - written.min(size) > MAX_EXPANDED_NODES {
         return Err(SyntaxError {
             offset: node.span.start,
             message: format!(
@@ -141,7 +177,7 @@ fn expanded_size(
     if node.anchor != 0 {
         sizes.insert(node.anchor, size);
     }
-    Ok(size)
+    Ok((size, written))
 }
 
 enum Frame {
@@ -521,6 +557,25 @@ mod tests {
         // One level less (111,111 nodes) is fine.
         let fewer: String = src.lines().take(5).map(|l| format!("{l}\n")).collect();
         assert!(parse_stream(&fewer).is_ok());
+        // More than a million nodes written out, and no alias: a big document, not a bomb
+        // (the file size bounds it).
+        let mut big = String::from("a: &a [1]\nb: *a\nm:\n");
+        for i in 0..600_000 {
+            big.push_str(&format!("  k{i}: v\n"));
+        }
+        assert!(parse_stream(&big).is_ok());
+    }
+
+    #[test]
+    fn aliases_resolve_to_the_latest_anchor_before_them() {
+        let src = "a: &x one\nb: *x\nc: &x two\nd: *x\ne: {f: &y [1]}\ng: *y\n";
+        let docs = parse_stream(src).unwrap();
+        let root = &docs[0].root;
+        let at = |k: &str| root.get(k).unwrap().resolve(root);
+        assert_eq!(at("a").as_str(), Some("one"));
+        assert_eq!(at("b").as_str(), Some("one"));
+        assert_eq!(at("d").as_str(), Some("two"));
+        assert!(matches!(at("g").kind, NodeKind::Seq { .. }));
     }
 
     #[test]
