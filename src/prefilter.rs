@@ -459,4 +459,100 @@ mod tests {
         assert!(pf.mentions_old_api(b"kubernetes.io/rbdx"));
         assert!(!pf.mentions_old_api(b"rbdx"));
     }
+
+    /// Every YAML or JSON file under `dir`, recursively.
+    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files_under(&p, out);
+            } else if crate::walk::is_manifest_name(&p) {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The catalogue's contract that the prefilter and the planner rely on: a field migration
+    /// reports, changes or fails on an object only if one of its `mentions` is among the
+    /// object's keys and values ([`ObjectText`]), and so in the file's text (unless spelled
+    /// with an escape, which `has_quoted_escape` catches). Checked for every field migration
+    /// on every object of the test data, the catalogue's examples, and the public corpus
+    /// when it is there; each migration runs on each object, whatever it applies to.
+    #[test]
+    fn field_migrations_act_only_on_objects_that_mention_them() {
+        use crate::plan::mtree::MNode;
+        use crate::plan::rules;
+        use crate::yaml::path::{Path, Seg};
+        let cat = Catalogue::embedded().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = Vec::new();
+        files_under(&root.join("testdata"), &mut paths);
+        files_under(&root.join("../shared/corpus"), &mut paths);
+        let mut texts: Vec<String> = paths
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        texts.extend(cat.fields.iter().filter_map(|f| f.meta.example.clone()));
+        let ctxs = [
+            rules::Ctx {
+                min: Some(cat.newest.minus(3)),
+                target: Some(cat.newest),
+                options: &[],
+            },
+            rules::Ctx {
+                min: Some(cat.newest),
+                target: Some(cat.newest),
+                options: &[],
+            },
+        ];
+        let (mut acted, mut objects) = (0, 0);
+        for text in &texts {
+            let Ok(docs) = crate::yaml::parse_stream(text) else {
+                continue;
+            };
+            for doc in &docs {
+                let tree = MNode::from_node(&doc.root);
+                let mut bases = vec![Path::default()];
+                if let Some(crate::yaml::Node {
+                    kind: crate::yaml::NodeKind::Seq { items, .. },
+                    ..
+                }) = doc.root.get("items")
+                {
+                    bases.extend(
+                        (0..items.len())
+                            .map(|i| Path(vec![Seg::Key("items".into()), Seg::Index(i)])),
+                    );
+                }
+                for base in &bases {
+                    let Some(object) = tree.get(&base.0) else {
+                        continue;
+                    };
+                    objects += 1;
+                    let said = ObjectText::of_mnode(object);
+                    for field in &cat.fields {
+                        for ctx in &ctxs {
+                            let mut trial = tree.clone();
+                            let mut hits = Vec::new();
+                            let result =
+                                rules::apply_in(&mut trial, base, &field.rules, &mut hits, ctx);
+                            if hits.is_empty() && matches!(result, Ok(false)) {
+                                continue;
+                            }
+                            acted += 1;
+                            assert!(
+                                said.mentions(&field.meta.mentions),
+                                "{} acts on an object that mentions none of {:?}:\n{text}",
+                                field.meta.id,
+                                field.meta.mentions
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(acted > 50 && objects > 500, "{acted} actions on {objects} objects");
+    }
 }

@@ -140,7 +140,9 @@ pub fn run_scan(
 ) -> std::io::Result<ScanSummary> {
     let mut sum = ScanSummary::default();
     for path in find(roots, opts) {
-        let name = path.display().to_string();
+        // `./ci/x.sh` is reported as `ci/x.sh`, like the manifests.
+        let shown = path.strip_prefix(".").unwrap_or(&path);
+        let name = shown.display().to_string();
         let text = match std::fs::read(&path).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(_)) => continue, // not text: not a script after all
@@ -347,13 +349,9 @@ pub fn scan(path: &Path, text: &str, target: Release) -> ScriptReport {
         let fixable = flags.iter().all(|f| !f.1.iter().any(|w| w.expands));
         let first = &flags[0].1[0];
         let (line, col) = line_col(text, first.start);
-        let what = if names.len() == 1 {
-            "it"
-        } else {
-            "them"
-        };
+        let what = if names.len() == 1 { "it" } else { "them" };
         let mut message = format!(
-            "kubectl run {}: {}; delete {what} (they never did anything for `run`: to wait use --pod-running-timeout or `kubectl wait --for=condition=Ready pod/NAME`, for a grace period set terminationGracePeriodSeconds with --overrides, for -f/-k use kubectl apply)",
+            "kubectl run {}: {}; delete {what}: {}",
             names.join(", "),
             if removed {
                 "removed in kubectl 1.31, which fails with `unknown flag` (ignored since 1.26)"
@@ -361,7 +359,8 @@ pub fn scan(path: &Path, text: &str, target: Release) -> ScriptReport {
                 "ignored since kubectl 1.26 (whether 1.31 removed it is unconfirmed)"
             } else {
                 "ignored since kubectl 1.26 and removed in 1.31"
-            }
+            },
+            advice(&names)
         );
         if !fixable {
             message.push_str("; a flag holds a shell expansion, so `fix` leaves this command alone");
@@ -387,6 +386,25 @@ pub fn scan(path: &Path, text: &str, target: Release) -> ScriptReport {
     report
 }
 
+/// What to do instead, for the flags found (none of them ever did anything for `run`).
+fn advice(names: &[String]) -> String {
+    let has = |n: &[&str]| names.iter().any(|x| n.contains(&x.as_str()));
+    let mut out = Vec::new();
+    if has(&["--wait", "--timeout"]) {
+        out.push("to wait for the pod use --pod-running-timeout, or `kubectl wait --for=condition=Ready pod/NAME --timeout=…` after it");
+    }
+    if has(&["--grace-period"]) {
+        out.push("a grace period goes in the pod's terminationGracePeriodSeconds (--overrides or a manifest)");
+    }
+    if has(&["--filename", "-f", "--kustomize", "-k", "--recursive", "-R"]) {
+        out.push("to create from files use kubectl apply or kubectl create");
+    }
+    if out.is_empty() {
+        out.push("they never did anything for `run`");
+    }
+    out.join("; ")
+}
+
 /// The end of every `kubectl` word that starts a command, with the quote that encloses the
 /// command when it sits inside a quoted string (`sh 'kubectl run …'`, `- "kubectl run …"`).
 /// Commented-out lines are skipped.
@@ -400,8 +418,8 @@ fn kubectl_words(text: &str) -> Vec<(usize, Option<char>)> {
     for caps in re.captures_iter(text) {
         let lead = caps.get(1).expect("group 1");
         let whole = caps.get(0).expect("match");
-        let line_start = text[..whole.start()].rfind('\n').map_or(0, |i| i + 1);
-        if text[line_start..whole.start()].trim_start().starts_with('#') {
+        let line_start = text[..lead.end()].rfind('\n').map_or(0, |i| i + 1);
+        if text[line_start..lead.end()].trim_start().starts_with('#') {
             continue;
         }
         let quote = match lead.as_str() {

@@ -512,8 +512,7 @@ pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
             // Hashed: linear in the number of keys (a ConfigMap may have tens of thousands).
-            let mut seen: std::collections::HashMap<&str, &Node> =
-                std::collections::HashMap::new();
+            let mut seen: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
             let mut first_dup: Option<(&Node, &Node)> = None;
             for (k, _) in entries {
                 if let Some(key) = k.as_str() {

@@ -62,8 +62,7 @@ pub enum TreeError {
     TooLarge(usize),
 }
 
-/// Alias expansion stops when aliases add this many nodes to those written out: no real
-/// manifest comes near it, an alias bomb does.
+/// Alias expansion stops here: no real manifest comes near it, an alias bomb does.
 pub const MAX_EXPANDED_NODES: usize = 1_000_000;
 
 impl MNode {
@@ -512,21 +511,8 @@ impl MNode {
     }
 
     fn to_value_with(&self, anchors: &HashMap<usize, &MNode>) -> Result<Value, TreeError> {
-        // The nodes written out, plus what aliases may add: a big document is not a bomb.
-        let mut budget = MAX_EXPANDED_NODES.saturating_add(self.written_nodes());
+        let mut budget = MAX_EXPANDED_NODES;
         self.value_rec(anchors, &mut budget, 0)
-    }
-
-    /// The number of nodes in this tree, aliases not expanded.
-    fn written_nodes(&self) -> usize {
-        1 + match &self.kind {
-            MKind::Map { entries, .. } => entries
-                .iter()
-                .map(|(k, v)| k.written_nodes() + v.written_nodes())
-                .sum(),
-            MKind::Seq { items, .. } => items.iter().map(MNode::written_nodes).sum(),
-            _ => 0,
-        }
     }
 
     fn collect_anchors<'a>(&'a self, out: &mut HashMap<usize, &'a MNode>) {
@@ -556,14 +542,14 @@ impl MNode {
         Ok(match &self.kind {
             MKind::Scalar { .. } => self.scalar_value().expect("scalar"),
             MKind::Map { entries, .. } => {
-                let mut map = std::collections::BTreeMap::new();
+                let mut map = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    map.insert(
+                    map.push((
                         k.value_rec(anchors, budget, depth + 1)?,
                         v.value_rec(anchors, budget, depth + 1)?,
-                    );
+                    ));
                 }
-                Value::Map(map)
+                Value::map(map)
             }
             MKind::Seq { items, .. } => Value::Seq(
                 items

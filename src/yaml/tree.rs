@@ -113,9 +113,11 @@ impl Node {
     }
 }
 
-/// A document whose aliases add more nodes than this when expanded is refused: no manifest
-/// comes near it, an alias bomb ("billion laughs") does, and every later step would expand
-/// it. Nodes written out count for nothing here: their number is bounded by the file size.
+/// A document that stands for more nodes than this is refused: no manifest comes near it
+/// (the largest CRDs have tens of thousands), and every later step holds a copy of the tree
+/// and expands aliases, so memory grows with it (some hundreds of bytes a node). Counted as
+/// written (a million `1,` in a flow sequence is 2 MB of text) and with aliases expanded (an
+/// alias bomb, "billion laughs", is a few hundred bytes); the error says which.
 pub const MAX_EXPANDED_NODES: u64 = 1_000_000;
 
 /// Parse a whole stream into documents.
@@ -126,8 +128,17 @@ pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
         docs: Vec::new(),
         prev_end: 0,
         next_id: 0,
+        too_large: None,
     };
     events::parse(src, |ev| builder.push(ev))?;
+    if let Some(offset) = builder.too_large {
+        return Err(SyntaxError {
+            offset,
+            message: format!(
+                "this document has more than {MAX_EXPANDED_NODES} YAML nodes; kubemig refuses documents this large (no manifest comes near it)"
+            ),
+        });
+    }
     for doc in &builder.docs {
         let mut sizes = std::collections::HashMap::new();
         expanded_size(&doc.root, &mut sizes)?;
@@ -135,38 +146,33 @@ pub fn parse_stream(src: &str) -> Result<Vec<Document>, SyntaxError> {
     Ok(builder.docs)
 }
 
-/// The number of nodes `node` stands for with its aliases expanded, and the number written
-/// in it; each anchor's size is computed once (so this is linear in the text, whatever the
-/// expansion). An error where the aliases under a node add more than
-/// [`MAX_EXPANDED_NODES`].
+/// The number of nodes `node` stands for with its aliases expanded, each anchor's size
+/// computed once (so this is linear in the text, whatever the expansion).
 fn expanded_size(
     node: &Node,
     sizes: &mut std::collections::HashMap<usize, u64>,
-) -> Result<(u64, u64), SyntaxError> {
-    let (size, written) = match &node.kind {
-        NodeKind::Scalar { .. } => (1, 1),
-        NodeKind::Alias(id) => (sizes.get(id).copied().unwrap_or(1), 1),
+) -> Result<u64, SyntaxError> {
+    let size = match &node.kind {
+        NodeKind::Scalar { .. } => 1,
+        NodeKind::Alias(id) => sizes.get(id).copied().unwrap_or(1),
         NodeKind::Map { entries, .. } => {
-            let (mut n, mut w) = (1u64, 1u64);
+            let mut n = 1u64;
             for (k, v) in entries {
-                for (s, sw) in [expanded_size(k, sizes)?, expanded_size(v, sizes)?] {
-                    n = n.saturating_add(s);
-                    w = w.saturating_add(sw);
-                }
+                n = n
+                    .saturating_add(expanded_size(k, sizes)?)
+                    .saturating_add(expanded_size(v, sizes)?);
             }
-            (n, w)
+            n
         }
         NodeKind::Seq { items, .. } => {
-            let (mut n, mut w) = (1u64, 1u64);
+            let mut n = 1u64;
             for i in items {
-                let (s, sw) = expanded_size(i, sizes)?;
-                n = n.saturating_add(s);
-                w = w.saturating_add(sw);
+                n = n.saturating_add(expanded_size(i, sizes)?);
             }
-            (n, w)
+            n
         }
     };
-    if size - written.min(size) > MAX_EXPANDED_NODES {
+    if size > MAX_EXPANDED_NODES {
         return Err(SyntaxError {
             offset: node.span.start,
             message: format!(
@@ -177,7 +183,7 @@ fn expanded_size(
     if node.anchor != 0 {
         sizes.insert(node.anchor, size);
     }
-    Ok((size, written))
+    Ok(size)
 }
 
 enum Frame {
@@ -196,11 +202,23 @@ struct Builder<'a> {
     docs: Vec<Document>,
     prev_end: usize,
     next_id: usize,
+    /// Where the document that crossed [`MAX_EXPANDED_NODES`] nodes as written did so; no
+    /// further node is built (memory stays bounded while the parser runs on).
+    too_large: Option<usize>,
 }
 
 impl Builder<'_> {
     fn push(&mut self, ev: Ev) {
         let Ev { kind, span, props } = ev;
+        if self.too_large.is_some() {
+            return;
+        }
+        if self.next_id as u64 > MAX_EXPANDED_NODES {
+            self.too_large = Some(span.start);
+            self.stack.clear();
+            self.docs.clear();
+            return;
+        }
         match kind {
             EvKind::DocStart => self.next_id = 0,
             EvKind::DocEnd => {}
@@ -281,6 +299,13 @@ impl Builder<'_> {
                     Some(Frame::Map { node, .. }) | Some(Frame::Seq { node }) => node,
                     None => return,
                 };
+                // Growth left spare room (a node is ~100 bytes, a one-entry mapping had
+                // room for four): a document of small collections took twice the memory.
+                match &mut node.kind {
+                    NodeKind::Map { entries, .. } => entries.shrink_to_fit(),
+                    NodeKind::Seq { items, .. } => items.shrink_to_fit(),
+                    _ => {}
+                }
                 node.span.end = if node.is_flow() {
                     span.end
                 } else {
@@ -557,13 +582,16 @@ mod tests {
         // One level less (111,111 nodes) is fine.
         let fewer: String = src.lines().take(5).map(|l| format!("{l}\n")).collect();
         assert!(parse_stream(&fewer).is_ok());
-        // More than a million nodes written out, and no alias: a big document, not a bomb
-        // (the file size bounds it).
-        let mut big = String::from("a: &a [1]\nb: *a\nm:\n");
-        for i in 0..600_000 {
-            big.push_str(&format!("  k{i}: v\n"));
-        }
-        assert!(parse_stream(&big).is_ok());
+        // More than a million nodes written out, no alias: too large, and said so (building
+        // stops there).
+        let big = format!("a: [{}]\n", ["1"; 1_000_001].join(","));
+        let err = parse_stream(&big).unwrap_err();
+        assert!(
+            err.message.contains("more than 1000000 YAML nodes"),
+            "{err:?}"
+        );
+        assert!(err.offset > 1_999_000, "{err:?}");
+        assert!(parse_stream(&big.replacen("1,", "", 10)).is_ok());
     }
 
     #[test]
