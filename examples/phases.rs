@@ -27,7 +27,14 @@ fn main() {
     let walked = kubemig::walk::walk(&[dir.into()]);
     let mut t = [Duration::ZERO; 8];
     let names = [
-        "read", "decode", "prefilter", "parse", "plan", "apply", "verify", "process",
+        "read",
+        "decode",
+        "prefilter",
+        "parse",
+        "plan",
+        "apply",
+        "verify",
+        "process",
     ];
     let (mut bytes, mut parsed, mut parsed_bytes) = (0usize, 0usize, 0usize);
     let mut lap = |i: usize, since: &mut Instant| {

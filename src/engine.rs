@@ -66,6 +66,11 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
 /// kustomization is always parsed (its patch targets spell group and version apart), a
 /// patch is a partial object.
 pub fn process_as(bytes: Vec<u8>, ctx: &Context, role: Role) -> Outcome {
+    process_in_chunks(bytes, ctx, role, CHUNK_BYTES)
+}
+
+/// [`process_as`], splitting streams larger than `chunk` bytes ([`chunks`]).
+fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) -> Outcome {
     let mut out = Outcome::default();
     let source = match Source::decode(bytes) {
         Ok(s) => s,
@@ -91,7 +96,7 @@ pub fn process_as(bytes: Vec<u8>, ctx: &Context, role: Role) -> Outcome {
     let mut doc_base = 0;
     // A large stream is handled a few documents at a time, so that memory follows the
     // largest chunk, not the whole stream (see `chunks`).
-    for range in chunks(src, CHUNK_BYTES) {
+    for range in chunks(src, chunk) {
         let base = range.start;
         let text = &src[range];
         let docs = match crate::yaml::parse_stream(text) {
@@ -416,6 +421,92 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::Catalogue;
+
+    /// A stream of many documents: old and current APIs, comments and suppressions between
+    /// documents, `...` ends, empty documents, a List, CRLF lines and a BOM.
+    fn stream(docs: usize) -> String {
+        let mut s = String::from("\u{feff}# header comment\n");
+        for i in 0..docs {
+            match i % 9 {
+                0 => s.push_str(&format!("---\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: p{i}\nspec:\n  minAvailable: 1\n")),
+                1 => s.push_str(&format!("# kubemig: ignore\n---\napiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {{name: c{i}}}\nspec: {{schedule: '* * * * *', jobTemplate: {{spec: {{template: {{spec: {{containers: []}}}}}}}}}}\n")),
+                2 => s.push_str("---\n# only a comment\n"),
+                3 => s.push_str(&format!("--- \r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: m{i}\r\ndata:\r\n  k: |\r\n    text\r\n")),
+                4 => s.push_str(&format!("---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: autoscaling/v2beta2\n  kind: HorizontalPodAutoscaler\n  metadata: {{name: h{i}}}\n  spec: {{scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: d}}, maxReplicas: 3}}\n...\n")),
+                5 => s.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: s{i}\nspec:\n  serviceAccount: b\n  containers: [{{name: c, image: i}}]\n# trailing comment\n")),
+                6 => s.push_str("---\n"),
+                7 => s.push_str(&format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i} # kubemig: ignore=pod/serviceaccount-to-serviceaccountname\nspec:\n  template:\n    spec:\n      serviceAccount: x\n      containers: []\n")),
+                _ => s.push_str(&format!("---\n{{\"apiVersion\": \"extensions/v1beta1\", \"kind\": \"Ingress\", \"metadata\": {{\"name\": \"i{i}\"}}, \"spec\": {{\"backend\": {{\"serviceName\": \"w\", \"servicePort\": 80}}}}}}\n")),
+            }
+        }
+        s
+    }
+
+    fn same(a: &Outcome, b: &Outcome) {
+        assert_eq!(a.error, b.error);
+        assert_eq!(a.rewrite, b.rewrite);
+        assert_eq!(a.suppressed, b.suppressed);
+        assert_eq!(a.finding_positions, b.finding_positions);
+        let objects = |o: &Outcome| {
+            o.objects
+                .iter()
+                .map(|l| (l.line, l.col, l.item.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(objects(a), objects(b));
+    }
+
+    #[test]
+    fn a_stream_in_chunks_is_processed_as_a_whole() {
+        let cat = Catalogue::embedded().unwrap();
+        let ctx = Context {
+            catalogue: &cat,
+            window: Window {
+                target: cat.newest,
+                min: None,
+                include_deprecated: true,
+            },
+            prefilter: None,
+        };
+        let text = stream(120);
+        let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX);
+        assert!(whole.rewrite.is_some() && whole.suppressed > 0 && whole.objects.len() > 50);
+        for size in [1, 300, 2000] {
+            assert!(chunks(&text, size).len() > 10);
+            let parts = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, size);
+            same(&whole, &parts);
+        }
+        // An error in a late document, found in its chunk, is the whole file's error.
+        for bad in [
+            "---\napiVersion: v1\nkind: Service\nmetadata: {name: a}: b\n",
+            "---\napiVersion: batch/v1beta1\nkind: CronJob\nkind: CronJob\n",
+        ] {
+            let text = format!(
+                "{}{bad}{}",
+                stream(60),
+                stream(10).trim_start_matches('\u{feff}')
+            );
+            let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX);
+            assert!(whole.error.is_some() && whole.objects.is_empty());
+            same(
+                &whole,
+                &process_in_chunks(text.into_bytes(), &ctx, Role::Plain, 500),
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_start_at_a_marker_after_content_and_before_content() {
+        let text = "a: 1\n---\nb: 2\n# c\n---\nc: 3\n---\n---\nd: 4\n%YAML 1.2\n---\ne: 5\n";
+        let starts: Vec<usize> = chunks(text, 1).iter().map(|r| r.start).collect();
+        // After `a: 1` (content, then content); not after `# c`, not before an empty
+        // document, not after a directive.
+        assert_eq!(starts, vec![0, 5]);
+        assert_eq!(chunks(text, usize::MAX), vec![0..text.len()]);
+        let joined: String = chunks(text, 1).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(joined, text);
+    }
 
     #[test]
     fn run_ordered_emits_in_order_within_its_bounds() {

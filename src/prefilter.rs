@@ -553,6 +553,9 @@ mod tests {
                 }
             }
         }
-        assert!(acted > 50 && objects > 500, "{acted} actions on {objects} objects");
+        assert!(
+            acted > 50 && objects > 500,
+            "{acted} actions on {objects} objects"
+        );
     }
 }

@@ -159,14 +159,15 @@ pub fn run_scan(
             match mode {
                 ScanMode::Check => {}
                 ScanMode::Diff => crate::report::diff::write(out, &name, &text, new)?,
-                ScanMode::Fix => match crate::write::replace(&path, text.as_bytes(), new.as_bytes())
-                {
-                    Ok(()) => fixed_here = true,
-                    Err(e) => {
-                        writeln!(err, "{name}: error: {e:#}")?;
-                        sum.errors += 1;
+                ScanMode::Fix => {
+                    match crate::write::replace(&path, text.as_bytes(), new.as_bytes()) {
+                        Ok(()) => fixed_here = true,
+                        Err(e) => {
+                            writeln!(err, "{name}: error: {e:#}")?;
+                            sum.errors += 1;
+                        }
                     }
-                },
+                }
             }
         }
         for f in &report.findings {
@@ -207,9 +208,8 @@ pub fn run_scan(
 impl ScanSummary {
     /// `kubemig: 3 scripts scanned, 2 kubectl run commands with removed flags, 1 fixed`.
     pub fn write(&self, w: &mut dyn std::io::Write, fix: bool) -> std::io::Result<()> {
-        let plural = |n: usize, one: &str, many: &str| {
-            format!("{n} {}", if n == 1 { one } else { many })
-        };
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             w,
             "kubemig: {} scanned, {} with ignored or removed flags",
@@ -269,14 +269,12 @@ pub fn is_script(path: &Path) -> bool {
 }
 
 fn is_dockerfile(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| {
-            n.starts_with("Dockerfile")
-                || n.starts_with("Containerfile")
-                || n.ends_with(".Dockerfile")
-                || n.ends_with(".dockerfile")
-        })
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n.starts_with("Dockerfile")
+            || n.starts_with("Containerfile")
+            || n.ends_with(".Dockerfile")
+            || n.ends_with(".dockerfile")
+    })
 }
 
 /// The script files under `roots`: named files that are scripts, and the scripts found by
@@ -334,7 +332,11 @@ pub fn scan(path: &Path, text: &str, target: Release) -> ScriptReport {
     let mut report = ScriptReport::default();
     let mut deletions: Vec<(usize, usize)> = Vec::new();
     for (kubectl_end, quote) in kubectl_words(text) {
-        if dockerfile && !runs.iter().any(|&(s, e)| s <= kubectl_end && kubectl_end <= e) {
+        if dockerfile
+            && !runs
+                .iter()
+                .any(|&(s, e)| s <= kubectl_end && kubectl_end <= e)
+        {
             continue;
         }
         let words = words(text, kubectl_end, quote);
@@ -363,7 +365,8 @@ pub fn scan(path: &Path, text: &str, target: Release) -> ScriptReport {
             advice(&names)
         );
         if !fixable {
-            message.push_str("; a flag holds a shell expansion, so `fix` leaves this command alone");
+            message
+                .push_str("; a flag holds a shell expansion, so `fix` leaves this command alone");
         } else {
             deletions.extend(groups(text, &flags));
         }
@@ -422,6 +425,16 @@ fn kubectl_words(text: &str) -> Vec<(usize, Option<char>)> {
         if text[line_start..lead.end()].trim_start().starts_with('#') {
             continue;
         }
+        // `# kubemig: ignore` on the command's line or the line above skips it.
+        let eol = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+        let above = text[..line_start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        if text[line_start..eol].contains("kubemig: ignore")
+            || (line_start > 0 && text[above..line_start].contains("kubemig: ignore"))
+        {
+            continue;
+        }
         let quote = match lead.as_str() {
             "'" => Some('\''),
             "\"" => Some('"'),
@@ -447,7 +460,8 @@ fn words(text: &str, from: usize, outer: Option<char>) -> Vec<Word> {
                 i += 1;
             } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\n') {
                 i += 2;
-            } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+            } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n')
+            {
                 i += 3;
             } else {
                 break;
@@ -529,7 +543,11 @@ fn run_flags(words: &[Word]) -> Option<Vec<(String, Vec<Word>)>> {
     // Global options up to the subcommand.
     while i < words.len() && words[i].text.starts_with('-') {
         let w = &words[i].text;
-        i += if GLOBAL_VALUE.contains(&w.as_str()) { 2 } else { 1 };
+        i += if GLOBAL_VALUE.contains(&w.as_str()) {
+            2
+        } else {
+            1
+        };
     }
     if words.get(i).map(|w| w.text.as_str()) != Some("run") {
         return None;
@@ -755,6 +773,17 @@ mod tests {
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].code, "KUBECTL-RUN-FLAG-IGNORED");
         assert!(!r.findings[0].removed);
+    }
+
+    #[test]
+    fn an_ignore_comment_skips_a_command_and_a_bare_last_flag_ends_the_line_above() {
+        let text = "# kubemig: ignore -- this runner pins kubectl 1.25\nkubectl run a --image=x --wait\nkubectl run b --image=x --wait # kubemig: ignore\nkubectl run c --image=x \\\n  --wait\necho done\n";
+        let (found, fixed) = fix("x.sh", text);
+        assert_eq!(found, ["5:3 KUBECTL-RUN-FLAG-REMOVED"]);
+        assert_eq!(
+            fixed.unwrap(),
+            "# kubemig: ignore -- this runner pins kubectl 1.25\nkubectl run a --image=x --wait\nkubectl run b --image=x --wait # kubemig: ignore\nkubectl run c --image=x\necho done\n"
+        );
     }
 
     #[test]

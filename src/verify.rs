@@ -27,11 +27,7 @@ pub enum Expect<'a> {
 /// root node (or the start) to the start of the next one's (or the end), so its `---`, its
 /// comments and directives, its content and what follows it up to the next document.
 pub fn stretch<'s>(src: &'s str, docs: &[Document], i: usize) -> &'s str {
-    let start = if i == 0 {
-        0
-    } else {
-        docs[i - 1].root.span.end
-    };
+    let start = if i == 0 { 0 } else { docs[i - 1].root.span.end };
     let end = docs.get(i + 1).map_or(src.len(), |d| d.root.span.start);
     &src[start.min(end)..end]
 }

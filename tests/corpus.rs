@@ -499,6 +499,72 @@ fn hostile_fixtures() -> Vec<(String, Vec<u8>)> {
         "shapes/overlay.yaml",
         b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ingress.yaml]\npatches:\n- path: p.yaml\n  target:\n    group: extensions\n    version: v1beta1\n    kind: Ingress\n",
     );
+    // Field migrations: their words are matched whole, so near misses are skipped and every
+    // spelling of the key itself is parsed.
+    let pod = |spec: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n{spec}  containers:\n  - name: c\n    image: i\n"
+        )
+    };
+    add(
+        "fields/sa.yaml",
+        pod("  serviceAccount: builder\n").as_bytes(),
+    );
+    add(
+        "fields/sa-quoted.yaml",
+        pod("  'serviceAccount': builder\n").as_bytes(),
+    );
+    add(
+        "fields/sa-escaped.yaml",
+        pod("  \"service\\x41ccount\": builder\n").as_bytes(),
+    );
+    add(
+        "fields/sa-flow.yaml",
+        b"{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {serviceAccount: b, containers: [{name: c, image: i}]}}\n",
+    );
+    add(
+        "fields/sa.json",
+        br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"serviceAccount":"b","containers":[{"name":"c","image":"i"}]}}"#,
+    );
+    add(
+        "fields/sa-name-only.yaml",
+        pod("  serviceAccountName: builder\n  automountServiceAccountToken: false\n").as_bytes(),
+    );
+    add(
+        "fields/lifecycle-tcpsocket.yaml",
+        pod("")
+            .replace(
+                "image: i\n",
+                "image: i\n    lifecycle:\n      preStop:\n        tcpSocket: {port: 80}\n",
+            )
+            .as_bytes(),
+    );
+    add(
+        "fields/probe-tcpsocket.yaml",
+        pod("")
+            .replace(
+                "image: i\n",
+                "image: i\n    readinessProbe:\n      tcpSocket: {port: 80}\n",
+            )
+            .as_bytes(),
+    );
+    add(
+        "fields/ipfamily.yaml",
+        b"apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ipFamily: IPv6\n  ports: [{port: 80}]\n",
+    );
+    add(
+        "fields/ipfamilypolicy.yaml",
+        b"apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv6]\n  ports: [{port: 80}]\n",
+    );
+    let cat = kubemig::catalogue::Catalogue::embedded().unwrap();
+    for f in &cat.fields {
+        if let Some(example) = &f.meta.example {
+            add(
+                &format!("fields/example-{}.yaml", f.meta.id.replace('/', "-")),
+                example.as_bytes(),
+            );
+        }
+    }
     let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
     for tree in ["examples", "helm", "kustomize"] {
         for (rel, bytes) in snapshot(&testdata.join(tree)) {
@@ -571,6 +637,13 @@ fn prefilter_changes_no_output_on_hostile_inputs() {
         "escapes/core-kind-escaped.yaml:1:",
         "shapes/tagged.yaml:1:",
         "shapes/flow.yaml:1:",
+        "fields/sa.yaml:",
+        "fields/sa-quoted.yaml:",
+        "fields/sa-escaped.yaml:",
+        "fields/sa-flow.yaml:",
+        "fields/sa.json:",
+        "fields/lifecycle-tcpsocket.yaml:",
+        "fields/ipfamily.yaml:",
     ] {
         assert!(
             check.stdout.contains(expect),

@@ -628,7 +628,9 @@ impl<'a> Emitter<'a> {
             self.edits
                 .push(Edit::insert(k.span.start, format!("{text}{sep}")));
         } else if flow {
-            self.edits.push(Edit::insert(o.span.start + 1, text));
+            let pad = no_braces('{', &text);
+            self.edits
+                .push(Edit::insert(o.span.start + 1, format!("{pad}{text}")));
         } else {
             return Err(self.unsupported(o.span.start, "insert into an empty block mapping"));
         }
@@ -1188,7 +1190,10 @@ impl<'a> Emitter<'a> {
         };
         Ok(match flow {
             _ if parts.is_empty() => format!("{open}{close}"),
-            Flow::Inline => format!("{open}{}{close}", parts.join(self.layout.comma())),
+            Flow::Inline => {
+                let body = parts.join(self.layout.comma());
+                format!("{open}{}{body}{close}", no_braces(open, &body))
+            }
             Flow::Lines { indent, step } => {
                 let nl = self.nl(0);
                 let inner = format!("{nl}{}", " ".repeat(indent + step));
@@ -1366,6 +1371,16 @@ fn scalar_changed(o: &Node, m: &MNode) -> bool {
             a != b || s != t || m.orig != Some(o.id)
         }
         _ => true,
+    }
+}
+
+/// The space to put between an opening `{` and text that starts with another (a mapping
+/// used as the first key): `{{` would make the file read as a Helm template.
+fn no_braces(open: char, text: &str) -> &'static str {
+    if open == '{' && text.starts_with('{') {
+        " "
+    } else {
+        ""
     }
 }
 
@@ -1802,6 +1817,30 @@ mod tests {
             take(entries(w, &[]), "b");
         });
         assert_eq!(out, "a: |\n  x\n");
+    }
+
+    #[test]
+    fn a_mapping_key_first_in_a_new_flow_mapping_does_not_open_with_two_braces() {
+        // Fuzz regression (fuzz/regressions/complex-key-moved-into-flow): a flow mapping
+        // whose first key is a mapping, re-rendered on one line, began `{{` and the next
+        // run read the file as a Helm template.
+        let src = "r: {a: { {x: 1}\n  : ~}, b: 2}\n";
+        let out = emit(src, |w| {
+            let e = entries(w, &["r"]);
+            let a = take(e, "a");
+            e.insert(0, (MNode::plain("n"), new_map(true, vec![("p", a)])));
+        });
+        assert_eq!(out, "r: {n: {p: { {x: 1}: ~}}, b: 2}\n");
+        // Into an empty flow mapping.
+        let out = emit("r: {a: { {x: 1}\n  : ~}}\ns: {}\n", |w| {
+            let a = take(entries(w, &["r"]), "a");
+            let MKind::Map { entries: e, .. } = &a.kind else {
+                panic!("not a map")
+            };
+            let moved = e[0].clone();
+            entries(w, &["s"]).push(moved);
+        });
+        assert!(!out.contains("{{"), "{out}");
     }
 
     #[test]
