@@ -148,7 +148,7 @@ pub struct RunArgs {
     pub show_config: bool,
     /// Take a fact the manifests cannot tell as given (repeatable): gce-project=ID, gce-zone=Z,
     /// azure-disk-kind=Managed, critical-pod=CLASS, gitrepo-image=IMAGE, topologykeys=drop,
-    /// legacy-pod-annotations=convert, capacity=SIZE.
+    /// legacy-pod-annotations=convert, capacity=SIZE, vsphere-fcd-id=PV=ID.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_assumption, help_heading = "Field migrations")]
     pub assume: Vec<(String, String)>,
     /// Also rewrite PersistentVolumes exported from a live cluster (uid, status, claimRef.uid,
@@ -175,6 +175,7 @@ pub const ASSUMPTIONS: &[&str] = &[
     "gitrepo-image",
     "legacy-pod-annotations",
     "topologykeys",
+    "vsphere-fcd-id",
 ];
 
 fn parse_assumption(s: &str) -> Result<(String, String), String> {
@@ -190,6 +191,9 @@ fn parse_assumption(s: &str) -> Result<(String, String), String> {
     }
     if v.is_empty() {
         return Err(format!("`{k}` needs a value"));
+    }
+    if k == "vsphere-fcd-id" && !v.contains('=') {
+        return Err("vsphere-fcd-id names the PersistentVolume: vsphere-fcd-id=PV=FCD-ID".into());
     }
     Ok((k.to_string(), v.to_string()))
 }

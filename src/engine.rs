@@ -222,7 +222,7 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 /// (YAML 1.2, `c-forbidden`), so each chunk parses to the same documents as in the stream.
 pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
     if src.len() <= target {
-        return vec![0..src.len()];
+        return std::iter::once(0..src.len()).collect();
     }
     let bytes = src.as_bytes();
     let line_at = |start: usize| {
@@ -311,6 +311,9 @@ impl Outcome {
     }
 }
 
+/// How many items a worker takes at once.
+const BATCH: usize = 8;
+
 struct Reorder<O> {
     /// Next item a worker may take.
     next: usize,
@@ -356,8 +359,9 @@ where
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, n.max(1)) {
             scope.spawn(|| {
+                let mut done = Vec::with_capacity(BATCH);
                 loop {
-                    let i = {
+                    let run = {
                         let mut s = state.lock().unwrap();
                         loop {
                             if s.stop || s.next >= n {
@@ -369,15 +373,22 @@ where
                             }
                             s = changed.wait(s).unwrap();
                         }
-                        s.next += 1;
-                        s.next - 1
+                        // A few items at a time: one lock for several small files.
+                        let take = BATCH.min(files - (s.next - s.emitted)).min(n - s.next);
+                        s.next += take;
+                        s.next - take..s.next
                     };
-                    let out = catch_unwind(AssertUnwindSafe(|| work(&items[i])));
-                    let w = out.as_ref().map_or(0, &weight);
+                    for i in run {
+                        let out = catch_unwind(AssertUnwindSafe(|| work(&items[i])));
+                        let w = out.as_ref().map_or(0, &weight);
+                        done.push((i, out, w));
+                    }
                     let mut s = state.lock().unwrap();
                     let len = s.slots.len();
-                    s.slots[i % len] = Some(out);
-                    s.bytes += w;
+                    for (i, out, w) in done.drain(..) {
+                        s.slots[i % len] = Some(out);
+                        s.bytes += w;
+                    }
                     changed.notify_all();
                 }
             });
@@ -386,32 +397,43 @@ where
             state.lock().unwrap().stop = true;
             changed.notify_all();
         };
-        for (i, item) in items.iter().enumerate() {
-            let out = {
+        let mut ready = Vec::new();
+        let mut i = 0;
+        while i < n {
+            {
+                // Take every finished item that is next in line, under one lock.
                 let mut s = state.lock().unwrap();
                 let len = s.slots.len();
-                let out = loop {
-                    match s.slots[i % len].take() {
-                        Some(out) => break out,
-                        None => s = changed.wait(s).unwrap(),
+                loop {
+                    while let Some(out) = s.slots[(i + ready.len()) % len].take() {
+                        s.bytes -= out.as_ref().map_or(0, &weight);
+                        ready.push(out);
+                        if i + ready.len() == n {
+                            break;
+                        }
                     }
-                };
-                s.bytes -= out.as_ref().map_or(0, &weight);
-                s.emitted = i + 1;
+                    if !ready.is_empty() {
+                        break;
+                    }
+                    s = changed.wait(s).unwrap();
+                }
+                s.emitted = i + ready.len();
                 changed.notify_all();
-                out
-            };
-            match out {
-                Ok(out) => {
-                    if let Err(e) = emit(item, out) {
+            }
+            for out in ready.drain(..) {
+                match out {
+                    Ok(out) => {
+                        if let Err(e) = emit(&items[i], out) {
+                            stop(&state);
+                            return Err(e);
+                        }
+                    }
+                    Err(panic) => {
                         stop(&state);
-                        return Err(e);
+                        resume_unwind(panic);
                     }
                 }
-                Err(panic) => {
-                    stop(&state);
-                    resume_unwind(panic);
-                }
+                i += 1;
             }
         }
         Ok(())
@@ -472,7 +494,7 @@ mod tests {
         let text = stream(120);
         let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX);
         assert!(whole.rewrite.is_some() && whole.suppressed > 0 && whole.objects.len() > 50);
-        for size in [1, 300, 2000] {
+        for size in [1, 300, 1000] {
             assert!(chunks(&text, size).len() > 10);
             let parts = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, size);
             same(&whole, &parts);

@@ -68,28 +68,47 @@ impl Roles {
         let mut kustomizations: Vec<PathBuf> = Vec::new();
         let mut seen: HashSet<PathBuf> = HashSet::new();
         // Canonical directories, each worked out once: a full `canonicalize` per file (a
-        // readlink per path component) cost more than reading the files.
-        let mut dirs: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-        for input in inputs {
-            let Input::File(p) = input else { continue };
-            let abs = match (p.parent(), p.file_name(), std::fs::symlink_metadata(p)) {
-                (_, _, Err(_)) => continue,
-                (Some(parent), Some(name), Ok(m)) if !m.file_type().is_symlink() => {
-                    let parent = if parent.as_os_str().is_empty() {
-                        FsPath::new(".")
-                    } else {
-                        parent
-                    };
-                    let dir = dirs
-                        .entry(parent.to_path_buf())
-                        .or_insert_with(|| parent.canonicalize().ok());
-                    let Some(dir) = dir else { continue };
-                    dir.join(name)
+        // readlink per path component) cost more than reading the files. The system calls
+        // run on every core.
+        use rayon::prelude::*;
+        let parent = |p: &FsPath| -> PathBuf {
+            match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            }
+        };
+        let mut parents: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) => Some(parent(p)),
+                Input::Stdin => None,
+            })
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let dirs: HashMap<PathBuf, Option<PathBuf>> = parents
+            .into_par_iter()
+            .map(|d| {
+                let c = d.canonicalize().ok();
+                (d, c)
+            })
+            .collect();
+        let absolute: Vec<Option<PathBuf>> = inputs
+            .par_iter()
+            .map(|input| {
+                let Input::File(p) = input else { return None };
+                match (p.file_name(), std::fs::symlink_metadata(p)) {
+                    (_, Err(_)) => None,
+                    (Some(name), Ok(m)) if !m.file_type().is_symlink() => {
+                        dirs.get(&parent(p))?.as_ref().map(|d| d.join(name))
+                    }
+                    _ => p.canonicalize().ok(),
                 }
-                _ => match p.canonicalize() {
-                    Ok(abs) => abs,
-                    Err(_) => continue,
-                },
+            })
+            .collect();
+        for (input, abs) in inputs.iter().zip(absolute) {
+            let (Input::File(p), Some(abs)) = (input, abs) else {
+                continue;
             };
             let mut dir = abs.parent();
             while let Some(d) = dir {

@@ -148,13 +148,8 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         window,
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
-    let t0 = std::time::Instant::now();
     let walked = walk_with(&args.paths, &settings.walk);
-    let t1 = std::time::Instant::now();
     let roles = crate::kustomize::Roles::build(&walked.inputs);
-    if std::env::var_os("KUBEMIG_TIMING").is_some() {
-        eprintln!("TIMING walk {:?} roles {:?}", t1 - t0, t1.elapsed());
-    }
 
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
@@ -356,11 +351,17 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
 /// `--assume KEY=VALUE` as `assume.KEY`, the opt-in flags as `flag.NAME = "true"`: the
 /// variables field rules may read.
 fn field_options(args: &RunArgs) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = args
-        .assume
-        .iter()
-        .map(|(k, v)| (format!("assume.{k}"), v.clone()))
-        .collect();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in &args.assume {
+        // `vsphere-fcd-id=PV=ID` names the PersistentVolume it is for.
+        let (name, value) = match (k.as_str(), v.split_once('=')) {
+            ("vsphere-fcd-id", Some((pv, id))) => (format!("assume.{k}.{pv}"), id.to_string()),
+            _ => (format!("assume.{k}"), v.clone()),
+        };
+        // A key given twice: the last one counts.
+        out.retain(|(n, _)| *n != name);
+        out.push((name, value));
+    }
     for (on, name) in [
         (args.allow_live_pv, "allow-live-pv"),
         (args.split_inline_volumes, "split-inline-volumes"),

@@ -425,13 +425,19 @@ fn kubectl_words(text: &str) -> Vec<(usize, Option<char>)> {
         if text[line_start..lead.end()].trim_start().starts_with('#') {
             continue;
         }
-        // `# kubemig: ignore` on the command's line or the line above skips it.
-        let eol = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+        // `# kubemig: ignore` at the end of the command's line, or on a comment line just above,
+        // skips it.
+        let eol = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
         let above = text[..line_start.saturating_sub(1)]
             .rfind('\n')
             .map_or(0, |i| i + 1);
         if text[line_start..eol].contains("kubemig: ignore")
-            || (line_start > 0 && text[above..line_start].contains("kubemig: ignore"))
+            || (line_start > 0 && {
+                let prev = text[above..line_start].trim();
+                prev.starts_with('#') && prev.contains("kubemig: ignore")
+            })
         {
             continue;
         }

@@ -355,13 +355,14 @@ impl Catalogue {
 }
 
 fn rel(text: &str) -> Result<RelPath> {
+    // `${name}`, or a name built from other variables: `${assume.vsphere-fcd-id.${pv}}`.
     if let Some(name) = text.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
-        && is_var_name(name)
+        && (is_var_name(name) || is_var_name(&name.replace("${", "").replace('}', "")))
     {
         return Ok(RelPath {
             root: Root::Var(name.to_string()),
             path: Path::default(),
-            vars: false,
+            vars: name.contains("${"),
         });
     }
     let ups = text.bytes().take_while(|&b| b == b'^').count();

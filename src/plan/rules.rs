@@ -136,7 +136,8 @@ impl Resolver<'_> {
     /// The node at `p`: a document node, or a variable's value as a string scalar.
     fn get<'d>(&self, doc: &'d MNode, p: &RelPath) -> Option<Cow<'d, MNode>> {
         if let Root::Var(name) = &p.root {
-            return lookup(self.vars, name).map(|v| Cow::Owned(MNode::string(v)));
+            let name = subst(name, self.vars);
+            return lookup(self.vars, &name).map(|v| Cow::Owned(MNode::string(v)));
         }
         doc.get(&self.path(doc, p)?.0).map(Cow::Borrowed)
     }
@@ -260,7 +261,7 @@ fn bindings(
             };
             let text = b.paths.iter().find_map(|p| {
                 if let Root::Var(name) = &p.root {
-                    return lookup(&vars, name).map(str::to_string);
+                    return lookup(&vars, &subst(name, &vars)).map(str::to_string);
                 }
                 let path = r.path(doc, p)?;
                 let node = doc.get(&path.0)?;
