@@ -796,6 +796,32 @@ ops = [{ set = "old", value = true }]
     }
 
     #[test]
+    fn command_line_options_are_variables_without_a_let() {
+        let rules = r#"
+[[field.rule]]
+let = { n = "name", id = "${assume.fcd.${n}}" }
+when = { has = ["${flag.go}"] }
+ops = [{ set = "handle", value = "${id}" }]
+
+[[field.rule]]
+when = { missing = ["${flag.go}"] }
+ops = [{ set = "skipped", value = true }]
+"#;
+        let options = [
+            ("assume.fcd.db".to_string(), "disk-1".to_string()),
+            ("flag.go".to_string(), "true".to_string()),
+        ];
+        let ctx = Ctx {
+            options: &options,
+            ..Ctx::default()
+        };
+        let (doc, _) = run(rules, "name: db\n", ctx);
+        same(&doc, "name: db\nhandle: disk-1\n");
+        let (doc, _) = run(rules, "name: other\n", Ctx::default());
+        same(&doc, "name: other\nskipped: true\n");
+    }
+
+    #[test]
     fn renaming_a_key_to_itself_changes_nothing() {
         let rules = "[[field.rule]]\nat = \"p.*\"\nlet = { k = { key = true, match = '(?i)^name$' } }\nops = [{ rename = \"\", to = \"name\" }]\nfinding = { level = \"info\", code = \"T\", message = \"m\" }\n";
         let (doc, msgs) = run(rules, "p: {name: 1, other: 2}\n", Ctx::default());
