@@ -178,7 +178,7 @@ pub const ASSUMPTIONS: &[&str] = &[
     "vsphere-fcd-id",
 ];
 
-fn parse_assumption(s: &str) -> Result<(String, String), String> {
+pub fn parse_assumption(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;

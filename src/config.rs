@@ -36,10 +36,15 @@ struct FileConfig {
     follow_symlinks: Option<bool>,
     force_exclude: Option<bool>,
     max_file_size: Option<toml::Value>,
+    assume: Option<Vec<String>>,
+    allow_live_pv: Option<bool>,
+    split_inline_volumes: Option<bool>,
+    scan_scripts: Option<bool>,
 }
 
 const KEYS: &str = "target-version, min-version, include-deprecated, exclude, include, rules, \
-                    follow-symlinks, force-exclude, max-file-size";
+                    follow-symlinks, force-exclude, max-file-size, assume, allow-live-pv, \
+                    split-inline-volumes, scan-scripts";
 
 /// Where a setting's value came from, for `--show-config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +64,11 @@ pub struct Settings {
     /// Extra migration files, in load order (the file's, then the flags').
     pub rules: Vec<PathBuf>,
     pub max_file_size: u64,
+    /// `--assume KEY=VALUE`: the file's, then the flags' (the last value of a key counts).
+    pub assume: Vec<(String, String)>,
+    pub allow_live_pv: bool,
+    pub split_inline_volumes: bool,
+    pub scan_scripts: bool,
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
     /// Where the file was looked for, when none was found.
@@ -194,6 +204,27 @@ impl Settings {
             .chain(args.rules.iter().cloned())
             .collect();
 
+        let mut assume = Vec::new();
+        for a in conf.assume.iter().flatten() {
+            assume.push(
+                crate::cli::parse_assumption(a)
+                    .map_err(|e| anyhow::anyhow!("{shown}: assume: {e}"))?,
+            );
+        }
+        pick("assume", !args.assume.is_empty(), !assume.is_empty());
+        assume.extend(args.assume.iter().cloned());
+        let mut switch = |key: &'static str, flag: bool, file: Option<bool>| {
+            pick(key, flag, file.is_some() && !flag);
+            flag || file == Some(true)
+        };
+        let allow_live_pv = switch("allow-live-pv", args.allow_live_pv, conf.allow_live_pv);
+        let split_inline_volumes = switch(
+            "split-inline-volumes",
+            args.split_inline_volumes,
+            conf.split_inline_volumes,
+        );
+        let scan_scripts = switch("scan-scripts", args.scan_scripts, conf.scan_scripts);
+
         let file_size = match &conf.max_file_size {
             None => None,
             Some(toml::Value::Integer(n)) if *n >= 0 => Some(*n as u64),
@@ -224,6 +255,10 @@ impl Settings {
             },
             rules,
             max_file_size,
+            assume,
+            allow_live_pv,
+            split_inline_volumes,
+            scan_scripts,
             file,
             searched,
             origins,
@@ -351,6 +386,29 @@ impl Settings {
             (
                 format!("max-file-size = {}", toml_str(&size(self.max_file_size))),
                 origin("max-file-size"),
+            ),
+            (
+                format!(
+                    "assume = [{}]",
+                    self.assume
+                        .iter()
+                        .map(|(k, v)| toml_str(&format!("{k}={v}")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                origin("assume"),
+            ),
+            (
+                format!("allow-live-pv = {}", self.allow_live_pv),
+                origin("allow-live-pv"),
+            ),
+            (
+                format!("split-inline-volumes = {}", self.split_inline_volumes),
+                origin("split-inline-volumes"),
+            ),
+            (
+                format!("scan-scripts = {}", self.scan_scripts),
+                origin("scan-scripts"),
             ),
         ];
         let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);

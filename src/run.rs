@@ -125,11 +125,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         "--format is for `kubemig check`; diff and fix always print text"
     );
     anyhow::ensure!(
-        !args.scan_scripts || matches!(args.format, Format::Text | Format::Github),
+        !settings.scan_scripts || matches!(args.format, Format::Text | Format::Github),
         "--scan-scripts reports as text or github; run it separately from --format json/sarif"
     );
     let mut extended = settings.catalogue()?;
-    let options = field_options(&args);
+    let options = field_options(&settings);
     if !options.is_empty() {
         // Field rules read --assume and the opt-in flags as variables (`Catalogue::options`).
         let owned = match extended.take() {
@@ -284,7 +284,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     )?;
     progress.finish();
     // --scan-scripts: `kubectl run` flags in scripts and CI files, after the manifests.
-    let scripts = if args.scan_scripts {
+    let scripts = if settings.scan_scripts {
         let scan_mode = match mode {
             Mode::Check => crate::scripts::ScanMode::Check,
             Mode::Diff => crate::scripts::ScanMode::Diff,
@@ -350,9 +350,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
 
 /// `--assume KEY=VALUE` as `assume.KEY`, the opt-in flags as `flag.NAME = "true"`: the
 /// variables field rules may read.
-fn field_options(args: &RunArgs) -> Vec<(String, String)> {
+fn field_options(settings: &crate::config::Settings) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for (k, v) in &args.assume {
+    for (k, v) in &settings.assume {
         // `vsphere-fcd-id=PV=ID` names the PersistentVolume it is for.
         let (name, value) = match (k.as_str(), v.split_once('=')) {
             ("vsphere-fcd-id", Some((pv, id))) => (format!("assume.{k}.{pv}"), id.to_string()),
@@ -363,8 +363,8 @@ fn field_options(args: &RunArgs) -> Vec<(String, String)> {
         out.push((name, value));
     }
     for (on, name) in [
-        (args.allow_live_pv, "allow-live-pv"),
-        (args.split_inline_volumes, "split-inline-volumes"),
+        (settings.allow_live_pv, "allow-live-pv"),
+        (settings.split_inline_volumes, "split-inline-volumes"),
     ] {
         if on {
             out.push((format!("flag.{name}"), "true".into()));

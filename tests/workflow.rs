@@ -740,7 +740,7 @@ fn show_config_prints_the_effective_settings_and_their_origin() {
         p,
         &[(
             ".kubemig.toml",
-            "target-version = \"1.29\"\ninclude-deprecated = true\nexclude = [\"vendor/\"]\nmax-file-size = \"1M\"\n",
+            "target-version = \"1.29\"\ninclude-deprecated = true\nexclude = [\"vendor/\"]\nmax-file-size = \"1M\"\nassume = [\"gce-project=shop\"]\nallow-live-pv = true\n",
         )],
     );
     let r = kubemig(
@@ -752,21 +752,28 @@ fn show_config_prints_the_effective_settings_and_their_origin() {
             "*.tmp.yaml",
             "--min-version",
             "1.27",
+            "--assume",
+            "gce-zone=europe-west1-b",
+            "--scan-scripts",
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let real = fs::canonicalize(p).unwrap();
     let expected = format!(
         "# configuration file: {root}/.kubemig.toml
-target-version = \"1.29\"              # .kubemig.toml
-min-version = \"1.27\"                 # --min-version
-include-deprecated = true            # .kubemig.toml
-exclude = [\"vendor/\", \"*.tmp.yaml\"]  # .kubemig.toml and --exclude; relative to {root}
-include = []                         # default: *.yaml, *.yml, *.json
-rules = []                           # default
-follow-symlinks = false              # default
-force-exclude = false                # default
-max-file-size = \"1M\"                 # .kubemig.toml
+target-version = \"1.29\"                                   # .kubemig.toml
+min-version = \"1.27\"                                      # --min-version
+include-deprecated = true                                 # .kubemig.toml
+exclude = [\"vendor/\", \"*.tmp.yaml\"]                       # .kubemig.toml and --exclude; relative to {root}
+include = []                                              # default: *.yaml, *.yml, *.json
+rules = []                                                # default
+follow-symlinks = false                                   # default
+force-exclude = false                                     # default
+max-file-size = \"1M\"                                      # .kubemig.toml
+assume = [\"gce-project=shop\", \"gce-zone=europe-west1-b\"]  # .kubemig.toml and --assume
+allow-live-pv = true                                      # .kubemig.toml
+split-inline-volumes = false                              # default
+scan-scripts = true                                       # --scan-scripts
 ",
         root = real.display()
     );
