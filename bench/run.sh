@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The throughput benchmark (README, "Performance"). From a clean clone:
 #
-#   bench/run.sh            # all four corpora (over an hour on 2 cores today: `big` is slow)
+#   bench/run.sh            # all four corpora (~15 min on 2 cores)
 #   bench/run.sh 10k        # one corpus: 10k, 100k, 10k-all, big
 #
 # It installs hyperfine, ripgrep and GNU time if they are missing (Debian packages), builds

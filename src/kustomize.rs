@@ -129,12 +129,19 @@ impl Roles {
         for k in &kustomizations {
             roles.insert(k.clone(), Role::Kustomization);
         }
-        for k in &kustomizations {
-            for patch in listed_patches(k) {
-                if let Ok(c) = patch.canonicalize() {
-                    roles.entry(c).or_insert(Role::Patch);
-                }
-            }
+        // Reading and parsing the kustomizations runs on every core; the roles are set in
+        // the same order as before.
+        let listed: Vec<Vec<PathBuf>> = kustomizations
+            .par_iter()
+            .map(|k| {
+                listed_patches(k)
+                    .into_iter()
+                    .filter_map(|p| p.canonicalize().ok())
+                    .collect()
+            })
+            .collect();
+        for c in listed.into_iter().flatten() {
+            roles.entry(c).or_insert(Role::Patch);
         }
         let by_input = canonical
             .into_iter()
