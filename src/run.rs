@@ -124,10 +124,6 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         args.format == Format::Text || mode == Mode::Check,
         "--format is for `kubemig check`; diff and fix always print text"
     );
-    anyhow::ensure!(
-        !settings.scan_scripts || matches!(args.format, Format::Text | Format::Github),
-        "--scan-scripts reports as text or github; run it separately from --format json/sarif"
-    );
     let mut extended = settings.catalogue()?;
     let options = field_options(&settings);
     if !options.is_empty() {
@@ -295,7 +291,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             &settings.walk,
             window.target,
             scan_mode,
-            args.format == Format::Github,
+            match args.format {
+                Format::Text => crate::scripts::Style::Text,
+                Format::Github => crate::scripts::Style::Github,
+                Format::Json | Format::Sarif => crate::scripts::Style::Collect,
+            },
             args.verbose,
             &mut stdout,
             &mut stderr,
@@ -305,6 +305,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         }
         if s.left > 0 {
             exit = exit.max(Exit::Findings);
+        }
+        if let Some(c) = &mut collector {
+            c.scripts(&s);
         }
         Some(s)
     } else {

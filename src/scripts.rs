@@ -112,9 +112,25 @@ pub enum ScanMode {
     Fix,
 }
 
+/// How the scan reports its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `PATH:LINE:COL: kubectl run: LEVEL [CODE]: …` lines.
+    Text,
+    /// GitHub workflow commands.
+    Github,
+    /// Nothing printed: the findings are kept in `ScanSummary::findings` for `--format json`
+    /// and `sarif`.
+    Collect,
+}
+
 /// Counts for the summary and the exit status.
 #[derive(Debug, Default)]
 pub struct ScanSummary {
+    /// With `Style::Collect`: every finding, with the path it was reported under.
+    pub findings: Vec<(String, ScriptFinding)>,
+    /// With `Style::Collect`: the scripts that could not be read, with why.
+    pub failed: Vec<(String, String)>,
     pub scanned: usize,
     pub commands: usize,
     pub fixed: usize,
@@ -133,7 +149,7 @@ pub fn run_scan(
     opts: &WalkOptions,
     target: Release,
     mode: ScanMode,
-    github: bool,
+    style: Style,
     verbose: bool,
     out: &mut dyn std::io::Write,
     err: &mut dyn std::io::Write,
@@ -148,6 +164,9 @@ pub fn run_scan(
             Ok(Err(_)) => continue, // not text: not a script after all
             Err(e) => {
                 writeln!(err, "{name}: error: cannot read: {e}")?;
+                if style == Style::Collect {
+                    sum.failed.push((name.clone(), format!("cannot read: {e}")));
+                }
                 sum.errors += 1;
                 continue;
             }
@@ -178,6 +197,10 @@ pub fn run_scan(
             } else {
                 sum.left += 1;
             }
+            if style == Style::Collect {
+                sum.findings.push((name.clone(), f.clone()));
+                continue;
+            }
             if fixed && !verbose {
                 continue;
             }
@@ -187,7 +210,7 @@ pub fn run_scan(
                 (false, true) => "error",
                 (false, false) => "warning",
             };
-            if github && !fixed {
+            if style == Style::Github && !fixed {
                 writeln!(
                     w,
                     "::{level} file={name},line={},col={},title=kubemig {}::{}",

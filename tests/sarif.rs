@@ -82,16 +82,129 @@ fn fixture() -> tempfile::TempDir {
 }
 
 fn sarif(dir: &Path, extra: &[&str]) -> (Value, String, i32) {
+    sarif_at(dir, extra, "deploy")
+}
+
+fn sarif_at(dir: &Path, extra: &[&str], path: &str) -> (Value, String, i32) {
     let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
         .current_dir(dir)
         .args(["check", "--format", "sarif"])
         .args(extra)
-        .arg("deploy")
+        .arg(path)
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     (v, text, out.status.code().unwrap())
+}
+
+/// A copy of `testdata/scripts/input/`: scripts with `kubectl run` flags, for `--scan-scripts`.
+fn scripts_fixture() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for e in fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let d = tempfile::tempdir().unwrap();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scripts/input"),
+        d.path(),
+    );
+    d
+}
+
+#[test]
+fn sarif_scan_scripts_results_have_rules_and_regions() {
+    let d = scripts_fixture();
+    let (v, _, code) = sarif_at(d.path(), &["--scan-scripts", "--no-config"], ".");
+    assert_eq!(code, 1);
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["KUBECTL-RUN-FLAG-IGNORED", "KUBECTL-RUN-FLAG-REMOVED"]
+    );
+    for r in rules {
+        assert_eq!(
+            r["helpUri"],
+            "https://kubernetes.io/docs/reference/generated/kubectl/kubectl-commands#run"
+        );
+        assert!(r["help"]["text"].as_str().unwrap().contains("kubectl 1.31"));
+        assert!(
+            r["shortDescription"]["text"]
+                .as_str()
+                .unwrap()
+                .ends_with('.')
+        );
+    }
+    assert_eq!(rules[0]["defaultConfiguration"]["level"], "warning");
+    assert_eq!(rules[1]["defaultConfiguration"]["level"], "error");
+    let results = run["results"].as_array().unwrap();
+    // The nine commands of testdata/scripts/expected.check, in the same order.
+    assert_eq!(results.len(), 9);
+    let at = |r: &Value| {
+        let l = &r["locations"][0]["physicalLocation"];
+        (
+            l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+            l["region"]["startLine"].as_u64().unwrap(),
+            l["region"]["startColumn"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(at(&results[0]), (".github/workflows/e2e.yml".into(), 8, 68));
+    assert_eq!(at(&results[5]), ("ci/cleanup.bash".into(), 4, 3));
+    let ignored = &results[6];
+    assert_eq!(at(ignored), ("ci/cleanup.bash".into(), 7, 38));
+    assert_eq!(ignored["ruleId"], "KUBECTL-RUN-FLAG-IGNORED");
+    assert_eq!(ignored["ruleIndex"], 0);
+    assert_eq!(ignored["level"], "warning");
+    let expansion = &results[8];
+    assert_eq!(at(expansion), ("ci/smoke.sh".into(), 5, 40));
+    assert_eq!(expansion["ruleId"], "KUBECTL-RUN-FLAG-REMOVED");
+    assert_eq!(expansion["ruleIndex"], 1);
+    assert_eq!(expansion["level"], "error");
+    assert_eq!(expansion["properties"]["fixable"], false);
+    assert_eq!(results[0]["properties"]["fixable"], true);
+    assert!(
+        results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("`kubemig fix --scan-scripts` deletes the flags.")
+    );
+    for r in results {
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"],
+            "%SRCROOT%"
+        );
+    }
+    // Before 1.31 the flags are only ignored: every result is a warning.
+    let (v, _, _) = sarif_at(
+        d.path(),
+        &[
+            "--scan-scripts",
+            "--no-config",
+            "-t",
+            "1.30",
+            "--min-version",
+            "1.27",
+        ],
+        ".",
+    );
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 1);
+    assert!(
+        run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["level"] == "warning" && r["ruleId"] == "KUBECTL-RUN-FLAG-IGNORED")
+    );
 }
 
 #[test]
@@ -217,8 +330,23 @@ fn sarif_multitool_validates_the_log() {
         ("deprecated", &["-t", "1.21", "--min-version", "1.16"]),
         ("clean", &["--exclude", "*.yaml"]),
     ];
-    for (name, args) in cases {
-        let (_, text, _) = sarif(d.path(), args);
+    let scripts = scripts_fixture();
+    let script_cases: [(&str, &[&str]); 2] = [
+        ("scripts", &["--scan-scripts"]),
+        (
+            "scripts-1.30",
+            &["--scan-scripts", "-t", "1.30", "--min-version", "1.27"],
+        ),
+    ];
+    let logs = cases
+        .into_iter()
+        .map(|(name, args)| (name, sarif(d.path(), args).1))
+        .chain(
+            script_cases
+                .into_iter()
+                .map(|(name, args)| (name, sarif_at(scripts.path(), args, ".").1)),
+        );
+    for (name, text) in logs {
         let log = d.path().join(format!("{name}.sarif"));
         let out = d.path().join(format!("{name}.validation.sarif"));
         fs::write(&log, &text).unwrap();

@@ -125,15 +125,129 @@ fn check_diff_and_fix_scripts() {
     assert!(again.stdout.is_empty(), "{again:?}");
 }
 
+/// `PATH:LINE:COL`, level, code and message of each line of `expected.check`.
+fn expected_lines() -> Vec<(String, u64, u64, String, String, String)> {
+    let text = fs::read_to_string(data().join("expected.check")).unwrap();
+    text.lines()
+        .map(|l| {
+            let (head, rest) = l.split_once(": kubectl run: ").unwrap();
+            let mut h = head.rsplitn(3, ':');
+            let col = h.next().unwrap().parse().unwrap();
+            let line = h.next().unwrap().parse().unwrap();
+            let path = h.next().unwrap().to_string();
+            let (level, rest) = rest.split_once(" [").unwrap();
+            let (code, message) = rest.split_once("]: ").unwrap();
+            (path, line, col, level.into(), code.into(), message.into())
+        })
+        .collect()
+}
+
 #[test]
-fn json_and_sarif_are_refused_with_scan_scripts() {
+fn json_reports_script_findings_as_kubectl_run_records() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = kubemig(
-        tmp.path(),
-        &["check", "--scan-scripts", "--format", "json", "."],
+    let repo = tmp.path().join("repo");
+    copy_tree(&data().join("input"), &repo);
+    // A manifest next to the scripts: its records come first, then the scripts'.
+    fs::write(
+        repo.join("hpa.yaml"),
+        "apiVersion: autoscaling/v2beta1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\n",
+    )
+    .unwrap();
+    let out = kubemig(&repo, &["check", "--scan-scripts", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = v["findings"].as_array().unwrap();
+    assert_eq!(records[0]["path"], "hpa.yaml");
+    assert_eq!(records[0]["type"], "object");
+    let scripts: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["kind"] == "kubectl run")
+        .collect();
+    let want = expected_lines();
+    assert_eq!(scripts.len(), want.len());
+    for (r, (path, line, col, level, code, message)) in scripts.iter().zip(&want) {
+        assert_eq!(r["type"], "finding");
+        assert_eq!(r["path"], path.as_str());
+        assert_eq!(r["line"], *line);
+        assert_eq!(r["column"], *col);
+        assert_eq!(r["level"], level.as_str());
+        assert_eq!(r["code"], code.as_str());
+        assert_eq!(r["message"], message.as_str());
+        // Every key of the schema is present; those about an object are null.
+        for key in ["document", "namespace", "name", "from", "to", "migration"] {
+            assert!(r[key].is_null(), "{key}: {r}");
+        }
+        // `fix --scan-scripts` deletes the flags unless one holds a shell expansion.
+        let fixable = !message.contains("shell expansion");
+        assert_eq!(r["action"], if fixable { "rewrite" } else { "manual" });
+        assert_eq!(r["status"], if fixable { "migrate" } else { "blocked" });
+    }
+    assert_eq!(v["summary"]["files_scanned"], 1);
+    assert_eq!(v["summary"]["objects_to_migrate"], 1);
+    assert_eq!(v["summary"]["scripts_scanned"], 6);
+    assert_eq!(v["summary"]["kubectl_run_commands"], 9);
+    assert!(out.stdout.ends_with(b"}\n"));
+
+    // Without --scan-scripts the script counts are null and there are no script records.
+    let plain = kubemig(&repo, &["check", "--format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(v["summary"]["scripts_scanned"].is_null());
+    assert!(v["summary"]["kubectl_run_commands"].is_null());
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] != "kubectl run")
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--scan-scripts"));
+
+    // At 1.30 the flags are only ignored: warnings, and exit 1 all the same.
+    let old = kubemig(
+        &repo,
+        &[
+            "check",
+            "--scan-scripts",
+            "--format",
+            "json",
+            "-t",
+            "1.30",
+            "ci",
+        ],
+    );
+    assert_eq!(old.status.code(), Some(1), "{old:?}");
+    let v: serde_json::Value = serde_json::from_slice(&old.stdout).unwrap();
+    let records = v["findings"].as_array().unwrap();
+    assert_eq!(records.len(), 4);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["level"] == "warning" && r["code"] == "KUBECTL-RUN-FLAG-IGNORED")
+    );
+    assert_eq!(v["summary"]["scripts_scanned"], 2);
+}
+
+#[test]
+fn sarif_reports_script_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_tree(&data().join("input"), &repo);
+    let out = kubemig(
+        &repo,
+        &["check", "--scan-scripts", "--format", "sarif", "."],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let want = expected_lines();
+    assert_eq!(results.len(), want.len());
+    for (r, (path, line, col, level, code, _)) in results.iter().zip(&want) {
+        let l = &r["locations"][0]["physicalLocation"];
+        assert_eq!(l["artifactLocation"]["uri"], path.as_str());
+        assert_eq!(l["region"]["startLine"], *line);
+        assert_eq!(l["region"]["startColumn"], *col);
+        assert_eq!(r["level"], level.as_str());
+        assert_eq!(r["ruleId"], code.as_str());
+    }
 }
 
 #[test]

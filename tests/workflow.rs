@@ -239,7 +239,8 @@ fn json_has_one_record_per_line_of_text_and_the_summary() {
         v["summary"],
         serde_json::json!({
             "files_scanned": 5, "objects_to_migrate": 2, "files_to_change": 2,
-            "needs_human": 1, "errors": 1, "suppressed": 0
+            "needs_human": 1, "errors": 1, "suppressed": 0,
+            "scripts_scanned": null, "kubectl_run_commands": null
         })
     );
     assert_eq!(

@@ -1,12 +1,13 @@
 //! `check --format json`: one JSON document, schema version 1 (documented in the README).
-//! Every key is always present (`null` when it does not apply), so consumers can rely on
+//! Every key is always present (`null` when it does not apply; the summary's `--scan-scripts`
+//! counts only with that flag), so consumers can rely on
 //! the shape; new keys may be added, existing ones keep their meaning.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::machine::{Collector, Object, RunInfo, level_name};
+use super::machine::{Collector, Object, RunInfo, Script, level_name};
 
 /// The version of this schema; bumped only for an incompatible change.
 pub const SCHEMA: u32 = 1;
@@ -29,12 +30,14 @@ struct Record<'a> {
     path: &'a str,
     line: usize,
     column: usize,
-    /// Zero-based index of the document in the file's stream.
-    document: usize,
+    /// Zero-based index of the document in the file's stream; `null` for a script.
+    document: Option<usize>,
+    /// The object's kind, or `kubectl run` for a `--scan-scripts` finding.
     kind: &'a str,
     namespace: Option<&'a str>,
     name: Option<&'a str>,
-    from: &'a str,
+    /// The object's apiVersion; `null` for a script.
+    from: Option<&'a str>,
     to: Option<&'a str>,
     migration: Option<&'a str>,
     action: &'static str,
@@ -60,6 +63,9 @@ struct SummaryRecord {
     needs_human: usize,
     errors: usize,
     suppressed: usize,
+    /// Scripts read and `kubectl run` commands reported by `--scan-scripts`; `null` without it.
+    scripts_scanned: Option<usize>,
+    kubectl_run_commands: Option<usize>,
 }
 
 fn records(o: &Object) -> impl Iterator<Item = Record<'_>> {
@@ -69,11 +75,11 @@ fn records(o: &Object) -> impl Iterator<Item = Record<'_>> {
         path: &o.path,
         line,
         column,
-        document: r.doc_index,
+        document: Some(r.doc_index),
         kind: &r.kind,
         namespace: r.namespace.as_deref(),
         name: r.name.as_deref(),
-        from: &r.from,
+        from: Some(&r.from),
         to: r.to.as_deref(),
         migration: o.migration.as_deref(),
         action: o.action(),
@@ -96,6 +102,29 @@ fn records(o: &Object) -> impl Iterator<Item = Record<'_>> {
     )
 }
 
+/// A `--scan-scripts` finding: a `finding` record with kind `kubectl run`.
+fn script_record(s: &Script) -> Record<'_> {
+    let f = &s.finding;
+    Record {
+        r#type: "finding",
+        path: &s.path,
+        line: f.line,
+        column: f.col,
+        document: None,
+        kind: "kubectl run",
+        namespace: None,
+        name: None,
+        from: None,
+        to: None,
+        migration: None,
+        action: s.action(),
+        status: s.status(),
+        level: Some(s.level()),
+        code: Some(f.code),
+        message: f.message.clone(),
+    }
+}
+
 pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()> {
     let s = info.summary;
     let doc = Document {
@@ -103,7 +132,12 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
         kubemig: env!("CARGO_PKG_VERSION"),
         target_version: info.target().to_string(),
         min_version: info.min().to_string(),
-        findings: c.objects.iter().flat_map(records).collect(),
+        findings: c
+            .objects
+            .iter()
+            .flat_map(records)
+            .chain(c.scripts.iter().map(script_record))
+            .collect(),
         errors: c
             .errors
             .iter()
@@ -121,6 +155,8 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
             needs_human: s.blocked,
             errors: s.errors,
             suppressed: s.suppressed,
+            scripts_scanned: c.scripts_scanned,
+            kubectl_run_commands: c.scripts_scanned.map(|_| c.scripts.len()),
         },
     };
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;

@@ -114,11 +114,50 @@ pub struct Error {
     pub message: String,
 }
 
+/// A `kubectl run` command with ignored or removed flags, from `--scan-scripts`.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub path: String,
+    pub finding: crate::scripts::ScriptFinding,
+}
+
+impl Script {
+    /// `error` when kubectl at the target rejects a flag, else `warning`.
+    pub fn level(&self) -> &'static str {
+        if self.finding.removed {
+            "error"
+        } else {
+            "warning"
+        }
+    }
+
+    /// What `kubemig fix --scan-scripts` does: delete the flags, or leave them to a human.
+    pub fn action(&self) -> &'static str {
+        if self.finding.fixable {
+            "rewrite"
+        } else {
+            "manual"
+        }
+    }
+
+    pub fn status(&self) -> &'static str {
+        if self.finding.fixable {
+            "migrate"
+        } else {
+            "blocked"
+        }
+    }
+}
+
 /// Everything a machine-readable report needs, gathered file by file.
 pub struct Collector {
     format: Format,
     pub objects: Vec<Object>,
     pub errors: Vec<Error>,
+    /// `--scan-scripts` findings, in path order, after the manifests'.
+    pub scripts: Vec<Script>,
+    /// How many scripts `--scan-scripts` read; `None` without it.
+    pub scripts_scanned: Option<usize>,
 }
 
 /// Facts about the run that the reports state.
@@ -148,6 +187,8 @@ impl Collector {
             format,
             objects: Vec::new(),
             errors: Vec::new(),
+            scripts: Vec::new(),
+            scripts_scanned: None,
         })
     }
 
@@ -184,6 +225,23 @@ impl Collector {
             position: e.position,
             message: e.message.clone(),
         });
+    }
+
+    /// Add what `--scan-scripts` found (collected with `scripts::Style::Collect`).
+    pub fn scripts(&mut self, s: &crate::scripts::ScanSummary) {
+        self.scripts_scanned = Some(s.scanned);
+        for (path, message) in &s.failed {
+            self.errors.push(Error {
+                path: path.clone(),
+                position: None,
+                message: message.clone(),
+            });
+        }
+        self.scripts
+            .extend(s.findings.iter().map(|(path, f)| Script {
+                path: path.clone(),
+                finding: f.clone(),
+            }));
     }
 
     /// Write the report.

@@ -15,11 +15,14 @@ use serde_json::{Value, json};
 use crate::catalogue::Level;
 use crate::plan::Status;
 
-use super::machine::{Collector, Object, RunInfo};
+use super::machine::{Collector, Object, RunInfo, Script};
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const GUIDE: &str = "https://kubernetes.io/docs/reference/using-api/deprecation-guide/";
 const BASE: &str = "%SRCROOT%";
+/// kubectl's reference for `kubectl run`, where the flags it accepts are listed.
+const KUBECTL_RUN: &str =
+    "https://kubernetes.io/docs/reference/generated/kubectl/kubectl-commands#run";
 
 /// Where to learn about the tool: the package's homepage when set, else the guide it
 /// implements.
@@ -85,6 +88,25 @@ fn rule_info(id: &str, info: &RunInfo) -> RuleInfo {
              rewrite it: replace the object with what the message suggests, then delete it."
                 .to_string(),
         ),
+        "KUBECTL-RUN-FLAG-REMOVED" => (
+            "A `kubectl run` flag that kubectl at the target no longer accepts.".to_string(),
+            "kubectl 1.26 deprecated the `kubectl run` flags --cascade, --filename/-f, --force, \
+             --grace-period, --kustomize/-k, --recursive/-R, --timeout and --wait (run already \
+             ignored them), and kubectl 1.31 removed all but --cascade: the command fails with \
+             `unknown flag`. Delete the flags: `kubemig fix --scan-scripts` deletes them unless \
+             one holds a shell expansion. To wait for the pod use --pod-running-timeout or \
+             `kubectl wait`; a grace period goes in the pod's terminationGracePeriodSeconds."
+                .to_string(),
+        ),
+        "KUBECTL-RUN-FLAG-IGNORED" => (
+            "A `kubectl run` flag that kubectl ignores and has deprecated.".to_string(),
+            "Since kubectl 1.26 `kubectl run` ignores --cascade, --filename/-f, --force, \
+             --grace-period, --kustomize/-k, --recursive/-R, --timeout and --wait, and kubectl \
+             1.31 removed all but --cascade (whose removal is unconfirmed). The command still \
+             runs at the target, but the flags do nothing: delete them. \
+             `kubemig fix --scan-scripts` deletes them unless one holds a shell expansion."
+                .to_string(),
+        ),
         "G-DEPRECATED" => (
             "An API version the target release still serves but has deprecated.".to_string(),
             "The object's apiVersion is deprecated: a later Kubernetes release will stop \
@@ -100,11 +122,16 @@ fn rule_info(id: &str, info: &RunInfo) -> RuleInfo {
             ),
         ),
     };
+    let docs = if id.starts_with("KUBECTL-RUN-") {
+        KUBECTL_RUN
+    } else {
+        GUIDE
+    };
     RuleInfo {
         id: id.to_string(),
         summary,
         help,
-        docs: GUIDE.to_string(),
+        docs: docs.to_string(),
     }
 }
 
@@ -273,14 +300,43 @@ fn message(o: &Object, info: &RunInfo) -> String {
     text
 }
 
+/// A `--scan-scripts` finding: a result at the command's first flag.
+fn script_result(s: &Script, ids: &[String]) -> Value {
+    let f = &s.finding;
+    let fix = if f.fixable {
+        " `kubemig fix --scan-scripts` deletes the flags."
+    } else {
+        ""
+    };
+    json!({
+        "ruleId": f.code,
+        "ruleIndex": ids.binary_search_by(|i| i.as_str().cmp(f.code)).unwrap_or(0),
+        "kind": "fail",
+        "level": s.level(),
+        "message": { "text": format!("{}{fix}", sentence(&f.message)) },
+        "locations": [location(&s.path, f.line, f.col)],
+        "properties": { "fixable": f.fixable }
+    })
+}
+
 pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()> {
-    let mut ids: Vec<String> = c.objects.iter().map(Object::rule_id).collect();
+    let mut ids: Vec<String> = c
+        .objects
+        .iter()
+        .map(Object::rule_id)
+        .chain(c.scripts.iter().map(|s| s.finding.code.to_string()))
+        .collect();
     ids.sort();
     ids.dedup();
     let rules: Vec<Value> = ids
         .iter()
         .map(|id| {
             let r = rule_info(id, info);
+            let tags = if id.starts_with("KUBECTL-RUN-") {
+                json!(["kubernetes", "kubectl", "script"])
+            } else {
+                json!(["kubernetes", "deprecated-api"])
+            };
             json!({
                 "id": r.id,
                 "name": friendly_name(&r.id),
@@ -288,8 +344,8 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
                 "fullDescription": { "text": r.summary },
                 "help": { "text": r.help },
                 "helpUri": r.docs,
-                "defaultConfiguration": { "level": "error" },
-                "properties": { "tags": ["kubernetes", "deprecated-api"] }
+                "defaultConfiguration": { "level": if id == "KUBECTL-RUN-FLAG-IGNORED" { "warning" } else { "error" } },
+                "properties": { "tags": tags }
             })
         })
         .collect();
@@ -326,6 +382,7 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
             }
             result
         })
+        .chain(c.scripts.iter().map(|s| script_result(s, &ids)))
         .collect();
     let notifications: Vec<Value> = c
         .errors
