@@ -10,35 +10,10 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn kubemig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--color", "never"])
-        .output()
-        .expect("run kubemig")
-}
+use std::process::{Command, Stdio};
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/helm")
-}
-
-fn golden(path: &Path, actual: &[u8]) {
-    if std::env::var_os("KUBEMIG_BLESS").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, actual).unwrap();
-        return;
-    }
-    let want = fs::read(path).unwrap_or_default();
-    assert!(
-        want == actual,
-        "{} differs:\n--- expected\n{}\n--- actual\n{}",
-        path.display(),
-        String::from_utf8_lossy(&want),
-        String::from_utf8_lossy(actual)
-    );
 }
 
 #[test]
@@ -47,15 +22,15 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
     let work = tempfile::tempdir().unwrap();
     common::copy_tree(&data().join("webapp"), &work.path().join("webapp"));
 
-    let check = kubemig(work.path(), &["check", "-v", "webapp"]);
+    let check = common::kubemig(work.path(), &["check", "-v", "webapp"]);
     assert_eq!(check.status.code(), Some(1), "{check:?}");
-    golden(&expected.join("check.txt"), &check.stdout);
-    let diff = kubemig(work.path(), &["diff", "webapp"]);
+    common::golden(&expected.join("check.txt"), &check.stdout);
+    let diff = common::kubemig(work.path(), &["diff", "webapp"]);
     assert_eq!(diff.status.code(), Some(1));
-    golden(&expected.join("diff.txt"), &diff.stdout);
+    common::golden(&expected.join("diff.txt"), &diff.stdout);
 
     // `fix` rewrites the literal apiVersions, leaves the rest to a human (exit 1).
-    let fix = kubemig(work.path(), &["fix", "webapp"]);
+    let fix = common::kubemig(work.path(), &["fix", "webapp"]);
     assert_eq!(fix.status.code(), Some(1), "{fix:?}");
     let all: Vec<PathBuf> = common::files(&work.path().join("webapp"))
         .into_iter()
@@ -68,7 +43,7 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
         let want_path = expected.join(rel);
         if std::env::var_os("KUBEMIG_BLESS").is_some() {
             if got != original {
-                golden(&want_path, &got);
+                common::golden(&want_path, &got);
             } else {
                 let _ = fs::remove_file(&want_path);
             }
@@ -105,7 +80,7 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
     }
 
     // A second run changes nothing; what is left needs a human.
-    let again = kubemig(work.path(), &["diff", "webapp"]);
+    let again = common::kubemig(work.path(), &["diff", "webapp"]);
     assert!(
         again.stdout.is_empty(),
         "{}",
@@ -124,7 +99,7 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
 fn findings_name_the_template_line_and_the_reason() {
     let work = tempfile::tempdir().unwrap();
     common::copy_tree(&data().join("webapp"), &work.path().join("webapp"));
-    let out = kubemig(work.path(), &["check", "webapp/templates"]);
+    let out = common::kubemig(work.path(), &["check", "webapp/templates"]);
     let text = String::from_utf8(out.stdout).unwrap();
     // An inserted pin inside templated content: at the line after which it would go.
     assert!(text.contains(
@@ -178,7 +153,7 @@ spec:
           image: web
 ",
     );
-    let out = kubemig(work.path(), &["check", "deploy.yaml"]);
+    let out = common::kubemig(work.path(), &["check", "deploy.yaml"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("deploy.yaml:9:3: Deployment {{ .Release.Name }}: manual [HELM-TEMPLATED]: `replicas` is set in two branches of a template `if` (lines 7 and 9)"), "{text}");
@@ -189,7 +164,7 @@ spec:
         "dup.yaml",
         "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: 1\n  replicas: 2\n",
     );
-    let out = kubemig(work.path(), &["check", "dup.yaml"]);
+    let out = common::kubemig(work.path(), &["check", "dup.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr)
@@ -217,7 +192,7 @@ spec:
 {{- end }}
 ";
     let p = write(work.path(), "ingress.yaml", src);
-    let out = kubemig(work.path(), &["fix", "ingress.yaml"]);
+    let out = common::kubemig(work.path(), &["fix", "ingress.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let fixed = fs::read_to_string(p).unwrap();
     assert!(
@@ -249,7 +224,7 @@ spec:
     servicePort: 80
 ",
     );
-    let out = kubemig(work.path(), &["fix", "plain.yaml"]);
+    let out = common::kubemig(work.path(), &["fix", "plain.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let fixed = fs::read_to_string(work.path().join("plain.yaml")).unwrap();
     assert!(
@@ -261,7 +236,7 @@ spec:
         "open.yaml",
         "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: {{ .Release.Name\n",
     );
-    let out = kubemig(work.path(), &["check", "open.yaml"]);
+    let out = common::kubemig(work.path(), &["check", "open.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -275,7 +250,7 @@ spec:
         "bad.yaml",
         "apiVersion: batch/v1beta1\nkind: CronJob\nspec: {{ .x }}\n  schedule: [\n",
     );
-    let out = kubemig(work.path(), &["check", "bad.yaml"]);
+    let out = common::kubemig(work.path(), &["check", "bad.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -291,7 +266,7 @@ fn a_rule_that_reads_templated_content_is_refused() {
     let work = tempfile::tempdir().unwrap();
     let src = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      {{- include \"sel\" . | nindent 6 }}\n";
     write(work.path(), "pdb.yaml", src);
-    let out = kubemig(work.path(), &["fix", "pdb.yaml"]);
+    let out = common::kubemig(work.path(), &["fix", "pdb.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pdb.yaml:7:3: PodDisruptionBudget {{ .Release.Name }}: manual [HELM-TEMPLATED]: policy/v1beta1 -> policy/v1 needs more than a changed value here: it restructures line 7 (`selector:`), whose content is templated (`{{- include \"sel\" . | nindent 6 }}` on line 9)"), "{err}");

@@ -12,16 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kubemig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--color", "never", "--no-config"])
-        .output()
-        .expect("run kubemig")
-}
+use std::process::Command;
 
 fn python() -> Option<PathBuf> {
     match std::env::var_os("KUBEMIG_HELM_PYTHON") {
@@ -73,7 +64,7 @@ fn a_fixed_chart_renders_what_fixing_its_rendering_gives() {
     common::copy_tree(&chart, &t.join("fixed/webapp"));
 
     // What kubemig leaves for a human (or to a guard) in the chart source, by template.
-    let check = kubemig(&t.join("fixed"), &["check", "-v", "."]);
+    let check = common::kubemig(&t.join("fixed"), &["check", "-v", "."]);
     assert_eq!(check.status.code(), Some(1));
     let check = String::from_utf8(check.stdout).unwrap();
     let left: BTreeSet<PathBuf> = check
@@ -83,14 +74,14 @@ fn a_fixed_chart_renders_what_fixing_its_rendering_gives() {
         .collect();
     assert!(left.len() >= 4, "{check}");
 
-    let fix = kubemig(&t.join("fixed"), &["fix", "."]);
+    let fix = common::kubemig(&t.join("fixed"), &["fix", "."]);
     assert_ne!(fix.status.code(), Some(2), "{fix:?}");
     render(&py, &chart, &t.join("rendered"));
     render(&py, &t.join("fixed/webapp"), &t.join("rendered-fixed"));
 
     // The plain-YAML rendering, fixed: what the chart should render after kubemig.
     common::copy_tree(&t.join("rendered"), &t.join("expected"));
-    let fix = kubemig(&t.join("expected"), &["fix", "."]);
+    let fix = common::kubemig(&t.join("expected"), &["fix", "."]);
     assert_ne!(fix.status.code(), Some(2), "{fix:?}");
 
     let rendered = common::files(&t.join("rendered"));

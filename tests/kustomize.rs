@@ -17,15 +17,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn kubemig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--color", "never"])
-        .output()
-        .expect("run kubemig")
-}
-
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kustomize")
 }
@@ -39,39 +30,19 @@ fn fixture() -> tempfile::TempDir {
     work
 }
 
-fn bless() -> bool {
-    std::env::var_os("KUBEMIG_BLESS").is_some()
-}
-
-fn golden(path: &Path, actual: &[u8]) {
-    if bless() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, actual).unwrap();
-        return;
-    }
-    let want = fs::read(path).unwrap_or_default();
-    assert!(
-        want == actual,
-        "{} differs:\n--- expected\n{}\n--- actual\n{}",
-        path.display(),
-        String::from_utf8_lossy(&want),
-        String::from_utf8_lossy(actual)
-    );
-}
-
 #[test]
 fn targets_and_patches_move_with_the_resources() {
     let expected = data().join("expected");
     let work = fixture();
     let dirs = ["base", "overlays"];
 
-    let check = kubemig(work.path(), &[&["check", "-v"][..], &dirs].concat());
+    let check = common::kubemig(work.path(), &[&["check", "-v"][..], &dirs].concat());
     assert_eq!(check.status.code(), Some(1), "{check:?}");
-    golden(&expected.join("check.txt"), &check.stdout);
-    let diff = kubemig(work.path(), &[&["diff"][..], &dirs].concat());
-    golden(&expected.join("diff.txt"), &diff.stdout);
+    common::golden(&expected.join("check.txt"), &check.stdout);
+    let diff = common::kubemig(work.path(), &[&["diff"][..], &dirs].concat());
+    common::golden(&expected.join("diff.txt"), &diff.stdout);
 
-    let fix = kubemig(work.path(), &[&["fix"][..], &dirs].concat());
+    let fix = common::kubemig(work.path(), &[&["fix"][..], &dirs].concat());
     assert_eq!(
         fix.status.code(),
         Some(1),
@@ -89,9 +60,9 @@ fn targets_and_patches_move_with_the_resources() {
         let got = fs::read(work.path().join(rel)).unwrap();
         let original = fs::read(data().join(rel)).unwrap();
         let want_path = expected.join(rel);
-        if bless() {
+        if common::bless() {
             if got != original {
-                golden(&want_path, &got);
+                common::golden(&want_path, &got);
             } else {
                 let _ = fs::remove_file(&want_path);
             }
@@ -116,7 +87,7 @@ fn targets_and_patches_move_with_the_resources() {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 5\n"
     );
 
-    let again = kubemig(work.path(), &[&["diff"][..], &dirs].concat());
+    let again = common::kubemig(work.path(), &[&["diff"][..], &dirs].concat());
     assert!(
         again.stdout.is_empty(),
         "{}",
@@ -127,7 +98,7 @@ fn targets_and_patches_move_with_the_resources() {
 #[test]
 fn what_cannot_follow_is_reported_with_its_place() {
     let work = fixture();
-    let out = kubemig(work.path(), &["check", "overlays/legacy"]);
+    let out = common::kubemig(work.path(), &["check", "overlays/legacy"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("overlays/legacy/ingress-backend.yaml:12:15: Ingress web: manual [KUSTOMIZE-PATCH]: this patch sets `serviceName: web-legacy`, which extensions/v1beta1 -> networking.k8s.io/v1 changes"), "{text}");
@@ -145,7 +116,7 @@ fn what_cannot_follow_is_reported_with_its_place() {
 fn a_patch_named_alone_is_still_a_patch() {
     // Its kustomization is found in the directory above it.
     let work = fixture();
-    let out = kubemig(
+    let out = common::kubemig(
         work.path(),
         &["diff", "overlays/prod/deployment-replicas.yaml"],
     );
@@ -164,7 +135,7 @@ fn a_patch_named_alone_is_still_a_patch() {
         work.path().join("standalone.yaml"),
     )
     .unwrap();
-    let out = kubemig(work.path(), &["check", "standalone.yaml"]);
+    let out = common::kubemig(work.path(), &["check", "standalone.yaml"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("WL-NO-TEMPLATE-LABELS"), "{text}");
 }
@@ -179,7 +150,7 @@ fn a_kustomization_that_spells_group_and_version_apart_is_always_read() {
         "resources:\n- ingress.yaml\npatchesJson6902:\n- target:\n    group: \"extensions\"\n    version: 'v1beta1'\n    kind: Ingress\n    name: web\n  path: host.yaml\n",
     )
     .unwrap();
-    let out = kubemig(work.path(), &["fix", "."]);
+    let out = common::kubemig(work.path(), &["fix", "."]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(
         fs::read_to_string(&k).unwrap(),
@@ -191,9 +162,9 @@ fn a_kustomization_that_spells_group_and_version_apart_is_always_read() {
         "patches:\n- target: {group: batch, version: v1beta1, kind: CronJob}\n  patch: '[]'\n",
     )
     .unwrap();
-    let out = kubemig(work.path(), &["check", "-t", "1.21", "."]);
+    let out = common::kubemig(work.path(), &["check", "-t", "1.21", "."]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let out = kubemig(work.path(), &["diff", "-t", "1.25", "."]);
+    let out = common::kubemig(work.path(), &["diff", "-t", "1.25", "."]);
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains("+- target: {group: batch, version: v1, kind: CronJob}")
@@ -235,7 +206,7 @@ fn the_real_kustomize_builds_the_migrated_overlay() {
     assert!(before.status.success(), "{before:?}");
 
     // Migrating the base alone breaks the overlay: its patches no longer find their targets.
-    kubemig(work.path(), &["fix", "base"]);
+    common::kubemig(work.path(), &["fix", "base"]);
     let broken = build(&kubectl, &overlay);
     assert!(!broken.status.success(), "{broken:?}");
     assert!(
@@ -245,7 +216,7 @@ fn the_real_kustomize_builds_the_migrated_overlay() {
     );
 
     // Migrating the overlay too makes it apply again, every patch with it.
-    kubemig(work.path(), &["fix", "overlays/prod"]);
+    common::kubemig(work.path(), &["fix", "overlays/prod"]);
     let after = build(&kubectl, &overlay);
     assert!(after.status.success(), "{after:?}");
     let out = String::from_utf8(after.stdout).unwrap();

@@ -8,34 +8,13 @@
 //!
 //! KUBEMIG_BLESS=1 rewrites the expected files.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scripts")
-}
-
-fn kubemig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--color", "never", "--no-config"])
-        .output()
-        .expect("run kubemig")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 fn files(root: &Path, under: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
@@ -73,9 +52,9 @@ fn expect(name: &str, actual: &[u8]) {
 fn check_diff_and_fix_scripts() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_tree(&data().join("input"), &repo);
+    common::copy_tree(&data().join("input"), &repo);
 
-    let check = kubemig(&repo, &["check", "--scan-scripts", "."]);
+    let check = common::kubemig(&repo, &["check", "--scan-scripts", "."]);
     assert_eq!(check.status.code(), Some(1), "{check:?}");
     expect("expected.check", &check.stdout);
     let stderr = String::from_utf8_lossy(&check.stderr);
@@ -84,19 +63,19 @@ fn check_diff_and_fix_scripts() {
         "{stderr}"
     );
 
-    let old = kubemig(&repo, &["check", "--scan-scripts", "-t", "1.30", "."]);
+    let old = common::kubemig(&repo, &["check", "--scan-scripts", "-t", "1.30", "."]);
     assert_eq!(old.status.code(), Some(1));
     expect("expected-1.30.check", &old.stdout);
 
-    let diff = kubemig(&repo, &["diff", "--scan-scripts", "."]);
+    let diff = common::kubemig(&repo, &["diff", "--scan-scripts", "."]);
     assert_eq!(diff.status.code(), Some(1));
     expect("expected.diff", &diff.stdout);
 
     // Without the flag, scripts are not looked at.
-    let plain = kubemig(&repo, &["check", "."]);
+    let plain = common::kubemig(&repo, &["check", "."]);
     assert_eq!(plain.status.code(), Some(0), "{plain:?}");
 
-    let fix = kubemig(&repo, &["fix", "--scan-scripts", "."]);
+    let fix = common::kubemig(&repo, &["fix", "--scan-scripts", "."]);
     // One command keeps a flag with a shell expansion: fix leaves it and exits 1.
     assert_eq!(fix.status.code(), Some(1), "{fix:?}");
     let mut got = Vec::new();
@@ -104,7 +83,7 @@ fn check_diff_and_fix_scripts() {
     let expected_dir = data().join("expected");
     if std::env::var_os("KUBEMIG_BLESS").is_some() {
         let _ = fs::remove_dir_all(&expected_dir);
-        copy_tree(&repo, &expected_dir);
+        common::copy_tree(&repo, &expected_dir);
     } else {
         let mut want = Vec::new();
         files(&expected_dir, &expected_dir, &mut want);
@@ -121,7 +100,7 @@ fn check_diff_and_fix_scripts() {
         assert_eq!(got.len(), want.len());
     }
     // What `fix` wrote is exactly what `diff` showed: nothing left to delete.
-    let again = kubemig(&repo, &["diff", "--scan-scripts", "."]);
+    let again = common::kubemig(&repo, &["diff", "--scan-scripts", "."]);
     assert!(again.stdout.is_empty(), "{again:?}");
 }
 
@@ -146,14 +125,14 @@ fn expected_lines() -> Vec<(String, u64, u64, String, String, String)> {
 fn json_reports_script_findings_as_kubectl_run_records() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_tree(&data().join("input"), &repo);
+    common::copy_tree(&data().join("input"), &repo);
     // A manifest next to the scripts: its records come first, then the scripts'.
     fs::write(
         repo.join("hpa.yaml"),
         "apiVersion: autoscaling/v2beta1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\n",
     )
     .unwrap();
-    let out = kubemig(&repo, &["check", "--scan-scripts", "--format", "json", "."]);
+    let out = common::kubemig(&repo, &["check", "--scan-scripts", "--format", "json", "."]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let records = v["findings"].as_array().unwrap();
@@ -189,7 +168,7 @@ fn json_reports_script_findings_as_kubectl_run_records() {
     assert!(out.stdout.ends_with(b"}\n"));
 
     // Without --scan-scripts the script counts are null and there are no script records.
-    let plain = kubemig(&repo, &["check", "--format", "json", "."]);
+    let plain = common::kubemig(&repo, &["check", "--format", "json", "."]);
     let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
     assert!(v["summary"]["scripts_scanned"].is_null());
     assert!(v["summary"]["kubectl_run_commands"].is_null());
@@ -202,7 +181,7 @@ fn json_reports_script_findings_as_kubectl_run_records() {
     );
 
     // At 1.30 the flags are only ignored: warnings, and exit 1 all the same.
-    let old = kubemig(
+    let old = common::kubemig(
         &repo,
         &[
             "check",
@@ -230,8 +209,8 @@ fn json_reports_script_findings_as_kubectl_run_records() {
 fn sarif_reports_script_findings() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_tree(&data().join("input"), &repo);
-    let out = kubemig(
+    common::copy_tree(&data().join("input"), &repo);
+    let out = common::kubemig(
         &repo,
         &["check", "--scan-scripts", "--format", "sarif", "."],
     );
@@ -258,7 +237,7 @@ fn github_format_annotates_scripts() {
         "kubectl run a --image=x --wait\n",
     )
     .unwrap();
-    let out = kubemig(
+    let out = common::kubemig(
         tmp.path(),
         &["check", "--scan-scripts", "--format", "github", "smoke.sh"],
     );

@@ -35,3 +35,36 @@ pub fn files(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Run the kubemig binary in `dir`: no colour, and no `.kubemig.toml` from around the
+/// temporary directory, so a test sees only its own flags.
+pub fn kubemig(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kubemig"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--color", "never", "--no-config"])
+        .output()
+        .expect("run kubemig")
+}
+
+/// Whether expected files are to be rewritten (`KUBEMIG_BLESS=1`) instead of compared.
+pub fn bless() -> bool {
+    std::env::var_os("KUBEMIG_BLESS").is_some()
+}
+
+/// Compare `actual` with the expected file at `path`, or write it there when blessing.
+pub fn golden(path: &Path, actual: &[u8]) {
+    if bless() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, actual).unwrap();
+        return;
+    }
+    let want = fs::read(path).unwrap_or_default();
+    assert!(
+        want == actual,
+        "{} differs:\n--- expected\n{}\n--- actual\n{}",
+        path.display(),
+        String::from_utf8_lossy(&want),
+        String::from_utf8_lossy(actual)
+    );
+}
