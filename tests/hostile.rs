@@ -213,6 +213,13 @@ fn errors_for<'a>(r: &'a Run, path: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The one error line `r` reports for `path` (a failure names `context` and shows stderr).
+fn one_error<'a>(r: &'a Run, path: &str, context: std::fmt::Arguments) -> &'a str {
+    let e = errors_for(r, path);
+    assert_eq!(e.len(), 1, "{context} {path}: {}", r.stderr);
+    e[0]
+}
+
 fn no_temp_files(dir: &Path) {
     for e in walk(dir) {
         let name = e.file_name().unwrap().to_string_lossy().to_string();
@@ -279,13 +286,12 @@ fn alias_bomb_is_refused_in_bounded_time_and_memory() {
             r.elapsed
         );
         for f in ["bomb.yaml", "cm.yaml"] {
-            let e = errors_for(&r, f);
-            assert_eq!(e.len(), 1, "{cmd} {f}: {}", r.stderr);
+            let e = one_error(&r, f, format_args!("{cmd}"));
             // Positioned at the alias-bearing node that crosses the limit (a5, line 11).
             assert!(
-                e[0].starts_with(&format!("{f}:11:")) && e[0].contains("alias bomb"),
+                e.starts_with(&format!("{f}:11:")) && e.contains("alias bomb"),
                 "{cmd}: {}",
-                e[0]
+                e
             );
         }
     }
@@ -322,12 +328,11 @@ fn deep_nesting_is_a_clean_error() {
             ("flow-seq.yaml", 6),
             ("block-seq.yaml", 7),
         ] {
-            let e = errors_for(&r, f);
-            assert_eq!(e.len(), 1, "{cmd} {f}: {}", r.stderr);
+            let e = one_error(&r, f, format_args!("{cmd}"));
             assert!(
-                e[0].starts_with(&format!("{f}:{line}:")),
+                e.starts_with(&format!("{f}:{line}:")),
                 "{cmd} {f}: the error is not positioned on the nesting: {}",
-                e[0]
+                e
             );
         }
     }
@@ -368,12 +373,11 @@ fn huge_files_are_refused_by_size_without_reading_them() {
             ("huge.yaml", 1u64 << 30),
             ("over.yaml", 32 * 1024 * 1024 + 1),
         ] {
-            let e = errors_for(&r, name);
-            assert_eq!(e.len(), 1, "{cmd}: {}", r.stderr);
+            let e = one_error(&r, name, format_args!("{cmd}"));
             assert!(
-                e[0].contains(&size.to_string()) && e[0].contains("--max-file-size"),
+                e.contains(&size.to_string()) && e.contains("--max-file-size"),
                 "{}",
-                e[0]
+                e
             );
         }
     }
@@ -468,12 +472,11 @@ fn huge_mappings_and_sequences_take_linear_time_and_bounded_memory() {
             "{name}"
         );
     }
-    let e = errors_for(&r, "dense.yaml");
-    assert_eq!(e.len(), 1, "{}", r.stderr);
+    let e = one_error(&r, "dense.yaml", format_args!("fix"));
     assert!(
-        e[0].starts_with("dense.yaml:6:") && e[0].contains("more than 1000000 YAML nodes"),
+        e.starts_with("dense.yaml:6:") && e.contains("more than 1000000 YAML nodes"),
         "{}",
-        e[0]
+        e
     );
     assert_eq!(
         fs::read_to_string(t.path().join("dense.yaml")).unwrap(),
@@ -543,9 +546,8 @@ fn undecodable_binary_and_empty_inputs() {
             let r = km(t.path(), &args).run();
             assert_eq!(r.code, Some(2), "{args:?}: {r:?}");
             for (name, _, why) in &cases {
-                let e = errors_for(&r, name);
-                assert_eq!(e.len(), 1, "{args:?} {name}: {}", r.stderr);
-                assert!(e[0].contains(why), "{args:?}: {}", e[0]);
+                let e = one_error(&r, name, format_args!("{args:?}"));
+                assert!(e.contains(why), "{args:?}: {}", e);
             }
             for quiet in ["empty.yaml", "comments.yaml", "bom-only.yaml"] {
                 assert!(errors_for(&r, quiet).is_empty(), "{args:?}: {}", r.stderr);
@@ -651,14 +653,13 @@ fn duplicate_apiversion_or_kind_is_refused_naming_both_lines() {
                 ("dup-deep.yaml", 7, 3, "maxReplicas", 6),
                 ("in-list.yaml", 6, 3, "apiVersion", 4),
             ] {
-                let e = errors_for(&r, file);
-                assert_eq!(e.len(), 1, "{args:?} {file}: {}", r.stderr);
+                let e = one_error(&r, file, format_args!("{args:?}"));
                 assert!(
-                    e[0].starts_with(&format!(
+                    e.starts_with(&format!(
                         "{file}:{line}:{col}: error: duplicate key `{key}`"
-                    )) && e[0].contains(&format!("line {first}")),
+                    )) && e.contains(&format!("line {first}")),
                     "{args:?}: {}",
-                    e[0]
+                    e
                 );
             }
         }
@@ -710,12 +711,10 @@ fn read_only_file_and_directory_are_clean_per_file_errors() {
     let r = km(d, &["fix", "."]).nobody_if_root().run();
     fs::set_permissions(d.join("ro-dir"), fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(r.code, Some(2), "{r:?}");
-    let e = errors_for(&r, "ro-file.yaml");
-    assert_eq!(e.len(), 1, "{}", r.stderr);
-    assert!(e[0].contains("read-only"), "{}", e[0]);
-    let e = errors_for(&r, "ro-dir/hpa.yaml");
-    assert_eq!(e.len(), 1, "{}", r.stderr);
-    assert!(e[0].contains("temporary file"), "{}", e[0]);
+    let e = one_error(&r, "ro-file.yaml", format_args!("fix"));
+    assert!(e.contains("read-only"), "{}", e);
+    let e = one_error(&r, "ro-dir/hpa.yaml", format_args!("fix"));
+    assert!(e.contains("temporary file"), "{}", e);
     for (p, ino) in [&ro_file, &ro_dir_file].iter().zip(&inodes) {
         assert_eq!(fs::read_to_string(p).unwrap(), HPA_V2BETA2);
         assert_eq!(fs::metadata(p).unwrap().ino(), *ino);
@@ -749,8 +748,7 @@ fn unreadable_directory_is_an_error_and_the_rest_is_processed() {
     let r = km(d, &["fix", "."]).nobody_if_root().run();
     fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(r.code, Some(2), "{r:?}");
-    let e = errors_for(&r, "locked");
-    assert_eq!(e.len(), 1, "{}", r.stderr);
+    one_error(&r, "locked", format_args!("fix"));
     assert_eq!(fs::read_to_string(&good).unwrap(), HPA_V2);
     assert_eq!(
         fs::read_to_string(d.join("locked/hpa.yaml")).unwrap(),
@@ -780,9 +778,8 @@ fn full_disk_is_a_clean_per_file_error() {
     write(d, "small-b.yaml", HPA_V2BETA2);
     let r = km_sh(d, "trap '' XFSZ; ulimit -f 64", &["fix", "."]).run();
     assert_eq!(r.code, Some(2), "{r:?}");
-    let e = errors_for(&r, "big.yaml");
-    assert_eq!(e.len(), 1, "{}", r.stderr);
-    assert!(e[0].contains("cannot write the temporary file"), "{}", e[0]);
+    let e = one_error(&r, "big.yaml", format_args!("fix"));
+    assert!(e.contains("cannot write the temporary file"), "{}", e);
     assert_eq!(fs::read_to_string(d.join("big.yaml")).unwrap(), big);
     for f in ["small-a.yaml", "small-b.yaml"] {
         assert_eq!(fs::read_to_string(d.join(f)).unwrap(), HPA_V2, "{f}");
@@ -918,9 +915,8 @@ fn symlinks_and_hard_links_are_never_written_through() {
         r.stderr
     );
     // The two names of one file are processed once, under the first name.
-    let e = errors_for(&r, "hard-a.yaml");
-    assert_eq!(e.len(), 1, "{}", r.stderr);
-    assert!(e[0].contains("hard links"), "{}", e[0]);
+    let e = one_error(&r, "hard-a.yaml", format_args!("fix"));
+    assert!(e.contains("hard links"), "{}", e);
     assert!(errors_for(&r, "hard-b.yaml").is_empty(), "{}", r.stderr);
     for h in ["hard-a.yaml", "hard-b.yaml"] {
         assert_eq!(fs::read_to_string(root.join(h)).unwrap(), HPA_V2BETA2);
@@ -931,9 +927,8 @@ fn symlinks_and_hard_links_are_never_written_through() {
     let r = km(&root, &["fix", "out-link.yaml", "in-link.yaml"]).run();
     assert_eq!(r.code, Some(2), "{r:?}");
     for l in ["out-link.yaml", "in-link.yaml"] {
-        let e = errors_for(&r, l);
-        assert_eq!(e.len(), 1, "{l}: {}", r.stderr);
-        assert!(e[0].contains("symlink"), "{}", e[0]);
+        let e = one_error(&r, l, format_args!("fix"));
+        assert!(e.contains("symlink"), "{}", e);
     }
     assert_eq!(fs::read_to_string(&outside).unwrap(), HPA_V2BETA2);
     assert_eq!(fs::read_to_string(&inside).unwrap(), HPA_V2BETA2);
