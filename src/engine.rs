@@ -57,6 +57,45 @@ pub struct Outcome {
     pub suppressed: usize,
 }
 
+impl Outcome {
+    /// Record a planned object with its findings' line and column.
+    pub(crate) fn push_object(&mut self, source: &Source, obj: ObjectReport) {
+        let (line, col) = source.line_col(obj.offset);
+        self.finding_positions.push(
+            obj.findings
+                .iter()
+                .map(|f| source.line_col(f.offset))
+                .collect(),
+        );
+        self.objects.push(Located {
+            line,
+            col,
+            item: obj,
+        });
+    }
+
+    /// End with a duplicate-key error, at byte offsets `base +` the key's: nothing of the
+    /// file is reported or rewritten.
+    pub(crate) fn duplicate_key(
+        mut self,
+        source: &Source,
+        dup: &crate::plan::DuplicateKey,
+        base: usize,
+    ) -> Outcome {
+        let (l1, _) = source.line_col(base + dup.first);
+        self.error = Some(FileError {
+            position: Some(source.line_col(base + dup.second)),
+            message: format!(
+                "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
+                dup.key
+            ),
+        });
+        self.objects.clear();
+        self.finding_positions.clear();
+        self
+    }
+}
+
 /// Run the pipeline on one file's bytes.
 pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
     process_as(bytes, ctx, Role::Plain)
@@ -123,36 +162,13 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
                         for f in &mut obj.findings {
                             f.offset += base;
                         }
-                        let (line, col) = source.line_col(obj.offset);
-                        out.finding_positions.push(
-                            obj.findings
-                                .iter()
-                                .map(|f| source.line_col(f.offset))
-                                .collect(),
-                        );
-                        out.objects.push(Located {
-                            line,
-                            col,
-                            item: obj,
-                        });
+                        out.push_object(&source, obj);
                     }
                     out.suppressed += plan.suppressed;
                     edits.extend(plan.edits);
                     expected.push(plan.expected);
                 }
-                Err(dup) => {
-                    let (l1, _) = source.line_col(base + dup.first);
-                    out.error = Some(FileError {
-                        position: Some(source.line_col(base + dup.second)),
-                        message: format!(
-                            "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
-                            dup.key
-                        ),
-                    });
-                    out.objects.clear();
-                    out.finding_positions.clear();
-                    return out;
-                }
+                Err(dup) => return out.duplicate_key(&source, &dup, base),
             }
         }
         doc_base += docs.len();

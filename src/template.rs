@@ -30,7 +30,7 @@ use std::ops::Range;
 
 use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
 use crate::edit::{self, Edit};
-use crate::engine::{Context, FileError, Located, Outcome};
+use crate::engine::{Context, FileError, Outcome};
 use crate::plan::mtree::MNode;
 use crate::plan::{DocPlan, DuplicateKey, Finding, ObjectReport, Status, plan_document};
 use crate::source::Source;
@@ -360,18 +360,7 @@ pub fn process(source: Source, ctx: &Context) -> Outcome {
         match plan_doc(&tpl, src, doc, ctx.catalogue, ctx.window) {
             Ok(plan) => {
                 for obj in plan.objects {
-                    let (line, col) = source.line_col(obj.offset);
-                    out.finding_positions.push(
-                        obj.findings
-                            .iter()
-                            .map(|f| source.line_col(f.offset))
-                            .collect(),
-                    );
-                    out.objects.push(Located {
-                        line,
-                        col,
-                        item: obj,
-                    });
+                    out.push_object(&source, obj);
                 }
                 out.suppressed += plan.suppressed;
                 edits.extend(plan.edits);
@@ -380,19 +369,7 @@ pub fn process(source: Source, ctx: &Context) -> Outcome {
                     None => MNode::from_node(&doc.root).to_value(),
                 });
             }
-            Err(dup) => {
-                let (l1, _) = source.line_col(dup.first);
-                out.error = Some(FileError {
-                    position: Some(source.line_col(dup.second)),
-                    message: format!(
-                        "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
-                        dup.key
-                    ),
-                });
-                out.objects.clear();
-                out.finding_positions.clear();
-                return out;
-            }
+            Err(dup) => return out.duplicate_key(&source, &dup, 0),
         }
     }
     if edits.is_empty() {
