@@ -347,13 +347,13 @@ struct Reorder<O> {
 /// finished ones waiting hold fewer than `bound.bytes` (the next in line always goes), so
 /// memory does not grow with the number of items. A panic in `work` is re-raised here;
 /// an error from `emit` stops the workers and is returned.
-pub fn run_ordered<I, O, E>(
-    items: &[I],
+pub fn run_ordered<'a, I, O, E>(
+    items: &'a [I],
     threads: usize,
     bound: Bound,
     weight: impl Fn(&O) -> usize + Sync,
     work: impl Fn(&I) -> O + Sync,
-    mut emit: impl FnMut(&I, O) -> Result<(), E>,
+    mut emit: impl FnMut(&'a I, O) -> Result<(), E>,
 ) -> Result<(), E>
 where
     I: Sync,

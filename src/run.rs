@@ -104,6 +104,38 @@ fn read_input(
     }
 }
 
+/// Staged files renamed together, and outcomes held back waiting for them, at most.
+const COMMIT_FILES: usize = 256;
+const COMMIT_WAITING: usize = 4096;
+
+/// Rename a batch of staged files and report every outcome that waited for them.
+fn commit<'a>(
+    batch: &mut write::Batch,
+    waiting: &mut Vec<(&'a Input, Outcome, bool)>,
+    show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>,
+) -> Result<()> {
+    let mut results = batch.commit().into_iter();
+    for (input, mut out, staged) in waiting.drain(..) {
+        if staged && let Some(Err(e)) = results.next() {
+            not_written(&mut out, e);
+        }
+        show(input, out)?;
+    }
+    Ok(())
+}
+
+/// Record that the rewrite of `out`'s file could not be written: its objects were not
+/// migrated after all.
+fn not_written(out: &mut Outcome, e: anyhow::Error) {
+    out.error = Some(FileError::new(format!("{e:#}")));
+    out.rewrite = None;
+    for o in &mut out.objects {
+        if o.item.status == Status::Migrated {
+            o.item.status = Status::Blocked;
+        }
+    }
+}
+
 fn name(input: &Input) -> String {
     match input {
         Input::Stdin => "<stdin>".to_string(),
@@ -193,20 +225,25 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                 ..Outcome::default()
             },
         };
+        // `fix` writes the new text next to the file here, in parallel; the rename over the
+        // file happens in path order, a batch at a time (`write::Batch`).
+        let mut staged = None;
         if mode == Mode::Fix
-            && let (Input::File(p), Some((old, new))) = (input, &out.rewrite)
-            && let Err(e) = write::replace(Path::new(p), old.as_bytes(), new.as_bytes())
+            && let (Input::File(p), Some((old, new))) = (input, &mut out.rewrite)
         {
-            out.error = Some(FileError::new(format!("{e:#}")));
-            out.rewrite = None;
-            for o in &mut out.objects {
-                if o.item.status == Status::Migrated {
-                    o.item.status = Status::Blocked;
+            match write::stage(Path::new(p), old.as_bytes(), new.as_bytes()) {
+                Ok(s) => {
+                    staged = Some(s);
+                    // The text is in the temporary file now; only the fact of a rewrite is
+                    // still needed, so memory stays bounded while the batch waits.
+                    *old = String::new();
+                    *new = String::new();
                 }
+                Err(e) => not_written(&mut out, e),
             }
         }
         progress.inc();
-        out
+        (out, staged)
     };
     let mut report = |input: &Input, out: Outcome| -> Result<()> {
         let name = name(input);
@@ -263,21 +300,40 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         }
         Ok(())
     };
+    // Outcomes wait with the staged files of their batch, so that reports stay in path order
+    // and each says whether its file was really written.
+    let mut batch = write::Batch::default();
+    let mut waiting: Vec<(&Input, Outcome, bool)> = Vec::new();
+    let mut show = |input: &Input, out: Outcome| {
+        // Most files print nothing; the others move the progress bar out of the way.
+        if out.error.is_none() && out.objects.is_empty() && *input != Input::Stdin {
+            report(input, out)
+        } else {
+            progress.suspend(|| report(input, out))
+        }
+    };
     engine::run_ordered(
         &walked.inputs,
         rayon::current_num_threads(),
         engine::Bound::default(),
-        Outcome::weight,
+        |(out, _)| out.weight(),
         work,
-        |input, out| {
-            // Most files print nothing; the others move the progress bar out of the way.
-            if out.error.is_none() && out.objects.is_empty() && *input != Input::Stdin {
-                report(input, out)
-            } else {
-                progress.suspend(|| report(input, out))
+        |input, (out, staged)| {
+            if staged.is_none() && batch.is_empty() {
+                return show(input, out);
             }
+            waiting.push((input, out, staged.is_some()));
+            if let Some(s) = staged {
+                batch.push(s);
+            }
+            if batch.len() >= COMMIT_FILES || waiting.len() >= COMMIT_WAITING {
+                commit(&mut batch, &mut waiting, &mut show)?;
+            }
+            Ok(())
         },
     )?;
+    commit(&mut batch, &mut waiting, &mut show)?;
+    batch.sync();
     progress.finish();
     // --scan-scripts: `kubectl run` flags in scripts and CI files, after the manifests.
     let scripts = if settings.scan_scripts {

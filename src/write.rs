@@ -1,6 +1,6 @@
 //! Replace a file atomically: a temporary file in the same directory, the original's
-//! permissions, fsync, rename, fsync of the directory. A reader sees the old file or the new
-//! one, never half of either. Files that a rename would silently break are refused, and so
+//! permissions, a flush to disk, rename, and a flush of the rename. A reader sees the old file
+//! or the new one, never half of either. Many files are flushed together ([`Batch`]). Files that a rename would silently break are refused, and so
 //! are read-only files (their owner said not to change them) and files that changed since
 //! they were read: checked by content before the temporary file is written, and by inode,
 //! size and modification time again just before the rename.
@@ -18,8 +18,30 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
-/// Replace `path`, which held `original` when it was read, with `new`.
+/// Replace `path`, which held `original` when it was read, with `new`, and make the
+/// replacement durable before returning.
 pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
+    let mut batch = Batch::default();
+    batch.push(stage(path, original, new)?);
+    let result = batch.commit().pop().unwrap_or(Ok(()));
+    batch.sync();
+    result
+}
+
+/// A replacement written to a temporary file next to its target and not yet renamed over
+/// it. Dropping it removes the temporary file.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    /// The target as it was when it was read and checked, to see a change before the rename.
+    meta: fs::Metadata,
+    tmp: tempfile::TempPath,
+}
+
+/// Write `new` to a temporary file next to `path`, which held `original` when it was read,
+/// with the original's permissions and owner; refuse what a rename would break. Nothing is
+/// flushed yet: [`Batch::commit`] flushes many files at once, then renames them.
+pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     let meta = fs::symlink_metadata(path).context("cannot stat the file")?;
     if meta.file_type().is_symlink() {
         bail!(
@@ -43,10 +65,7 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
     if now != original {
         bail!("changed on disk while kubemig was working; it was left unchanged, rerun kubemig");
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent(path);
     remove_leftovers(dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".kubemig-{}-", std::process::id()))
@@ -63,19 +82,139 @@ pub fn replace(path: &Path, original: &[u8], new: &[u8]) -> Result<()> {
         // Only root can give a file away; for anyone else the new file is theirs already.
         let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
     }
-    tmp.as_file()
-        .sync_all()
-        .context("cannot flush the temporary file")?;
-    if changed_since(path, &meta) {
-        bail!("changed on disk while kubemig was working; it was left unchanged, rerun kubemig");
+    Ok(Staged {
+        path: path.to_path_buf(),
+        meta,
+        tmp: tmp.into_temp_path(),
+    })
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .context("cannot rename the temporary file over the original")?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
+}
+
+/// Staged replacements committed together. A temporary file's data must be on disk before
+/// the rename that makes it the file, or a power cut could leave an empty file where the
+/// old one was; flushing each file with its own fsync (and its directory with another) cost
+/// most of `fix`'s time (10k files: 11.3 s, 7.9 s of it in the kernel). A batch flushes all
+/// its temporary files with one `syncfs` per filesystem, then renames them; the renames
+/// themselves are made durable by the next batch's flush and by [`Batch::sync`] at the end.
+#[derive(Debug, Default)]
+pub struct Batch {
+    staged: Vec<Staged>,
+    /// Directories written in, to make their renames durable in [`Batch::sync`].
+    dirs: Vec<PathBuf>,
+}
+
+impl Batch {
+    pub fn push(&mut self, staged: Staged) {
+        self.staged.push(staged);
     }
-    Ok(())
+
+    pub fn len(&self) -> usize {
+        self.staged.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty()
+    }
+
+    /// Flush every staged file, then rename each over its target unless the target changed
+    /// since it was read; one result per staged file, in the order they were pushed.
+    pub fn commit(&mut self) -> Vec<Result<()>> {
+        let staged = std::mem::take(&mut self.staged);
+        if staged.is_empty() {
+            return Vec::new();
+        }
+        if let Err(e) = flush(&staged) {
+            let why = format!("{e:#}");
+            return staged
+                .into_iter()
+                .map(|_| Err(anyhow::anyhow!("cannot flush the temporary file: {why}")))
+                .collect();
+        }
+        staged
+            .into_iter()
+            .map(|s| {
+                if changed_since(&s.path, &s.meta) {
+                    bail!(
+                        "changed on disk while kubemig was working; it was left unchanged, rerun kubemig"
+                    );
+                }
+                let dir = parent(&s.path).to_path_buf();
+                if !self.dirs.contains(&dir) {
+                    self.dirs.push(dir);
+                }
+                s.tmp
+                    .persist(&s.path)
+                    .map_err(|e| e.error)
+                    .context("cannot rename the temporary file over the original")
+            })
+            .collect()
+    }
+
+    /// Make the renames done so far durable (best effort: the files are in place already).
+    pub fn sync(&mut self) {
+        let dirs = std::mem::take(&mut self.dirs);
+        #[cfg(target_os = "linux")]
+        for d in one_per_filesystem(dirs.iter().map(PathBuf::as_path)) {
+            let _ = syncfs(d);
+        }
+        #[cfg(not(target_os = "linux"))]
+        for d in dirs {
+            if let Ok(f) = fs::File::open(d) {
+                let _ = f.sync_all();
+            }
+        }
+    }
+}
+
+/// Put the data of every staged file on disk.
+fn flush(staged: &[Staged]) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        for d in one_per_filesystem(staged.iter().map(|s| parent(&s.path))) {
+            syncfs(d).with_context(|| format!("syncfs on {}", d.display()))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for s in staged {
+            fs::File::open(&s.tmp)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("{}", s.path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The first of `dirs` on each filesystem (by device number).
+#[cfg(target_os = "linux")]
+fn one_per_filesystem<'a>(dirs: impl Iterator<Item = &'a Path>) -> Vec<&'a Path> {
+    use std::os::unix::fs::MetadataExt;
+    let mut devs = Vec::new();
+    let mut out = Vec::new();
+    for d in dirs {
+        if let Ok(m) = fs::metadata(d)
+            && !devs.contains(&m.dev())
+        {
+            devs.push(m.dev());
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Flush everything written to the filesystem that holds `dir`: one call for any number of
+/// files, where fsync takes one (and a journal commit) per file.
+#[cfg(target_os = "linux")]
+fn syncfs(dir: &Path) -> std::io::Result<()> {
+    let d = fs::File::open(dir)?;
+    Ok(rustix::fs::syncfs(&d)?)
 }
 
 /// Whether `path` is no longer the file `before` describes (replaced, resized or written).
@@ -212,6 +351,49 @@ mod tests {
         assert!(leftover(std::ffi::OsStr::new(".kubemig-AbC123.tmp")));
         assert!(!leftover(std::ffi::OsStr::new("kubemig-AbC123.tmp")));
         assert!(!leftover(std::ffi::OsStr::new(".kubemig-AbC123.yaml")));
+    }
+
+    #[test]
+    fn a_batch_renames_each_file_unless_it_changed_after_staging() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a.yaml"),
+            dir.path().join("b.yaml"),
+            dir.path().join("sub/c.yaml"),
+        );
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        for f in [&a, &b, &c] {
+            fs::write(f, "old").unwrap();
+        }
+        let mut batch = Batch::default();
+        for f in [&a, &b, &c] {
+            batch.push(stage(f, b"old", b"new").unwrap());
+        }
+        // Staged, not yet renamed: the files still hold the old text.
+        assert_eq!(fs::read(&a).unwrap(), b"old");
+        fs::write(&b, "edited by someone else").unwrap();
+        let results = batch.commit();
+        assert!(results[0].is_ok() && results[2].is_ok());
+        let err = results[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("changed on disk"), "{err}");
+        batch.sync();
+        assert_eq!(fs::read(&a).unwrap(), b"new");
+        assert_eq!(fs::read(&b).unwrap(), b"edited by someone else");
+        assert_eq!(fs::read(&c).unwrap(), b"new");
+        for d in [dir.path(), &dir.path().join("sub")] {
+            let names: Vec<_> = fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(!names.iter().any(|n| leftover(n)), "{names:?}");
+        }
+        // Dropping a staged file that is never committed removes its temporary file.
+        drop(stage(&a, b"new", b"newer").unwrap());
+        assert!(
+            !fs::read_dir(dir.path())
+                .unwrap()
+                .any(|e| leftover(&e.unwrap().file_name()))
+        );
     }
 
     #[cfg(target_os = "linux")]
