@@ -63,7 +63,8 @@ pub struct Roles {
 impl Roles {
     /// Find the kustomizations among `inputs` and in the directories above them, and mark
     /// the patch files they list.
-    pub fn build(inputs: &[Input]) -> Roles {
+    /// `not_links[i]` says that `inputs[i]` is known not to be a symlink.
+    pub fn build(inputs: &[Input], not_links: &[bool]) -> Roles {
         let mut canonical: Vec<(PathBuf, PathBuf)> = Vec::new();
         let mut kustomizations: Vec<PathBuf> = Vec::new();
         let mut seen: HashSet<PathBuf> = HashSet::new();
@@ -95,13 +96,13 @@ impl Roles {
             .collect();
         let absolute: Vec<Option<PathBuf>> = inputs
             .par_iter()
-            .map(|input| {
+            .enumerate()
+            .map(|(i, input)| {
                 let Input::File(p) = input else { return None };
-                match (p.file_name(), std::fs::symlink_metadata(p)) {
-                    (_, Err(_)) => None,
-                    (Some(name), Ok(m)) if !m.file_type().is_symlink() => {
-                        dirs.get(&parent(p))?.as_ref().map(|d| d.join(name))
-                    }
+                let not_link = not_links.get(i).copied().unwrap_or(false)
+                    || std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+                match p.file_name() {
+                    Some(name) if not_link => dirs.get(&parent(p))?.as_ref().map(|d| d.join(name)),
                     _ => p.canonicalize().ok(),
                 }
             })

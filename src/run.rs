@@ -85,16 +85,20 @@ fn read_input(
             None => Ok(Vec::new()),
         },
         Input::File(p) => {
-            let meta = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?;
+            // Opened first and asked about through the descriptor: one path lookup, not two.
+            // Non-blocking, so that opening a FIFO does not wait for a writer.
+            let mut file = open_nonblocking(p).map_err(|e| format!("cannot read: {e}"))?;
+            let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
             if !meta.is_file() {
                 return Err("is not a regular file (a FIFO, socket or device?); skipped".into());
             }
             if meta.len() > limit {
                 return Err(too_big(meta.len()));
             }
-            let mut bytes = Vec::with_capacity(meta.len() as usize);
-            std::fs::File::open(p)
-                .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+            let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+            (&mut file)
+                .take(limit + 1)
+                .read_to_end(&mut bytes)
                 .map_err(|e| format!("cannot read: {e}"))?;
             if bytes.len() as u64 > limit {
                 return Err(too_big(bytes.len() as u64));
@@ -102,6 +106,17 @@ fn read_input(
             Ok(bytes)
         }
     }
+}
+
+fn open_nonblocking(p: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    options.open(p)
 }
 
 /// Staged files renamed together, and outcomes held back waiting for them, at most.
@@ -177,7 +192,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
     let walked = walk_with(&args.paths, &settings.walk);
-    let roles = crate::kustomize::Roles::build(&walked.inputs);
+    let roles = crate::kustomize::Roles::build(&walked.inputs, &walked.not_links);
 
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,

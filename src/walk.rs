@@ -103,6 +103,9 @@ pub enum Input {
 #[derive(Debug)]
 pub struct Walked {
     pub inputs: Vec<Input>,
+    /// Parallel to `inputs`: whether the input is known not to be a symlink (a file found
+    /// by walking without following links), which spares a stat when resolving its path.
+    pub not_links: Vec<bool>,
     /// Paths that could not be walked, with the reason.
     pub errors: Vec<(PathBuf, String)>,
 }
@@ -134,7 +137,7 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                 if !(opts.force_exclude
                     && (opts.excluded(&abs, false, true) || kubemigignored(&abs)))
                 {
-                    found.lock().unwrap().push((clean(root), None));
+                    found.lock().unwrap().push((clean(root), None, false));
                 }
             }
             Ok(_) => {
@@ -171,7 +174,8 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                                         // The inode number from the directory listing lets
                                         // `same_file_once` skip a stat for most files.
                                         let ino = if opts.follow_symlinks { None } else { e.ino() };
-                                        found.lock().unwrap().push((clean(e.path()), ino));
+                                        let plain = !opts.follow_symlinks;
+                                        found.lock().unwrap().push((clean(e.path()), ino, plain));
                                     }
                                 }
                                 // A link back to a directory being walked: skip it quietly.
@@ -191,14 +195,20 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
     files.sort();
     files.dedup_by(|a, b| a.0 == b.0);
     same_file_once(&mut files, opts.follow_symlinks);
-    let mut inputs: Vec<Input> = files.into_iter().map(|(p, _)| Input::File(p)).collect();
+    let mut not_links: Vec<bool> = files.iter().map(|f| f.2).collect();
+    let mut inputs: Vec<Input> = files.into_iter().map(|(p, ..)| Input::File(p)).collect();
     if stdin {
         inputs.insert(0, Input::Stdin);
+        not_links.insert(0, false);
     }
     let mut errors = errors.into_inner().unwrap();
     errors.sort();
     errors.dedup();
-    Walked { inputs, errors }
+    Walked {
+        inputs,
+        not_links,
+        errors,
+    }
 }
 
 /// Why a named path cannot be used, with what to do about it.
@@ -296,21 +306,21 @@ fn describe(err: &ignore::Error, path: &Path, prefix: &str, out: &mut Vec<(PathB
 /// processing it twice would make the second `fix` fail. The first name in sorted order wins.
 /// When links are followed, a file reached through a link is the file it points to.
 #[cfg(unix)]
-fn same_file_once(files: &mut Vec<(PathBuf, Option<u64>)>, follow: bool) {
+fn same_file_once(files: &mut Vec<(PathBuf, Option<u64>, bool)>, follow: bool) {
     use std::collections::{HashMap, HashSet};
     use std::os::unix::fs::MetadataExt;
     // Two names of one file share an inode number. When every name came from a directory
     // listing, which gives that number for free, only names whose number repeats need a stat
     // to compare devices; a name given on the command line has no number, so then all do.
     let mut inos: Option<HashMap<u64, usize>> = Some(HashMap::new());
-    for (_, ino) in files.iter() {
+    for (_, ino, _) in files.iter() {
         match (ino, &mut inos) {
             (Some(i), Some(m)) => *m.entry(*i).or_default() += 1,
             _ => inos = None,
         }
     }
     let mut seen = HashSet::new();
-    files.retain(|(p, ino)| {
+    files.retain(|(p, ino, _)| {
         if let (Some(m), Some(i)) = (&inos, ino)
             && m[i] == 1
         {
@@ -329,7 +339,7 @@ fn same_file_once(files: &mut Vec<(PathBuf, Option<u64>)>, follow: bool) {
 }
 
 #[cfg(not(unix))]
-fn same_file_once(_: &mut Vec<(PathBuf, Option<u64>)>, _: bool) {}
+fn same_file_once(_: &mut Vec<(PathBuf, Option<u64>, bool)>, _: bool) {}
 
 /// `./a.yaml` → `a.yaml`, `sub//./b.yaml` → `sub/b.yaml`, so diff headers read `a/a.yaml` as
 /// git expects (`git apply` rejects `.` components and empty ones).
