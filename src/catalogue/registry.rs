@@ -128,6 +128,8 @@ pub struct Hop {
 pub struct Field {
     pub meta: FieldMigration,
     pub rules: Vec<CompiledRule>,
+    /// `meta.mentions`, compiled for [`crate::prefilter::ObjectText::mentions`].
+    pub mentions: Vec<crate::prefilter::CompiledNeedle>,
 }
 
 impl Field {
@@ -245,7 +247,16 @@ impl Catalogue {
                     .map(compile_rule)
                     .collect::<Result<_>>()
                     .with_context(|| format!("{name}: field `{}`", f.id))?;
-                fields.push(Field { meta: f, rules });
+                let mentions = f
+                    .mentions
+                    .iter()
+                    .map(|m| crate::prefilter::CompiledNeedle::new(m))
+                    .collect();
+                fields.push(Field {
+                    meta: f,
+                    rules,
+                    mentions,
+                });
             }
         }
         let newest = newest.context("migrations/catalogue.toml must set `newest`")?;

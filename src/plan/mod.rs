@@ -325,7 +325,7 @@ fn field_migrations(
     }) {
         if said
             .as_ref()
-            .is_some_and(|t| !t.mentions(&field.meta.mentions))
+            .is_some_and(|t| !t.mentions(&field.mentions))
         {
             continue;
         }
@@ -514,13 +514,26 @@ fn merge_key(node: &Node) -> Option<usize> {
 pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
-            // Hashed: linear in the number of keys (a ConfigMap may have tens of thousands).
-            let mut seen: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
-            let mut first_dup: Option<(&Node, &Node)> = None;
-            for (k, _) in entries {
-                if let Some(key) = k.as_str() {
+            let keys: Vec<(&Node, &str)> = entries
+                .iter()
+                .filter_map(|(k, _)| Some((k, k.as_str()?)))
+                .collect();
+            // The earliest key that has a twin, and its first twin.
+            let first_dup = if keys.len() <= 16 {
+                // Small mappings (nearly all): comparing pairs beats hashing.
+                keys.iter().enumerate().find_map(|(i, &(a, ka))| {
+                    keys[i + 1..]
+                        .iter()
+                        .find(|&&(_, kb)| kb == ka)
+                        .map(|&(b, _)| (a, b))
+                })
+            } else {
+                // Hashed: linear in the number of keys (a ConfigMap may have tens of
+                // thousands).
+                let mut seen: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
+                let mut first_dup: Option<(&Node, &Node)> = None;
+                for &(k, key) in &keys {
                     match seen.get(key) {
-                        // The earliest first key that has a twin, as before.
                         Some(&a) if first_dup.is_none_or(|(f, _)| a.span.start < f.span.start) => {
                             first_dup = Some((a, k));
                         }
@@ -530,7 +543,8 @@ pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
                         }
                     }
                 }
-            }
+                first_dup
+            };
             if let Some((a, b)) = first_dup {
                 return Some(DuplicateKey {
                     key: a.as_str().unwrap_or_default().to_string(),

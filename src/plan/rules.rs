@@ -139,8 +139,39 @@ impl Resolver<'_> {
             let name = subst(name, self.vars);
             return lookup(self.vars, &name).map(|v| Cow::Owned(MNode::string(v)));
         }
-        doc.get(&self.path(doc, p)?.0).map(Cow::Borrowed)
+        // Walked from borrowed paths: building the owned path first (`path`) cost more than
+        // the rest of a rule's work.
+        let start = match &p.root {
+            Root::At => doc.get(&self.at.0)?,
+            Root::Object => doc.get(&self.base.0)?,
+            Root::Pod => {
+                let object = doc.get(&self.base.0)?;
+                let kind = object.get(&[Seg::Key("kind".into())])?.as_str()?;
+                object.get(&site_path(kind)?.0)?
+            }
+            Root::Up(n) => doc.get(&self.at.0[..self.at.0.len().checked_sub(*n)?])?,
+            Root::Var(_) => return None,
+        };
+        let found = if p.vars {
+            get_last_aware(start, &subst_path(&p.path, self.vars).0)
+        } else {
+            get_last_aware(start, &p.path.0)
+        };
+        found.map(Cow::Borrowed)
     }
+}
+
+/// [`MNode::get`] where `[-1]` is the last item of a sequence, as [`last_items`] reads it.
+fn get_last_aware<'d>(node: &'d MNode, path: &[Seg]) -> Option<&'d MNode> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(node);
+    };
+    let child = match (first, &node.kind) {
+        (Seg::Index(usize::MAX), MKind::Seq { items, .. }) => items.last(),
+        (Seg::Index(_), _) | (Seg::Key(_), _) => node.get(std::slice::from_ref(first)),
+        _ => None,
+    }?;
+    get_last_aware(child, rest)
 }
 
 /// Where this object keeps its pod (the `@pod` of a rule's paths).
@@ -149,8 +180,18 @@ fn pod_site(doc: &MNode, base: &Path) -> Option<Path> {
         .get(&base.0)?
         .get(&[Seg::Key("kind".into())])
         .and_then(MNode::as_str)?;
-    let (_, site) = POD_TEMPLATE_SITES.iter().find(|(k, _)| *k == kind)?;
-    Some(base.join(&Path::parse(site).expect("valid site path")))
+    Some(base.join(site_path(kind)?))
+}
+
+/// Where `kind` keeps its pod, as a path; each parsed once.
+fn site_path(kind: &str) -> Option<&'static Path> {
+    static SITES: std::sync::LazyLock<Vec<(&str, Path)>> = std::sync::LazyLock::new(|| {
+        POD_TEMPLATE_SITES
+            .iter()
+            .map(|&(k, site)| (k, Path::parse(site).expect("valid site path")))
+            .collect()
+    });
+    SITES.iter().find(|(k, _)| *k == kind).map(|(_, p)| p)
 }
 
 fn lookup<'v>(vars: &'v Vars, name: &str) -> Option<&'v str> {
@@ -439,11 +480,10 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
             let kind = object
                 .get(&[Seg::Key("kind".into())])
                 .and_then(MNode::as_str);
-            let Some((_, site)) = POD_TEMPLATE_SITES.iter().find(|(k, _)| Some(*k) == kind) else {
+            let Some(site) = kind.and_then(site_path) else {
                 continue;
             };
-            let site = Path::parse(site).expect("valid site path");
-            let pattern: Vec<Seg> = site.0.into_iter().chain(rest.iter().cloned()).collect();
+            let pattern: Vec<Seg> = site.0.iter().chain(rest).cloned().collect();
             object.expand(&pattern, &mut base.0.clone(), &mut found);
             continue;
         }
