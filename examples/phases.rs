@@ -87,7 +87,7 @@ fn main() {
             .zip(&expected)
             .enumerate()
             .map(|(i, (d, e))| match e {
-                Some(m) => kubemig::verify::Expect::Changed(m.to_value().unwrap()),
+                Some(m) => kubemig::verify::Expect::Planned(m),
                 None => kubemig::verify::Expect::Same {
                     text: kubemig::verify::stretch(src, &docs, i),
                     doc: d,

@@ -5,7 +5,7 @@
 
 use crate::catalogue::{Catalogue, Window};
 use crate::plan::mtree::MNode;
-use crate::yaml::{Document, Value, parse_stream};
+use crate::yaml::{Document, Node, Value, parse_stream};
 
 /// What one document of the output must be.
 #[derive(Debug)]
@@ -13,6 +13,8 @@ pub enum Expect<'a> {
     /// A document the migration changed: it must mean this, and a second run must plan no
     /// edit for it.
     Changed(Value),
+    /// [`Expect::Changed`], given as the migrated working tree.
+    Planned(&'a MNode),
     /// A document nothing changed: when its [`stretch`] of the output is this text of the
     /// input, it parses, means and plans as before; otherwise it must still mean what the
     /// input's document means, and plan no edit.
@@ -62,18 +64,18 @@ pub fn verify_docs(
         ));
     }
     for (i, (doc, want)) in docs.iter().zip(expected).enumerate() {
-        let want = match want {
+        let value = |n: &Node| MNode::from_node(n).to_value().map_err(|e| e.to_string());
+        let meant = match want {
             Expect::Same { text, .. } if stretch(output, &docs, i) == *text => continue,
             // Changed after all: it must still mean what it meant.
-            Expect::Same { doc: before, .. } => &MNode::from_node(&before.root)
-                .to_value()
-                .map_err(|e| e.to_string())?,
-            Expect::Changed(v) => v,
+            Expect::Same { doc: before, .. } => value(&before.root)? == value(&doc.root)?,
+            Expect::Changed(v) => value(&doc.root)? == *v,
+            Expect::Planned(m) => {
+                m.surely_same(&doc.root)
+                    || m.to_value().map_err(|e| e.to_string())? == value(&doc.root)?
+            }
         };
-        let got = MNode::from_node(&doc.root)
-            .to_value()
-            .map_err(|e| e.to_string())?;
-        if &got != want {
+        if !meant {
             return Err(format!(
                 "document {} does not mean what the migration planned",
                 doc.index + 1
@@ -89,4 +91,38 @@ pub fn verify_docs(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::Role;
+
+    fn check(planned: &str, output: &str) -> Result<(), String> {
+        let cat = Catalogue::embedded().unwrap();
+        let window = Window {
+            target: cat.newest,
+            min: None,
+            include_deprecated: false,
+        };
+        let tree = MNode::from_node(&parse_stream(planned).unwrap()[0].root);
+        verify_docs(output, &[Expect::Planned(&tree)], &cat, window, Role::Plain)
+    }
+
+    #[test]
+    fn an_output_that_means_something_else_is_refused() {
+        assert!(check("a: 1\nb: [x]\n", "a: 1\nb: [x]\n").is_ok());
+        // Same meaning, other order and style: shown by comparing values.
+        assert!(check("a: 1\nb: [x]\n", "b:\n- 'x'\na: 1\n").is_ok());
+        for wrong in ["a: 2\nb: [x]\n", "a: '1'\nb: [x]\n", "a: 1\nb: [x, y]\n", "a: 1\n"] {
+            let err = check("a: 1\nb: [x]\n", wrong).unwrap_err();
+            assert!(err.contains("does not mean"), "{wrong:?}: {err}");
+        }
+        let err = check("a: 1\n", "a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(err.contains("2 documents, expected 1"), "{err}");
+        // Not a fixed point: a second run would migrate it.
+        let old = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: x}\n";
+        let err = check(old, old).unwrap_err();
+        assert!(err.contains("change again"), "{err}");
+    }
 }
