@@ -130,16 +130,16 @@ pub struct Field {
     pub rules: Vec<CompiledRule>,
     /// `meta.mentions`, compiled for [`crate::prefilter::ObjectText::mentions`].
     pub mentions: Vec<crate::prefilter::CompiledNeedle>,
+    /// `meta.applies-to`, split once: whether it names `pods`, and its `(API, KIND)` pairs.
+    pods: bool,
+    targets: Vec<(String, String)>,
 }
 
 impl Field {
     /// Whether the field's rules look at an object of this apiVersion and kind.
     pub fn applies_to(&self, api: &str, kind: &str) -> bool {
-        self.meta.applies_to.iter().any(|t| {
-            (t == "pods" && POD_TEMPLATE_SITES.iter().any(|(k, _)| *k == kind))
-                || t.rsplit_once('/')
-                    .is_some_and(|(a, k)| a == api && k == kind)
-        })
+        self.targets.iter().any(|(a, k)| a == api && k == kind)
+            || (self.pods && POD_TEMPLATE_SITES.iter().any(|(k, _)| *k == kind))
     }
 }
 
@@ -252,7 +252,15 @@ impl Catalogue {
                     .iter()
                     .map(|m| crate::prefilter::CompiledNeedle::new(m))
                     .collect();
+                let targets = f
+                    .applies_to
+                    .iter()
+                    .filter_map(|t| t.rsplit_once('/'))
+                    .map(|(a, k)| (a.to_string(), k.to_string()))
+                    .collect();
                 fields.push(Field {
+                    pods: f.applies_to.iter().any(|t| t == "pods"),
+                    targets,
                     meta: f,
                     rules,
                     mentions,
