@@ -65,12 +65,10 @@ impl Roles {
     /// the patch files they list.
     /// `not_links[i]` says that `inputs[i]` is known not to be a symlink.
     pub fn build(inputs: &[Input], not_links: &[bool]) -> Roles {
-        let mut canonical: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let mut kustomizations: Vec<PathBuf> = Vec::new();
-        let mut seen: HashSet<PathBuf> = HashSet::new();
         // Canonical directories, each worked out once: a full `canonicalize` per file (a
-        // readlink per path component) cost more than reading the files. The system calls
-        // run on every core.
+        // readlink per path component) cost more than reading the files. Nothing is kept
+        // per input but its role, when it has one (memory stays small at 100k files), and
+        // the system calls run on every core.
         use rayon::prelude::*;
         let parent = |p: &FsPath| -> PathBuf {
             match p.parent() {
@@ -94,44 +92,55 @@ impl Roles {
                 (d, c)
             })
             .collect();
-        let absolute: Vec<Option<PathBuf>> = inputs
+        // Where each input really is: its directory's canonical path and its name, or for
+        // a symlink (named on the command line, or walked with --follow-symlinks) its target.
+        let absolute = |i: usize, p: &FsPath| -> Option<PathBuf> {
+            let not_link = not_links.get(i).copied().unwrap_or(false)
+                || std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+            match p.file_name() {
+                Some(name) if not_link => dirs.get(&parent(p))?.as_ref().map(|d| d.join(name)),
+                _ => p.canonicalize().ok(),
+            }
+        };
+        // Inputs not known to be plain files (few) may sit elsewhere than their directory.
+        let unsure: Vec<PathBuf> = inputs
             .par_iter()
             .enumerate()
-            .map(|(i, input)| {
-                let Input::File(p) = input else { return None };
-                let not_link = not_links.get(i).copied().unwrap_or(false)
-                    || std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
-                match p.file_name() {
-                    Some(name) if not_link => dirs.get(&parent(p))?.as_ref().map(|d| d.join(name)),
-                    _ => p.canonicalize().ok(),
-                }
+            .filter(|(i, _)| !not_links.get(*i).copied().unwrap_or(false))
+            .filter_map(|(i, input)| match input {
+                Input::File(p) => absolute(i, p),
+                Input::Stdin => None,
             })
             .collect();
-        for (input, abs) in inputs.iter().zip(absolute) {
-            let (Input::File(p), Some(abs)) = (input, abs) else {
-                continue;
-            };
-            let mut dir = abs.parent();
+        // Every directory above an input, once, then the kustomizations in them.
+        let mut seen: HashSet<&FsPath> = HashSet::new();
+        let starts = dirs
+            .values()
+            .flatten()
+            .map(PathBuf::as_path)
+            .chain(unsure.iter().filter_map(|p| p.parent()));
+        for start in starts {
+            let mut dir = Some(start);
             while let Some(d) = dir {
-                if !seen.insert(d.to_path_buf()) {
+                if !seen.insert(d) {
                     break;
-                }
-                for name in KUSTOMIZATION_NAMES {
-                    let f = d.join(name);
-                    if f.is_file() {
-                        kustomizations.push(f);
-                    }
                 }
                 dir = d.parent();
             }
-            canonical.push((p.clone(), abs));
         }
+        let mut above: Vec<&FsPath> = seen.into_iter().collect();
+        above.sort_unstable();
+        let kustomizations: Vec<PathBuf> = above
+            .par_iter()
+            .flat_map_iter(|d| KUSTOMIZATION_NAMES.iter().map(move |n| d.join(n)))
+            .filter(|f| f.is_file())
+            .collect();
         let mut roles: HashMap<PathBuf, Role> = HashMap::new();
         for k in &kustomizations {
             roles.insert(k.clone(), Role::Kustomization);
         }
-        // Reading and parsing the kustomizations runs on every core; the roles are set in
-        // the same order as before.
+        // Reading and parsing the kustomizations runs on every core. A kustomization is
+        // never demoted to a patch, whatever the order.
         let listed: Vec<Vec<PathBuf>> = kustomizations
             .par_iter()
             .map(|k| {
@@ -144,14 +153,17 @@ impl Roles {
         for c in listed.into_iter().flatten() {
             roles.entry(c).or_insert(Role::Patch);
         }
-        let by_input = canonical
-            .into_iter()
-            .filter_map(|(input, abs)| {
+        let by_input = inputs
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, input)| {
+                let Input::File(p) = input else { return None };
+                let abs = absolute(i, p)?;
                 let role = roles
                     .get(&abs)
                     .copied()
                     .or_else(|| is_kustomization_name(&abs).then_some(Role::Kustomization))?;
-                Some((input, role))
+                Some((p.clone(), role))
             })
             .collect();
         Roles { by_input }

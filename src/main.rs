@@ -3,6 +3,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Planning builds and drops many small trees and paths: with glibc's allocator a third of a
+// run's instructions were malloc and free (callgrind; README, "Performance"). jemalloc cut
+// them by 18 % and kept peak memory low; mimalloc cut 24 % but doubled it at 100k files.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = kubemig::cli::Cli::parse();
     match kubemig::run::run(cli) {

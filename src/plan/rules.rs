@@ -133,19 +133,25 @@ impl Resolver<'_> {
         Some(last_items(doc, start.join(&rel)))
     }
 
-    /// The node at `p`: a document node, or a variable's value as a string scalar.
-    fn get<'d>(&self, doc: &'d MNode, p: &RelPath) -> Option<Cow<'d, MNode>> {
+    /// The node at `p` (a document node, or a variable's value as a string scalar), reusing the matched node and the object once found: a rule's
+    /// conditions look up several paths from the same node, and each walk from the document
+    /// root cost more than the rest of the test (CRD schemas: a dozen levels deep).
+    fn get_in<'d>(
+        &self,
+        doc: &'d MNode,
+        starts: &Starts<'d>,
+        p: &RelPath,
+    ) -> Option<Cow<'d, MNode>> {
         if let Root::Var(name) = &p.root {
             let name = subst(name, self.vars);
             return lookup(self.vars, &name).map(|v| Cow::Owned(MNode::string(v)));
         }
-        // Walked from borrowed paths: building the owned path first (`path`) cost more than
-        // the rest of a rule's work.
+        let object = || *starts.object.get_or_init(|| doc.get(&self.base.0));
         let start = match &p.root {
-            Root::At => doc.get(&self.at.0)?,
-            Root::Object => doc.get(&self.base.0)?,
+            Root::At => (*starts.at.get_or_init(|| doc.get(&self.at.0)))?,
+            Root::Object => object()?,
             Root::Pod => {
-                let object = doc.get(&self.base.0)?;
+                let object = object()?;
                 let kind = object.get(&[Seg::Key("kind".into())])?.as_str()?;
                 object.get(&site_path(kind)?.0)?
             }
@@ -159,6 +165,13 @@ impl Resolver<'_> {
         };
         found.map(Cow::Borrowed)
     }
+}
+
+/// The matched node and the object of a [`Resolver`], looked up on first use.
+#[derive(Default)]
+struct Starts<'d> {
+    at: std::cell::OnceCell<Option<&'d MNode>>,
+    object: std::cell::OnceCell<Option<&'d MNode>>,
 }
 
 /// [`MNode::get`] where `[-1]` is the last item of a sequence, as [`last_items`] reads it.
@@ -517,7 +530,8 @@ fn unquote_int(doc: &mut MNode, path: &Path) -> Result<(), TreeError> {
 }
 
 fn holds(doc: &MNode, rule: &CompiledRule, r: &Resolver) -> bool {
-    let get = |p: &RelPath| r.get(doc, p);
+    let starts = Starts::default();
+    let get = |p: &RelPath| r.get_in(doc, &starts, p);
     let vars = r.vars;
     let any_eq =
         |n: &MNode, vs: &[toml::Value]| vs.iter().any(|v| value_eq(n, &subst_toml(v, vars)));
