@@ -85,13 +85,7 @@ impl Roles {
             .collect();
         parents.sort_unstable();
         parents.dedup();
-        let dirs: HashMap<PathBuf, Option<PathBuf>> = parents
-            .into_par_iter()
-            .map(|d| {
-                let c = d.canonicalize().ok();
-                (d, c)
-            })
-            .collect();
+        let dirs = canonical_dirs(parents);
         // Where each input really is: its directory's canonical path and its name, or for
         // a symlink (named on the command line, or walked with --follow-symlinks) its target.
         let absolute = |i: usize, p: &FsPath| -> Option<PathBuf> {
@@ -175,6 +169,44 @@ impl Roles {
             Input::Stdin => Role::Plain,
         }
     }
+}
+
+/// The canonical path of each of `dirs` (sorted). A directory that is not a symlink is its
+/// parent's canonical path and its name, so one `lstat` replaces `realpath`'s readlink per
+/// path component (100k files in 15k directories: 76k readlinks and 10k getcwds before).
+fn canonical_dirs(dirs: Vec<PathBuf>) -> HashMap<PathBuf, Option<PathBuf>> {
+    use std::path::Component;
+    let mut known: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    fn canon(d: &FsPath, known: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+        if let Some(c) = known.get(d) {
+            return c.clone();
+        }
+        let plain_name = match d.components().next_back() {
+            Some(Component::Normal(name)) => Some(name),
+            _ => None,
+        };
+        let c = match (plain_name, d.parent()) {
+            (Some(name), Some(parent))
+                if std::fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_dir()) =>
+            {
+                let parent = if parent.as_os_str().is_empty() {
+                    FsPath::new(".")
+                } else {
+                    parent
+                };
+                canon(parent, known).map(|p| p.join(name))
+            }
+            // A symlink, `..`, `.`, a root, or not there: the system decides.
+            _ => d.canonicalize().ok(),
+        };
+        known.insert(d.to_path_buf(), c.clone());
+        c
+    }
+    for d in &dirs {
+        canon(d, &mut known);
+    }
+    known.retain(|k, _| dirs.binary_search(k).is_ok());
+    known
 }
 
 /// The patch files a kustomization lists, resolved against its directory.
@@ -801,6 +833,25 @@ fn block_lines(src: &str, node: &Node, value: &str) -> Option<BlockLines> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn directories_resolve_through_symlinks_like_realpath() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("real/sub")).unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("link")).unwrap();
+        let dirs: Vec<PathBuf> = ["link/sub", "real/sub", "real/./sub/..", "gone/x"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        let mut sorted = dirs.clone();
+        sorted.sort();
+        let got = canonical_dirs(sorted);
+        for d in &dirs {
+            assert_eq!(got[d], d.canonicalize().ok(), "{}", d.display());
+        }
+    }
 
     #[test]
     fn names() {
