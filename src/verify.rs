@@ -114,7 +114,12 @@ mod tests {
         assert!(check("a: 1\nb: [x]\n", "a: 1\nb: [x]\n").is_ok());
         // Same meaning, other order and style: shown by comparing values.
         assert!(check("a: 1\nb: [x]\n", "b:\n- 'x'\na: 1\n").is_ok());
-        for wrong in ["a: 2\nb: [x]\n", "a: '1'\nb: [x]\n", "a: 1\nb: [x, y]\n", "a: 1\n"] {
+        for wrong in [
+            "a: 2\nb: [x]\n",
+            "a: '1'\nb: [x]\n",
+            "a: 1\nb: [x, y]\n",
+            "a: 1\n",
+        ] {
             let err = check("a: 1\nb: [x]\n", wrong).unwrap_err();
             assert!(err.contains("does not mean"), "{wrong:?}: {err}");
         }

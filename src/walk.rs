@@ -165,17 +165,24 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                     })
                     .build_parallel()
                     .run(|| {
-                        Box::new(|entry| {
+                        // Each walker thread collects its own finds and hands them over once,
+                        // when it is done: a lock per file made the threads wait on each other.
+                        let mut mine = Batch {
+                            local: Vec::new(),
+                            shared: &found,
+                        };
+                        let (cwd, errors) = (&cwd, &errors);
+                        Box::new(move |entry| {
                             match entry {
                                 Ok(e) => {
                                     if e.file_type().is_some_and(|t| t.is_file())
-                                        && opts.wanted_entry(&cwd, e.path())
+                                        && opts.wanted_entry(cwd, e.path())
                                     {
                                         // The inode number from the directory listing lets
                                         // `same_file_once` skip a stat for most files.
                                         let ino = if opts.follow_symlinks { None } else { e.ino() };
                                         let plain = !opts.follow_symlinks;
-                                        found.lock().unwrap().push((clean(e.path()), ino, plain));
+                                        mine.local.push((clean(e.path()), ino, plain));
                                     }
                                 }
                                 // A link back to a directory being walked: skip it quietly.
@@ -208,6 +215,23 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
         inputs,
         not_links,
         errors,
+    }
+}
+
+/// A walker thread's finds: `(path, inode, known not a link)`.
+type Found = Vec<(PathBuf, Option<u64>, bool)>;
+
+/// What one walker thread found, moved to the shared list when the thread's visitor is
+/// dropped (at the end of the walk).
+struct Batch<'a> {
+    local: Found,
+    shared: &'a Mutex<Found>,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        shared.append(&mut self.local);
     }
 }
 

@@ -323,10 +323,7 @@ fn field_migrations(
         f.applies_to(api, &object.kind)
             && f.meta.active_at(window.target, window.include_deprecated)
     }) {
-        if said
-            .as_ref()
-            .is_some_and(|t| !t.mentions(&field.mentions))
-        {
+        if said.as_ref().is_some_and(|t| !t.mentions(&field.mentions)) {
             continue;
         }
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));

@@ -503,7 +503,16 @@ impl MNode {
             return false;
         }
         match (&self.kind, &node.kind) {
-            (MKind::Scalar { value: a, style: sa }, NodeKind::Scalar { value: b, style: sb }) => {
+            (
+                MKind::Scalar {
+                    value: a,
+                    style: sa,
+                },
+                NodeKind::Scalar {
+                    value: b,
+                    style: sb,
+                },
+            ) => {
                 // With the same tag, only "plain or not" decides how a text resolves.
                 a == b && ((*sa == Style::Plain) == (*sb == Style::Plain))
             }

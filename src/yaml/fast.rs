@@ -12,18 +12,19 @@
 //! - block mappings with plain or single-line quoted keys, block sequences (indented,
 //!   indentless `key:\n- a`, compact `- - a` and `- key: v`);
 //! - plain scalars, multi-line ones included (folded as YAML folds them);
-//! - single-line single- and double-quoted scalars (all escapes of YAML 1.2);
+//! - single- and double-quoted scalars (all escapes of YAML 1.2, line folding and escaped
+//!   line breaks; in flow collections on one line only);
 //! - literal and folded block scalars with chomping and indentation indicators, except at
 //!   the top level of a document;
 //! - flow collections of scalars and flow collections (JSON included), over several lines
 //!   too, without empty entries, trailing commas or single-pair mappings in sequences;
-//! - comments, `---` and `...` (nothing else on their line but a comment), empty values,
-//!   LF and CRLF line breaks, a BOM at the start.
+//! - comments, `---` (alone, or with a flow collection or scalar on its line) and `...`,
+//!   empty values, LF and CRLF line breaks, a BOM at the start, any non-ASCII text.
 //!
 //! Bails out on: tabs, directives, anchors, aliases, tags, complex keys (`? `), control and
 //! other special characters (C0/C1 controls, NEL, LS, PS, BOM inside the text, U+FFFE/F),
-//! a bare `\r`, multi-line quoted scalars, nesting deeper than half of
-//! [`events::MAX_DEPTH`](super::events::MAX_DEPTH), keys longer than 1000 bytes, and any
+//! a bare `\r`, nesting deeper than half of [`events::MAX_DEPTH`](super::events::MAX_DEPTH),
+//! keys longer than 1000 bytes, a block scalar ending the text on a line of blanks, and any
 //! indentation or token layout that is not plainly valid.
 
 use std::borrow::Cow;
@@ -82,16 +83,22 @@ fn prescan(b: &[u8]) -> R {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while i < b.len() {
-        // Eight bytes at a time while they are printable ASCII: no byte with its high bit
-        // set, none below 0x20 (a line feed also sends the word to the byte loop), no DEL.
+        // Eight bytes at a time while they are printable ASCII or line feeds: no byte with
+        // its high bit set, none below 0x20 but `\n`, no DEL.
         if let Some(chunk) = b.get(i..i + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let w = u64::from_le_bytes(word);
-            let below_space = w.wrapping_sub(ONES * 0x20) & !w;
-            let del = w ^ (ONES * 0x7f);
-            let is_del = del.wrapping_sub(ONES) & !del;
-            if (w | below_space | is_del) & HIGH == 0 {
+            // Exact per-byte tests (no carries cross bytes once the high bits are clear):
+            // the high bit of each byte of `printable` is set if the byte is >= 0x20, of
+            // `lf` / `del` if it is a line feed / DEL.
+            let low = w & !HIGH;
+            let printable = low.wrapping_add(ONES * 0x60);
+            let is = |x: u64| !((x & !HIGH).wrapping_add(!HIGH) | x) & HIGH;
+            let lf = is(w ^ (ONES * b'\n' as u64));
+            let del = is(w ^ (ONES * 0x7f));
+            let suspect = (w & HIGH) | (!printable & HIGH & !lf) | del;
+            if suspect == 0 {
                 i += 8;
                 continue;
             }
@@ -127,6 +134,16 @@ fn check_byte(b: &[u8], i: usize) -> R {
     };
     if ok { Ok(()) } else { Err(Unsupported) }
 }
+
+/// Bytes that end a run of ordinary text in a plain scalar.
+const PLAIN_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b' ' as usize] = true;
+    t[b':' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
 
 /// What starts the next line that holds something other than blanks and comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,9 +213,9 @@ fn is_blank_or_end(c: Option<u8>) -> bool {
 /// anything else they would be plain, which only `-` is let through as).
 fn bad_plain_start(c: u8, next: Option<u8>) -> bool {
     match c {
-        b'-' => is_blank_or_end(next),
-        b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
-        | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' => true,
+        b'-' | b':' => is_blank_or_end(next),
+        b'?' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>'
+        | b'\'' | b'"' | b'%' | b'@' | b'`' => true,
         _ => false,
     }
 }
@@ -367,13 +384,19 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                 LineKind::DocStart => {
                     let marker_end = line.pos + 3;
                     self.emit(EvKind::DocStart, line.pos, marker_end);
-                    // Only a comment may share the `---` line.
-                    let first = self.finish_line(marker_end)?;
-                    if first.kind == LineKind::Content {
-                        self.node_on_new_line(-1, first)?
+                    let p = self.skip_spaces(marker_end);
+                    if p > marker_end && !matches!(self.at(p), None | Some(b'\n' | b'\r' | b'#')) {
+                        // A node on the `---` line (`--- {a: 1}`, `--- text`): no block
+                        // collection can start there.
+                        self.node_inline(-1, p, Ctx::MapValue)?
                     } else {
-                        self.empty(marker_end);
-                        first
+                        let first = self.finish_line(marker_end)?;
+                        if first.kind == LineKind::Content {
+                            self.node_on_new_line(-1, first)?
+                        } else {
+                            self.empty(marker_end);
+                            first
+                        }
                     }
                 }
                 LineKind::Content => {
@@ -426,7 +449,7 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
             },
             b'|' | b'>' => self.block_scalar(parent, i),
             b'[' | b'{' => {
-                let end = self.flow(i, parent)?;
+                let end = self.flow(i)?;
                 // `[a]: b` is a complex key.
                 let p = self.skip_spaces(end);
                 if self.at(p) == Some(b':') {
@@ -435,10 +458,10 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                 self.finish_line(end)
             }
             b'\'' | b'"' => {
-                let t = self.quoted(i)?;
+                let (t, multiline) = self.quoted(i)?;
                 let p = self.skip_spaces(t.end);
                 if self.at(p) == Some(b':') {
-                    if ctx == Ctx::MapValue || !is_blank_or_end(self.at(p + 1)) {
+                    if ctx == Ctx::MapValue || multiline || !is_blank_or_end(self.at(p + 1)) {
                         return Err(Unsupported);
                     }
                     return self.block_map(self.column(i), t, p);
@@ -509,9 +532,9 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         let c = self.b[i];
         let (t, colon) = match c {
             b'\'' | b'"' => {
-                let t = self.quoted(i)?;
+                let (t, multiline) = self.quoted(i)?;
                 let p = self.skip_spaces(t.end);
-                if self.at(p) != Some(b':') || !is_blank_or_end(self.at(p + 1)) {
+                if multiline || self.at(p) != Some(b':') || !is_blank_or_end(self.at(p + 1)) {
                     return Err(Unsupported);
                 }
                 (t, p)
@@ -626,23 +649,31 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         let b = self.b;
         let mut p = i;
         let mut end = i;
-        while p < b.len() {
-            match b[p] {
-                b'\n' | b'\r' => return (end, Stop::Eol),
-                b' ' => {
+        loop {
+            // Ordinary text in a tight loop; stop at a blank, `:` or line break.
+            let run = p;
+            while p < b.len() && !PLAIN_STOP[b[p] as usize] {
+                p += 1;
+            }
+            if p > run {
+                end = p;
+            }
+            match b.get(p) {
+                None | Some(b'\n' | b'\r') => return (end, Stop::Eol),
+                Some(b' ') => {
                     p += 1;
                     if self.at(p) == Some(b'#') {
                         return (end, Stop::Comment);
                     }
                 }
-                b':' if is_blank_or_end(self.at(p + 1)) => return (end, Stop::Colon(p)),
-                _ => {
+                Some(_) if is_blank_or_end(self.at(p + 1)) => return (end, Stop::Colon(p)),
+                // A `:` inside the text.
+                Some(_) => {
                     p += 1;
                     end = p;
                 }
             }
         }
-        (end, Stop::Eol)
     }
 
     /// A plain scalar whose first line is `start..first_end` and ended at its line break:
@@ -673,30 +704,8 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
             if (col as isize) <= parent || c == b'#' || (col == 0 && self.marker(q).is_some()) {
                 break;
             }
-            // A continuation line that looks like structure (`- x`, `"a"`, `[`, ...) is left
-            // to granit; so is one holding `key:`.
-            if matches!(
-                c,
-                b'-' | b'?'
-                    | b':'
-                    | b','
-                    | b'['
-                    | b']'
-                    | b'{'
-                    | b'}'
-                    | b'&'
-                    | b'*'
-                    | b'!'
-                    | b'|'
-                    | b'>'
-                    | b'\''
-                    | b'"'
-                    | b'%'
-                    | b'@'
-                    | b'`'
-            ) {
-                return Err(Unsupported);
-            }
+            // Any text continues the scalar (granit reads `- x`, `{`, `"` there as text,
+            // as libyaml does) except a `: ` (an error).
             let (e2, stop) = self.plain_line(q);
             if let Stop::Colon(_) = stop {
                 return Err(Unsupported);
@@ -721,61 +730,52 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         Ok(self.next_line(self.after_break(eol)))
     }
 
-    /// A single- or double-quoted scalar at `i`, on one line.
-    fn quoted(&self, i: usize) -> R<Token<'a>> {
-        if self.b[i] == b'\'' {
-            self.single(i)
-        } else {
-            self.double(i)
-        }
-    }
-
-    fn single(&self, i: usize) -> R<Token<'a>> {
+    /// A single- or double-quoted scalar at `i`; also says whether it runs over several
+    /// lines (then it cannot be a key).
+    fn quoted(&self, i: usize) -> R<(Token<'a>, bool)> {
         let b = self.b;
+        let single = b[i] == b'\'';
         let mut p = i + 1;
         let mut seg = p;
+        // Only allocated when the value differs from the text between the quotes.
         let mut owned: Option<String> = None;
+        let mut multiline = false;
         loop {
             match b.get(p) {
-                None | Some(b'\n' | b'\r') => return Err(Unsupported),
-                Some(b'\'') if b.get(p + 1) == Some(&b'\'') => {
+                None => return Err(Unsupported),
+                Some(b'\'') if single => {
+                    if b.get(p + 1) != Some(&b'\'') {
+                        break;
+                    }
                     let s = owned.get_or_insert_with(String::new);
                     s.push_str(&self.src[seg..=p]);
                     p += 2;
                     seg = p;
                 }
-                Some(b'\'') => break,
-                Some(_) => p += 1,
-            }
-        }
-        let value = match owned {
-            Some(mut s) => {
-                s.push_str(&self.src[seg..p]);
-                Cow::Owned(s)
-            }
-            None => Cow::Borrowed(&self.src[seg..p]),
-        };
-        Ok(Token {
-            value,
-            style: Style::Single,
-            start: i,
-            end: p + 1,
-        })
-    }
-
-    fn double(&self, i: usize) -> R<Token<'a>> {
-        let b = self.b;
-        let mut p = i + 1;
-        let mut seg = p;
-        let mut owned: Option<String> = None;
-        loop {
-            match b.get(p) {
-                None | Some(b'\n' | b'\r') => return Err(Unsupported),
-                Some(b'"') => break,
-                Some(b'\\') => {
+                Some(b'"') if !single => break,
+                Some(b'\\') if !single => {
                     let s = owned.get_or_insert_with(String::new);
                     s.push_str(&self.src[seg..p]);
-                    p = self.escape(p + 1, s)?;
+                    if matches!(b.get(p + 1), Some(b'\n' | b'\r')) {
+                        // An escaped line break joins the lines without a space.
+                        multiline = true;
+                        p = self.quoted_next_line(self.after_break(p + 1), true, s)?;
+                    } else {
+                        p = self.escape(p + 1, s)?;
+                    }
+                    seg = p;
+                }
+                Some(b'\n' | b'\r') => {
+                    // A line break folds: blanks around it go, and it becomes a space (or
+                    // the empty lines that follow it, one `\n` each).
+                    multiline = true;
+                    let s = owned.get_or_insert_with(String::new);
+                    let mut e = p;
+                    while e > seg && b[e - 1] == b' ' {
+                        e -= 1;
+                    }
+                    s.push_str(&self.src[seg..e]);
+                    p = self.quoted_next_line(self.after_break(p), false, s)?;
                     seg = p;
                 }
                 Some(_) => p += 1,
@@ -788,12 +788,44 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
             }
             None => Cow::Borrowed(&self.src[seg..p]),
         };
-        Ok(Token {
+        let style = if single { Style::Single } else { Style::Double };
+        let token = Token {
             value,
-            style: Style::Double,
+            style,
             start: i,
             end: p + 1,
-        })
+        };
+        Ok((token, multiline))
+    }
+
+    /// Inside a quoted scalar, from the start of the line after a line break: skip empty
+    /// lines and the next line's indentation, append what the break folds to, and return
+    /// where the text goes on.
+    fn quoted_next_line(&self, mut p: usize, escaped: bool, s: &mut String) -> R<usize> {
+        let mut breaks = 0;
+        let q = loop {
+            let q = self.skip_spaces(p);
+            match self.at(q) {
+                None => return Err(Unsupported),
+                Some(b'\n' | b'\r') => {
+                    breaks += 1;
+                    p = self.after_break(q);
+                }
+                Some(_) => {
+                    // Granit, like libyaml, does not check the indentation of these
+                    // lines; it does refuse document markers.
+                    if q == p && self.marker(q).is_some() {
+                        return Err(Unsupported);
+                    }
+                    break q;
+                }
+            }
+        };
+        if breaks == 0 && !escaped {
+            s.push(' ');
+        }
+        s.extend(std::iter::repeat_n('\n', breaks));
+        Ok(q)
     }
 
     /// The escape whose letter is at `p` (after a `\`): appends it, returns what follows.
@@ -935,6 +967,16 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                 }
             }
         }
+        // A last line of blanks without a line break: granit counts a line break for it
+        // in some cases and not in others.
+        if pos == b.len() && col > 0 {
+            return Err(Unsupported);
+        }
+        // The line that ends the scalar is less indented than its content but deeper than
+        // the block around it: granit calls it wrongly indented, even a comment.
+        if pos < b.len() && col as isize > parent {
+            return Err(Unsupported);
+        }
         if chomp >= 0 && leading_break {
             value.push('\n');
         }
@@ -944,7 +986,11 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         let start = content_start.unwrap_or(pos);
         self.scalar(
             value,
-            if literal { Style::Literal } else { Style::Folded },
+            if literal {
+                Style::Literal
+            } else {
+                Style::Folded
+            },
             start,
             pos,
         );
@@ -953,9 +999,8 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
 
     // ---- flow collections ----
 
-    /// A flow collection opening at `i` inside a block whose indentation is `parent`;
-    /// returns the offset after its closing bracket.
-    fn flow(&mut self, i: usize, parent: isize) -> R<usize> {
+    /// A flow collection opening at `i`; returns the offset after its closing bracket.
+    fn flow(&mut self, i: usize) -> R<usize> {
         self.enter()?;
         let open = self.b[i];
         let (close, map) = if open == b'[' {
@@ -977,33 +1022,34 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
             }
         };
         self.emit(start, i, i + 1);
-        let mut p = self.flow_ws(i + 1, parent)?;
+        let mut p = self.flow_ws(i + 1)?;
         if self.at(p) != Some(close) {
             loop {
                 if map {
                     if matches!(self.at(p), Some(b'[' | b'{')) {
                         return Err(Unsupported);
                     }
-                    p = self.flow_node(p, parent)?;
-                    p = self.flow_ws(p, parent)?;
+                    p = self.flow_node(p)?;
+                    // An implicit key's `:` must be on its line.
+                    p = self.skip_spaces(p);
                     if self.at(p) != Some(b':') {
                         return Err(Unsupported);
                     }
                     let colon = p;
-                    p = self.flow_ws(p + 1, parent)?;
+                    p = self.flow_ws(p + 1)?;
                     if matches!(self.at(p), Some(b',' | b'}')) {
                         self.empty(colon);
                     } else {
-                        p = self.flow_node(p, parent)?;
-                        p = self.flow_ws(p, parent)?;
+                        p = self.flow_node(p)?;
+                        p = self.flow_ws(p)?;
                     }
                 } else {
-                    p = self.flow_node(p, parent)?;
-                    p = self.flow_ws(p, parent)?;
+                    p = self.flow_node(p)?;
+                    p = self.flow_ws(p)?;
                 }
                 match self.at(p) {
                     Some(b',') => {
-                        p = self.flow_ws(p + 1, parent)?;
+                        p = self.flow_ws(p + 1)?;
                         // A trailing comma or an empty entry.
                         if matches!(self.at(p), Some(b',' | b']' | b'}')) {
                             return Err(Unsupported);
@@ -1014,25 +1060,32 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                 }
             }
         }
-        self.emit(
-            if map { EvKind::MapEnd } else { EvKind::SeqEnd },
-            p,
-            p + 1,
-        );
+        self.emit(if map { EvKind::MapEnd } else { EvKind::SeqEnd }, p, p + 1);
         self.leave();
         Ok(p + 1)
     }
 
     /// A node inside a flow collection at `i`; returns where it ends.
-    fn flow_node(&mut self, i: usize, parent: isize) -> R<usize> {
+    fn flow_node(&mut self, i: usize) -> R<usize> {
         let c = self.at(i).ok_or(Unsupported)?;
         match c {
-            b'[' | b'{' => self.flow(i, parent),
+            b'[' | b'{' => self.flow(i),
             b'\'' | b'"' => {
-                let t = self.quoted(i)?;
+                let (t, multiline) = self.quoted(i)?;
+                // A key in a flow mapping must sit on one line; a multi-line value is
+                // left to granit too (its folding in flow context is not checked here).
+                if multiline {
+                    return Err(Unsupported);
+                }
                 let end = t.end;
                 self.token(t);
                 Ok(end)
+            }
+            // `:` opens an empty key in flow context (`{: v}`); `-` before a flow
+            // indicator is an error.
+            b':' => Err(Unsupported),
+            b'-' if matches!(self.at(i + 1), Some(b',' | b'[' | b']' | b'{' | b'}')) => {
+                Err(Unsupported)
             }
             _ if bad_plain_start(c, self.at(i + 1)) => Err(Unsupported),
             _ => {
@@ -1055,8 +1108,9 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                             ) {
                                 break;
                             }
-                            // `a:b` is plain in YAML 1.2 but not everywhere: not ours.
-                            return Err(Unsupported);
+                            // `a:b`, `http://x`: plain text in flow context too.
+                            p += 1;
+                            end = p;
                         }
                         _ => {
                             p += 1;
@@ -1064,15 +1118,17 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                         }
                     }
                 }
+                if end == i {
+                    return Err(Unsupported);
+                }
                 self.scalar(self.src[i..end].to_owned(), Style::Plain, i, end);
                 Ok(end)
             }
         }
     }
 
-    /// Skip blanks, line breaks and comments inside a flow collection. Lines inside it must
-    /// be deeper than the block around it and may not hold document markers.
-    fn flow_ws(&self, mut p: usize, parent: isize) -> R<usize> {
+    /// Skip blanks, line breaks and comments inside a flow collection.
+    fn flow_ws(&self, mut p: usize) -> R<usize> {
         let mut after_blank = false;
         loop {
             match self.at(p) {
@@ -1083,9 +1139,9 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
                 Some(b'\n' | b'\r') => {
                     p = self.after_break(p);
                     let q = self.skip_spaces(p);
-                    let col = (q - p) as isize;
-                    let blank = matches!(self.at(q), None | Some(b'\n' | b'\r'));
-                    if !blank && (col <= parent || (col == 0 && self.marker(q).is_some())) {
+                    // Granit does not check the indentation of lines inside a flow
+                    // collection (as libyaml); it refuses document markers.
+                    if q == p && self.marker(q).is_some() {
                         return Err(Unsupported);
                     }
                     p = q;

@@ -230,7 +230,8 @@ impl<'a> Builder<'a> {
         Builder {
             src,
             stack: Vec::new(),
-            children: Vec::new(),
+            // Room for the children of a typical manifest's open collections.
+            children: Vec::with_capacity(64),
             aliases: false,
             docs: Vec::new(),
             prev_end: 0,
@@ -262,6 +263,7 @@ impl<'a> Builder<'a> {
         Ok(self.docs)
     }
 
+    #[inline]
     fn push(&mut self, ev: Ev) {
         let Ev { kind, span, props } = ev;
         if self.too_large.is_some() {
@@ -378,6 +380,7 @@ impl<'a> Builder<'a> {
         self.prev_end = self.prev_end.max(span.end);
     }
 
+    #[inline]
     fn node(
         &mut self,
         kind: NodeKind,
@@ -398,6 +401,7 @@ impl<'a> Builder<'a> {
         }
     }
 
+    #[inline]
     fn attach(&mut self, node: Node) {
         if self.stack.is_empty() {
             let index = self.docs.len();
