@@ -255,7 +255,10 @@ fn items(node: Option<&Node>) -> &[Node] {
 /// Whether a file must be parsed whatever the prefilter says: a kustomization spells a
 /// patch target's group and version apart, so no `group/version` needle finds it.
 pub fn always_parse(role: Role, text: &[u8]) -> bool {
-    role == Role::Kustomization || memchr::memmem::find(text, b"kustomize.config.k8s.io/").is_some()
+    // Built once: a searcher per file showed in the profile of a 100k-file run.
+    static GROUP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"kustomize.config.k8s.io/"));
+    role == Role::Kustomization || GROUP.find(text).is_some()
 }
 
 /// Whether a document is a kustomization by its own content.

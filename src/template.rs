@@ -78,8 +78,10 @@ pub struct Template {
 /// parser does not see as part of a scalar (or it is not YAML at all). A manifest that only
 /// carries `{{ … }}` inside string values (Prometheus rules, Argo parameters) stays plain.
 pub fn is_template(src: &str) -> bool {
+    static OPEN: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"{{"));
     let bytes = src.as_bytes();
-    if memchr::memmem::find(bytes, b"{{").is_none() {
+    if OPEN.find(bytes).is_none() {
         return false;
     }
     // An unclosed `{{` in valid YAML is text; in a file that is not YAML it is reported.
