@@ -13,6 +13,10 @@
 #   check   kubemig check (all cores), and check-1t with RAYON_NUM_THREADS=1
 #   diff    kubemig diff > /dev/null
 #   fix     kubemig fix on a fresh copy made by --prepare (the copy is not timed)
+#   replace the filesystem's floor under fix (10k-all): every file read, written to a
+#           temporary file and renamed over itself, on every core, nothing parsed
+#           (examples/replace_floor.rs); and fix-tmpfs, fix on a copy in /dev/shm, when
+#           there is one: fix without the disk
 # and prints files/s, MB/s, the ratio to rg and each command's peak RSS (/usr/bin/time -v).
 # Never part of `cargo test` or CI: speed is shown by a benchmark, not a timed test.
 set -euo pipefail
@@ -29,20 +33,20 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --quiet --bin kubemig --example gen-corpus --example needles
+cargo build --release --quiet --bin kubemig --example gen-corpus --example needles --example replace_floor
 km=$root/target/release/kubemig
 gen=$root/target/release/examples/gen-corpus
 work=${KUBEMIG_BENCH_DIR:-$root/target/bench}
 mkdir -p "$work"
 
 # name | generator arguments | whether to time 1 thread too | warmup runs | timed runs |
-# extra kubemig options
+# extra kubemig options | whether to time the replace floor and fix on tmpfs
 # (KUBEMIG_BENCH_RUNS overrides the timed runs). The corpus is read once before timing
 # (to count its bytes), so even without a warmup run the cache is warm.
 corpora=(
   "10k|--files 10000 --hit-rate 0.01 --seed 1|no|1|5"
   "100k|--files 100000 --hit-rate 0.01 --seed 2|yes|1|3"
-  "10k-all|--files 10000 --hit-rate 1 --seed 3|no|1|3"
+  "10k-all|--files 10000 --hit-rate 1 --seed 3|no|1|3||yes"
   "big|--single-file-mb 200 --hit-rate 0.01 --seed 4|no|0|1|--max-file-size 1G"
 )
 want=("$@")
@@ -61,7 +65,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "kubemig: $("$km" --version)"
 
 for spec in "${corpora[@]}"; do
-  IFS='|' read -r name gen_args one_thread warmup runs km_args <<< "$spec"
+  IFS='|' read -r name gen_args one_thread warmup runs km_args floor <<< "$spec"
   read -r -a km_opts <<< "$km_args"
   runs=${KUBEMIG_BENCH_RUNS:-$runs}
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " == *" $name "* ]]; then
@@ -92,12 +96,21 @@ for spec in "${corpora[@]}"; do
     diff "$(q "$km" diff "${km_opts[@]}" "$dir") > /dev/null 2>&1"
     fix "$(q "$km" fix "${km_opts[@]}" "$copy") > /dev/null 2>&1"
   )
+  shm=/dev/shm/kubemig-bench-$name
+  if [ "$floor" = yes ]; then
+    cmds+=(replace "$(q "$root/target/release/examples/replace_floor" "$copy")")
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+      cmds+=(fix-tmpfs "$(q "$km" fix "${km_opts[@]}" "$shm") > /dev/null 2>&1")
+    fi
+  fi
   args=(--ignore-failure --style basic --warmup "$warmup" --runs "$runs" --export-json "$work/$name.json")
   n=0
   while [ $n -lt ${#cmds[@]} ]; do
     label=${cmds[$n]} cmd=${cmds[$((n + 1))]}
-    if [ "$label" = fix ]; then
-      args+=(--prepare "rm -rf $(q "$copy") && cp -a $(q "$dir") $(q "$copy")")
+    if [ "$label" = fix ] || [ "$label" = replace ]; then
+      args+=(--prepare "rm -rf $(q "$copy") && cp -a $(q "$dir") $(q "$copy") && sync")
+    elif [ "$label" = fix-tmpfs ]; then
+      args+=(--prepare "rm -rf $(q "$shm") && cp -a $(q "$dir") $(q "$shm")")
     else
       args+=(--prepare true)
     fi
@@ -117,7 +130,10 @@ for spec in "${corpora[@]}"; do
   n=0
   while [ $n -lt ${#cmds[@]} ]; do
     label=${cmds[$n]} cmd=${cmds[$((n + 1))]}
-    if [ "$label" = fix ]; then rm -rf "$copy" && cp -a "$dir" "$copy"; fi
+    case $label in
+      fix | replace) rm -rf "$copy" && cp -a "$dir" "$copy" && sync ;;
+      fix-tmpfs) rm -rf "$shm" && cp -a "$dir" "$shm" ;;
+    esac
     out=$( { /usr/bin/time -f 'TIME %e %M' bash -c "$cmd" ; } 2>&1 >/dev/null | grep '^TIME' || true)
     read -r _ secs kb <<< "$out"
     echo "$label $kb" >> "$work/$name.rss"
@@ -128,7 +144,7 @@ for spec in "${corpora[@]}"; do
     n=$((n + 2))
   done
   if [ "$runs" -le 1 ]; then echo ']}' >> "$work/$name.json"; fi
-  rm -rf "$copy"
+  rm -rf "$copy" "$shm"
 
   python3 - "$work/$name.json" "$work/$name.rss" "$files" "$bytes" <<'EOF'
 import json, sys
