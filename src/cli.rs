@@ -107,6 +107,9 @@ pub struct RunArgs {
     /// Parse every file, even those that mention no old apiVersion.
     #[arg(long)]
     pub no_prefilter: bool,
+    /// Threads that walk and process files [default: one per CPU, or RAYON_NUM_THREADS].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// Refuse files larger than this (bytes, or with K, M, G): memory stays bounded [default: 32M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,

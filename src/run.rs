@@ -181,6 +181,12 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         };
         extended = Some(owned.with_options(options));
     }
+    if let Some(n) = args.threads {
+        // The first pool wins; only a second call in one process (tests) can fail.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.into())
+            .build_global();
+    }
     let cat = extended.as_ref().unwrap_or(cat);
     let verbosity = text::Verbosity::of(args.verbose, args.quiet);
     let mut collector = Collector::new(args.format);

@@ -145,6 +145,8 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                 let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| abs_root.clone());
                 let (filter_opts, filter_root) = (opts.clone(), root.clone());
                 WalkBuilder::new(root)
+                    // As many walker threads as workers: `--threads 1` is one thread.
+                    .threads(rayon::current_num_threads())
                     .follow_links(opts.follow_symlinks)
                     .add_custom_ignore_filename(IGNORE_FILE)
                     .filter_entry(move |e| {
