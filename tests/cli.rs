@@ -1393,6 +1393,15 @@ fn output_is_deterministic_across_thread_counts() {
         );
     }
 
+    // --threads / -j sets the same thing from the command line; 0 is refused.
+    for flag in [["--threads", "1"], ["-j", "3"]] {
+        let r = km(d, &["check", flag[0], flag[1]]).run();
+        assert_eq!(r, seen[0].1[0], "{flag:?}");
+    }
+    let r = km(d, &["check", "-j", "0"]).run();
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--threads"), "{}", r.stderr);
+
     // Files come out in sorted path order.
     let check = &seen[0].1[0].stdout;
     let mut order: Vec<&str> = check
