@@ -324,6 +324,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     // Outcomes wait with the staged files of their batch, so that reports stay in path order
     // and each says whether its file was really written.
     let mut batch = write::Batch::default();
+    // Batches start at one file and double up to COMMIT_FILES: a run stopped early (killed,
+    // timed out) has still replaced the files it finished, so reruns make progress.
+    let mut commit_files = 1;
     let mut waiting: Vec<(&Input, Outcome, bool)> = Vec::new();
     let mut show = |input: &Input, out: Outcome| {
         // Most files print nothing; the others move the progress bar out of the way.
@@ -347,8 +350,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             if let Some(s) = staged {
                 batch.push(s);
             }
-            if batch.len() >= COMMIT_FILES || waiting.len() >= COMMIT_WAITING {
+            if batch.len() >= commit_files || waiting.len() >= COMMIT_WAITING {
                 commit(&mut batch, &mut waiting, &mut show)?;
+                commit_files = (commit_files * 2).min(COMMIT_FILES);
             }
             Ok(())
         },
