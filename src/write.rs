@@ -67,8 +67,11 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     }
     let dir = parent(path);
     remove_leftovers(dir);
+    // The process id is asked for once, not once per file.
+    static PREFIX: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!(".kubemig-{}-", std::process::id()));
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".kubemig-{}-", std::process::id()))
+        .prefix(PREFIX.as_str())
         .suffix(".tmp")
         .tempfile_in(dir)
         .context("cannot create a temporary file next to it")?;
@@ -105,8 +108,11 @@ fn parent(path: &Path) -> &Path {
 #[derive(Debug, Default)]
 pub struct Batch {
     staged: Vec<Staged>,
-    /// Directories written in, to make their renames durable in [`Batch::sync`].
-    dirs: Vec<PathBuf>,
+    /// Where renames were done, to make them durable in [`Batch::sync`]: one directory per
+    /// filesystem (by device number) where `syncfs` exists, every directory elsewhere.
+    touched: std::collections::HashMap<u64, PathBuf>,
+    #[cfg(not(target_os = "linux"))]
+    dirs: HashSet<PathBuf>,
 }
 
 impl Batch {
@@ -144,10 +150,11 @@ impl Batch {
                         "changed on disk while kubemig was working; it was left unchanged, rerun kubemig"
                     );
                 }
-                let dir = parent(&s.path).to_path_buf();
-                if !self.dirs.contains(&dir) {
-                    self.dirs.push(dir);
-                }
+                self.touched
+                    .entry(device(&s.meta))
+                    .or_insert_with(|| parent(&s.path).to_path_buf());
+                #[cfg(not(target_os = "linux"))]
+                self.dirs.insert(parent(&s.path).to_path_buf());
                 s.tmp
                     .persist(&s.path)
                     .map_err(|e| e.error)
@@ -158,17 +165,34 @@ impl Batch {
 
     /// Make the renames done so far durable (best effort: the files are in place already).
     pub fn sync(&mut self) {
-        let dirs = std::mem::take(&mut self.dirs);
+        let touched = std::mem::take(&mut self.touched);
         #[cfg(target_os = "linux")]
-        for d in one_per_filesystem(dirs.iter().map(PathBuf::as_path)) {
+        for d in touched.values() {
             let _ = syncfs(d);
         }
         #[cfg(not(target_os = "linux"))]
-        for d in dirs {
-            if let Ok(f) = fs::File::open(d) {
-                let _ = f.sync_all();
+        {
+            drop(touched);
+            for d in std::mem::take(&mut self.dirs) {
+                if let Ok(f) = fs::File::open(d) {
+                    let _ = f.sync_all();
+                }
             }
         }
+    }
+}
+
+/// The filesystem a file is on (its device number; 0 where there is none to ask).
+fn device(meta: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.dev()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0
     }
 }
 
@@ -176,7 +200,15 @@ impl Batch {
 fn flush(staged: &[Staged]) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
-        for d in one_per_filesystem(staged.iter().map(|s| parent(&s.path))) {
+        // The temporary file is in its target's directory, so on its filesystem: the
+        // device number read when the target was staged says which, without a system call.
+        let mut devices = std::collections::HashMap::new();
+        for s in staged {
+            devices
+                .entry(device(&s.meta))
+                .or_insert_with(|| parent(&s.path));
+        }
+        for d in devices.values() {
             syncfs(d).with_context(|| format!("syncfs on {}", d.display()))?;
         }
         Ok(())
@@ -190,23 +222,6 @@ fn flush(staged: &[Staged]) -> Result<()> {
         }
         Ok(())
     }
-}
-
-/// The first of `dirs` on each filesystem (by device number).
-#[cfg(target_os = "linux")]
-fn one_per_filesystem<'a>(dirs: impl Iterator<Item = &'a Path>) -> Vec<&'a Path> {
-    use std::os::unix::fs::MetadataExt;
-    let mut devs = Vec::new();
-    let mut out = Vec::new();
-    for d in dirs {
-        if let Ok(m) = fs::metadata(d)
-            && !devs.contains(&m.dev())
-        {
-            devs.push(m.dev());
-            out.push(d);
-        }
-    }
-    out
 }
 
 /// Flush everything written to the filesystem that holds `dir`: one call for any number of
