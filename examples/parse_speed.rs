@@ -1,7 +1,7 @@
 //! Parsing speed: granit against the fast path (`kubemig::yaml::fast`).
 //!
-//! `cargo run --release --example parse_speed -- DIR` reads every .yaml/.yml/.json file
-//! under DIR into memory, parses them all with each parser (one thread) and prints MB/s
+//! `cargo run --release --example parse_speed -- DIR` reads every file kubemig would walk
+//! under DIR (.yaml/.yml/.json, gitignore respected) into memory, parses them all with each parser (one thread) and prints MB/s
 //! and the share of files and bytes the fast path accepted. It also checks that both give
 //! the same documents wherever the fast path accepts, and names the files where not.
 //!
@@ -75,21 +75,16 @@ fn diff(src: &str) {
     println!("documents equal (None: fast path declined): {same:?}");
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else if matches!(
-            p.extension().and_then(|x| x.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(p);
-        }
-    }
+/// The files kubemig itself would read under `dir` (sorted, as the walk gives them).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    kubemig::walk::walk(&[dir.to_path_buf()])
+        .inputs
+        .into_iter()
+        .filter_map(|i| match i {
+            kubemig::walk::Input::File(p) => Some(p),
+            kubemig::walk::Input::Stdin => None,
+        })
+        .collect()
 }
 
 /// CPU time this thread has run, from Linux's schedstat (nanoseconds on the CPU): on a
@@ -140,9 +135,7 @@ fn time(texts: &[String], parser: Parser) -> Duration {
 }
 
 fn bench(dir: &Path) {
-    let mut paths = Vec::new();
-    files_under(dir, &mut paths);
-    paths.sort();
+    let paths = files_under(dir);
     let texts: Vec<String> = paths.iter().map(|p| read(p)).collect();
     let total: usize = texts.iter().map(String::len).sum();
     let mb = total as f64 / 1e6;
@@ -225,8 +218,7 @@ fn bench(dir: &Path) {
 
 /// Parse DIR's files with the fast path ten times over, for `perf record`.
 fn profile(dir: &Path) {
-    let mut paths = Vec::new();
-    files_under(dir, &mut paths);
+    let paths = files_under(dir);
     let texts: Vec<String> = paths.iter().map(|p| read(p)).collect();
     for _ in 0..10 {
         for s in &texts {

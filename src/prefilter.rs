@@ -69,9 +69,7 @@ fn found_at(text: &[u8], at: usize, needle: &[u8], word: bool) -> bool {
 /// Whether `text` contains `needle`, as a whole word if the needle is a word ([`is_word`]):
 /// the test the prefilter makes for each of its needles.
 pub fn contains_needle(text: &[u8], needle: &str) -> bool {
-    let word = is_word(needle);
-    memchr::memmem::find_iter(text, needle.as_bytes())
-        .any(|at| found_at(text, at, needle.as_bytes(), word))
+    CompiledNeedle::new(needle).found_in(text)
 }
 
 /// A needle searched for in many texts, compiled once: what [`contains_needle`] does

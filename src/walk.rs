@@ -169,7 +169,7 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                     .run(|| {
                         // Each walker thread collects its own finds and hands them over once,
                         // when it is done: a lock per file made the threads wait on each other.
-                        let mut mine = Batch {
+                        let mut mine = Finds {
                             local: Vec::new(),
                             shared: &found,
                         };
@@ -225,12 +225,12 @@ type Found = Vec<(PathBuf, Option<u64>, bool)>;
 
 /// What one walker thread found, moved to the shared list when the thread's visitor is
 /// dropped (at the end of the walk).
-struct Batch<'a> {
+struct Finds<'a> {
     local: Found,
     shared: &'a Mutex<Found>,
 }
 
-impl Drop for Batch<'_> {
+impl Drop for Finds<'_> {
     fn drop(&mut self) {
         let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         shared.append(&mut self.local);

@@ -1,7 +1,7 @@
 //! Replace a file atomically: a temporary file in the same directory, the original's
 //! permissions, a flush to disk, rename, and a flush of the rename. A reader sees the old file
-//! or the new one, never half of either. Many files are flushed together ([`Batch`]). Files that a rename would silently break are refused, and so
-//! are read-only files (their owner said not to change them) and files that changed since
+//! or the new one, never half of either. Many files are flushed together ([`Batch`]). Files
+//! that a rename would silently break are refused, and so are read-only files (their owner said not to change them) and files that changed since
 //! they were read: checked by content before the temporary file is written, and by inode,
 //! size and modification time again just before the rename.
 //!
@@ -108,11 +108,9 @@ fn parent(path: &Path) -> &Path {
 #[derive(Debug, Default)]
 pub struct Batch {
     staged: Vec<Staged>,
-    /// Where renames were done, to make them durable in [`Batch::sync`]: one directory per
-    /// filesystem (by device number) where `syncfs` exists, every directory elsewhere.
-    touched: std::collections::HashMap<u64, PathBuf>,
-    #[cfg(not(target_os = "linux"))]
-    dirs: HashSet<PathBuf>,
+    /// `(filesystem, directory)` of every rename done, to make them durable in
+    /// [`Batch::sync`].
+    touched: HashSet<(u64, PathBuf)>,
 }
 
 impl Batch {
@@ -151,10 +149,7 @@ impl Batch {
                     );
                 }
                 self.touched
-                    .entry(device(&s.meta))
-                    .or_insert_with(|| parent(&s.path).to_path_buf());
-                #[cfg(not(target_os = "linux"))]
-                self.dirs.insert(parent(&s.path).to_path_buf());
+                    .insert((device(&s.meta), parent(&s.path).to_path_buf()));
                 s.tmp
                     .persist(&s.path)
                     .map_err(|e| e.error)
@@ -167,19 +162,26 @@ impl Batch {
     pub fn sync(&mut self) {
         let touched = std::mem::take(&mut self.touched);
         #[cfg(target_os = "linux")]
-        for d in touched.values() {
+        for d in one_per_filesystem(touched.iter().map(|(dev, d)| (*dev, d.as_path()))) {
             let _ = syncfs(d);
         }
         #[cfg(not(target_os = "linux"))]
-        {
-            drop(touched);
-            for d in std::mem::take(&mut self.dirs) {
-                if let Ok(f) = fs::File::open(d) {
-                    let _ = f.sync_all();
-                }
+        for (_, d) in touched {
+            if let Ok(f) = fs::File::open(d) {
+                let _ = f.sync_all();
             }
         }
     }
+}
+
+/// One of `dirs` per filesystem (by device number).
+#[cfg(target_os = "linux")]
+fn one_per_filesystem<'a>(dirs: impl Iterator<Item = (u64, &'a Path)>) -> Vec<&'a Path> {
+    let mut seen = std::collections::HashMap::new();
+    for (dev, d) in dirs {
+        seen.entry(dev).or_insert(d);
+    }
+    seen.into_values().collect()
 }
 
 /// The filesystem a file is on (its device number; 0 where there is none to ask).
@@ -202,13 +204,7 @@ fn flush(staged: &[Staged]) -> Result<()> {
     {
         // The temporary file is in its target's directory, so on its filesystem: the
         // device number read when the target was staged says which, without a system call.
-        let mut devices = std::collections::HashMap::new();
-        for s in staged {
-            devices
-                .entry(device(&s.meta))
-                .or_insert_with(|| parent(&s.path));
-        }
-        for d in devices.values() {
+        for d in one_per_filesystem(staged.iter().map(|s| (device(&s.meta), parent(&s.path)))) {
             syncfs(d).with_context(|| format!("syncfs on {}", d.display()))?;
         }
         Ok(())
