@@ -45,7 +45,7 @@ Exit status: 0 nothing to migrate, 1 migrations needed or objects need a human, 
 
 const DIFF_HELP: &str = "\
 Examples:
-  kubemig diff deploy/ > upgrade.patch && git apply upgrade.patch
+  kubemig diff deploy/ > upgrade.patch; git apply upgrade.patch   (diff exits 1 when it prints one)
   kubemig diff -t 1.26 deploy/hpa.yaml
   kubectl get hpa -A -o yaml | kubemig diff -
 
@@ -207,7 +207,7 @@ pub enum Format {
     /// `PATH:LINE:COL: …` lines for people.
     #[default]
     Text,
-    /// One JSON document (schema in the README).
+    /// One JSON document (schema in docs/output-formats.md).
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,

@@ -85,7 +85,7 @@ impl Settings {
         } else if let Some(explicit) = &args.config {
             (Some(absolute(&cwd, explicit)), Vec::new())
         } else {
-            discover(&cwd)
+            discover_for(&cwd, args.paths.first().map(PathBuf::as_path))
         };
         let conf = match &file {
             Some(path) => load(path)?,
@@ -423,21 +423,41 @@ fn join_notes(a: String, b: String) -> String {
     if b.is_empty() { a } else { format!("{a}; {b}") }
 }
 
-/// `dir/.kubemig.toml` for the current directory and its parents up to the repository root.
-fn discover(cwd: &Path) -> (Option<PathBuf>, Vec<PathBuf>) {
-    let in_repo = cwd.ancestors().any(|d| d.join(".git").exists());
+/// The configuration that governs a run, as ruff and rustfmt find theirs: the nearest
+/// `.kubemig.toml` above the first path given (so `kubemig check /repo/deploy` run from
+/// elsewhere obeys `/repo/.kubemig.toml`), else the nearest above the current directory.
+/// Returns the directories looked in too, for `--show-config`.
+fn discover_for(cwd: &Path, first: Option<&Path>) -> (Option<PathBuf>, Vec<PathBuf>) {
+    let start = first
+        .filter(|p| p.as_os_str() != "-")
+        .map(|p| absolute(cwd, p))
+        .map(|p| if p.is_dir() { p } else { p.parent().map_or(p.clone(), Path::to_path_buf) });
     let mut searched = Vec::new();
-    for dir in cwd.ancestors() {
-        let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
-            return (Some(candidate), searched);
-        }
-        searched.push(dir.to_path_buf());
-        if !in_repo || dir.join(".git").exists() {
-            break;
+    for dir in start.iter().map(PathBuf::as_path).chain([cwd]) {
+        if let Some(found) = discover(dir, &mut searched) {
+            return (Some(found), searched);
         }
     }
     (None, searched)
+}
+
+/// `dir/.kubemig.toml` for `dir` and its parents up to the repository root (outside a
+/// repository, `dir` alone). Directories already in `searched` are not looked in again.
+fn discover(dir: &Path, searched: &mut Vec<PathBuf>) -> Option<PathBuf> {
+    let in_repo = dir.ancestors().any(|d| d.join(".git").exists());
+    for d in dir.ancestors() {
+        if !searched.iter().any(|s| s == d) {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            searched.push(d.to_path_buf());
+        }
+        if !in_repo || d.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 fn load(path: &Path) -> Result<FileConfig> {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 // Planning builds and drops many small trees and paths: with glibc's allocator a third of a
-// run's instructions were malloc and free (callgrind; README, "Performance"). jemalloc cut
+// run's instructions were malloc and free (callgrind; docs/performance.md). jemalloc cut
 // them by 18 % and kept peak memory low; mimalloc cut 24 % but doubled it at 100k files.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]

@@ -202,6 +202,9 @@ struct Kubemig<'a> {
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
     env: Vec<(String, String)>,
+    /// Run this binary as this user (root only): for permission tests under root.
+    #[cfg(unix)]
+    as_user: Option<(PathBuf, u32)>,
 }
 
 fn km<'a>(dir: &'a Path, args: &[&str]) -> Kubemig<'a> {
@@ -210,6 +213,8 @@ fn km<'a>(dir: &'a Path, args: &[&str]) -> Kubemig<'a> {
         args: args.iter().map(|s| s.to_string()).collect(),
         stdin: None,
         env: Vec::new(),
+        #[cfg(unix)]
+        as_user: None,
     }
 }
 
@@ -226,6 +231,13 @@ impl Kubemig<'_> {
 
     fn run(self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
+        #[cfg(unix)]
+        if let Some((bin, uid)) = &self.as_user {
+            use std::os::unix::process::CommandExt;
+            // std drops the supplementary groups too when root sets a uid.
+            cmd = Command::new(bin);
+            cmd.uid(*uid).gid(*uid);
+        }
         cmd.current_dir(self.dir)
             .args(&self.args)
             .env_remove("RAYON_NUM_THREADS")
@@ -1044,13 +1056,25 @@ fn unreadable_file_is_an_error_and_others_are_processed() {
         fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
         fs::set_permissions(&locked_dir, fs::Permissions::from_mode(0o755)).unwrap();
     };
-    if fs::read(&locked).is_ok() {
-        restore();
-        eprintln!("note: running as root (or similar), a mode 000 file is readable; skipped");
-        return;
-    }
+    // Root reads a mode 000 file: run kubemig as `nobody`, who owns the tree, from a copy of
+    // the binary (the build directory may not be open to other users).
+    let as_user = fs::read(&locked).is_ok().then(|| {
+        const NOBODY: u32 = 65534;
+        let bin = t.path().join("bin/kubemig");
+        fs::create_dir_all(bin.parent().unwrap()).unwrap();
+        fs::copy(env!("CARGO_BIN_EXE_kubemig"), &bin).unwrap();
+        for p in [t.path(), &t.path().join("bin"), &bin, &locked, &locked_dir]
+            .into_iter()
+            .chain([&t.path().join("open.yaml")])
+        {
+            std::os::unix::fs::chown(p, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        (bin, NOBODY)
+    });
     for cmd in ["check", "diff", "fix"] {
-        let r = km(t.path(), &[cmd]).run();
+        let mut k = km(t.path(), &[cmd]);
+        k.as_user = as_user.clone();
+        let r = k.run();
         assert_eq!(r.code, 2, "{cmd}: {r:?}");
         let errors: Vec<&str> = r
             .stderr

@@ -1,4 +1,4 @@
-//! The real-world corpus (`../shared/corpus` next to the repository): every file goes through
+//! The real-world corpus (`testdata/corpus`, see its SOURCES.md): every file goes through
 //! `check`, `fix`, `check` and `fix` again in a scratch copy. Nothing may crash, every error
 //! line must have the documented shape, a fixed tree must check clean (files with errors or
 //! findings for a human aside), a second fix must change nothing, `diff` must be exactly what
@@ -46,17 +46,10 @@ fn kubemig(dir: &Path, args: &[&str], threads: Option<&str>) -> Run {
     }
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "note: {} is absent; the corpus test is skipped",
-            dir.display()
-        );
-        None
-    }
+fn corpus() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus");
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    dir
 }
 
 /// Every file under `dir`, by relative path.
@@ -195,9 +188,7 @@ fn expected_exit(errors: &BTreeSet<String>, open: bool) -> i32 {
 
 #[test]
 fn corpus_check_fix_check_fix() {
-    let Some(corpus) = corpus() else {
-        return;
-    };
+    let corpus = corpus();
     let original = snapshot(&corpus);
     assert!(!original.is_empty());
     let scratch = tempfile::tempdir().unwrap();
@@ -324,7 +315,7 @@ fn corpus_check_fix_check_fix() {
 /// document that `check` reported. Prints how many lines were kept and changed.
 #[test]
 fn corpus_changes_stay_inside_migrated_documents() {
-    let Some(src) = corpus() else { return };
+    let src = corpus();
     let files = snapshot(&src);
     let tmp = tempfile::tempdir().unwrap();
     copy(&files, tmp.path());
@@ -588,7 +579,7 @@ fn hostile_fixtures() -> Vec<(String, Vec<u8>)> {
 
 /// The prefilter changes no output: with and without it, every command prints the same,
 /// exits the same and writes the same files, over the hostile fixtures, the golden inputs and
-/// the public corpus (when present). The one thing it may hide, as the README says, is an
+/// the public corpus. The one thing it may hide, as the README says, is an
 /// error that only parsing finds (a YAML syntax error, a duplicate key) in a file that
 /// mentions no old API; that case is checked separately below.
 #[test]
@@ -597,10 +588,8 @@ fn prefilter_changes_no_output_on_hostile_inputs() {
         .into_iter()
         .map(|(n, b)| (PathBuf::from(n), b))
         .collect();
-    if let Some(corpus) = corpus() {
-        for (rel, bytes) in snapshot(&corpus) {
-            files.insert(Path::new("corpus").join(rel), bytes);
-        }
+    for (rel, bytes) in snapshot(&corpus()) {
+        files.insert(Path::new("corpus").join(rel), bytes);
     }
     let scratch = tempfile::tempdir().unwrap();
     let on = scratch.path().join("on");

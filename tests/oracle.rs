@@ -1,9 +1,10 @@
 //! Agreement with Kubernetes' own conversion code: kubectl-convert 1.20, built offline by
-//! `../shared/oracle/setup.sh`. Every public-corpus document both tools can convert is
+//! an offline setup script (kept outside this repository). Every public-corpus document both tools can convert is
 //! converted by each and the values are compared (`tests/oracle/compare.py` says how).
 //!
-//! The oracle is not built in CI (it needs Debian's Go toolchain and a source package), so
-//! the test skips when it is absent. Point KUBEMIG_ORACLE at the directory setup.sh filled
+//! The oracle is not built in CI: it needs Debian's Go toolchain and Kubernetes' source
+//! package, which do not fit CI's time budget, so `.ci/run` skips this test by name and it is
+//! `#[ignore]`d everywhere else. Point KUBEMIG_ORACLE at the directory its setup script filled
 //! (it holds `bin/kubectl-convert-ext` and `venv/bin/python`); `$HOME/oracle` and
 //! `/tmp/oracle` are tried too.
 
@@ -22,16 +23,10 @@ fn oracle() -> Option<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs the kubectl-convert 1.20 oracle (KUBEMIG_ORACLE), too slow to build in CI: .ci/run skips it"]
 fn conversions_agree_with_kubectl_convert() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Some(oracle) = oracle() else {
-        println!("note: kubectl-convert oracle not built (../shared/oracle/setup.sh); skipped");
-        return;
-    };
-    if !corpus.is_dir() {
-        println!("note: {} is absent; skipped", corpus.display());
-        return;
-    }
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus");
+    let oracle = oracle().expect("kubectl-convert oracle not found: set KUBEMIG_ORACLE");
     let out = Command::new(oracle.join("venv/bin/python"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/compare.py"))
         .arg(&oracle)

@@ -2,7 +2,7 @@
 //! accepts a text, `parse_stream` must return exactly what granit's path returns (documents
 //! with every span, id, value, style, props and tag, or the same error).
 //!
-//! - Files: the real corpus `../shared/corpus` (skipped with a note when absent; the fast
+//! - Files: the real corpus `testdata/corpus` (the fast
 //!   path must accept at least 95 % of its files and bytes, so that a fast path that bails
 //!   on everything fails here), every .yaml/.yml/.json file under `testdata/` (some broken
 //!   or hostile on purpose) and `fuzz/regressions/`. `PARSER_DIFF_DIRS` (paths separated by
@@ -112,12 +112,7 @@ fn root() -> &'static Path {
 
 #[test]
 fn real_corpus_mostly_takes_the_fast_path_and_agrees() {
-    let dir = root().join("../shared/corpus");
-    if !dir.is_dir() {
-        println!("note: {} is absent; skipped", dir.display());
-        return;
-    }
-    let t = run_dir(&dir, false);
+    let t = run_dir(&root().join("testdata/corpus"), false);
     assert!(t.files > 100, "{t:?}");
     assert!(t.accepted * 100 >= t.files * 95, "{t:?}");
     assert!(t.accepted_bytes * 100 >= t.bytes * 75, "{t:?}");

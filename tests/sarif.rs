@@ -6,9 +6,9 @@
 //! The log's content is checked here too: rules, levels, regions, URIs, notifications.
 //!
 //! Multitool: env `KUBEMIG_SARIF_MULTITOOL`, else
-//! `.ci/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool`. When it
-//! is missing the validation is skipped with a note (the content checks still run), unless
-//! `KUBEMIG_REQUIRE_SARIF=1` (set by `.ci/run`).
+//! `.ci/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool`. The
+//! validation test is `#[ignore]`d (the content checks always run); with
+//! `-- --include-ignored`, as `.ci/run` runs it, a missing Multitool is a failure.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -305,16 +305,12 @@ fn sarif_log_has_rules_results_and_notifications() {
 }
 
 #[test]
+#[ignore = "needs SARIF Multitool 5.7.0: .ci/run installs it"]
 fn sarif_multitool_validates_the_log() {
-    let Some(tool) = multitool() else {
-        let msg = "SARIF Multitool not found (set KUBEMIG_SARIF_MULTITOOL or run .ci/run to \
-                   create .ci/sarif-multitool)";
-        if std::env::var("KUBEMIG_REQUIRE_SARIF").as_deref() == Ok("1") {
-            panic!("{msg}, and KUBEMIG_REQUIRE_SARIF=1");
-        }
-        eprintln!("note: {msg}; SARIF validation skipped");
-        return;
-    };
+    let tool = multitool().expect(
+        "SARIF Multitool not found: set KUBEMIG_SARIF_MULTITOOL or run .ci/run to create \
+         .ci/sarif-multitool",
+    );
     let version = Command::new(&tool).arg("--version").output().unwrap();
     eprintln!(
         "using {}",

@@ -1,7 +1,7 @@
 //! Fitting the user's workflow, through the real binary: machine-readable output (`--format
 //! json|github`; SARIF is in tests/sarif.rs), `--quiet`, walking (ignore files, `--exclude`,
 //! `--include`, `--force-exclude`, symlinks), `.kubemig.toml` and `--show-config`,
-//! suppression comments, `--rules` files (the README's cert-manager example), completions,
+//! suppression comments, `--rules` files (docs/rules.md's cert-manager example), completions,
 //! help, the progress bar and error messages. The pre-commit hooks are in tests/precommit.rs.
 
 use std::fs;
@@ -464,10 +464,7 @@ fn progress_shows_only_on_a_terminal() {
         "kubemig: 40 files scanned, 40 objects to migrate, 40 files to change, 0 need a human, 0 errors\n"
     );
     // A terminal (util-linux `script` gives it one) and a run longer than the delay.
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("note: `script` not found; the terminal half is skipped");
-        return;
-    }
+    // `script` is util-linux's, on every Linux this suite runs on.
     let cmdline = format!("{} check m >/dev/null", env!("CARGO_BIN_EXE_kubemig"));
     let out = Command::new("script")
         .args(["-qec", &cmdline, "/dev/null"])
@@ -733,6 +730,43 @@ fn outside_a_repository_only_the_current_directory_is_looked_at() {
 }
 
 #[test]
+fn the_configuration_is_found_where_the_manifests_are() {
+    let d = tempfile::tempdir().unwrap();
+    let (repo_dir, elsewhere) = (d.path().join("repo"), d.path().join("elsewhere"));
+    repo(&repo_dir);
+    write(
+        &repo_dir,
+        &[
+            (".kubemig.toml", "target-version = \"1.21\"\n"),
+            ("deploy/hpa.yaml", HPA),
+        ],
+    );
+    write(&elsewhere, &[(".kubemig.toml", "target-version = \"1.36\"\n")]);
+    let deploy = repo_dir.join("deploy");
+    let deploy = deploy.to_str().unwrap();
+    // The first path's configuration wins over the current directory's, for a directory and
+    // for a file.
+    for path in [deploy.to_string(), format!("{deploy}/hpa.yaml")] {
+        let r = kubemig(&elsewhere, &["check", &path]);
+        assert_eq!(r.code, 0, "1.21 serves the HPA: {}{}", r.stdout, r.stderr);
+    }
+    let shown = kubemig(&elsewhere, &["check", "--show-config", deploy]);
+    assert!(
+        shown.stdout.starts_with(&format!(
+            "# configuration file: {}/.kubemig.toml\n",
+            repo_dir.display()
+        )),
+        "{}",
+        shown.stdout
+    );
+    // Without one above the path, the current directory's applies.
+    write(d.path(), &[("loose/hpa.yaml", HPA)]);
+    let loose = d.path().join("loose");
+    let r = kubemig(&elsewhere, &["check", loose.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "1.36 does not serve it: {}", r.stdout);
+}
+
+#[test]
 fn show_config_prints_the_effective_settings_and_their_origin() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
@@ -943,11 +977,11 @@ deploy/cert.yaml:34:13: CertificateRequest shop/shop-tls-1: cert-manager.io/v1al
     );
     let again = kubemig(p, &["check", "--rules", "cm.toml", "deploy"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
-    // The README shows this very file and this very diff.
-    let readme = include_str!("../README.md");
+    // docs/rules.md shows this very file (its diff is checked with every console example).
+    let readme = include_str!("../docs/rules.md");
     assert!(
         readme.contains(CM_RULES),
-        "README's rules file differs from testdata/rules/cert-manager.toml"
+        "docs/rules.md's rules file differs from testdata/rules/cert-manager.toml"
     );
     let diff = kubemig(
         Path::new(env!("CARGO_MANIFEST_DIR")),
@@ -961,7 +995,7 @@ deploy/cert.yaml:34:13: CertificateRequest shop/shop-tls-1: cert-manager.io/v1al
     assert_eq!(diff.code, 1);
     assert!(
         readme.contains(&diff.stdout),
-        "README's diff differs from:\n{}",
+        "docs/rules.md's diff differs from:\n{}",
         diff.stdout
     );
 }

@@ -1,4 +1,4 @@
-//! `check --format json`: one JSON document, schema version 1 (documented in the README).
+//! `check --format json`: one JSON document, schema version 1 (documented in docs/output-formats.md).
 //! Every key is always present (`null` when it does not apply; the summary's `--scan-scripts`
 //! counts only with that flag), so consumers can rely on
 //! the shape; new keys may be added, existing ones keep their meaning.
