@@ -1063,10 +1063,8 @@ fn unreadable_file_is_an_error_and_others_are_processed() {
         let bin = t.path().join("bin/kubemig");
         fs::create_dir_all(bin.parent().unwrap()).unwrap();
         fs::copy(env!("CARGO_BIN_EXE_kubemig"), &bin).unwrap();
-        for p in [t.path(), &t.path().join("bin"), &bin, &locked, &locked_dir]
-            .into_iter()
-            .chain([&t.path().join("open.yaml")])
-        {
+        let (bin_dir, open) = (t.path().join("bin"), t.path().join("open.yaml"));
+        for p in [t.path(), &bin_dir, &bin, &locked, &locked_dir, &open] {
             std::os::unix::fs::chown(p, Some(NOBODY), Some(NOBODY)).unwrap();
         }
         (bin, NOBODY)

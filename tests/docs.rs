@@ -8,7 +8,8 @@
 //! nothing is interleaved. The exit status is not shown on the page and not compared.
 //!
 //! Every block runs in a fresh scratch repository holding a copy of `testdata/` (the public
-//! corpus aside), so examples may name the bundled files and may run `fix`.
+//! corpus aside), so examples may name the bundled files and may run `fix`; its path shows as
+//! `/src` in the output.
 //!
 //! The expected output may use snapbox's wildcards: `...` on a line of its own for any
 //! number of lines (an excerpt), `[..]` inside a line for any text.
@@ -146,7 +147,9 @@ fn console_examples_in_the_docs_print_what_they_show() {
             let dir = sandbox();
             for ex in &block.examples {
                 count += 1;
-                let actual = run(&ex.command, dir.path());
+                // The scratch directory's path, which changes every run, shows as `/src`.
+                let actual = run(&ex.command, dir.path())
+                    .replace(dir.path().to_str().unwrap(), "/src");
                 let expected = ex.expected.join("\n") + "\n";
                 let verdict = snapbox::Assert::new().try_eq(
                     Some(&format!("{name}:{}", ex.line)),
