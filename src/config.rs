@@ -431,7 +431,13 @@ fn discover_for(cwd: &Path, first: Option<&Path>) -> (Option<PathBuf>, Vec<PathB
     let start = first
         .filter(|p| p.as_os_str() != "-")
         .map(|p| absolute(cwd, p))
-        .map(|p| if p.is_dir() { p } else { p.parent().map_or(p.clone(), Path::to_path_buf) });
+        .map(|p| {
+            if p.is_dir() {
+                p
+            } else {
+                p.parent().map_or(p.clone(), Path::to_path_buf)
+            }
+        });
     let mut searched = Vec::new();
     for dir in start.iter().map(PathBuf::as_path).chain([cwd]) {
         if let Some(found) = discover(dir, &mut searched) {

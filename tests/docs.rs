@@ -113,10 +113,9 @@ fn sandbox() -> tempfile::TempDir {
 
 fn run(command: &str, dir: &Path) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_kubemig")).parent().unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .unwrap();
     let out = Command::new("sh")
         .args(["-c", command])
@@ -148,8 +147,8 @@ fn console_examples_in_the_docs_print_what_they_show() {
             for ex in &block.examples {
                 count += 1;
                 // The scratch directory's path, which changes every run, shows as `/src`.
-                let actual = run(&ex.command, dir.path())
-                    .replace(dir.path().to_str().unwrap(), "/src");
+                let actual =
+                    run(&ex.command, dir.path()).replace(dir.path().to_str().unwrap(), "/src");
                 let expected = ex.expected.join("\n") + "\n";
                 let verdict = snapbox::Assert::new().try_eq(
                     Some(&format!("{name}:{}", ex.line)),

@@ -185,8 +185,9 @@ fn snapshot(dir: &Path) -> String {
 #[test]
 #[ignore = "needs pre-commit 4.7.0: .ci/run installs it"]
 fn pre_commit_refuses_fixes_and_then_accepts_a_deprecated_manifest() {
-    let pre_commit = find_precommit()
-        .expect("pre-commit not found: set KUBEMIG_PRECOMMIT or run .ci/run to create .ci/precommit");
+    let pre_commit = find_precommit().expect(
+        "pre-commit not found: set KUBEMIG_PRECOMMIT or run .ci/run to create .ci/precommit",
+    );
     let version = ok(Command::new(&pre_commit).arg("--version")).stdout;
     eprintln!("using {}", String::from_utf8_lossy(&version).trim());
 
@@ -323,8 +324,9 @@ fn user_files(work: &Path) {
 #[test]
 #[ignore = "needs pre-commit 4.7.0: .ci/run installs it"]
 fn system_hooks_use_the_installed_kubemig_and_its_configuration() {
-    let pre_commit = find_precommit()
-        .expect("pre-commit not found: set KUBEMIG_PRECOMMIT or run .ci/run to create .ci/precommit");
+    let pre_commit = find_precommit().expect(
+        "pre-commit not found: set KUBEMIG_PRECOMMIT or run .ci/run to create .ci/precommit",
+    );
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("work");
     fs::create_dir_all(work.join("deploy")).unwrap();
@@ -350,10 +352,9 @@ fn system_hooks_use_the_installed_kubemig_and_its_configuration() {
     .unwrap();
     user_files(&work);
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_kubemig")).parent().unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .unwrap();
     let pc = |args: &[&str]| {
         let mut c = cmd(&pre_commit, &work);
@@ -367,14 +368,20 @@ fn system_hooks_use_the_installed_kubemig_and_its_configuration() {
     let check = pc(&["run", "kubemig-check"]);
     let out = show(&check);
     assert_eq!(check.status.code(), Some(1), "{out}");
-    assert!(out.contains("-> flowcontrol.apiserver.k8s.io/v1beta3"), "{out}");
+    assert!(
+        out.contains("-> flowcontrol.apiserver.k8s.io/v1beta3"),
+        "{out}"
+    );
     let fix = pc(&["run", "--hook-stage", "manual", "kubemig-fix"]);
     assert_eq!(fix.status.code(), Some(1), "{}", show(&fix));
     assert_eq!(
         fs::read_to_string(work.join("deploy/plc.yaml")).unwrap(),
         PLC_AT_1_29
     );
-    assert_eq!(fs::read_to_string(work.join("deploy/hpa.yaml")).unwrap(), HPA_NEW);
+    assert_eq!(
+        fs::read_to_string(work.join("deploy/hpa.yaml")).unwrap(),
+        HPA_NEW
+    );
     ok(cmd("git", &work).args(["add", "deploy"]));
     let again = pc(&["run", "--all-files", "kubemig-check"]);
     assert!(again.status.success(), "{}", show(&again));

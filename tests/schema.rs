@@ -27,7 +27,7 @@
 //! validation only, because the validator needs one to name the resource.
 //!
 //! Validators: env `KUBEMIG_VALIDATOR`, else `.ci/venv/bin/kubernetes-validate` (1.37.0:
-//! Kubernetes 1.25..1.37), and optionally env `KUBEMIG_VALIDATOR_OLD`, else
+//! Kubernetes 1.25..1.37), and env `KUBEMIG_VALIDATOR_OLD`, else
 //! `.ci/venv-old/bin/kubernetes-validate` (1.24.1: 1.10..1.24), both set up by `.ci/run`. The
 //! test is `#[ignore]`d, so a plain `cargo test` lists it as ignored; run with
 //! `-- --include-ignored` (as `.ci/run` does) it fails when the first validator is missing.
@@ -64,8 +64,8 @@ fn find_validator(env: &str, venv: &str) -> Option<PathBuf> {
 struct Validators {
     /// kubernetes-validate 1.37.0 (1.25..1.37).
     new: PathBuf,
-    /// kubernetes-validate 1.24.1 (1.10..1.24), if installed.
-    old: Option<PathBuf>,
+    /// kubernetes-validate 1.24.1 (1.10..1.24).
+    old: PathBuf,
 }
 
 impl Validators {
@@ -73,7 +73,7 @@ impl Validators {
         if (SCHEMA_MIN..=SCHEMA_MAX).contains(&v) {
             Some(&self.new)
         } else if (OLD_SCHEMA_MIN..SCHEMA_MIN).contains(&v) {
-            self.old.as_deref()
+            Some(&self.old)
         } else {
             None
         }
@@ -672,14 +672,11 @@ fn fixed_manifests_validate_against_target_schema() {
     );
     let validators = Validators {
         new,
-        old: find_validator("KUBEMIG_VALIDATOR_OLD", ".ci/venv-old"),
+        old: find_validator("KUBEMIG_VALIDATOR_OLD", ".ci/venv-old").expect(
+            "kubernetes-validate 1.24.1 not found: set KUBEMIG_VALIDATOR_OLD or run .ci/run to \
+             create .ci/venv-old",
+        ),
     };
-    if validators.old.is_none() {
-        println!(
-            "note: kubernetes-validate 1.24.1 not found (KUBEMIG_VALIDATOR_OLD, .ci/venv-old): \
-             inputs last served before 1.25 cannot be checked for pre-existing errors"
-        );
-    }
     let cat = catalogue();
     let mut runs: Vec<Run> = Vec::new();
     let mut temps = Vec::new();
@@ -749,18 +746,17 @@ fn fixed_manifests_validate_against_target_schema() {
     // Output ERRORs that may have been in the input already: job index → error line.
     let mut suspects: Vec<(usize, String)> = Vec::new();
     for (version, texts) in &by_version {
-        if *version < SCHEMA_MIN || *version > SCHEMA_MAX {
-            println!(
-                "note: {} document(s) targeting {} skipped: kubernetes-validate 1.37.0 has schemas \
-                 for {}..{} only",
+        // Targets before 1.25 are checked with the 1.24.1 validator's schemas.
+        let validator = validators.for_version(*version).unwrap_or_else(|| {
+            panic!(
+                "{} document(s) target {}, for which no validator has schemas ({}..{})",
                 texts.len(),
                 fmt_version(*version),
-                fmt_version(SCHEMA_MIN),
+                fmt_version(OLD_SCHEMA_MIN),
                 fmt_version(SCHEMA_MAX)
-            );
-            continue;
-        }
-        let results = validate_texts(&validators.new, work.path(), "kmv", *version, texts, false);
+            )
+        });
+        let results = validate_texts(validator, work.path(), "kmv", *version, texts, false);
         let c = counts.entry(*version).or_default();
         let v = fmt_version(*version);
         for (i, outcome) in results {

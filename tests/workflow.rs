@@ -741,7 +741,10 @@ fn the_configuration_is_found_where_the_manifests_are() {
             ("deploy/hpa.yaml", HPA),
         ],
     );
-    write(&elsewhere, &[(".kubemig.toml", "target-version = \"1.36\"\n")]);
+    write(
+        &elsewhere,
+        &[(".kubemig.toml", "target-version = \"1.36\"\n")],
+    );
     let deploy = repo_dir.join("deploy");
     let deploy = deploy.to_str().unwrap();
     // The first path's configuration wins over the current directory's, for a directory and
