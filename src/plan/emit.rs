@@ -138,6 +138,11 @@ pub struct Emitter<'a> {
     carried: RefCell<HashSet<usize>>,
     /// Where each literal or folded block scalar's last line ends, and its `|`/`>` header.
     block_ends: HashMap<usize, Range<usize>>,
+    /// For each node, the indentation of the block collection it is written in (the key's
+    /// column in a block mapping, the dash's in a block sequence, the enclosing block
+    /// context's for nodes inside flow collections): the lines of a multi-line scalar or
+    /// flow collection, and a block scalar's explicit indentation, are relative to it.
+    parents: HashMap<usize, usize>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
@@ -168,6 +173,7 @@ impl<'a> Emitter<'a> {
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
             block_ends: HashMap::new(),
+            parents: HashMap::new(),
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -177,18 +183,23 @@ impl<'a> Emitter<'a> {
             },
             edits: Vec::new(),
         };
-        emitter.index(root, None);
+        emitter.index(root, None, 0);
         emitter
     }
 
-    fn index(&mut self, node: &'a Node, outer_step: Option<usize>) {
+    fn index(&mut self, node: &'a Node, outer_step: Option<usize>, parent: usize) {
         if node.id >= self.nodes.len() {
             self.nodes.resize(node.id + 1, node);
         }
         self.nodes[node.id] = node;
+        self.parents.insert(node.id, parent);
         let src = self.src;
         match &node.kind {
             NodeKind::Map { flow, entries } => {
+                let inner_parent = match flow {
+                    true => parent,
+                    false => column(src, node.span.start),
+                };
                 let mut inner = None;
                 for (i, (k, v)) in entries.iter().enumerate() {
                     let mut child_step = None;
@@ -215,14 +226,22 @@ impl<'a> Emitter<'a> {
                             }
                         }
                     }
-                    self.index(k, None);
-                    self.index(v, child_step);
+                    self.index(k, None, inner_parent);
+                    self.index(v, child_step, inner_parent);
                 }
                 if let Some(step) = inner.or(outer_step) {
                     self.steps.insert(node.id, step);
                 }
             }
-            NodeKind::Seq { items, .. } => items.iter().for_each(|i| self.index(i, None)),
+            NodeKind::Seq { items, flow } => {
+                for i in items {
+                    let dash = match flow {
+                        true => parent,
+                        false => column(src, o_dash(src, i)),
+                    };
+                    self.index(i, None, dash);
+                }
+            }
             NodeKind::Scalar {
                 style: Style::Literal | Style::Folded,
                 ..
@@ -390,7 +409,7 @@ impl<'a> Emitter<'a> {
                         );
                     }
                     let text = self
-                        .inline(m, column(self.src, o.span.start))
+                        .inline(m, self.parent_of(o))
                         .expect("scalar is inline");
                     let (start, text) = self.with_props(o, m, text)?;
                     self.edits.push(Edit::replace(start..o.span.end, text));
@@ -507,7 +526,7 @@ impl<'a> Emitter<'a> {
                 if scalar_changed(ok, mk) {
                     // Only scalar keys are ever renamed; a collection used as a key
                     // (`? {a: 1}`) is left as it is, or refused if it changed.
-                    match (&ok.kind, self.inline(mk, column(self.src, ok.span.start))) {
+                    match (&ok.kind, self.inline(mk, self.parent_of(ok))) {
                         (NodeKind::Scalar { .. }, Some(text)) => {
                             self.edits.push(Edit::replace(ok.span.clone(), text))
                         }
@@ -758,7 +777,7 @@ impl<'a> Emitter<'a> {
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
         if !block_orig
-            && let Some(text) = self.inline(mv, column(src, ov.span.start.max(ok.span.end)))
+            && let Some(text) = self.inline(mv, self.parent_of(ov))
         {
             if ov.span.is_empty() {
                 if ov.props.is_some() {
@@ -1025,7 +1044,7 @@ impl<'a> Emitter<'a> {
             }
             return Ok(format!("{props}{}", comment.unwrap_or("")));
         }
-        if let Some(text) = self.inline(v, key_col + step) {
+        if let Some(text) = self.inline(v, key_col) {
             if comments.after_value.is_some() {
                 self.carried.borrow_mut().insert(comments.id);
             }
@@ -1095,7 +1114,8 @@ impl<'a> Emitter<'a> {
     /// A sequence item's content after `- `, at column `col`.
     fn item(&self, v: &MNode, col: usize) -> Result<String> {
         let props = self.props(v)?;
-        if let Some(text) = self.inline(v, col) {
+        // The dash is two columns to the left: the item's lines are relative to it.
+        if let Some(text) = self.inline(v, col.saturating_sub(2)) {
             return Ok(match props {
                 Some(p) => format!("{p} {text}"),
                 None => text,
@@ -1108,20 +1128,24 @@ impl<'a> Emitter<'a> {
         })
     }
 
-    /// Text for a value that fits on the line it starts on: scalars, flow collections.
-    /// Anchors and tags are not included; callers that place a node anew add them.
-    fn inline(&self, v: &MNode, col: usize) -> Option<String> {
+    /// Text for a value that starts on the line it is placed on: scalars, flow
+    /// collections, written in a block collection indented `parent` columns (the key's
+    /// column, or the dash's). Anchors and tags are not included; callers that place a node
+    /// anew add them.
+    fn inline(&self, v: &MNode, parent: usize) -> Option<String> {
         match &v.kind {
             MKind::Scalar { value, style } => {
-                if let Some(raw) = self.raw(v, col) {
+                if let Some(raw) = self.raw_inline(v, parent) {
                     return Some(raw);
                 }
+                // Its lines cannot be shifted exactly: the value on one line, in a style
+                // that means the same (`scalar` quotes what plain text cannot hold).
                 Some(self.scalar(value, *style))
             }
-            MKind::Alias(_) => self.raw(v, col),
-            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => {
-                self.flow_body(v, Flow::Inline).ok()
-            }
+            MKind::Alias(_) => self.raw_inline(v, parent),
+            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self
+                .raw_inline(v, parent)
+                .or_else(|| self.flow_body(v, Flow::Inline).ok()),
             MKind::Map { entries, .. } if entries.is_empty() => Some("{}".into()),
             MKind::Seq { items, .. } if items.is_empty() => Some("[]".into()),
             _ => None,
@@ -1211,27 +1235,62 @@ impl<'a> Emitter<'a> {
     /// The original text of an unchanged node for a flow context: as it is when it fits on
     /// one line; re-indented to `indent` when it spans lines and the context has lines.
     fn raw_flow(&self, v: &MNode, flow: Flow) -> Option<String> {
-        let raw = self.raw(v, 0)?;
-        if !raw.contains('\n') {
-            return Some(raw);
+        let node = self.unchanged(v)?;
+        let text = &self.src[node.span.clone()];
+        if !text.contains('\n') {
+            return Some(text.to_string());
         }
         let Flow::Lines { indent, .. } = flow else {
             return None;
         };
-        let node = self.nodes.get(v.orig?)?;
-        let text = &self.src[node.span.clone()];
-        Some(reindent(
-            text,
-            indentation(self.src, node.span.start),
-            indent,
-        ))
+        reindent(text, indentation(self.src, node.span.start), indent)
     }
 
-    /// The original text of an unchanged node, re-indented to start at column `col`.
-    /// Its anchor and tag are not included.
+    /// The block indentation the original node `o` is written in (see `parents`).
+    fn parent_of(&self, o: &Node) -> usize {
+        self.parents
+            .get(&o.id)
+            .copied()
+            .unwrap_or_else(|| indentation(self.src, o.span.start))
+    }
+
+    /// The original text of an unchanged block collection, re-indented to start at column
+    /// `col`. Its anchor and tag are not included. `None` when its lines cannot be shifted
+    /// exactly (then it is rendered entry by entry).
     fn raw(&self, v: &MNode, col: usize) -> Option<String> {
+        let node = self.unchanged(v)?;
+        reindent(
+            &self.src[node.span.clone()],
+            column(self.src, node.span.start),
+            col,
+        )
+    }
+
+    /// The original text of an unchanged scalar, alias or flow collection placed after a
+    /// key or dash in a block collection indented `parent` columns: every line after the
+    /// first moves with that block collection, so continuation lines stay inside the node
+    /// and a block scalar keeps its content indentation relative to its parent (an explicit
+    /// indentation indicator such as `|2` stays right). `None` when that is not exact.
+    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<String> {
+        let node = self.unchanged(v)?;
+        let text = &self.src[node.span.clone()];
+        if !text.contains('\n') {
+            return Some(text.to_string());
+        }
+        if let Some(header) = self.block_ends.get(&node.span.end)
+            && self.src[header.clone()].contains('+')
+        {
+            // Keep chomping: the empty lines after the text are part of the value, and what
+            // follows the node in its new place decides how many there are.
+            return None;
+        }
+        reindent(text, self.parent_of(node), parent)
+    }
+
+    /// The original node behind an unchanged working node of the same kind and text.
+    fn unchanged(&self, v: &MNode) -> Option<&'a Node> {
         let id = v.orig.filter(|_| !v.dirty)?;
-        let node = self.nodes.get(id)?;
+        let node = *self.nodes.get(id)?;
         let same_kind = matches!(
             (&node.kind, &v.kind),
             (NodeKind::Scalar { .. }, MKind::Scalar { .. })
@@ -1242,8 +1301,7 @@ impl<'a> Emitter<'a> {
         if !same_kind || node.is_flow() != v.is_flow() || node.span.is_empty() {
             return None;
         }
-        let text = &self.src[node.span.clone()];
-        Some(reindent(text, column(self.src, node.span.start), col))
+        Some(node)
     }
 }
 
@@ -1412,35 +1470,43 @@ fn o_dash(src: &str, item: &Node) -> usize {
     crate::yaml::tree::dash_before(src, with_props(item).start)
 }
 
-/// Shift every line after the first by `to - from` columns. Lines indented less than the
-/// shift (comments at column 0, blank lines) keep what they have.
-pub fn reindent(text: &str, from: usize, to: usize) -> String {
+/// Shift every line after the first by `to - from` columns, the lines of a node whose
+/// block context moves from indentation `from` to `to`. Empty lines stay empty; lines of
+/// spaces move too (inside a block scalar those beyond its indentation are content). A
+/// comment line indented less than a shift to the left goes to column 0. `None` when any
+/// other line is indented less than that shift: it could not keep its place relative to the
+/// others, and the node's meaning with it.
+pub fn reindent(text: &str, from: usize, to: usize) -> Option<String> {
     if from == to || !text.contains('\n') {
-        return text.to_string();
+        return Some(text.to_string());
     }
     let mut out = String::with_capacity(text.len() + 64);
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i == 0 || line.trim().is_empty() {
+        let body = line.trim_end_matches(['\n', '\r']);
+        if i == 0 || body.is_empty() {
             out.push_str(line);
         } else if to > from {
             out.push_str(&" ".repeat(to - from));
             out.push_str(line);
         } else {
-            let lead = line
-                .bytes()
-                .take_while(|&b| b == b' ')
-                .count()
-                .min(from - to);
-            out.push_str(&line[lead..]);
+            let lead = body.bytes().take_while(|&b| b == b' ').count();
+            let cut = lead.min(from - to);
+            let rest = &body[lead..];
+            if cut < from - to && !rest.is_empty() && !rest.starts_with('#') {
+                return None;
+            }
+            out.push_str(&line[cut..]);
         }
     }
-    out
+    Some(out)
 }
 
 /// A scalar in the given style. Block styles are never produced for new text.
 pub fn render_scalar(value: &str, style: Style) -> String {
     match style {
-        Style::Plain => value.to_string(),
+        // A line break in a plain value (an empty line folded into it) cannot be written on
+        // one line without quotes.
+        Style::Plain if !value.contains(['\n', '\r']) => value.to_string(),
         Style::Single if !value.contains(['\n', '\r', '\t']) => {
             format!("'{}'", value.replace('\'', "''"))
         }
@@ -1471,10 +1537,18 @@ mod tests {
     #[test]
     fn reindent_shifts_following_lines() {
         assert_eq!(
-            reindent("a: 1\n  b: 2\n# c\n  d: 3", 2, 4),
+            reindent("a: 1\n  b: 2\n# c\n  d: 3", 2, 4).unwrap(),
             "a: 1\n    b: 2\n  # c\n    d: 3"
         );
-        assert_eq!(reindent("a: 1\n    b: 2\n# c", 4, 2), "a: 1\n  b: 2\n# c");
+        assert_eq!(
+            reindent("a: 1\n    b: 2\n# c", 4, 2).unwrap(),
+            "a: 1\n  b: 2\n# c"
+        );
+        // Lines of spaces move (block scalar content); empty lines stay empty.
+        assert_eq!(reindent("|\n  a\n    \n\n  b", 0, 2).unwrap(), "|\n    a\n      \n\n    b");
+        assert_eq!(reindent("|\n    a\n      \n    b", 2, 0).unwrap(), "|\n  a\n    \n  b");
+        // A text line that cannot move left as far as the others: not exact.
+        assert_eq!(reindent("x\n    a\n  b", 4, 0), None);
     }
 
     #[test]
