@@ -79,7 +79,7 @@ enum Gen {
 
 const STYLES: usize = 19;
 
-fn gen() -> impl Strategy<Value = Gen> {
+fn subtree() -> impl Strategy<Value = Gen> {
     let leaf = (0..STYLES).prop_map(Gen::Scalar);
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -356,7 +356,7 @@ fn moved_subtrees_keep_every_scalar_style() {
     let migrated = std::cell::Cell::new(0usize);
     runner
         .run(
-            &(0..3usize, 0..3usize, 0..3usize, gen(), 1..5usize, any::<bool>()),
+            &(0..3usize, 0..3usize, 0..3usize, subtree(), 1..5usize, any::<bool>()),
             |(op, from, to, g, step, indentless)| {
                 if check(op, from, to, &g, step.max(2), indentless)? {
                     migrated.set(migrated.get() + 1);
