@@ -131,6 +131,9 @@ pub struct Emitter<'a> {
     live: HashSet<usize>,
     /// Keys of deleted entries that new entries overwrite in place: their comments stay.
     in_place: HashSet<usize>,
+    /// Original nodes whose text is deleted or replaced where it was: a copy of one of them
+    /// elsewhere is the only place its comments can go.
+    gone: HashSet<usize>,
     prepared: bool,
     /// Indentation step for the block entries being rendered.
     step: Cell<usize>,
@@ -169,6 +172,7 @@ impl<'a> Emitter<'a> {
             layout,
             live: HashSet::new(),
             in_place: HashSet::new(),
+            gone: HashSet::new(),
             prepared: false,
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
@@ -457,10 +461,16 @@ impl<'a> Emitter<'a> {
                     if o_from < o_to && m_from < m_to {
                         self.in_place.insert(entries[o_from].0.id);
                     }
-                    if let Some((oi, mi)) = next
-                        && m_entries[mi].1.orig == Some(entries[oi].1.id)
-                    {
-                        self.collect_in_place(&entries[oi].1, &m_entries[mi].1);
+                    for (k, v) in &entries[o_from..o_to] {
+                        collect_ids(k, &mut self.gone);
+                        collect_ids(v, &mut self.gone);
+                    }
+                    if let Some((oi, mi)) = next {
+                        if m_entries[mi].1.orig == Some(entries[oi].1.id) {
+                            self.collect_in_place(&entries[oi].1, &m_entries[mi].1);
+                        } else {
+                            collect_ids(&entries[oi].1, &mut self.gone);
+                        }
                     }
                     prev = next;
                 }
@@ -470,6 +480,10 @@ impl<'a> Emitter<'a> {
                     if let Some(oi) = items.iter().find(|i| Some(i.id) == mi.orig) {
                         self.collect_in_place(oi, mi);
                     }
+                }
+                let kept: HashSet<usize> = m_items.iter().filter_map(|i| i.orig).collect();
+                for i in items.iter().filter(|i| !kept.contains(&i.id)) {
+                    collect_ids(i, &mut self.gone);
                 }
             }
             _ => {}
@@ -957,7 +971,8 @@ impl<'a> Emitter<'a> {
         let (Some(node), Some(&k)) = (self.nodes.get(id), self.key_of.get(&id)) else {
             return none;
         };
-        if self.live.contains(&k.id) {
+        // A key still in its place keeps its comments there.
+        if self.live.contains(&k.id) && !self.gone.contains(&k.id) {
             return none;
         }
         let above = self
@@ -1259,6 +1274,9 @@ impl<'a> Emitter<'a> {
     /// exactly (then it is rendered entry by entry).
     fn raw(&self, v: &MNode, col: usize) -> Option<String> {
         let node = self.unchanged(v)?;
+        if self.ends_in_kept_lines(node) {
+            return None;
+        }
         reindent(
             &self.src[node.span.clone()],
             column(self.src, node.span.start),
@@ -1277,14 +1295,19 @@ impl<'a> Emitter<'a> {
         if !text.contains('\n') {
             return Some(text.to_string());
         }
-        if let Some(header) = self.block_ends.get(&node.span.end)
-            && self.src[header.clone()].contains('+')
-        {
-            // Keep chomping: the empty lines after the text are part of the value, and what
-            // follows the node in its new place decides how many there are.
+        if self.ends_in_kept_lines(node) {
             return None;
         }
         reindent(text, self.parent_of(node), parent)
+    }
+
+    /// Whether `node` ends with a block scalar with keep chomping (`|+`): the empty lines
+    /// after its text are part of its value, and what follows the node in a new place
+    /// decides how many there are.
+    fn ends_in_kept_lines(&self, node: &Node) -> bool {
+        self.block_ends
+            .get(&node.span.end)
+            .is_some_and(|header| self.src[header.clone()].contains('+'))
     }
 
     /// The original node behind an unchanged working node of the same kind and text.
@@ -1318,6 +1341,19 @@ struct Carried<'a> {
     before_value: Option<&'a str>,
     /// At the end of the value's last line, with the spaces before it.
     after_value: Option<&'a str>,
+}
+
+/// The ids of `n` and every node inside it.
+fn collect_ids(n: &Node, out: &mut HashSet<usize>) {
+    out.insert(n.id);
+    match &n.kind {
+        NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+            collect_ids(k, out);
+            collect_ids(v, out)
+        }),
+        NodeKind::Seq { items, .. } => items.iter().for_each(|i| collect_ids(i, out)),
+        _ => {}
+    }
 }
 
 /// Every original id in the working tree.
