@@ -146,7 +146,11 @@ impl Writer {
                 out
             }
             Gen::Seq(items) => {
-                let dash = if self.indentless { col } else { col + self.step };
+                let dash = if self.indentless {
+                    col
+                } else {
+                    col + self.step
+                };
                 let mut out = "\n".to_string();
                 out.push_str(&self.seq(items, dash));
                 out
@@ -202,7 +206,8 @@ fn head(kind: &str) -> String {
     )
 }
 
-const TAIL: &str = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\ndata:\n  x: |\n    y\n";
+const TAIL: &str =
+    "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\ndata:\n  x: |\n    y\n";
 
 /// The document: the subtree `g` at `spec.<path>`, with a sibling before and after it.
 fn document(kind: &str, path: &str, g: &Gen, step: usize, indentless: bool) -> String {
@@ -286,9 +291,7 @@ fn check(
             show()
         );
         prop_assert!(
-            out.objects
-                .iter()
-                .any(|o| o.item.status == Status::Blocked),
+            out.objects.iter().any(|o| o.item.status == Status::Blocked),
             "refused without a report{}",
             show()
         );
@@ -356,7 +359,14 @@ fn moved_subtrees_keep_every_scalar_style() {
     let migrated = std::cell::Cell::new(0usize);
     runner
         .run(
-            &(0..3usize, 0..3usize, 0..3usize, subtree(), 1..5usize, any::<bool>()),
+            &(
+                0..3usize,
+                0..3usize,
+                0..3usize,
+                subtree(),
+                1..5usize,
+                any::<bool>(),
+            ),
             |(op, from, to, g, step, indentless)| {
                 if check(op, from, to, &g, step.max(2), indentless)? {
                     migrated.set(migrated.get() + 1);

@@ -86,6 +86,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some((_, new)) = out.rewrite {
         let again = process(new.into_bytes(), &ctx);
-        assert!(again.error.is_none() && again.rewrite.is_none(), "not a fixed point");
+        assert!(
+            again.error.is_none() && again.rewrite.is_none(),
+            "not a fixed point"
+        );
     }
 });

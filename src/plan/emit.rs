@@ -412,9 +412,7 @@ impl<'a> Emitter<'a> {
                             self.unsupported(o.span.start, "a value with no text of its own")
                         );
                     }
-                    let text = self
-                        .inline(m, self.parent_of(o))
-                        .expect("scalar is inline");
+                    let text = self.inline(m, self.parent_of(o)).expect("scalar is inline");
                     let (start, text) = self.with_props(o, m, text)?;
                     self.edits.push(Edit::replace(start..o.span.end, text));
                 }
@@ -790,9 +788,7 @@ impl<'a> Emitter<'a> {
             ov.kind,
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
-        if !block_orig
-            && let Some(text) = self.inline(mv, self.parent_of(ov))
-        {
+        if !block_orig && let Some(text) = self.inline(mv, self.parent_of(ov)) {
             if ov.span.is_empty() {
                 if ov.props.is_some() {
                     return Err(
@@ -1581,8 +1577,14 @@ mod tests {
             "a: 1\n  b: 2\n# c"
         );
         // Lines of spaces move (block scalar content); empty lines stay empty.
-        assert_eq!(reindent("|\n  a\n    \n\n  b", 0, 2).unwrap(), "|\n    a\n      \n\n    b");
-        assert_eq!(reindent("|\n    a\n      \n    b", 2, 0).unwrap(), "|\n  a\n    \n  b");
+        assert_eq!(
+            reindent("|\n  a\n    \n\n  b", 0, 2).unwrap(),
+            "|\n    a\n      \n\n    b"
+        );
+        assert_eq!(
+            reindent("|\n    a\n      \n    b", 2, 0).unwrap(),
+            "|\n  a\n    \n  b"
+        );
         // A text line that cannot move left as far as the others: not exact.
         assert_eq!(reindent("x\n    a\n  b", 4, 0), None);
     }

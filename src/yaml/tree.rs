@@ -624,7 +624,10 @@ mod tests {
     fn block_scalar_with_an_indicator_spans_lines_less_indented_than_its_first() {
         for (src, key) in [
             ("a: |2\n    deeper\n  content\nb: 1\n", "a"),
-            ("s:\n  - k: |2\n        deeper\n      content\n    n: 1\n", "s"),
+            (
+                "s:\n  - k: |2\n        deeper\n      content\n    n: 1\n",
+                "s",
+            ),
             ("s:\n- >1-\n   deeper\n  content\n", "s"),
         ] {
             let docs = parse_stream(src).unwrap();
@@ -636,7 +639,11 @@ mod tests {
                     _ => break,
                 };
             }
-            assert!(slice(src, node).ends_with("content"), "{src:?}: {:?}", slice(src, node));
+            assert!(
+                slice(src, node).ends_with("content"),
+                "{src:?}: {:?}",
+                slice(src, node)
+            );
         }
     }
 
