@@ -1072,7 +1072,10 @@ impl<'a> Emitter<'a> {
             self.carried.borrow_mut().insert(comments.id);
         }
         let mut before = String::new();
-        for line in comments.before_value.into_iter().flat_map(str::lines) {
+        let before_value = comments
+            .before_value
+            .filter(|_| raw || !self.first_key_carries_them(v, comments.id));
+        for line in before_value.into_iter().flat_map(str::lines) {
             if !line.trim().is_empty() {
                 before.push_str(nl);
                 before.push_str(&" ".repeat(col));
@@ -1086,6 +1089,22 @@ impl<'a> Emitter<'a> {
             self.block(v, col)?,
             end.unwrap_or("")
         ))
+    }
+
+    /// Whether the comment lines between a moved value's key and its first line go with
+    /// the first key of that mapping when it is rendered entry by entry (they are the
+    /// comments above that key, which travel with it): written once, not twice.
+    fn first_key_carries_them(&self, v: &MNode, orig: usize) -> bool {
+        let (Some(node), MKind::Map { entries, .. }) = (self.nodes.get(orig), &v.kind) else {
+            return false;
+        };
+        let Some((first, _)) = node.entries().first() else {
+            return false;
+        };
+        entries.iter().any(|(k, _)| k.orig == Some(first.id))
+            && self.gone.contains(&first.id)
+            && !self.in_place.contains(&first.id)
+            && self.comments_above(first).is_some()
     }
 
     /// An unchanged null that was written as nothing at all (`key:`).
