@@ -151,7 +151,8 @@ pub struct RunArgs {
     pub show_config: bool,
     /// Take a fact the manifests cannot tell as given (repeatable): gce-project=ID, gce-zone=Z,
     /// azure-disk-kind=Managed, critical-pod=CLASS, gitrepo-image=IMAGE, topologykeys=drop,
-    /// legacy-pod-annotations=convert, capacity=SIZE, vsphere-fcd-id=PV=ID.
+    /// legacy-pod-annotations=convert, capacity=SIZE, vsphere-fcd-id=PV=ID,
+    /// webhook-side-effects=None|NoneOnDryRun.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_assumption, help_heading = "Field migrations")]
     pub assume: Vec<(String, String)>,
     /// Also rewrite PersistentVolumes exported from a live cluster (uid, status, claimRef.uid,
@@ -179,6 +180,7 @@ pub const ASSUMPTIONS: &[&str] = &[
     "legacy-pod-annotations",
     "topologykeys",
     "vsphere-fcd-id",
+    "webhook-side-effects",
 ];
 
 pub fn parse_assumption(s: &str) -> Result<(String, String), String> {
@@ -194,6 +196,9 @@ pub fn parse_assumption(s: &str) -> Result<(String, String), String> {
     }
     if v.is_empty() {
         return Err(format!("`{k}` needs a value"));
+    }
+    if k == "webhook-side-effects" && !matches!(v, "None" | "NoneOnDryRun") {
+        return Err("webhook-side-effects is what admissionregistration.k8s.io/v1 accepts: None or NoneOnDryRun".into());
     }
     if k == "vsphere-fcd-id" && !v.contains('=') {
         return Err("vsphere-fcd-id names the PersistentVolume: vsphere-fcd-id=PV=FCD-ID".into());

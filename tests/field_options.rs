@@ -39,6 +39,10 @@ fn unknown_or_malformed_assumptions_are_refused() {
     let out = kubemig(&["check", "--assume", "vsphere-fcd-id=abc", "-"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("vsphere-fcd-id=PV=FCD-ID"));
+    // Only what admissionregistration.k8s.io/v1 accepts.
+    let out = kubemig(&["check", "--assume", "webhook-side-effects=Some", "-"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("None or NoneOnDryRun"));
 }
 
 #[test]

@@ -88,6 +88,19 @@ fn run_case(case: &Path, failures: &mut Vec<String>) {
         ));
     }
 
+    // An internal error (self-verification failed) is never an expected outcome.
+    for (name, out) in [("check", &check), ("diff", &diff), ("fix", &fix)] {
+        for stream in [&out.stdout, &out.stderr] {
+            if String::from_utf8_lossy(stream).contains("internal error") {
+                failures.push(format!(
+                    "{}: {name} reported an internal error:\n{}",
+                    case.display(),
+                    String::from_utf8_lossy(stream)
+                ));
+            }
+        }
+    }
+
     let expected_exit = fs::read_to_string(case.join("expected.exit"))
         .ok()
         .map(|s| s.trim().parse::<i32>().unwrap());

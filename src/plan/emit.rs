@@ -131,6 +131,9 @@ pub struct Emitter<'a> {
     live: HashSet<usize>,
     /// Keys of deleted entries that new entries overwrite in place: their comments stay.
     in_place: HashSet<usize>,
+    /// Original nodes whose text is deleted or replaced where it was: a copy of one of them
+    /// elsewhere is the only place its comments can go.
+    gone: HashSet<usize>,
     prepared: bool,
     /// Indentation step for the block entries being rendered.
     step: Cell<usize>,
@@ -138,6 +141,11 @@ pub struct Emitter<'a> {
     carried: RefCell<HashSet<usize>>,
     /// Where each literal or folded block scalar's last line ends, and its `|`/`>` header.
     block_ends: HashMap<usize, Range<usize>>,
+    /// For each node, the indentation of the block collection it is written in (the key's
+    /// column in a block mapping, the dash's in a block sequence, the enclosing block
+    /// context's for nodes inside flow collections): the lines of a multi-line scalar or
+    /// flow collection, and a block scalar's explicit indentation, are relative to it.
+    parents: HashMap<usize, usize>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
@@ -164,10 +172,12 @@ impl<'a> Emitter<'a> {
             layout,
             live: HashSet::new(),
             in_place: HashSet::new(),
+            gone: HashSet::new(),
             prepared: false,
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
             block_ends: HashMap::new(),
+            parents: HashMap::new(),
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -177,18 +187,23 @@ impl<'a> Emitter<'a> {
             },
             edits: Vec::new(),
         };
-        emitter.index(root, None);
+        emitter.index(root, None, 0);
         emitter
     }
 
-    fn index(&mut self, node: &'a Node, outer_step: Option<usize>) {
+    fn index(&mut self, node: &'a Node, outer_step: Option<usize>, parent: usize) {
         if node.id >= self.nodes.len() {
             self.nodes.resize(node.id + 1, node);
         }
         self.nodes[node.id] = node;
+        self.parents.insert(node.id, parent);
         let src = self.src;
         match &node.kind {
             NodeKind::Map { flow, entries } => {
+                let inner_parent = match flow {
+                    true => parent,
+                    false => column(src, node.span.start),
+                };
                 let mut inner = None;
                 for (i, (k, v)) in entries.iter().enumerate() {
                     let mut child_step = None;
@@ -215,14 +230,22 @@ impl<'a> Emitter<'a> {
                             }
                         }
                     }
-                    self.index(k, None);
-                    self.index(v, child_step);
+                    self.index(k, None, inner_parent);
+                    self.index(v, child_step, inner_parent);
                 }
                 if let Some(step) = inner.or(outer_step) {
                     self.steps.insert(node.id, step);
                 }
             }
-            NodeKind::Seq { items, .. } => items.iter().for_each(|i| self.index(i, None)),
+            NodeKind::Seq { items, flow } => {
+                for i in items {
+                    let dash = match flow {
+                        true => parent,
+                        false => column(src, o_dash(src, i)),
+                    };
+                    self.index(i, None, dash);
+                }
+            }
             NodeKind::Scalar {
                 style: Style::Literal | Style::Folded,
                 ..
@@ -389,9 +412,7 @@ impl<'a> Emitter<'a> {
                             self.unsupported(o.span.start, "a value with no text of its own")
                         );
                     }
-                    let text = self
-                        .inline(m, column(self.src, o.span.start))
-                        .expect("scalar is inline");
+                    let text = self.inline(m, self.parent_of(o)).expect("scalar is inline");
                     let (start, text) = self.with_props(o, m, text)?;
                     self.edits.push(Edit::replace(start..o.span.end, text));
                 }
@@ -438,10 +459,16 @@ impl<'a> Emitter<'a> {
                     if o_from < o_to && m_from < m_to {
                         self.in_place.insert(entries[o_from].0.id);
                     }
-                    if let Some((oi, mi)) = next
-                        && m_entries[mi].1.orig == Some(entries[oi].1.id)
-                    {
-                        self.collect_in_place(&entries[oi].1, &m_entries[mi].1);
+                    for (k, v) in &entries[o_from..o_to] {
+                        collect_ids(k, &mut self.gone);
+                        collect_ids(v, &mut self.gone);
+                    }
+                    if let Some((oi, mi)) = next {
+                        if m_entries[mi].1.orig == Some(entries[oi].1.id) {
+                            self.collect_in_place(&entries[oi].1, &m_entries[mi].1);
+                        } else {
+                            collect_ids(&entries[oi].1, &mut self.gone);
+                        }
                     }
                     prev = next;
                 }
@@ -451,6 +478,10 @@ impl<'a> Emitter<'a> {
                     if let Some(oi) = items.iter().find(|i| Some(i.id) == mi.orig) {
                         self.collect_in_place(oi, mi);
                     }
+                }
+                let kept: HashSet<usize> = m_items.iter().filter_map(|i| i.orig).collect();
+                for i in items.iter().filter(|i| !kept.contains(&i.id)) {
+                    collect_ids(i, &mut self.gone);
                 }
             }
             _ => {}
@@ -507,7 +538,7 @@ impl<'a> Emitter<'a> {
                 if scalar_changed(ok, mk) {
                     // Only scalar keys are ever renamed; a collection used as a key
                     // (`? {a: 1}`) is left as it is, or refused if it changed.
-                    match (&ok.kind, self.inline(mk, column(self.src, ok.span.start))) {
+                    match (&ok.kind, self.inline(mk, self.parent_of(ok))) {
                         (NodeKind::Scalar { .. }, Some(text)) => {
                             self.edits.push(Edit::replace(ok.span.clone(), text))
                         }
@@ -757,9 +788,7 @@ impl<'a> Emitter<'a> {
             ov.kind,
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
-        if !block_orig
-            && let Some(text) = self.inline(mv, column(src, ov.span.start.max(ok.span.end)))
-        {
+        if !block_orig && let Some(text) = self.inline(mv, self.parent_of(ov)) {
             if ov.span.is_empty() {
                 if ov.props.is_some() {
                     return Err(
@@ -938,7 +967,8 @@ impl<'a> Emitter<'a> {
         let (Some(node), Some(&k)) = (self.nodes.get(id), self.key_of.get(&id)) else {
             return none;
         };
-        if self.live.contains(&k.id) {
+        // A key still in its place keeps its comments there.
+        if self.live.contains(&k.id) && !self.gone.contains(&k.id) {
             return none;
         }
         let above = self
@@ -1025,7 +1055,7 @@ impl<'a> Emitter<'a> {
             }
             return Ok(format!("{props}{}", comment.unwrap_or("")));
         }
-        if let Some(text) = self.inline(v, key_col + step) {
+        if let Some(text) = self.inline(v, key_col) {
             if comments.after_value.is_some() {
                 self.carried.borrow_mut().insert(comments.id);
             }
@@ -1042,7 +1072,10 @@ impl<'a> Emitter<'a> {
             self.carried.borrow_mut().insert(comments.id);
         }
         let mut before = String::new();
-        for line in comments.before_value.into_iter().flat_map(str::lines) {
+        let before_value = comments
+            .before_value
+            .filter(|_| raw || !self.first_key_carries_them(v, comments.id));
+        for line in before_value.into_iter().flat_map(str::lines) {
             if !line.trim().is_empty() {
                 before.push_str(nl);
                 before.push_str(&" ".repeat(col));
@@ -1056,6 +1089,22 @@ impl<'a> Emitter<'a> {
             self.block(v, col)?,
             end.unwrap_or("")
         ))
+    }
+
+    /// Whether the comment lines between a moved value's key and its first line go with
+    /// the first key of that mapping when it is rendered entry by entry (they are the
+    /// comments above that key, which travel with it): written once, not twice.
+    fn first_key_carries_them(&self, v: &MNode, orig: usize) -> bool {
+        let (Some(node), MKind::Map { entries, .. }) = (self.nodes.get(orig), &v.kind) else {
+            return false;
+        };
+        let Some((first, _)) = node.entries().first() else {
+            return false;
+        };
+        entries.iter().any(|(k, _)| k.orig == Some(first.id))
+            && self.gone.contains(&first.id)
+            && !self.in_place.contains(&first.id)
+            && self.comments_above(first).is_some()
     }
 
     /// An unchanged null that was written as nothing at all (`key:`).
@@ -1095,7 +1144,8 @@ impl<'a> Emitter<'a> {
     /// A sequence item's content after `- `, at column `col`.
     fn item(&self, v: &MNode, col: usize) -> Result<String> {
         let props = self.props(v)?;
-        if let Some(text) = self.inline(v, col) {
+        // The dash is two columns to the left: the item's lines are relative to it.
+        if let Some(text) = self.inline(v, col.saturating_sub(2)) {
             return Ok(match props {
                 Some(p) => format!("{p} {text}"),
                 None => text,
@@ -1108,20 +1158,24 @@ impl<'a> Emitter<'a> {
         })
     }
 
-    /// Text for a value that fits on the line it starts on: scalars, flow collections.
-    /// Anchors and tags are not included; callers that place a node anew add them.
-    fn inline(&self, v: &MNode, col: usize) -> Option<String> {
+    /// Text for a value that starts on the line it is placed on: scalars, flow
+    /// collections, written in a block collection indented `parent` columns (the key's
+    /// column, or the dash's). Anchors and tags are not included; callers that place a node
+    /// anew add them.
+    fn inline(&self, v: &MNode, parent: usize) -> Option<String> {
         match &v.kind {
             MKind::Scalar { value, style } => {
-                if let Some(raw) = self.raw(v, col) {
+                if let Some(raw) = self.raw_inline(v, parent) {
                     return Some(raw);
                 }
+                // Its lines cannot be shifted exactly: the value on one line, in a style
+                // that means the same (`scalar` quotes what plain text cannot hold).
                 Some(self.scalar(value, *style))
             }
-            MKind::Alias(_) => self.raw(v, col),
-            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => {
-                self.flow_body(v, Flow::Inline).ok()
-            }
+            MKind::Alias(_) => self.raw_inline(v, parent),
+            MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self
+                .raw_inline(v, parent)
+                .or_else(|| self.flow_body(v, Flow::Inline).ok()),
             MKind::Map { entries, .. } if entries.is_empty() => Some("{}".into()),
             MKind::Seq { items, .. } if items.is_empty() => Some("[]".into()),
             _ => None,
@@ -1211,27 +1265,70 @@ impl<'a> Emitter<'a> {
     /// The original text of an unchanged node for a flow context: as it is when it fits on
     /// one line; re-indented to `indent` when it spans lines and the context has lines.
     fn raw_flow(&self, v: &MNode, flow: Flow) -> Option<String> {
-        let raw = self.raw(v, 0)?;
-        if !raw.contains('\n') {
-            return Some(raw);
+        let node = self.unchanged(v)?;
+        let text = &self.src[node.span.clone()];
+        if !text.contains('\n') {
+            return Some(text.to_string());
         }
         let Flow::Lines { indent, .. } = flow else {
             return None;
         };
-        let node = self.nodes.get(v.orig?)?;
-        let text = &self.src[node.span.clone()];
-        Some(reindent(
-            text,
-            indentation(self.src, node.span.start),
-            indent,
-        ))
+        reindent(text, indentation(self.src, node.span.start), indent)
     }
 
-    /// The original text of an unchanged node, re-indented to start at column `col`.
-    /// Its anchor and tag are not included.
+    /// The block indentation the original node `o` is written in (see `parents`).
+    fn parent_of(&self, o: &Node) -> usize {
+        self.parents
+            .get(&o.id)
+            .copied()
+            .unwrap_or_else(|| indentation(self.src, o.span.start))
+    }
+
+    /// The original text of an unchanged block collection, re-indented to start at column
+    /// `col`. Its anchor and tag are not included. `None` when its lines cannot be shifted
+    /// exactly (then it is rendered entry by entry).
     fn raw(&self, v: &MNode, col: usize) -> Option<String> {
+        let node = self.unchanged(v)?;
+        if self.ends_in_kept_lines(node) {
+            return None;
+        }
+        reindent(
+            &self.src[node.span.clone()],
+            column(self.src, node.span.start),
+            col,
+        )
+    }
+
+    /// The original text of an unchanged scalar, alias or flow collection placed after a
+    /// key or dash in a block collection indented `parent` columns: every line after the
+    /// first moves with that block collection, so continuation lines stay inside the node
+    /// and a block scalar keeps its content indentation relative to its parent (an explicit
+    /// indentation indicator such as `|2` stays right). `None` when that is not exact.
+    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<String> {
+        let node = self.unchanged(v)?;
+        let text = &self.src[node.span.clone()];
+        if !text.contains('\n') {
+            return Some(text.to_string());
+        }
+        if self.ends_in_kept_lines(node) {
+            return None;
+        }
+        reindent(text, self.parent_of(node), parent)
+    }
+
+    /// Whether `node` ends with a block scalar with keep chomping (`|+`): the empty lines
+    /// after its text are part of its value, and what follows the node in a new place
+    /// decides how many there are.
+    fn ends_in_kept_lines(&self, node: &Node) -> bool {
+        self.block_ends
+            .get(&node.span.end)
+            .is_some_and(|header| self.src[header.clone()].contains('+'))
+    }
+
+    /// The original node behind an unchanged working node of the same kind and text.
+    fn unchanged(&self, v: &MNode) -> Option<&'a Node> {
         let id = v.orig.filter(|_| !v.dirty)?;
-        let node = self.nodes.get(id)?;
+        let node = *self.nodes.get(id)?;
         let same_kind = matches!(
             (&node.kind, &v.kind),
             (NodeKind::Scalar { .. }, MKind::Scalar { .. })
@@ -1242,8 +1339,7 @@ impl<'a> Emitter<'a> {
         if !same_kind || node.is_flow() != v.is_flow() || node.span.is_empty() {
             return None;
         }
-        let text = &self.src[node.span.clone()];
-        Some(reindent(text, column(self.src, node.span.start), col))
+        Some(node)
     }
 }
 
@@ -1260,6 +1356,19 @@ struct Carried<'a> {
     before_value: Option<&'a str>,
     /// At the end of the value's last line, with the spaces before it.
     after_value: Option<&'a str>,
+}
+
+/// The ids of `n` and every node inside it.
+fn collect_ids(n: &Node, out: &mut HashSet<usize>) {
+    out.insert(n.id);
+    match &n.kind {
+        NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+            collect_ids(k, out);
+            collect_ids(v, out)
+        }),
+        NodeKind::Seq { items, .. } => items.iter().for_each(|i| collect_ids(i, out)),
+        _ => {}
+    }
 }
 
 /// Every original id in the working tree.
@@ -1412,35 +1521,43 @@ fn o_dash(src: &str, item: &Node) -> usize {
     crate::yaml::tree::dash_before(src, with_props(item).start)
 }
 
-/// Shift every line after the first by `to - from` columns. Lines indented less than the
-/// shift (comments at column 0, blank lines) keep what they have.
-pub fn reindent(text: &str, from: usize, to: usize) -> String {
+/// Shift every line after the first by `to - from` columns, the lines of a node whose
+/// block context moves from indentation `from` to `to`. Empty lines stay empty; lines of
+/// spaces move too (inside a block scalar those beyond its indentation are content). A
+/// comment line indented less than a shift to the left goes to column 0. `None` when any
+/// other line is indented less than that shift: it could not keep its place relative to the
+/// others, and the node's meaning with it.
+pub fn reindent(text: &str, from: usize, to: usize) -> Option<String> {
     if from == to || !text.contains('\n') {
-        return text.to_string();
+        return Some(text.to_string());
     }
     let mut out = String::with_capacity(text.len() + 64);
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i == 0 || line.trim().is_empty() {
+        let body = line.trim_end_matches(['\n', '\r']);
+        if i == 0 || body.is_empty() {
             out.push_str(line);
         } else if to > from {
             out.push_str(&" ".repeat(to - from));
             out.push_str(line);
         } else {
-            let lead = line
-                .bytes()
-                .take_while(|&b| b == b' ')
-                .count()
-                .min(from - to);
-            out.push_str(&line[lead..]);
+            let lead = body.bytes().take_while(|&b| b == b' ').count();
+            let cut = lead.min(from - to);
+            let rest = &body[lead..];
+            if cut < from - to && !rest.is_empty() && !rest.starts_with('#') {
+                return None;
+            }
+            out.push_str(&line[cut..]);
         }
     }
-    out
+    Some(out)
 }
 
 /// A scalar in the given style. Block styles are never produced for new text.
 pub fn render_scalar(value: &str, style: Style) -> String {
     match style {
-        Style::Plain => value.to_string(),
+        // A line break in a plain value (an empty line folded into it) cannot be written on
+        // one line without quotes.
+        Style::Plain if !value.contains(['\n', '\r']) => value.to_string(),
         Style::Single if !value.contains(['\n', '\r', '\t']) => {
             format!("'{}'", value.replace('\'', "''"))
         }
@@ -1471,10 +1588,24 @@ mod tests {
     #[test]
     fn reindent_shifts_following_lines() {
         assert_eq!(
-            reindent("a: 1\n  b: 2\n# c\n  d: 3", 2, 4),
+            reindent("a: 1\n  b: 2\n# c\n  d: 3", 2, 4).unwrap(),
             "a: 1\n    b: 2\n  # c\n    d: 3"
         );
-        assert_eq!(reindent("a: 1\n    b: 2\n# c", 4, 2), "a: 1\n  b: 2\n# c");
+        assert_eq!(
+            reindent("a: 1\n    b: 2\n# c", 4, 2).unwrap(),
+            "a: 1\n  b: 2\n# c"
+        );
+        // Lines of spaces move (block scalar content); empty lines stay empty.
+        assert_eq!(
+            reindent("|\n  a\n    \n\n  b", 0, 2).unwrap(),
+            "|\n    a\n      \n\n    b"
+        );
+        assert_eq!(
+            reindent("|\n    a\n      \n    b", 2, 0).unwrap(),
+            "|\n  a\n    \n  b"
+        );
+        // A text line that cannot move left as far as the others: not exact.
+        assert_eq!(reindent("x\n    a\n  b", 4, 0), None);
     }
 
     #[test]

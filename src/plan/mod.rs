@@ -208,9 +208,15 @@ pub fn plan_document(
                 report.migration = hops.first().map(|h| h.meta.id.clone());
                 let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
                 let mut hits = Vec::new();
+                // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
+                // the release-window conditions are for field migrations only.
+                let facts = rules::Ctx {
+                    options: &cat.options,
+                    ..rules::Ctx::default()
+                };
                 let result = (|| {
                     for hop in &hops {
-                        rules::apply(&mut trial, &path, &hop.rules, &mut hits)?;
+                        rules::apply_in(&mut trial, &path, &hop.rules, &mut hits, &facts)?;
                         let api = path.child(Seg::Key("apiVersion".into()));
                         trial.set(
                             &api,

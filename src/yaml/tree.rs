@@ -455,7 +455,17 @@ impl<'a> Builder<'a> {
         let content_start =
             crate::source::next_line_start(src, header_end).min(span.start.max(header_end));
         let first_line = crate::source::line_start(src, span.start.max(content_start));
-        let indent = src[first_line..].bytes().take_while(|&b| b == b' ').count();
+        let mut indent = src[first_line..].bytes().take_while(|&b| b == b' ').count();
+        // With an indentation indicator (`|2`) the content is indented that much past the
+        // enclosing block collection (the key's or the dash's column), and its first line
+        // may be deeper than the rest.
+        if let Some(digit) = src[header..header_end].bytes().find(u8::is_ascii_digit) {
+            let parent = self
+                .stack
+                .last()
+                .map_or(0, |f| crate::source::column(src, f.node.span.start));
+            indent = indent.min(parent + usize::from(digit - b'0'));
+        }
         let mut end = span.start;
         let mut pos = first_line;
         while pos < src.len() {
@@ -607,6 +617,33 @@ mod tests {
             ("a: |", ""),
         ] {
             assert_eq!(value(src), want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn block_scalar_with_an_indicator_spans_lines_less_indented_than_its_first() {
+        for (src, key) in [
+            ("a: |2\n    deeper\n  content\nb: 1\n", "a"),
+            (
+                "s:\n  - k: |2\n        deeper\n      content\n    n: 1\n",
+                "s",
+            ),
+            ("s:\n- >1-\n   deeper\n  content\n", "s"),
+        ] {
+            let docs = parse_stream(src).unwrap();
+            let mut node = docs[0].root.get(key).unwrap();
+            loop {
+                node = match &node.kind {
+                    NodeKind::Seq { items, .. } => &items[0],
+                    NodeKind::Map { entries, .. } => &entries[0].1,
+                    _ => break,
+                };
+            }
+            assert!(
+                slice(src, node).ends_with("content"),
+                "{src:?}: {:?}",
+                slice(src, node)
+            );
         }
     }
 
