@@ -331,6 +331,15 @@ pub enum Op {
         #[serde(default, rename = "lower-camel")]
         lower_camel: bool,
     },
+    /// Turn the mapping at `to-pairs` into a list of `{NAME: key, VALUE: value}` mappings,
+    /// in order (a `map[string]string` that became a list of name/value pairs, as kubeadm's
+    /// `extraArgs` in v1beta4). Values are written as strings.
+    ToPairs {
+        #[serde(rename = "to-pairs")]
+        path: String,
+        name: String,
+        value: String,
+    },
 }
 
 /// Where a new key goes: `first = true`, `before = "key"` or `after = "key"`; default last.

@@ -80,6 +80,11 @@ pub enum CompiledOp {
         to: RelPath,
         lower_camel: bool,
     },
+    ToPairs {
+        path: RelPath,
+        name: String,
+        value: String,
+    },
 }
 
 /// A type check on a node.
@@ -544,6 +549,7 @@ fn check_vars(r: &Rule, lets: &[CompiledBinding]) -> Result<()> {
             }
             Op::Delete { delete } => texts.push(delete),
             Op::FromJson { from, to, .. } => texts.extend([from.as_str(), to]),
+            Op::ToPairs { path, .. } => texts.push(path),
         }
     }
     if let Some(f) = &r.finding {
@@ -627,6 +633,11 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     from: rel(from)?,
                     to: rel(to)?,
                     lower_camel: *lower_camel,
+                },
+                Op::ToPairs { path, name, value } => CompiledOp::ToPairs {
+                    path: rel(path)?,
+                    name: name.clone(),
+                    value: value.clone(),
                 },
             })
         })
