@@ -196,7 +196,10 @@ fn explain_knows_every_pack_id_enabled_or_not() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{id}: {out:?}");
         assert!(stdout.starts_with(&format!("{id}: ")), "{id}: {stdout}");
-        assert!(!stdout.contains("not rewritten"), "{id}: {stdout}");
+        // ACME objects are the controller's: those hops are manual on purpose.
+        if !id.contains("/acme-") {
+            assert!(!stdout.contains("not rewritten"), "{id}: {stdout}");
+        }
     }
     let listed = kubemig(t.path(), &["list", "--no-config", "--packs"]);
     let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
