@@ -174,7 +174,12 @@ pub struct RunArgs {
 #[derive(Debug, Default, Clone, Args)]
 pub struct PackArgs {
     /// Also migrate the custom resources of add-on NAME (repeatable; `kubemig list --packs`).
-    #[arg(long = "pack", id = "pack", value_name = "NAME", help_heading = "Packs")]
+    #[arg(
+        long = "pack",
+        id = "pack",
+        value_name = "NAME",
+        help_heading = "Packs"
+    )]
     pub packs: Vec<String>,
     /// The add-on version the manifests must work with [default: the newest the pack knows].
     #[arg(long = "component", value_name = "NAME=VERSION", value_parser = parse_component, help_heading = "Packs")]

@@ -478,12 +478,15 @@ fn load(path: &Path) -> Result<FileConfig> {
     })
 }
 
+/// Packs to load and add-on versions (`NAME`, `VERSION`).
+type PacksAndComponents = (Vec<String>, Vec<(String, String)>);
+
 /// `packs` and `[components]` of the file, then `--pack` and `--component`.
 fn packs_and_components(
     conf: &FileConfig,
     args: &RunArgs,
     shown: &str,
-) -> Result<(Vec<String>, Vec<(String, String)>)> {
+) -> Result<PacksAndComponents> {
     let mut packs: Vec<String> = conf.packs.clone().unwrap_or_default();
     for p in &args.packs.packs {
         if !packs.contains(p) {

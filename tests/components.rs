@@ -85,15 +85,35 @@ fn packs_are_opt_in_by_flag_or_config_and_follow_their_component_version() {
     assert_eq!(off.status.code(), Some(0), "{off:?}");
 
     // --pack: migrated at the pack's newest cert-manager.
-    let on = kubemig(t.path(), &["check", "--no-config", "--pack", "cert-manager", "cert.yaml"]);
+    let on = kubemig(
+        t.path(),
+        &[
+            "check",
+            "--no-config",
+            "--pack",
+            "cert-manager",
+            "cert.yaml",
+        ],
+    );
     let stdout = String::from_utf8_lossy(&on.stdout);
     assert_eq!(on.status.code(), Some(1), "{on:?}");
-    assert!(stdout.contains("cert-manager.io/v1alpha2 -> cert-manager.io/v1"), "{stdout}");
+    assert!(
+        stdout.contains("cert-manager.io/v1alpha2 -> cert-manager.io/v1"),
+        "{stdout}"
+    );
 
     // An old cert-manager still serves v1alpha2: only a deprecation note.
     let old = kubemig(
         t.path(),
-        &["check", "--no-config", "--pack", "cert-manager", "--component", "cert-manager=1.5", "cert.yaml"],
+        &[
+            "check",
+            "--no-config",
+            "--pack",
+            "cert-manager",
+            "--component",
+            "cert-manager=1.5",
+            "cert.yaml",
+        ],
     );
     assert_eq!(old.status.code(), Some(0), "{old:?}");
 
@@ -108,15 +128,29 @@ fn packs_are_opt_in_by_flag_or_config_and_follow_their_component_version() {
     let listed = kubemig(t.path(), &["list", "--packs"]);
     let table = String::from_utf8_lossy(&listed.stdout);
     assert!(
-        table.lines().any(|l| l.starts_with("cert-manager") && l.contains(" yes ") && l.contains(" 1.14 ")),
+        table
+            .lines()
+            .any(|l| l.starts_with("cert-manager") && l.contains(" yes ") && l.contains(" 1.14 ")),
         "{table}"
     );
 
     // A component needs its pack; an unknown pack is named.
-    let orphan = kubemig(t.path(), &["check", "--no-config", "--component", "snapshot=6.0", "cert.yaml"]);
+    let orphan = kubemig(
+        t.path(),
+        &[
+            "check",
+            "--no-config",
+            "--component",
+            "snapshot=6.0",
+            "cert.yaml",
+        ],
+    );
     assert_eq!(orphan.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&orphan.stderr).contains("--pack snapshot"));
-    let unknown = kubemig(t.path(), &["check", "--no-config", "--pack", "nope", "cert.yaml"]);
+    let unknown = kubemig(
+        t.path(),
+        &["check", "--no-config", "--pack", "nope", "cert.yaml"],
+    );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("known: cert-manager"));
 }
@@ -164,14 +198,28 @@ ops = [{ move = "size", to = "spec.size" }]
         "apiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {name: w}\nsize: 3\n",
     )
     .unwrap();
-    let at_new = kubemig(t.path(), &["check", "--no-config", "--rules", "widgets.toml", "w.yaml"]);
+    let at_new = kubemig(
+        t.path(),
+        &["check", "--no-config", "--rules", "widgets.toml", "w.yaml"],
+    );
     assert_eq!(at_new.status.code(), Some(1), "{at_new:?}");
     let at_old = kubemig(
         t.path(),
-        &["check", "--no-config", "--rules", "widgets.toml", "--component", "widgets=2.1", "w.yaml"],
+        &[
+            "check",
+            "--no-config",
+            "--rules",
+            "widgets.toml",
+            "--component",
+            "widgets=2.1",
+            "w.yaml",
+        ],
     );
     assert_eq!(at_old.status.code(), Some(0), "{at_old:?}");
-    let fix = kubemig(t.path(), &["fix", "--no-config", "--rules", "widgets.toml", "w.yaml"]);
+    let fix = kubemig(
+        t.path(),
+        &["fix", "--no-config", "--rules", "widgets.toml", "w.yaml"],
+    );
     assert_eq!(fix.status.code(), Some(0), "{fix:?}");
     assert_eq!(
         std::fs::read_to_string(t.path().join("w.yaml")).unwrap(),

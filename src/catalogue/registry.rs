@@ -269,7 +269,10 @@ impl Catalogue {
                     known.join(", ")
                 );
             };
-            if !files.iter().any(|(n, _)| n.ends_with(&format!("/{name}.toml"))) {
+            if !files
+                .iter()
+                .any(|(n, _)| n.ends_with(&format!("/{name}.toml")))
+            {
                 files.push((format!("migrations/packs/{name}.toml"), text.to_string()));
             }
         }
@@ -283,7 +286,9 @@ impl Catalogue {
         let mut out: Vec<(String, Release)> = Vec::new();
         for (name, version) in components {
             if !self.packs.iter().any(|p| &p.name == name) {
-                bail!("--component {name}={version}: no pack `{name}` is enabled; add --pack {name} (or `packs = [\"{name}\"]` in .kubemig.toml)");
+                bail!(
+                    "--component {name}={version}: no pack `{name}` is enabled; add --pack {name} (or `packs = [\"{name}\"]` in .kubemig.toml)"
+                );
             }
             let r = Release::parse_component(version)
                 .map_err(|e| anyhow::anyhow!("--component {name}={version}: {e}"))?;

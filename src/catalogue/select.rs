@@ -42,7 +42,11 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
     };
     // A pack's API follows its add-on's version (`--component`), not Kubernetes': the
     // manifests must work with that one release of the add-on.
-    let w = match own.component.as_deref().and_then(|c| cat.component_target(c)) {
+    let w = match own
+        .component
+        .as_deref()
+        .and_then(|c| cat.component_target(c))
+    {
         Some(target) => Window {
             target,
             min: Some(target),

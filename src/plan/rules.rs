@@ -431,7 +431,11 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
                 (Some(from), Some(to)) => from_json(doc, &from, &to, *lower_camel)?,
                 _ => false,
             },
-            CompiledOp::ToPairs { path: p, name, value } => match path(doc, p) {
+            CompiledOp::ToPairs {
+                path: p,
+                name,
+                value,
+            } => match path(doc, p) {
                 Some(p) => to_pairs(doc, &p, name, value)?,
                 None => false,
             },
