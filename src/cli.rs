@@ -276,7 +276,7 @@ pub struct ExplainArgs {
 
 /// Where `list` and `explain` find migrations beyond the embedded catalogue: the same
 /// `--rules` and `.kubemig.toml` as `check`, so they describe what a run would do.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CatalogueArgs {
     /// Also load the migrations in FILE (same TOML format as the catalogue; repeatable).
     #[arg(long = "rules", value_name = "FILE")]

@@ -523,14 +523,19 @@ fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
-fn explain(cat: &Catalogue, mut args: ExplainArgs) -> Result<Exit> {
-    // Every pack's ids can be explained, enabled or not.
+fn explain(cat: &Catalogue, args: ExplainArgs) -> Result<Exit> {
+    // Every pack's ids can be explained, enabled or not; unless a rules file describes the
+    // same APIs, then only what the run would load.
+    let mut all = args.config.clone();
     for (p, _) in crate::catalogue::registry::embedded_packs()? {
-        if !args.config.pack_args.packs.contains(&p.name) {
-            args.config.pack_args.packs.push(p.name);
+        if !all.pack_args.packs.contains(&p.name) {
+            all.pack_args.packs.push(p.name);
         }
     }
-    let (extended, _) = configured(VersionArgs::default(), args.config)?;
+    let (extended, _) = match configured(VersionArgs::default(), all) {
+        Ok(c) => c,
+        Err(_) => configured(VersionArgs::default(), args.config)?,
+    };
     let cat = extended.as_ref().unwrap_or(cat);
     let text = crate::explain::explain_query(cat, &args.query)?;
     io::stdout().lock().write_all(text.as_bytes())?;

@@ -438,3 +438,28 @@ pub struct FindingSpec {
     pub code: String,
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_versions_order_print_and_stay_apart_from_kubernetes() {
+        let v = |s| Release::parse_component(s).unwrap();
+        assert!(v("0.16") < v("1.4") && v("1.4") < v("1.14") && v("1.14") < v("2.0"));
+        assert_eq!(v("v1.14.3"), v("1.14"));
+        assert_eq!(v("2"), v("2.0"));
+        assert_eq!(v("0.16").to_string(), "0.16");
+        assert_eq!(v("1.14").to_string(), "1.14");
+        assert!(v("0.1").is_component() && !Release(36).is_component());
+        assert!(Release(36) < v("0.1"));
+        // `Release::parse` reads back the form a pack file is rewritten to.
+        assert_eq!(
+            Release::parse(&format!("1.{}", v("3.6").0)).unwrap(),
+            v("3.6")
+        );
+        for bad in ["", "x", "1.x", "1.2.x", "1000.1"] {
+            assert!(Release::parse_component(bad).is_err(), "{bad}");
+        }
+    }
+}

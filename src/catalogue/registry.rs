@@ -185,7 +185,8 @@ pub struct Catalogue {
 pub fn parse_file(text: &str) -> Result<CatalogueFile> {
     let mut table: toml::Table = toml::from_str(text)?;
     if !table.contains_key("pack") {
-        return Ok(table.try_into()?);
+        // Parsed again from the text, so errors keep their line.
+        return Ok(toml::from_str(text)?);
     }
     let component = |v: &mut toml::Value, what: &str| -> Result<()> {
         if let toml::Value::String(s) = v {
