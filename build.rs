@@ -5,13 +5,25 @@ use std::{env, fs, path::Path};
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let mut files: Vec<_> = fs::read_dir("migrations")
-        .expect("migrations/ directory")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
+    println!("cargo:rerun-if-changed=migrations/packs");
+    let mut code = list("FILES", Path::new("migrations"));
+    // Third-party API packs: loaded only when enabled by name (`--pack`).
+    code.push_str(&list("PACKS", Path::new("migrations/packs")));
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("catalogue_files.rs");
+    fs::write(out, code).expect("write generated list");
+}
+
+/// `pub static NAME: &[(&str, &str)]`: every `*.toml` file of `dir`, by file name.
+fn list(name: &str, dir: &Path) -> String {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.expect("readable entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
     files.sort();
-    let mut code = String::from("pub static FILES: &[(&str, &str)] = &[\n");
+    let mut code = format!("pub static {name}: &[(&str, &str)] = &[\n");
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         let abs = fs::canonicalize(f).expect("canonical path");
@@ -22,6 +34,5 @@ fn main() {
         ));
     }
     code.push_str("];\n");
-    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("catalogue_files.rs");
-    fs::write(out, code).expect("write generated list");
+    code
 }

@@ -146,6 +146,8 @@ pub struct RunArgs {
     /// Do not read any .kubemig.toml.
     #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
     pub no_config: bool,
+    #[command(flatten)]
+    pub packs: PackArgs,
     /// Print the settings in effect (flags, .kubemig.toml, defaults) and exit.
     #[arg(long, help_heading = "Configuration")]
     pub show_config: bool,
@@ -167,6 +169,30 @@ pub struct RunArgs {
     /// removed in kubectl 1.31 (`fix` deletes them).
     #[arg(long, help_heading = "Field migrations")]
     pub scan_scripts: bool,
+}
+
+/// Third-party API packs and the add-on versions they follow.
+#[derive(Debug, Default, Clone, Args)]
+pub struct PackArgs {
+    /// Also migrate the custom resources of add-on NAME (repeatable; `kubemig list --packs`).
+    #[arg(
+        long = "pack",
+        id = "pack",
+        value_name = "NAME",
+        help_heading = "Packs"
+    )]
+    pub packs: Vec<String>,
+    /// The add-on version the manifests must work with [default: the newest the pack knows].
+    #[arg(long = "component", value_name = "NAME=VERSION", value_parser = parse_component, help_heading = "Packs")]
+    pub components: Vec<(String, String)>,
+}
+
+fn parse_component(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VERSION, like cert-manager=1.14"))?;
+    Release::parse_component(v)?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
 }
 
 /// What `--assume` accepts: the facts field migrations know how to use.
@@ -239,6 +265,9 @@ pub struct ListArgs {
     /// List the deprecated fields inside served APIs (in-tree volumes, annotations) instead.
     #[arg(long)]
     pub fields: bool,
+    /// List the third-party API packs instead (enable one with --pack NAME).
+    #[arg(long = "packs", id = "list_packs", conflicts_with = "fields")]
+    pub list_packs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -252,7 +281,7 @@ pub struct ExplainArgs {
 
 /// Where `list` and `explain` find migrations beyond the embedded catalogue: the same
 /// `--rules` and `.kubemig.toml` as `check`, so they describe what a run would do.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CatalogueArgs {
     /// Also load the migrations in FILE (same TOML format as the catalogue; repeatable).
     #[arg(long = "rules", value_name = "FILE")]
@@ -263,6 +292,8 @@ pub struct CatalogueArgs {
     /// Do not read any .kubemig.toml.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    #[command(flatten)]
+    pub pack_args: PackArgs,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]

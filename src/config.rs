@@ -40,11 +40,13 @@ struct FileConfig {
     allow_live_pv: Option<bool>,
     split_inline_volumes: Option<bool>,
     scan_scripts: Option<bool>,
+    packs: Option<Vec<String>>,
+    components: Option<toml::Table>,
 }
 
 const KEYS: &str = "target-version, min-version, include-deprecated, exclude, include, rules, \
                     follow-symlinks, force-exclude, max-file-size, assume, allow-live-pv, \
-                    split-inline-volumes, scan-scripts";
+                    split-inline-volumes, scan-scripts, packs, components";
 
 /// Where a setting's value came from, for `--show-config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,10 @@ pub struct Settings {
     pub allow_live_pv: bool,
     pub split_inline_volumes: bool,
     pub scan_scripts: bool,
+    /// Third-party API packs to load: the file's `packs`, then `--pack`.
+    pub packs: Vec<String>,
+    /// Add-on versions: the file's `[components]`, then `--component` (the last counts).
+    pub components: Vec<(String, String)>,
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
     /// Where the file was looked for, when none was found.
@@ -225,6 +231,8 @@ impl Settings {
         );
         let scan_scripts = switch("scan-scripts", args.scan_scripts, conf.scan_scripts);
 
+        let (packs, components) = packs_and_components(&conf, args, &shown)?;
+
         let file_size = match &conf.max_file_size {
             None => None,
             Some(toml::Value::Integer(n)) if *n >= 0 => Some(*n as u64),
@@ -259,6 +267,8 @@ impl Settings {
             allow_live_pv,
             split_inline_volumes,
             scan_scripts,
+            packs,
+            components,
             file,
             searched,
             origins,
@@ -267,7 +277,7 @@ impl Settings {
 
     /// The catalogue with the extra rules files merged in, when there are any.
     pub fn catalogue(&self) -> Result<Option<Catalogue>> {
-        if self.rules.is_empty() {
+        if self.rules.is_empty() && self.packs.is_empty() && self.components.is_empty() {
             return Ok(None);
         }
         let mut extra = Vec::new();
@@ -279,9 +289,14 @@ impl Settings {
             check_rules_file(&name, &text)?;
             extra.push((name, text));
         }
-        Catalogue::embedded_with(&extra).map(Some).context(
-            "the rules files do not fit the catalogue; migrations/README.md describes the format",
-        )
+        let cat = if extra.is_empty() {
+            Catalogue::load(&extra, &self.packs)?
+        } else {
+            Catalogue::load(&extra, &self.packs).context(
+                "the rules files do not fit the catalogue; migrations/README.md describes the format",
+            )?
+        };
+        cat.with_components(&self.components).map(Some)
     }
 
     /// The settings in effect, as a `.kubemig.toml` with a comment on where each came from.
@@ -489,16 +504,48 @@ fn load(path: &Path) -> Result<FileConfig> {
     })
 }
 
+/// Packs to load and add-on versions (`NAME`, `VERSION`).
+type PacksAndComponents = (Vec<String>, Vec<(String, String)>);
+
+/// `packs` and `[components]` of the file, then `--pack` and `--component`.
+fn packs_and_components(
+    conf: &FileConfig,
+    args: &RunArgs,
+    shown: &str,
+) -> Result<PacksAndComponents> {
+    let mut packs: Vec<String> = conf.packs.clone().unwrap_or_default();
+    for p in &args.packs.packs {
+        if !packs.contains(p) {
+            packs.push(p.clone());
+        }
+    }
+    let mut components = Vec::new();
+    for (name, v) in conf.components.iter().flatten() {
+        let toml::Value::String(version) = v else {
+            bail!("{shown}: components.{name} = {v} must be a string, like {name} = \"1.14\"");
+        };
+        components.push((name.clone(), version.clone()));
+    }
+    components.extend(args.packs.components.iter().cloned());
+    Ok((packs, components))
+}
+
 /// Refuse what a rules file may not do, with the file's name, before merging it.
 fn check_rules_file(name: &str, text: &str) -> Result<()> {
-    let file: CatalogueFile = toml::from_str(text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|s| format!(":{}", text[..s.start.min(text.len())].matches('\n').count() + 1))
-            .unwrap_or_default();
+    let file: CatalogueFile = crate::catalogue::registry::parse_file(text).map_err(|e| {
+        let (at, msg) = match e.downcast_ref::<toml::de::Error>() {
+            Some(e) => (
+                e.span()
+                    .map(|s| {
+                        format!(":{}", text[..s.start.min(text.len())].matches('\n').count() + 1)
+                    })
+                    .unwrap_or_default(),
+                e.message().trim_end().to_string(),
+            ),
+            None => (String::new(), format!("{e:#}")),
+        };
         anyhow::anyhow!(
-            "rules file {name}{at}: {}; the format is the catalogue's, described in migrations/README.md",
-            e.message().trim_end()
+            "rules file {name}{at}: {msg}; the format is the catalogue's, described in migrations/README.md"
         )
     })?;
     if file.newest.is_some() {

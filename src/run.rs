@@ -503,6 +503,7 @@ fn configured(
         rules: config.rules,
         config: config.config,
         no_config: config.no_config,
+        packs: config.pack_args,
         ..RunArgs::default()
     })?;
     Ok((settings.catalogue()?, settings.versions))
@@ -512,7 +513,9 @@ fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
     let (extended, versions) = configured(args.versions, args.config)?;
     let cat = extended.as_ref().unwrap_or(cat);
     let w = window(cat, &versions, true)?;
-    if args.fields {
+    if args.list_packs {
+        crate::report::list::write_packs(&mut io::stdout().lock(), cat)?;
+    } else if args.fields {
         crate::report::list::write_fields(&mut io::stdout().lock(), cat, w)?;
     } else {
         crate::report::list::write(&mut io::stdout().lock(), cat, w)?;
@@ -521,7 +524,18 @@ fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
 }
 
 fn explain(cat: &Catalogue, args: ExplainArgs) -> Result<Exit> {
-    let (extended, _) = configured(VersionArgs::default(), args.config)?;
+    // Every pack's ids can be explained, enabled or not; unless a rules file describes the
+    // same APIs, then only what the run would load.
+    let mut all = args.config.clone();
+    for (p, _) in crate::catalogue::registry::embedded_packs()? {
+        if !all.pack_args.packs.contains(&p.name) {
+            all.pack_args.packs.push(p.name);
+        }
+    }
+    let (extended, _) = match configured(VersionArgs::default(), all) {
+        Ok(c) => c,
+        Err(_) => configured(VersionArgs::default(), args.config)?,
+    };
     let cat = extended.as_ref().unwrap_or(cat);
     let text = crate::explain::explain_query(cat, &args.query)?;
     io::stdout().lock().write_all(text.as_bytes())?;

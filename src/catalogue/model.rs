@@ -27,10 +27,39 @@ impl Release {
     pub fn minus(self, n: u32) -> Release {
         Release(self.0.saturating_sub(n))
     }
+
+    /// Releases of an add-on (a pack's component: cert-manager 1.14, Flux 2.3) live above
+    /// this value, as `COMPONENT + major * 1000 + minor`, so they never compare with a
+    /// Kubernetes release by accident and still print as written.
+    pub const COMPONENT: u32 = 1 << 24;
+
+    /// An add-on version: `1.14`, `v0.16`, `2`, `1.14.3` (the patch is ignored).
+    pub fn parse_component(s: &str) -> Result<Release, String> {
+        let t = s.trim().trim_start_matches('v');
+        let bad = || format!("`{s}` is not a version like 1.14");
+        let mut parts = t.split('.');
+        let major: u32 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let minor: u32 = match parts.next() {
+            None => 0,
+            Some(p) => p.parse().map_err(|_| bad())?,
+        };
+        if parts.next().is_some_and(|p| p.parse::<u32>().is_err()) || major > 999 || minor > 999 {
+            return Err(bad());
+        }
+        Ok(Release(Release::COMPONENT + major * 1000 + minor))
+    }
+
+    pub fn is_component(self) -> bool {
+        self.0 >= Release::COMPONENT
+    }
 }
 
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_component() {
+            let n = self.0 - Release::COMPONENT;
+            return write!(f, "{}.{}", n / 1000, n % 1000);
+        }
         write!(f, "1.{}", self.0)
     }
 }
@@ -57,6 +86,22 @@ pub struct CatalogueFile {
     pub migration: Vec<Migration>,
     #[serde(default)]
     pub field: Vec<FieldMigration>,
+    /// A third-party API pack (`migrations/packs/`, or a `--rules` file that declares an
+    /// add-on): its `[[version]]` releases are the add-on's own versions.
+    pub pack: Option<PackHeader>,
+}
+
+/// The `[pack]` table: the add-on whose API versions the file describes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackHeader {
+    /// The pack's name (`--pack NAME`), also the component's (`--component NAME=VERSION`).
+    pub name: String,
+    /// The newest release of the add-on the pack knows: the default component version.
+    pub newest: Release,
+    pub summary: String,
+    /// The add-on's upgrade guide or conversion code: the pack's source of truth.
+    pub docs: String,
 }
 
 /// A deprecated field, annotation or value inside an API version that is still served
@@ -106,6 +151,9 @@ pub struct ApiVersion {
     /// Why it matters, shown by `list` and in findings.
     #[serde(default)]
     pub note: String,
+    /// The pack's add-on whose releases `introduced`/`deprecated`/`removed` count, if any.
+    #[serde(skip)]
+    pub component: Option<String>,
 }
 
 impl ApiVersion {
@@ -331,6 +379,15 @@ pub enum Op {
         #[serde(default, rename = "lower-camel")]
         lower_camel: bool,
     },
+    /// Turn the mapping at `to-pairs` into a list of `{NAME: key, VALUE: value}` mappings,
+    /// in order (a `map[string]string` that became a list of name/value pairs, as kubeadm's
+    /// `extraArgs` in v1beta4). Values are written as strings.
+    ToPairs {
+        #[serde(rename = "to-pairs")]
+        path: String,
+        name: String,
+        value: String,
+    },
 }
 
 /// Where a new key goes: `first = true`, `before = "key"` or `after = "key"`; default last.
@@ -380,4 +437,29 @@ pub struct FindingSpec {
     pub level: Level,
     pub code: String,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_versions_order_print_and_stay_apart_from_kubernetes() {
+        let v = |s| Release::parse_component(s).unwrap();
+        assert!(v("0.16") < v("1.4") && v("1.4") < v("1.14") && v("1.14") < v("2.0"));
+        assert_eq!(v("v1.14.3"), v("1.14"));
+        assert_eq!(v("2"), v("2.0"));
+        assert_eq!(v("0.16").to_string(), "0.16");
+        assert_eq!(v("1.14").to_string(), "1.14");
+        assert!(v("0.1").is_component() && !Release(36).is_component());
+        assert!(Release(36) < v("0.1"));
+        // `Release::parse` reads back the form a pack file is rewritten to.
+        assert_eq!(
+            Release::parse(&format!("1.{}", v("3.6").0)).unwrap(),
+            v("3.6")
+        );
+        for bad in ["", "x", "1.x", "1.2.x", "1000.1"] {
+            assert!(Release::parse_component(bad).is_err(), "{bad}");
+        }
+    }
 }

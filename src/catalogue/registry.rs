@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use anyhow::{Context, Result, bail};
 
 use super::model::{
-    ApiVersion, Binding, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PositionSpec,
-    Release, Rule,
+    ApiVersion, Binding, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PackHeader,
+    PositionSpec, Release, Rule,
 };
 use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
@@ -79,6 +79,11 @@ pub enum CompiledOp {
         from: RelPath,
         to: RelPath,
         lower_camel: bool,
+    },
+    ToPairs {
+        path: RelPath,
+        name: String,
+        value: String,
     },
 }
 
@@ -167,7 +172,61 @@ pub struct Catalogue {
     /// Facts and opt-ins from the command line that field rules read as variables:
     /// `assume.KEY` (`--assume KEY=VALUE`) and `flag.NAME` (`--allow-live-pv`, …).
     pub options: Vec<(String, String)>,
+    /// The packs loaded (`--pack`, and `--rules` files that declare an add-on).
+    pub packs: Vec<PackHeader>,
+    /// Add-on versions given with `--component NAME=VERSION`; others are the pack's newest.
+    pub components: Vec<(String, Release)>,
     by_kind: HashMap<(String, String), usize>,
+}
+
+/// Parse one catalogue file. In a pack (a file with `[pack]`), the releases of `[[version]]`
+/// and `newest` are the add-on's own versions (`0.16`, `2.3`), read with
+/// [`Release::parse_component`].
+pub fn parse_file(text: &str) -> Result<CatalogueFile> {
+    let mut table: toml::Table = toml::from_str(text)?;
+    if !table.contains_key("pack") {
+        // Parsed again from the text, so errors keep their line.
+        return Ok(toml::from_str(text)?);
+    }
+    let component = |v: &mut toml::Value, what: &str| -> Result<()> {
+        if let toml::Value::String(s) = v {
+            let r = Release::parse_component(s).map_err(anyhow::Error::msg)?;
+            // The form `Release::parse` reads back to the same value.
+            *s = format!("1.{}", r.0);
+        } else {
+            bail!("`{what}` must be a version string like \"1.14\"");
+        }
+        Ok(())
+    };
+    if let Some(toml::Value::Table(p)) = table.get_mut("pack")
+        && let Some(v) = p.get_mut("newest")
+    {
+        component(v, "pack.newest")?;
+    }
+    if let Some(toml::Value::Array(vs)) = table.get_mut("version") {
+        for v in vs.iter_mut().filter_map(toml::Value::as_table_mut) {
+            for key in ["introduced", "deprecated", "removed"] {
+                if let Some(r) = v.get_mut(key) {
+                    component(r, key)?;
+                }
+            }
+        }
+    }
+    Ok(table.try_into()?)
+}
+
+/// The packs compiled into this binary: each header with its file's text.
+pub fn embedded_packs() -> Result<Vec<(PackHeader, &'static str)>> {
+    embedded::PACKS
+        .iter()
+        .map(|&(name, text)| {
+            let file = parse_file(text).with_context(|| format!("migrations/packs/{name}"))?;
+            let header = file
+                .pack
+                .with_context(|| format!("migrations/packs/{name}: no [pack] table"))?;
+            Ok((header, text))
+        })
+        .collect()
 }
 
 impl Catalogue {
@@ -198,6 +257,60 @@ impl Catalogue {
         cat.map_or_else(Catalogue::embedded, Ok)
     }
 
+    /// The embedded catalogue with the packs named in `packs` and the extra files (`--rules`),
+    /// each `(name, text)`.
+    pub fn load(extra: &[(String, String)], packs: &[String]) -> Result<Catalogue> {
+        let available = embedded_packs()?;
+        let mut files: Vec<(String, String)> = Vec::new();
+        for name in packs {
+            let Some((_, text)) = available.iter().find(|(h, _)| &h.name == name) else {
+                let known: Vec<&str> = available.iter().map(|(h, _)| h.name.as_str()).collect();
+                bail!(
+                    "unknown pack `{name}`; known: {} (`kubemig list --packs`)",
+                    known.join(", ")
+                );
+            };
+            if !files
+                .iter()
+                .any(|(n, _)| n.ends_with(&format!("/{name}.toml")))
+            {
+                files.push((format!("migrations/packs/{name}.toml"), text.to_string()));
+            }
+        }
+        files.extend(extra.iter().cloned());
+        Catalogue::embedded_with(&files)
+    }
+
+    /// This catalogue with add-on versions (`--component NAME=VERSION`): each names a
+    /// loaded pack.
+    pub fn with_components(self, components: &[(String, String)]) -> Result<Catalogue> {
+        let mut out: Vec<(String, Release)> = Vec::new();
+        for (name, version) in components {
+            if !self.packs.iter().any(|p| &p.name == name) {
+                bail!(
+                    "--component {name}={version}: no pack `{name}` is enabled; add --pack {name} (or `packs = [\"{name}\"]` in .kubemig.toml)"
+                );
+            }
+            let r = Release::parse_component(version)
+                .map_err(|e| anyhow::anyhow!("--component {name}={version}: {e}"))?;
+            out.retain(|(n, _)| n != name);
+            out.push((name.clone(), r));
+        }
+        Ok(Catalogue {
+            components: out,
+            ..self
+        })
+    }
+
+    /// The version of the add-on `name` the manifests must work with.
+    pub fn component_target(&self, name: &str) -> Option<Release> {
+        self.components
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| *r)
+            .or_else(|| self.packs.iter().find(|p| p.name == name).map(|p| p.newest))
+    }
+
     /// This catalogue with the command-line facts its field rules read (`options`).
     pub fn with_options(self, options: Vec<(String, String)>) -> Catalogue {
         Catalogue { options, ..self }
@@ -220,8 +333,22 @@ impl Catalogue {
         let mut hops = Vec::new();
         let mut fields = Vec::new();
         let mut global_rules = Vec::new();
+        let mut packs: Vec<PackHeader> = Vec::new();
         for (name, text) in files {
-            let file: CatalogueFile = toml::from_str(text).with_context(|| name.clone())?;
+            let mut file: CatalogueFile = parse_file(text).with_context(|| name.clone())?;
+            if let Some(p) = &file.pack {
+                if !file.field.is_empty() || !file.global_rules.is_empty() || file.newest.is_some()
+                {
+                    bail!("{name}: a pack holds only [[version]] and [[migration]] entries");
+                }
+                if packs.iter().any(|o| o.name == p.name) {
+                    bail!("{name}: pack `{}` is loaded twice", p.name);
+                }
+                for v in &mut file.version {
+                    v.component = Some(p.name.clone());
+                }
+                packs.push(p.clone());
+            }
             if let Some(n) = file.newest
                 && newest.replace(n).is_some()
             {
@@ -283,6 +410,8 @@ impl Catalogue {
             fields,
             global_rules,
             options: Vec::new(),
+            packs,
+            components: Vec::new(),
             by_kind,
         };
         cat.validate()?;
@@ -544,6 +673,7 @@ fn check_vars(r: &Rule, lets: &[CompiledBinding]) -> Result<()> {
             }
             Op::Delete { delete } => texts.push(delete),
             Op::FromJson { from, to, .. } => texts.extend([from.as_str(), to]),
+            Op::ToPairs { path, .. } => texts.push(path),
         }
     }
     if let Some(f) = &r.finding {
@@ -627,6 +757,11 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     from: rel(from)?,
                     to: rel(to)?,
                     lower_camel: *lower_camel,
+                },
+                Op::ToPairs { path, name, value } => CompiledOp::ToPairs {
+                    path: rel(path)?,
+                    name: name.clone(),
+                    value: value.clone(),
                 },
             })
         })

@@ -40,6 +40,20 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
     let Some(own) = cat.version(api, kind) else {
         return Decision::Current;
     };
+    // A pack's API follows its add-on's version (`--component`), not Kubernetes': the
+    // manifests must work with that one release of the add-on.
+    let w = match own
+        .component
+        .as_deref()
+        .and_then(|c| cat.component_target(c))
+    {
+        Some(target) => Window {
+            target,
+            min: Some(target),
+            include_deprecated: w.include_deprecated,
+        },
+        None => w,
+    };
     let served = own.served_at(w.target);
     if served && !own.deprecated_at(w.target) || own.introduced > w.target {
         return Decision::Current;

@@ -904,14 +904,23 @@ impl<'a> Emitter<'a> {
                     }
                     self.delete_ranges(ranges);
                 } else if let Some(p) = prev.map(|p| &items[p.0]) {
-                    let at = if flow {
-                        p.span.end
+                    let le = line_end(src, p.span.end);
+                    let next = next_line_start(src, le);
+                    if !flow && next > le {
+                        // At the start of the next line, as a mapping inserts after its last
+                        // entry: an entry added to the last item lands there too, and must
+                        // come first (it was recorded first).
+                        let nl = &src[le..next];
+                        let indent = sep.trim_start_matches(['\r', '\n']);
+                        self.edits.push(Edit::insert(
+                            next,
+                            format!("{indent}{}{nl}", rendered.join(&sep)),
+                        ));
                     } else {
-                        line_end(src, p.span.end)
-                    };
-                    let lead = sep.clone();
-                    self.edits
-                        .push(Edit::insert(at, format!("{lead}{}", rendered.join(&sep))));
+                        let at = if flow { p.span.end } else { le };
+                        self.edits
+                            .push(Edit::insert(at, format!("{sep}{}", rendered.join(&sep))));
+                    }
                 } else if let Some(n) = items.get(o_to) {
                     self.edits.push(Edit::insert(
                         n.span.start,

@@ -431,6 +431,14 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
                 (Some(from), Some(to)) => from_json(doc, &from, &to, *lower_camel)?,
                 _ => false,
             },
+            CompiledOp::ToPairs {
+                path: p,
+                name,
+                value,
+            } => match path(doc, p) {
+                Some(p) => to_pairs(doc, &p, name, value)?,
+                None => false,
+            },
         };
     }
     Ok(changed)
@@ -638,6 +646,31 @@ fn value_eq(node: &MNode, v: &toml::Value) -> bool {
         (Value::Str(a), toml::Value::Integer(b)) => a.parse::<i64>() == Ok(*b),
         _ => false,
     }
+}
+
+/// Replace the mapping at `path` by the list of its entries as `{name: KEY, value: VALUE}`
+/// mappings, in order. Anything but a mapping of scalars (an alias, a nested value) is left
+/// alone: the rule that calls this reports that case.
+fn to_pairs(doc: &mut MNode, path: &Path, name: &str, value: &str) -> Result<bool, TreeError> {
+    let Some(MKind::Map { flow, entries }) = doc.get(&path.0).map(|n| &n.kind) else {
+        return Ok(false);
+    };
+    let flow = *flow;
+    let mut items = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        let (Some(k), Some(v)) = (scalar_text(k), scalar_text(v)) else {
+            return Ok(false);
+        };
+        items.push(MNode::new(MKind::Map {
+            flow,
+            entries: vec![
+                (MNode::string(name), MNode::string(k)),
+                (MNode::string(value), MNode::string(v)),
+            ],
+        }));
+    }
+    let seq = MNode::new(MKind::Seq { flow, items });
+    doc.set(path, seq, &Position::End, false)
 }
 
 /// Decode a JSON annotation into YAML at `to`. Malformed JSON changes nothing (the rule

@@ -27,7 +27,15 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
     let mut versions: Vec<&ApiVersion> = cat
         .versions
         .iter()
-        .filter(|v| v.deprecated_at(window.target) || v.removed.is_some_and(|r| r <= window.target))
+        .filter(|v| {
+            // A pack's versions count in its add-on's releases (`--component`).
+            let target = v
+                .component
+                .as_deref()
+                .and_then(|c| cat.component_target(c))
+                .unwrap_or(window.target);
+            v.deprecated_at(target) || v.removed.is_some_and(|r| r <= target)
+        })
         .collect();
     versions.sort_by(|a, b| (a.removed, &a.api).cmp(&(b.removed, &b.api)));
     let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
@@ -95,6 +103,38 @@ pub fn write_fields(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::R
             release(m.deprecated),
             release(m.removed),
             active.into(),
+        ]);
+    }
+    table(w, &rows)
+}
+
+/// `kubemig list --packs`: the third-party API packs built in, and any a rules file
+/// declares; ENABLED says which this run loads, AT the add-on version it targets.
+pub fn write_packs(w: &mut dyn Write, cat: &Catalogue) -> io::Result<()> {
+    let mut rows = vec![
+        ["PACK", "NEWEST", "ENABLED", "AT", "SUMMARY"]
+            .map(str::to_string)
+            .to_vec(),
+    ];
+    let builtin = crate::catalogue::registry::embedded_packs()
+        .map_err(|e| io::Error::other(format!("{e:#}")))?;
+    let mut headers: Vec<_> = builtin.into_iter().map(|(h, _)| h).collect();
+    for p in &cat.packs {
+        if !headers.iter().any(|h| h.name == p.name) {
+            headers.push(p.clone());
+        }
+    }
+    for h in headers {
+        let enabled = cat.packs.iter().any(|p| p.name == h.name);
+        let at = cat
+            .component_target(&h.name)
+            .map_or("-".to_string(), |r| r.to_string());
+        rows.push(vec![
+            h.name.clone(),
+            h.newest.to_string(),
+            if enabled { "yes" } else { "no" }.into(),
+            at,
+            h.summary.clone(),
         ]);
     }
     table(w, &rows)
