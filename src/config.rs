@@ -40,11 +40,13 @@ struct FileConfig {
     allow_live_pv: Option<bool>,
     split_inline_volumes: Option<bool>,
     scan_scripts: Option<bool>,
+    ignore: Option<Vec<String>>,
+    enable: Option<Vec<String>>,
 }
 
 const KEYS: &str = "target-version, min-version, include-deprecated, exclude, include, rules, \
                     follow-symlinks, force-exclude, max-file-size, assume, allow-live-pv, \
-                    split-inline-volumes, scan-scripts";
+                    split-inline-volumes, scan-scripts, ignore, enable";
 
 /// Where a setting's value came from, for `--show-config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,8 @@ pub struct Settings {
     pub allow_live_pv: bool,
     pub split_inline_volumes: bool,
     pub scan_scripts: bool,
+    /// `ignore` and `enable`: the file's, then the flags'.
+    pub selection: crate::catalogue::Selection,
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
     /// Where the file was looked for, when none was found.
@@ -224,6 +228,30 @@ impl Settings {
             conf.split_inline_volumes,
         );
         let scan_scripts = switch("scan-scripts", args.scan_scripts, conf.scan_scripts);
+        let ids = |file: &Option<Vec<String>>, flags: &[String]| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for id in file.iter().flatten().chain(flags) {
+                let id = id.trim().to_string();
+                if !id.is_empty() && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            out
+        };
+        let selection = crate::catalogue::Selection {
+            ignore: ids(&conf.ignore, &args.ignore),
+            enable: ids(&conf.enable, &args.enable),
+        };
+        pick(
+            "ignore",
+            !args.ignore.is_empty(),
+            conf.ignore.as_ref().is_some_and(|v| !v.is_empty()),
+        );
+        pick(
+            "enable",
+            !args.enable.is_empty(),
+            conf.enable.as_ref().is_some_and(|v| !v.is_empty()),
+        );
 
         let file_size = match &conf.max_file_size {
             None => None,
@@ -259,6 +287,7 @@ impl Settings {
             allow_live_pv,
             split_inline_volumes,
             scan_scripts,
+            selection,
             file,
             searched,
             origins,
@@ -410,6 +439,14 @@ impl Settings {
                 format!("scan-scripts = {}", self.scan_scripts),
                 origin("scan-scripts"),
             ),
+            (
+                format!("ignore = [{}]", ids(&self.selection.ignore)),
+                origin("ignore"),
+            ),
+            (
+                format!("enable = [{}]", ids(&self.selection.enable)),
+                origin("enable"),
+            ),
         ];
         let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
         for (line, note) in lines {
@@ -417,6 +454,13 @@ impl Settings {
         }
         s
     }
+}
+
+fn ids(list: &[String]) -> String {
+    list.iter()
+        .map(|i| toml_str(i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn join_notes(a: String, b: String) -> String {
