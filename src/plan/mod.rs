@@ -157,8 +157,7 @@ pub fn plan_document(
                         level: Level::Manual,
                         code: "G-API-GONE".into(),
                         message: format!(
-                            "{api} is not served from {gone} on, and it never served {kind} (it served {}): check the kind and move the object to a group/version that serves it",
-                            cat.kinds_in(api).join(", ")
+                            "{api} is gone since {gone} and never served {kind}: check the kind, or move the object to a group/version that serves it"
                         ),
                         offset: report.offset,
                     });
@@ -171,7 +170,13 @@ pub fn plan_document(
                 });
                 // Say what the user can do: the flag only helps where a version to move to
                 // exists.
+                let included = window.include_deprecated
+                    || cat.hop_from(api, kind).is_some_and(|h| cat.enables(&h.meta.id));
                 let advice = match &to {
+                    // Included, yet kept: the window is why.
+                    Some(to) if included => format!(
+                        "kept: {to} is not served on every release from the --min-version on"
+                    ),
                     Some(to) => format!("--include-deprecated migrates it to {to}"),
                     None => match cat.version(api, kind).map(|v| v.note.as_str()) {
                         Some(note) if !note.is_empty() => {
@@ -270,8 +275,7 @@ pub fn plan_document(
                         level: Level::Warn,
                         code: "G-CHOSEN-DEPRECATED".into(),
                         message: format!(
-                            "{to} is deprecated at {} and removed in {r}: the --min-version window keeps the object on it, so migrate again before upgrading to {r}",
-                            window.target
+                            "{to} is itself deprecated, removed in {r}: migrate again before upgrading to {r}"
                         ),
                         offset: report.offset,
                     });
@@ -396,7 +400,7 @@ fn no_kind(
             level: Level::Manual,
             code: "G-NO-KIND".into(),
             message: format!(
-                "{api} has {what}, and kinds of {api} are removed from {removed} on: add the kind, then rerun kubemig"
+                "{api} (removed from {removed} on) with {what}: add the kind, then rerun kubemig"
             ),
             offset,
         }],
@@ -523,6 +527,30 @@ fn field_migrations(
         }
         if suppress.skips_id(&field.meta.id) {
             suppress.skipped += 1;
+            continue;
+        }
+        if note_only
+            && !changed
+            && result.is_ok()
+            && hits.iter().all(|h| h.spec.level < Level::Manual)
+        {
+            // Only says something and changes nothing: its own findings, which never fail
+            // `check` (the object is `Noted`).
+            let mut findings = place_hits(hits, &doc.root, path, object.offset);
+            findings.retain(|f| !cat.ignores(&f.code));
+            if findings.is_empty() {
+                continue;
+            }
+            out.push(ObjectReport {
+                offset: findings[0].offset,
+                from: api.to_string(),
+                to: Some(api.to_string()),
+                migration: Some(field.meta.id.clone()),
+                field: Some(field.meta.summary.clone()),
+                status: Status::Noted,
+                findings,
+                ..object.clone()
+            });
             continue;
         }
         if note_only {
