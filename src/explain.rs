@@ -213,15 +213,12 @@ fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
     for (id, f) in &rules {
         writeln!(out, "\n  from {id}:")?;
         writeln!(out, "    {}", placeholders(&f.message))?;
-        let docs = cat
-            .hop(id)
-            .map(|h| h.meta.docs.as_str())
-            .or_else(|| {
-                cat.fields
-                    .iter()
-                    .find(|x| x.meta.id == *id)
-                    .map(|x| x.meta.docs.as_str())
-            });
+        let docs = cat.hop(id).map(|h| h.meta.docs.as_str()).or_else(|| {
+            cat.fields
+                .iter()
+                .find(|x| x.meta.id == *id)
+                .map(|x| x.meta.docs.as_str())
+        });
         if let Some(d) = docs {
             writeln!(out, "    docs: {d}")?;
         }

@@ -202,7 +202,10 @@ mod tests {
             chosen_removal(&cat, "autoscaling/v2beta2", hpa, Release(25)),
             Some(Release(26))
         );
-        assert_eq!(chosen_removal(&cat, "autoscaling/v2", hpa, Release(25)), None);
+        assert_eq!(
+            chosen_removal(&cat, "autoscaling/v2", hpa, Release(25)),
+            None
+        );
         let fc = "flowcontrol.apiserver.k8s.io/v1beta3";
         assert_eq!(
             chosen_removal(&cat, fc, "FlowSchema", Release(29)),

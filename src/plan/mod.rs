@@ -171,7 +171,9 @@ pub fn plan_document(
                 // Say what the user can do: the flag only helps where a version to move to
                 // exists.
                 let included = window.include_deprecated
-                    || cat.hop_from(api, kind).is_some_and(|h| cat.enables(&h.meta.id));
+                    || cat
+                        .hop_from(api, kind)
+                        .is_some_and(|h| cat.enables(&h.meta.id));
                 let advice = match &to {
                     // Included, yet kept: the window is why.
                     Some(to) if included => format!(
@@ -310,7 +312,8 @@ pub fn plan_document(
                 report.status = Status::Noted;
             }
         }
-        let reported = !matches!(decision_kind, DecisionKind::Current) || !report.findings.is_empty();
+        let reported =
+            !matches!(decision_kind, DecisionKind::Current) || !report.findings.is_empty();
         if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
             plan.objects.push(report.clone());
         }
@@ -434,7 +437,10 @@ fn list_wrapper(
     let (Some(api), NodeKind::Scalar { .. }) = (api_node.as_str(), &api_node.kind) else {
         return;
     };
-    if !matches!(root.get("items").map(|i| &i.kind), Some(NodeKind::Seq { .. })) {
+    if !matches!(
+        root.get("items").map(|i| &i.kind),
+        Some(NodeKind::Seq { .. })
+    ) {
         return;
     }
     if plan.objects.iter().any(|o| o.status == Status::Blocked) || cat.ignores_chain(api, item_kind)
@@ -505,9 +511,10 @@ fn field_migrations(
         }
         // Deprecated but still working at the target, and not enabled: what it would do is
         // a note (shown with -v); nothing changes and the verdict is not affected.
-        let note_only = !field
-            .meta
-            .active_at(window.target, window.include_deprecated || cat.enables(&field.meta.id));
+        let note_only = !field.meta.active_at(
+            window.target,
+            window.include_deprecated || cat.enables(&field.meta.id),
+        );
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
         let ctx = rules::Ctx {
