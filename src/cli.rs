@@ -104,6 +104,14 @@ pub struct RunArgs {
     /// Also migrate versions that are still served at the target but deprecated.
     #[arg(long)]
     pub include_deprecated: bool,
+    /// Never apply nor report this migration id or finding code (repeatable; also `ignore`
+    /// in .kubemig.toml).
+    #[arg(long, value_name = "ID", help_heading = "Selection")]
+    pub ignore: Vec<String>,
+    /// Apply this deprecated-only migration as --include-deprecated would (repeatable; also
+    /// `enable` in .kubemig.toml).
+    #[arg(long, value_name = "ID", help_heading = "Selection")]
+    pub enable: Vec<String>,
     /// Parse every file, even those that mention no old apiVersion.
     #[arg(long)]
     pub no_prefilter: bool,
@@ -268,6 +276,15 @@ pub struct ListArgs {
     /// List the third-party API packs instead (enable one with --pack NAME).
     #[arg(long = "packs", id = "list_packs", conflicts_with = "fields")]
     pub list_packs: bool,
+    /// Show what a run with --include-deprecated would do.
+    #[arg(long)]
+    pub include_deprecated: bool,
+    /// As `check --ignore ID`: show this migration as ignored (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+    /// As `check --enable ID`: show this migration as applied (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub enable: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -42,11 +42,13 @@ struct FileConfig {
     scan_scripts: Option<bool>,
     packs: Option<Vec<String>>,
     components: Option<toml::Table>,
+    ignore: Option<Vec<String>>,
+    enable: Option<Vec<String>>,
 }
 
 const KEYS: &str = "target-version, min-version, include-deprecated, exclude, include, rules, \
                     follow-symlinks, force-exclude, max-file-size, assume, allow-live-pv, \
-                    split-inline-volumes, scan-scripts, packs, components";
+                    split-inline-volumes, scan-scripts, packs, components, ignore, enable";
 
 /// Where a setting's value came from, for `--show-config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,8 @@ pub struct Settings {
     pub packs: Vec<String>,
     /// Add-on versions: the file's `[components]`, then `--component` (the last counts).
     pub components: Vec<(String, String)>,
+    /// `ignore` and `enable`: the file's, then the flags'.
+    pub selection: crate::catalogue::Selection,
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
     /// Where the file was looked for, when none was found.
@@ -230,6 +234,30 @@ impl Settings {
             conf.split_inline_volumes,
         );
         let scan_scripts = switch("scan-scripts", args.scan_scripts, conf.scan_scripts);
+        let ids = |file: &Option<Vec<String>>, flags: &[String]| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for id in file.iter().flatten().chain(flags) {
+                let id = id.trim().to_string();
+                if !id.is_empty() && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            out
+        };
+        let selection = crate::catalogue::Selection {
+            ignore: ids(&conf.ignore, &args.ignore),
+            enable: ids(&conf.enable, &args.enable),
+        };
+        pick(
+            "ignore",
+            !args.ignore.is_empty(),
+            conf.ignore.as_ref().is_some_and(|v| !v.is_empty()),
+        );
+        pick(
+            "enable",
+            !args.enable.is_empty(),
+            conf.enable.as_ref().is_some_and(|v| !v.is_empty()),
+        );
 
         let (packs, components) = packs_and_components(&conf, args, &shown)?;
 
@@ -269,6 +297,7 @@ impl Settings {
             scan_scripts,
             packs,
             components,
+            selection,
             file,
             searched,
             origins,
@@ -425,6 +454,14 @@ impl Settings {
                 format!("scan-scripts = {}", self.scan_scripts),
                 origin("scan-scripts"),
             ),
+            (
+                format!("ignore = [{}]", ids(&self.selection.ignore)),
+                origin("ignore"),
+            ),
+            (
+                format!("enable = [{}]", ids(&self.selection.enable)),
+                origin("enable"),
+            ),
         ];
         let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
         for (line, note) in lines {
@@ -432,6 +469,13 @@ impl Settings {
         }
         s
     }
+}
+
+fn ids(list: &[String]) -> String {
+    list.iter()
+        .map(|i| toml_str(i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn join_notes(a: String, b: String) -> String {

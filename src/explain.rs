@@ -96,6 +96,11 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
                             format!(": {}", v.note)
                         }
                     ),
+                    None if !cat.kinds_in(api).is_empty() => bail!(
+                        "the catalogue lists no kind `{kind}` in {api} (it lists {}); kinds are spelled as in a manifest, e.g. `kubemig explain {api} {}`",
+                        cat.kinds_in(api).join(", "),
+                        cat.kinds_in(api)[0]
+                    ),
                     None => bail!(
                         "{api} {kind} is not in the catalogue: it is current, or not a built-in Kubernetes API"
                     ),
@@ -107,14 +112,162 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
     }
 }
 
-/// Explain a query: a migration id, a field migration id, or `apiVersion Kind`.
+/// Explain a query: a migration id, a field migration id, a finding code, or
+/// `apiVersion Kind`.
 pub fn explain_query(cat: &Catalogue, query: &[String]) -> Result<String> {
-    if let [id] = query
-        && let Some(field) = cat.fields.iter().find(|f| &f.meta.id == id)
-    {
-        return explain_field(cat, field);
+    if let [id] = query {
+        if let Some(field) = cat.fields.iter().find(|f| &f.meta.id == id) {
+            return explain_field(cat, field);
+        }
+        if cat.hop(id).is_none() {
+            let upper = id.to_ascii_uppercase();
+            if cat.is_code(&upper) {
+                return explain_code(cat, &upper);
+            }
+        }
+    }
+    if let [api, kind] = query {
+        let (kind, hint) = match known_kind(cat, api, kind) {
+            Some(k) if k != kind.as_str() => (
+                k.to_string(),
+                format!(
+                    "note: kinds are case-sensitive (`kind: {k}` in a manifest); showing {api} {k}\n"
+                ),
+            ),
+            _ => (kind.clone(), String::new()),
+        };
+        if let Some(text) = without_migration(cat, api, &kind) {
+            return Ok(format!("{hint}{text}"));
+        }
+        let hops = lookup(cat, &[api.clone(), kind.clone()])?;
+        return Ok(format!("{hint}{}", explain(cat, &hops)?));
     }
     explain(cat, &lookup(cat, query)?)
+}
+
+/// The kind as the catalogue spells it in `api`, matched without regard to case.
+fn known_kind<'c>(cat: &'c Catalogue, api: &str, kind: &str) -> Option<&'c str> {
+    cat.kinds_in(api)
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(kind))
+}
+
+/// What to say about an apiVersion and kind that no migration leaves: served and current,
+/// deprecated without a successor, or in a group/version gone at the newest release.
+/// `None` when a migration does leave it (or the catalogue knows nothing to say).
+fn without_migration(cat: &Catalogue, api: &str, kind: &str) -> Option<String> {
+    if cat.hop_from(api, kind).is_some() {
+        return None;
+    }
+    let when = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
+    match cat.version(api, kind) {
+        Some(v) if v.removed.is_none() && v.deprecated.is_none() => Some(format!(
+            "{api} {kind} is served (since {}), nothing to migrate\n",
+            v.introduced
+        )),
+        Some(v) if v.removed.is_none() => Some(format!(
+            "{api} {kind} is deprecated since {} and still served (no removal is scheduled); kubemig has no version to move it to{}\n  [G-DEPRECATED] `kubemig check` shows it as a note and does not fail on it\n",
+            when(v.deprecated),
+            if v.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", v.note)
+            }
+        )),
+        Some(_) => None,
+        None => {
+            let gone = cat.gone_at(api)?;
+            Some(format!(
+                "{api} is not served from {gone} on, and it never served {kind} (it served {}): kubemig reports such objects as needing a human [G-API-GONE]\n",
+                cat.kinds_in(api).join(", ")
+            ))
+        }
+    }
+}
+
+/// `kubemig explain CODE`: what a finding code means and what to do about it.
+fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
+    let mut out = String::new();
+    if let Some((_, advice)) = crate::catalogue::registry::ENGINE_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+    {
+        writeln!(out, "{code}: reported by kubemig itself")?;
+        writeln!(out, "  {advice}")?;
+        return Ok(out);
+    }
+    let rules = cat.rules_with_code(code);
+    let levels: Vec<&str> = {
+        let mut l: Vec<&str> = rules.iter().map(|(_, f)| f.level.as_str()).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    writeln!(out, "{code}: {}", levels.join(" or "))?;
+    if levels.iter().any(|l| *l == "manual" || *l == "error") {
+        writeln!(
+            out,
+            "  At this level the object is not rewritten and `check` exits 1 until a human fixes it (or `ignore = [\"{code}\"]`)."
+        )?;
+    }
+    for (id, f) in &rules {
+        writeln!(out, "\n  from {id}:")?;
+        writeln!(out, "    {}", placeholders(&f.message))?;
+        let docs = cat.hop(id).map(|h| h.meta.docs.as_str()).or_else(|| {
+            cat.fields
+                .iter()
+                .find(|x| x.meta.id == *id)
+                .map(|x| x.meta.docs.as_str())
+        });
+        if let Some(d) = docs {
+            writeln!(out, "    docs: {d}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\n  `kubemig explain MIGRATION-ID` shows the whole migration with an example."
+    )?;
+    Ok(out)
+}
+
+/// A finding's message template as a reader sees it: `${name}` written `<name>`.
+fn placeholders(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        // Nested `${a.${b}}`: up to the brace that closes this one.
+        let mut depth = 1;
+        let end = after.char_indices().find_map(|(j, c)| {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(j);
+                    }
+                }
+                _ => {}
+            }
+            None
+        });
+        match end {
+            Some(j) => {
+                let name = after[..j].replace("${", "").replace('}', "");
+                out.push('<');
+                out.push_str(&name);
+                out.push('>');
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn explain_field(cat: &Catalogue, field: &Field) -> Result<String> {
@@ -151,7 +304,12 @@ fn write_findings(out: &mut String, rules: &[CompiledRule]) -> std::fmt::Result 
     if !codes.is_empty() {
         writeln!(out, "  findings:")?;
         for (level, code, message) in codes {
-            writeln!(out, "    {} [{code}]: {message}", level.as_str())?;
+            writeln!(
+                out,
+                "    {} [{code}]: {}",
+                level.as_str(),
+                placeholders(message)
+            )?;
         }
     }
     Ok(())

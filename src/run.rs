@@ -172,6 +172,21 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         "--format is for `kubemig check`; diff and fix always print text"
     );
     let mut extended = settings.catalogue()?;
+    if !settings.selection.ignore.is_empty() || !settings.selection.enable.is_empty() {
+        let owned = match extended.take() {
+            Some(c) => c,
+            None => Catalogue::embedded()?,
+        };
+        let shown = settings
+            .file
+            .as_deref()
+            .map_or_else(String::new, |f| format!(" (flags and {})", f.display()));
+        extended = Some(
+            owned
+                .with_selection(settings.selection.clone())
+                .with_context(|| format!("--ignore/--enable{shown}"))?,
+        );
+    }
     let options = field_options(&settings);
     if !options.is_empty() {
         // Field rules read --assume and the opt-in flags as variables (`Catalogue::options`).
@@ -492,27 +507,41 @@ impl<W: Write> Write for Guard<W> {
     }
 }
 
-/// The catalogue and versions `list` and `explain` describe: the embedded catalogue plus
-/// the rules files of `--rules` and `.kubemig.toml`, at the configured versions.
+/// What `list` and `explain` describe: the catalogue a run with these settings would use
+/// (extra rules, `ignore` and `enable` applied), its releases and --include-deprecated.
 fn configured(
-    versions: VersionArgs,
+    args: RunArgs,
     config: CatalogueArgs,
-) -> Result<(Option<Catalogue>, VersionArgs)> {
+) -> Result<(Option<Catalogue>, VersionArgs, bool)> {
     let settings = crate::config::Settings::resolve(&RunArgs {
-        versions,
         rules: config.rules,
         config: config.config,
         no_config: config.no_config,
         packs: config.pack_args,
-        ..RunArgs::default()
+        ..args
     })?;
-    Ok((settings.catalogue()?, settings.versions))
+    let mut cat = settings.catalogue()?;
+    if !settings.selection.ignore.is_empty() || !settings.selection.enable.is_empty() {
+        let owned = match cat.take() {
+            Some(c) => c,
+            None => Catalogue::embedded()?,
+        };
+        cat = Some(owned.with_selection(settings.selection.clone())?);
+    }
+    Ok((cat, settings.versions, settings.include_deprecated))
 }
 
 fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
-    let (extended, versions) = configured(args.versions, args.config)?;
+    let run = RunArgs {
+        versions: args.versions,
+        include_deprecated: args.include_deprecated,
+        ignore: args.ignore,
+        enable: args.enable,
+        ..RunArgs::default()
+    };
+    let (extended, versions, include_deprecated) = configured(run, args.config)?;
     let cat = extended.as_ref().unwrap_or(cat);
-    let w = window(cat, &versions, true)?;
+    let w = window(cat, &versions, include_deprecated)?;
     if args.list_packs {
         crate::report::list::write_packs(&mut io::stdout().lock(), cat)?;
     } else if args.fields {
@@ -532,9 +561,9 @@ fn explain(cat: &Catalogue, args: ExplainArgs) -> Result<Exit> {
             all.pack_args.packs.push(p.name);
         }
     }
-    let (extended, _) = match configured(VersionArgs::default(), all) {
+    let (extended, _, _) = match configured(RunArgs::default(), all) {
         Ok(c) => c,
-        Err(_) => configured(VersionArgs::default(), args.config)?,
+        Err(_) => configured(RunArgs::default(), args.config)?,
     };
     let cat = extended.as_ref().unwrap_or(cat);
     let text = crate::explain::explain_query(cat, &args.query)?;

@@ -694,3 +694,144 @@ fn prefilter_may_hide_only_yaml_errors_in_files_without_old_apis() {
         without.stderr
     );
 }
+
+/// What the catalogue's data says stops working at `target`, read from `migrations/*.toml`
+/// directly (not through the engine): removed (apiVersion, kind) pairs, group/versions whose
+/// every kind is removed, and the words of field migrations removed by then.
+struct Removed {
+    kinds: BTreeSet<(String, String)>,
+    apis: BTreeSet<String>,
+    words: Vec<String>,
+}
+
+fn removed_at(target: u32) -> Removed {
+    let minor = |v: Option<&toml::Value>| {
+        v.and_then(toml::Value::as_str)
+            .and_then(|s| s.strip_prefix("1."))
+            .and_then(|m| m.parse::<u32>().ok())
+    };
+    let mut kinds = BTreeSet::new();
+    let mut all_removed: BTreeMap<String, bool> = BTreeMap::new();
+    let mut words = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let file: toml::Table = toml::from_str(&fs::read_to_string(&p).unwrap()).unwrap();
+        let list = |key: &str| {
+            file.get(key)
+                .and_then(toml::Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        for v in list("version") {
+            let api = v["api"].as_str().unwrap().to_string();
+            let gone = minor(v.get("removed")).is_some_and(|r| r <= target);
+            *all_removed.entry(api.clone()).or_insert(true) &= gone;
+            if gone {
+                for k in v["kinds"].as_array().unwrap() {
+                    kinds.insert((api.clone(), k.as_str().unwrap().to_string()));
+                }
+            }
+        }
+        for f in list("field") {
+            if minor(f.get("removed")).is_some_and(|r| r <= target) {
+                for w in f["mentions"].as_array().unwrap() {
+                    words.push(w.as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    let apis = all_removed
+        .into_iter()
+        .filter(|(_, gone)| *gone)
+        .map(|(a, _)| a)
+        .collect();
+    Removed { kinds, apis, words }
+}
+
+/// Whether a document (its text) is already valid at the target as far as the catalogue's
+/// data can tell: a plain object (no list, no template) on an apiVersion and kind that are
+/// still served, mentioning no word of a removed field. Unsure cases count as not valid.
+fn valid_at(doc: &str, removed: &Removed) -> bool {
+    let top = |key: &str| {
+        doc.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+    };
+    let (Some(api), Some(kind)) = (top("apiVersion:"), top("kind:")) else {
+        return false;
+    };
+    !(doc.contains("{{")
+        || kind.ends_with("List")
+        || removed.apis.contains(&api)
+        || removed.kinds.contains(&(api, kind))
+        || removed.words.iter().any(|w| doc.contains(w.as_str())))
+}
+
+/// The rule of the verdict: a default `fix` changes only what stops working at the target.
+/// Every YAML document of the corpus that is already valid at the target (by the catalogue's
+/// data, read apart from the engine) comes out of `fix` byte for byte, at the default target
+/// and at 1.22.
+#[test]
+fn corpus_documents_valid_at_the_target_are_not_changed() {
+    let Some(src) = corpus() else { return };
+    let files = snapshot(&src);
+    let newest: u32 = {
+        let text = fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/catalogue.toml"),
+        )
+        .unwrap();
+        let t: toml::Table = toml::from_str(&text).unwrap();
+        t["newest"].as_str().unwrap()[2..].parse().unwrap()
+    };
+    for target in [newest, 22] {
+        let removed = removed_at(target);
+        let tmp = tempfile::tempdir().unwrap();
+        copy(&files, tmp.path());
+        let t = format!("1.{target}");
+        kubemig(tmp.path(), &["fix", "-q", "-t", &t, "."], None);
+        let (mut valid, mut touched) = (0usize, Vec::new());
+        for (rel, before) in &files {
+            let is_yaml = rel.extension().is_some_and(|x| x == "yaml" || x == "yml");
+            let Ok(before) = std::str::from_utf8(before) else {
+                continue;
+            };
+            if !is_yaml {
+                continue;
+            }
+            let after = fs::read_to_string(tmp.path().join(rel)).unwrap_or_default();
+            let split = |s: &str| -> Vec<String> {
+                let mut docs = vec![String::new()];
+                for l in s.split_inclusive('\n') {
+                    if l.starts_with("---") {
+                        docs.push(String::new());
+                    }
+                    docs.last_mut().unwrap().push_str(l);
+                }
+                docs
+            };
+            let (old, new) = (split(before), split(&after));
+            for (i, doc) in old.iter().enumerate() {
+                if !valid_at(doc, &removed) {
+                    continue;
+                }
+                valid += 1;
+                if old.len() != new.len() || new[i] != *doc {
+                    touched.push(format!("{}#{i}", rel.display()));
+                }
+            }
+        }
+        println!(
+            "target {t}: {valid} documents valid at the target, {} changed",
+            touched.len()
+        );
+        assert!(valid > 100, "too few documents to say anything: {valid}");
+        assert!(
+            touched.is_empty(),
+            "a default fix -t {t} changed documents that already work there: {touched:#?}"
+        );
+    }
+}

@@ -2341,18 +2341,8 @@ fn ingress_model(doc: &V) -> Expect {
             }
         }
     }
-    // The field migration networking/ingress-class-annotation-to-field (at v1).
-    if let Some(class) = get(
-        &out,
-        &["metadata", "annotations", "kubernetes.io/ingress.class"],
-    )
-    .cloned()
-        && get(&out, &["spec", "ingressClassName"]).is_none()
-        && let Some(spec) = out.get_mut("spec").and_then(map_mut)
-    {
-        spec.insert(key("ingressClassName"), class);
-        drop_annotations(&mut out, &["kubernetes.io/ingress.class"]);
-    }
+    // The field migration networking/ingress-class-annotation-to-field is deprecated-only
+    // (the annotation still works): a default run leaves the annotation as it is.
     finish(out, "networking.k8s.io/v1")
 }
 

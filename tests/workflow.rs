@@ -812,6 +812,8 @@ assume = [\"gce-project=shop\", \"gce-zone=europe-west1-b\"]  # .kubemig.toml an
 allow-live-pv = true                                      # .kubemig.toml
 split-inline-volumes = false                              # default
 scan-scripts = true                                       # --scan-scripts
+ignore = []                                               # default
+enable = []                                               # default
 ",
         root = real.display()
     );

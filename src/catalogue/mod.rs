@@ -5,5 +5,5 @@ pub mod registry;
 pub mod select;
 
 pub use model::{Level, Release};
-pub use registry::Catalogue;
-pub use select::{Decision, Window, decide};
+pub use registry::{Catalogue, Selection};
+pub use select::{Decision, Window, chosen_removal, decide};

@@ -131,10 +131,18 @@ pub struct FieldMigration {
 }
 
 impl FieldMigration {
+    /// Whether its rules change files at `target`: from its `removed` release on (the old
+    /// form stops working there), or from `deprecated` on when deprecated ones are included
+    /// (`--include-deprecated`, or this migration named by `--enable`).
     pub fn active_at(&self, target: Release, include_deprecated: bool) -> bool {
         self.removed.is_some_and(|r| r <= target)
             || (include_deprecated && self.deprecated.is_some_and(|d| d <= target))
-            || (self.removed.is_none() && self.deprecated.is_some_and(|d| d <= target))
+    }
+
+    /// Whether, at `target`, the old form is deprecated but still works: the migration is a
+    /// note (shown with `-v`) unless enabled.
+    pub fn deprecated_only_at(&self, target: Release) -> bool {
+        self.deprecated.is_some_and(|d| d <= target) && self.removed.is_none_or(|r| target < r)
     }
 }
 

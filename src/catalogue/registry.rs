@@ -176,7 +176,12 @@ pub struct Catalogue {
     pub packs: Vec<PackHeader>,
     /// Add-on versions given with `--component NAME=VERSION`; others are the pack's newest.
     pub components: Vec<(String, Release)>,
+    /// `ignore` and `enable` from `.kubemig.toml` and the command line.
+    pub selection: Selection,
     by_kind: HashMap<(String, String), usize>,
+    /// Each group/version whose every kind the catalogue lists is removed at some release:
+    /// the release from which it is not served at all (`gone_at`).
+    gone: HashMap<String, Release>,
 }
 
 /// Parse one catalogue file. In a pack (a file with `[pack]`), the releases of `[[version]]`
@@ -228,6 +233,59 @@ pub fn embedded_packs() -> Result<Vec<(PackHeader, &'static str)>> {
         })
         .collect()
 }
+
+/// What runs, by id (ruff's `ignore` and `extend-select`): `.kubemig.toml` keys and the
+/// `--ignore` / `--enable` flags.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Migration ids and finding codes never applied nor reported.
+    pub ignore: Vec<String>,
+    /// Migration ids applied from their deprecated release on, as `--include-deprecated`
+    /// does for every migration.
+    pub enable: Vec<String>,
+}
+
+/// Codes the engine itself reports (not from a catalogue rule) that `ignore` accepts, with
+/// the advice `kubemig explain CODE` prints. `KUBEMIG-*` codes say kubemig cannot rewrite
+/// something safely; ignoring them would let it try, so they are not in this list.
+pub const ENGINE_CODES: &[(&str, &str)] = &[
+    (
+        "G-DEPRECATED",
+        "The object's apiVersion is still served at the target but deprecated: it keeps working, so `check` does not fail on it. Shown as a note. Where a served replacement exists, `--include-deprecated` (or `--enable MIGRATION-ID`) migrates it; where none exists, plan the change by hand before the release that removes it.",
+    ),
+    (
+        "G-NO-SERVED-REPLACEMENT",
+        "The object's apiVersion is not served at the target and no version on its migration chain is: nothing kubemig can write would be accepted. Move to the API that replaced it (see the note), remove the object, or choose an older --target-version.",
+    ),
+    (
+        "G-WINDOW",
+        "The version chosen is served at the target but not on every release back to --min-version: applying the output to an older cluster would fail. Upgrade the old clusters first, or raise --min-version.",
+    ),
+    (
+        "G-CHOSEN-DEPRECATED",
+        "The version chosen to keep every release of the --min-version window working is itself deprecated at the target and removed by a later release: the manifest will need migrating again before that release. Raise --min-version to move straight to the newer version.",
+    ),
+    (
+        "G-API-GONE",
+        "The object's group/version is not served at the target at all, and the catalogue does not list its kind there: the API server will reject it ('no matches for kind'). Check the kind's spelling, and move the object to the group/version that serves that kind now (`kubectl api-resources` lists them).",
+    ),
+    (
+        "G-NO-KIND",
+        "The document has a removed apiVersion but no `kind` (or a kind that is not a string): neither kubectl nor kubemig can tell what it is, and the API server would reject it. Add the kind, then run kubemig again.",
+    ),
+    (
+        "F-DEPRECATED",
+        "A deprecated field, annotation or label that the target still honours: nothing breaks, so kubemig only notes it (shown with -v). `--enable MIGRATION-ID` or --include-deprecated applies the migration.",
+    ),
+    (
+        "HELM-TEMPLATED",
+        "The apiVersion of an object in a Helm template is computed by template code: kubemig cannot rewrite it. Change the template by hand.",
+    ),
+    (
+        "HELM-GUARDED",
+        "The object in a Helm template is already guarded by a Capabilities check on its apiVersion: kubemig leaves the branches as the chart author wrote them.",
+    ),
+];
 
 impl Catalogue {
     /// The catalogue compiled into this binary.
@@ -309,6 +367,104 @@ impl Catalogue {
             .find(|(n, _)| n == name)
             .map(|(_, r)| *r)
             .or_else(|| self.packs.iter().find(|p| p.name == name).map(|p| p.newest))
+    }
+
+    /// This catalogue with `ignore` and `enable` applied; an id or code the catalogue does
+    /// not know is an error that names it.
+    pub fn with_selection(self, selection: Selection) -> Result<Catalogue> {
+        for id in &selection.ignore {
+            if id.starts_with("KUBEMIG-") {
+                bail!(
+                    "ignore: `{id}` says kubemig cannot rewrite something safely; it cannot be ignored"
+                );
+            }
+            if !self.is_migration_id(id) && !self.is_code(id) {
+                bail!(
+                    "ignore: `{id}` is neither a migration id nor a finding code; `kubemig list` and `kubemig list --fields` show the ids, `kubemig explain ID` the codes"
+                );
+            }
+        }
+        for id in &selection.enable {
+            if self.is_code(id) && !self.is_migration_id(id) {
+                bail!("enable: `{id}` is a finding code; enable takes a migration id");
+            }
+            if !self.is_migration_id(id) {
+                bail!(
+                    "enable: `{id}` is not a migration id; `kubemig list` and `kubemig list --fields` show them"
+                );
+            }
+        }
+        Ok(Catalogue { selection, ..self })
+    }
+
+    /// Whether `ignore` names this migration id or finding code.
+    pub fn ignores(&self, id_or_code: &str) -> bool {
+        self.selection.ignore.iter().any(|i| i == id_or_code)
+    }
+
+    /// Whether `ignore` names a migration on the chain from (`api`, `kind`).
+    pub fn ignores_chain(&self, api: &str, kind: &str) -> bool {
+        if self.selection.ignore.is_empty() {
+            return false;
+        }
+        let mut cur = api;
+        for _ in 0..16 {
+            let Some(hop) = self.hop_from(cur, kind) else {
+                break;
+            };
+            if self.ignores(&hop.meta.id) {
+                return true;
+            }
+            cur = &hop.meta.to;
+        }
+        false
+    }
+
+    /// Whether `enable` names this migration id.
+    pub fn enables(&self, id: &str) -> bool {
+        self.selection.enable.iter().any(|i| i == id)
+    }
+
+    fn is_migration_id(&self, id: &str) -> bool {
+        self.hop(id).is_some() || self.fields.iter().any(|f| f.meta.id == id)
+    }
+
+    /// Whether some rule of the catalogue, or the engine, reports this code.
+    pub fn is_code(&self, code: &str) -> bool {
+        ENGINE_CODES.iter().any(|(c, _)| *c == code) || !self.rules_with_code(code).is_empty()
+    }
+
+    /// The migrations (ids) whose rules report `code`, with the finding of the first rule.
+    pub fn rules_with_code(&self, code: &str) -> Vec<(&str, &FindingSpec)> {
+        let hops = self.hops.iter().map(|h| (h.meta.id.as_str(), &h.rules));
+        let fields = self.fields.iter().map(|f| (f.meta.id.as_str(), &f.rules));
+        let global = std::iter::once(("global", &self.global_rules));
+        let mut out: Vec<(&str, &FindingSpec)> = Vec::new();
+        for (id, rules) in hops.chain(fields).chain(global) {
+            if let Some(f) = rules
+                .iter()
+                .filter_map(|r| r.finding.as_ref())
+                .find(|f| f.code == code)
+            {
+                out.push((id, f));
+            }
+        }
+        out
+    }
+
+    /// The release from which `api` (a group/version) is not served at all, when the
+    /// catalogue knows: every kind it lists there is removed.
+    pub fn gone_at(&self, api: &str) -> Option<Release> {
+        self.gone.get(api).copied()
+    }
+
+    /// The kinds the catalogue lists in `api`.
+    pub fn kinds_in(&self, api: &str) -> Vec<&str> {
+        self.versions
+            .iter()
+            .filter(|v| v.api == api)
+            .flat_map(|v| v.kinds.iter().map(String::as_str))
+            .collect()
     }
 
     /// This catalogue with the command-line facts its field rules read (`options`).
@@ -412,8 +568,12 @@ impl Catalogue {
             options: Vec::new(),
             packs,
             components: Vec::new(),
+            selection: Selection::default(),
+            gone: HashMap::new(),
             by_kind,
         };
+        let mut cat = cat;
+        cat.gone = gone_versions(&cat.versions);
         cat.validate()?;
         Ok(cat)
     }
@@ -500,6 +660,23 @@ impl Catalogue {
         v.dedup();
         v
     }
+}
+
+/// The group/versions whose listed kinds are all removed, with the last of those removals:
+/// from then on the API server serves nothing there (the catalogue lists every kind of a
+/// built-in group/version it has entries for, so an unlisted kind was never served there).
+fn gone_versions(versions: &[ApiVersion]) -> HashMap<String, Release> {
+    let mut gone: HashMap<String, Option<Release>> = HashMap::new();
+    for v in versions {
+        let e = gone.entry(v.api.clone()).or_insert(v.removed);
+        *e = match (*e, v.removed) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    gone.into_iter()
+        .filter_map(|(api, r)| Some((api, r?)))
+        .collect()
 }
 
 fn rel(text: &str) -> Result<RelPath> {

@@ -111,8 +111,10 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
     if served {
         // A still-served object only moves to a version the whole window serves: moving it
         // to one that breaks the window would trade a working manifest for a broken one.
+        // `--enable ID` names a migration of the chain: as --include-deprecated, for it.
+        let included = w.include_deprecated || chain.iter().any(|h| cat.enables(&h.meta.id));
         match pick {
-            Some((i, None)) if w.include_deprecated => {
+            Some((i, None)) if included => {
                 return Decision::Migrate {
                     to: chain[i].meta.to.clone(),
                     hops: chain[..=i].to_vec(),
@@ -138,6 +140,16 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
             removed: own.removed,
         },
     }
+}
+
+/// When the version an object moves to is itself deprecated at the target and a later
+/// release removes it (the `--min-version` window kept it on an older version): that
+/// release, so the next upgrade can be planned.
+pub fn chosen_removal(cat: &Catalogue, to: &str, kind: &str, target: Release) -> Option<Release> {
+    cat.version(to, kind)
+        .filter(|v| v.deprecated_at(target))
+        .and_then(|v| v.removed)
+        .filter(|&r| r > target)
 }
 
 #[cfg(test)]
@@ -194,6 +206,25 @@ mod tests {
             "autoscaling/v2"
         );
         assert_eq!(to("autoscaling/v2", "HorizontalPodAutoscaler", 36), None);
+    }
+
+    #[test]
+    fn a_chosen_version_that_is_deprecated_names_its_removal() {
+        let cat = Catalogue::embedded().unwrap();
+        let hpa = "HorizontalPodAutoscaler";
+        assert_eq!(
+            chosen_removal(&cat, "autoscaling/v2beta2", hpa, Release(25)),
+            Some(Release(26))
+        );
+        assert_eq!(
+            chosen_removal(&cat, "autoscaling/v2", hpa, Release(25)),
+            None
+        );
+        let fc = "flowcontrol.apiserver.k8s.io/v1beta3";
+        assert_eq!(
+            chosen_removal(&cat, fc, "FlowSchema", Release(29)),
+            Some(Release(32))
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ pub mod emit;
 pub mod mtree;
 pub mod rules;
 
-use crate::catalogue::{Catalogue, Decision, Level, Window, decide};
+use crate::catalogue::{Catalogue, Decision, Level, Window, chosen_removal, decide};
 use crate::edit::Edit;
 use crate::yaml::path::{Path, Seg};
 use crate::yaml::{Document, Node, NodeKind};
@@ -100,18 +100,28 @@ pub fn plan_document(
         }
         // An alias is read as what it stands for (so Kubernetes reads it): an object is
         // never skipped because its apiVersion or kind is written `*name`.
-        let (Some(api_node), Some(kind)) = (
-            obj.get("apiVersion"),
-            obj.get("kind").and_then(|k| k.resolve(&doc.root).as_str()),
-        ) else {
+        let Some(api_node) = obj.get("apiVersion") else {
             continue;
         };
         let Some(api) = api_node.resolve(&doc.root).as_str() else {
             continue;
         };
+        let Some(kind) = obj.get("kind").and_then(|k| k.resolve(&doc.root).as_str()) else {
+            // Without a kind nothing can say what the object is; with an apiVersion that a
+            // removed API used, it is reported rather than passed over in silence.
+            if let Some(report) = no_kind(cat, window, doc, obj, api, api_node.span.start)
+                && !suppress.skips_object(cat, api, "")
+            {
+                plan.objects.push(report);
+            }
+            continue;
+        };
         let decision = decide(cat, api, kind, window);
         if suppress.skips_object(cat, api, kind) {
             suppress.skipped += usize::from(!matches!(decision, Decision::Current));
+            continue;
+        }
+        if cat.ignores_chain(api, kind) {
             continue;
         }
         let decision_kind = if matches!(decision, Decision::Current) {
@@ -139,19 +149,50 @@ pub fn plan_document(
             findings: Vec::new(),
         };
         match decision {
-            Decision::Current => {}
+            Decision::Current => {
+                if let Some(gone) = cat.gone_at(api).filter(|&r| r <= window.target)
+                    && cat.version(api, kind).is_none()
+                {
+                    report.findings.push(Finding {
+                        level: Level::Manual,
+                        code: "G-API-GONE".into(),
+                        message: format!(
+                            "{api} is gone since {gone} and never served {kind}: check the kind, or move the object to a group/version that serves it"
+                        ),
+                        offset: report.offset,
+                    });
+                }
+            }
             Decision::Deprecated { removed, to } => {
                 report.status = Status::Deprecated;
-                report.to = to;
                 let when = removed.map_or("no removal is scheduled".to_string(), |r| {
                     format!("removed in {r}")
                 });
+                // Say what the user can do: the flag only helps where a version to move to
+                // exists.
+                let included = window.include_deprecated
+                    || cat
+                        .hop_from(api, kind)
+                        .is_some_and(|h| cat.enables(&h.meta.id));
+                let advice = match &to {
+                    // Included, yet kept: the window is why.
+                    Some(to) if included => format!(
+                        "kept: {to} is not served on every release from the --min-version on"
+                    ),
+                    Some(to) => format!("--include-deprecated migrates it to {to}"),
+                    None => match cat.version(api, kind).map(|v| v.note.as_str()) {
+                        Some(note) if !note.is_empty() => {
+                            format!("kubemig has no version to move it to: {note}")
+                        }
+                        _ => "kubemig has no version to move it to; it keeps working until then"
+                            .to_string(),
+                    },
+                };
+                report.to = to;
                 report.findings.push(Finding {
                     level: Level::Info,
                     code: "G-DEPRECATED".into(),
-                    message: format!(
-                        "{api} is deprecated ({when}); --include-deprecated migrates it"
-                    ),
+                    message: format!("{api} {kind} is deprecated ({when}); {advice}"),
                     offset: report.offset,
                 });
             }
@@ -235,9 +276,22 @@ pub fn plan_document(
                         offset: report.offset,
                     });
                 }
+                if let Some(to) = &report.to
+                    && let Some(r) = chosen_removal(cat, to, kind, window.target)
+                {
+                    report.findings.push(Finding {
+                        level: Level::Warn,
+                        code: "G-CHOSEN-DEPRECATED".into(),
+                        message: format!(
+                            "{to} is itself deprecated, removed in {r}: migrate again before upgrading to {r}"
+                        ),
+                        offset: report.offset,
+                    });
+                }
                 report
                     .findings
                     .extend(place_hits(hits, &doc.root, &path, report.offset));
+                report.findings.retain(|f| !cat.ignores(&f.code));
                 if let Err(e) = result {
                     report.findings.push(Finding {
                         level: Level::Manual,
@@ -256,7 +310,17 @@ pub fn plan_document(
             Status::Migrated => report.to.clone().unwrap_or_else(|| api.to_string()),
             _ => api.to_string(),
         };
-        if !matches!(decision_kind, DecisionKind::Current) {
+        if !matches!(report.status, Status::Migrated) {
+            let before = report.findings.len();
+            report.findings.retain(|f| !cat.ignores(&f.code));
+            if report.findings.is_empty() && before > 0 {
+                // Everything said about it is ignored: as if nothing were.
+                report.status = Status::Noted;
+            }
+        }
+        let reported =
+            !matches!(decision_kind, DecisionKind::Current) || !report.findings.is_empty();
+        if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
             plan.objects.push(report.clone());
         }
         plan.objects.extend(field_migrations(
@@ -270,6 +334,7 @@ pub fn plan_document(
             &mut suppress,
         ));
     }
+    list_wrapper(doc, cat, window, &mut plan, &mut work);
     if let Some(work) = work {
         let mut emitter = emit::Emitter::new(src, &doc.root, doc.node_count);
         match emitter.node(&doc.root, &work) {
@@ -297,6 +362,122 @@ pub fn plan_document(
     plan.suppressed = suppress.skipped;
     suppress.warn_unknown(cat, &mut plan.objects);
     Ok(plan)
+}
+
+/// A report for an object whose apiVersion a removed API used but that has no string
+/// `kind`: Kubernetes rejects it, and kubemig cannot tell which migration applies.
+fn no_kind(
+    cat: &Catalogue,
+    window: Window,
+    doc: &Document,
+    obj: &Node,
+    api: &str,
+    offset: usize,
+) -> Option<ObjectReport> {
+    let removed = cat
+        .versions
+        .iter()
+        .filter(|v| v.api == api)
+        .filter_map(|v| v.removed)
+        .filter(|&r| r <= window.target)
+        .min()?;
+    if cat.ignores("G-NO-KIND") {
+        return None;
+    }
+    let what = match obj.get("kind").map(|k| k.resolve(&doc.root)) {
+        None => "no `kind`".to_string(),
+        Some(_) => "a `kind` that is not a string".to_string(),
+    };
+    let meta = |k: &str| {
+        obj.get("metadata")
+            .and_then(|m| m.get(k))
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    Some(ObjectReport {
+        doc_index: doc.index,
+        offset,
+        kind: "<no kind>".into(),
+        name: meta("name"),
+        namespace: meta("namespace"),
+        from: api.to_string(),
+        to: None,
+        migration: None,
+        field: None,
+        status: Status::Blocked,
+        findings: vec![Finding {
+            level: Level::Manual,
+            code: "G-NO-KIND".into(),
+            message: format!(
+                "{api} (removed from {removed} on) with {what}: add the kind, then rerun kubemig"
+            ),
+            offset,
+        }],
+    })
+}
+
+/// A typed list (`RoleBindingList`, `PodDisruptionBudgetList`, …) moves with its items:
+/// each group/version registers the list type of every kind it serves (`addKnownTypes` in
+/// k8s.io/api, e.g. rbac/v1/register.go), and kubectl decodes the list by its own
+/// apiVersion before sending each item on its own (cli-runtime, resource/visitor.go,
+/// FlattenListVisitor), so a wrapper left on a removed version fails although its items
+/// were migrated. The wrapper moves when the item kind's decision is to migrate and no item
+/// of the document is blocked.
+fn list_wrapper(
+    doc: &Document,
+    cat: &Catalogue,
+    window: Window,
+    plan: &mut DocPlan,
+    work: &mut Option<MNode>,
+) {
+    let root = &doc.root;
+    let (Some(api_node), Some(kind)) = (
+        root.get("apiVersion"),
+        root.get("kind").and_then(Node::as_str),
+    ) else {
+        return;
+    };
+    let Some(item_kind) = kind.strip_suffix("List").filter(|k| !k.is_empty()) else {
+        return;
+    };
+    let (Some(api), NodeKind::Scalar { .. }) = (api_node.as_str(), &api_node.kind) else {
+        return;
+    };
+    if !matches!(
+        root.get("items").map(|i| &i.kind),
+        Some(NodeKind::Seq { .. })
+    ) {
+        return;
+    }
+    if plan.objects.iter().any(|o| o.status == Status::Blocked) || cat.ignores_chain(api, item_kind)
+    {
+        return;
+    }
+    let Decision::Migrate { to, hops, .. } = decide(cat, api, item_kind, window) else {
+        return;
+    };
+    let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(root));
+    let at = Path(vec![Seg::Key("apiVersion".into())]);
+    if trial
+        .set(&at, MNode::string(&to), &mtree::Position::End, false)
+        .is_err()
+    {
+        return;
+    }
+    *work = Some(trial);
+    plan.objects.push(ObjectReport {
+        doc_index: doc.index,
+        offset: api_node.span.start,
+        kind: kind.to_string(),
+        name: None,
+        namespace: None,
+        from: api.to_string(),
+        to: Some(to),
+        migration: hops.first().map(|h| h.meta.id.clone()),
+        field: None,
+        status: Status::Migrated,
+        findings: Vec::new(),
+    });
 }
 
 enum DecisionKind {
@@ -327,11 +508,19 @@ fn field_migrations(
     let mut said = text(work);
     for field in cat.fields.iter().filter(|f| {
         f.applies_to(api, &object.kind)
-            && f.meta.active_at(window.target, window.include_deprecated)
+            && !cat.ignores(&f.meta.id)
+            && (f.meta.active_at(window.target, window.include_deprecated)
+                || f.meta.deprecated_only_at(window.target))
     }) {
         if said.as_ref().is_some_and(|t| !t.mentions(&field.mentions)) {
             continue;
         }
+        // Deprecated but still working at the target, and not enabled: what it would do is
+        // a note (shown with -v); nothing changes and the verdict is not affected.
+        let note_only = !field.meta.active_at(
+            window.target,
+            window.include_deprecated || cat.enables(&field.meta.id),
+        );
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
         let ctx = rules::Ctx {
@@ -353,7 +542,63 @@ fn field_migrations(
             suppress.skipped += 1;
             continue;
         }
+        if note_only
+            && !changed
+            && result.is_ok()
+            && hits.iter().all(|h| h.spec.level < Level::Manual)
+        {
+            // Only says something and changes nothing: its own findings, which never fail
+            // `check` (the object is `Noted`).
+            let mut findings = place_hits(hits, &doc.root, path, object.offset);
+            findings.retain(|f| !cat.ignores(&f.code));
+            if findings.is_empty() {
+                continue;
+            }
+            out.push(ObjectReport {
+                offset: findings[0].offset,
+                from: api.to_string(),
+                to: Some(api.to_string()),
+                migration: Some(field.meta.id.clone()),
+                field: Some(field.meta.summary.clone()),
+                status: Status::Noted,
+                findings,
+                ..object.clone()
+            });
+            continue;
+        }
+        if note_only {
+            let at = place_hits(hits, &doc.root, path, object.offset)
+                .first()
+                .map_or(object.offset, |f| f.offset);
+            if cat.ignores("F-DEPRECATED") {
+                continue;
+            }
+            let since = field
+                .meta
+                .deprecated
+                .map_or(String::new(), |d| format!(" since {d}"));
+            out.push(ObjectReport {
+                offset: at,
+                from: api.to_string(),
+                to: Some(api.to_string()),
+                migration: Some(field.meta.id.clone()),
+                field: Some(field.meta.summary.clone()),
+                status: Status::Noted,
+                findings: vec![Finding {
+                    level: Level::Info,
+                    code: "F-DEPRECATED".into(),
+                    message: format!(
+                        "deprecated{since} but still honoured at {}: `--enable {}` or --include-deprecated applies `{}`",
+                        window.target, field.meta.id, field.meta.id
+                    ),
+                    offset: at,
+                }],
+                ..object.clone()
+            });
+            continue;
+        }
         let mut findings = place_hits(hits, &doc.root, path, object.offset);
+        findings.retain(|f| !cat.ignores(&f.code));
         if let Err(e) = result {
             findings.push(Finding {
                 level: Level::Manual,

@@ -61,6 +61,7 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
                 chain_class(&chain).0
             };
             let at = match decide(cat, &v.api, kind, window) {
+                _ if cat.ignores_chain(&v.api, kind) => "ignored".into(),
                 Decision::Migrate { to, .. } => to,
                 Decision::NoReplacement { .. } => "needs-a-human".into(),
                 Decision::Deprecated { .. } => "deprecated".into(),
@@ -92,8 +93,17 @@ pub fn write_fields(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::R
     ];
     for f in &cat.fields {
         let m = &f.meta;
-        let active = if m.active_at(window.target, window.include_deprecated) {
+        // yes: rewrites files and fails `check`; note: deprecated but still working, shown
+        // with -v only; no: not deprecated yet at the target.
+        let active = if cat.ignores(&m.id) {
+            "ignored"
+        } else if m.active_at(
+            window.target,
+            window.include_deprecated || cat.enables(&m.id),
+        ) {
             "yes"
+        } else if m.deprecated_only_at(window.target) {
+            "note"
         } else {
             "no"
         };
