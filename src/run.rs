@@ -171,6 +171,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         args.format == Format::Text || mode == Mode::Check,
         "--format is for `kubemig check`; diff and fix always print text"
     );
+    if mode == Mode::Fix {
+        // From here on an interrupt removes what `fix` staged instead of leaving it behind.
+        crate::interrupt::clean_up_on_signals();
+    }
     let mut extended = settings.catalogue()?;
     let options = field_options(&settings);
     if !options.is_empty() {
