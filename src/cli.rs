@@ -122,6 +122,9 @@ pub struct RunArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print how many objects each migration id applies to, instead of one line per object.
+    #[arg(long)]
+    pub statistics: bool,
     /// Output format of `check` (the exit status is the same for every format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

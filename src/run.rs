@@ -144,11 +144,17 @@ fn commit<'a>(
 fn not_written(out: &mut Outcome, e: anyhow::Error) {
     out.error = Some(FileError::new(format!("{e:#}")));
     out.rewrite = None;
-    for o in &mut out.objects {
-        if o.item.status == Status::Migrated {
-            o.item.status = Status::Blocked;
-        }
-    }
+    // The error is the file's: its objects are neither migrated nor waiting for a human
+    // (a read-only tree is one error per file, not hundreds of objects "needing a human").
+    let keep: Vec<bool> = out
+        .objects
+        .iter()
+        .map(|o| o.item.status != Status::Migrated)
+        .collect();
+    let mut k = keep.iter();
+    out.objects.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    out.finding_positions.retain(|_| *k.next().unwrap_or(&true));
 }
 
 fn name(input: &Input) -> String {
@@ -170,6 +176,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     anyhow::ensure!(
         args.format == Format::Text || mode == Mode::Check,
         "--format is for `kubemig check`; diff and fix always print text"
+    );
+    anyhow::ensure!(
+        !args.statistics || args.format == Format::Text,
+        "--statistics is a text table; --format {} has the counts in its own form",
+        format!("{:?}", args.format).to_lowercase()
     );
     if mode == Mode::Fix {
         // From here on an interrupt removes what `fix` staged instead of leaving it behind.
@@ -217,6 +228,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut raw = Guard::new(io::stdout());
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();
+    let mut statistics = args.statistics.then(text::Statistics::default);
     for (path, why) in &walked.errors {
         summary.errors += 1;
         let e = FileError::new(why.clone());
@@ -273,6 +285,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut report = |input: &Input, out: Outcome| -> Result<()> {
         let name = name(input);
         summary.add(&out);
+        if let Some(s) = &mut statistics {
+            s.add(&out);
+        }
         if let Some(e) = &out.error {
             text::error(&mut stderr, &name, e)?;
             if let Some(c) = &mut collector {
@@ -289,6 +304,8 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             Mode::Check => {
                 match &mut collector {
                     Some(c) => c.objects(&name, &out, cat),
+                    // --statistics: the table replaces the lines, as ruff's does.
+                    None if args.statistics => {}
                     None => text::objects(&mut stdout, &name, &out, verbosity, false)?,
                 }
                 if pending || blocked {
@@ -316,6 +333,22 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                         (None, Some(Ok(bytes))) => raw.write_all(bytes)?,
                         (None, _) => {}
                     }
+                }
+                if out.rewrite.is_some() && *input != Input::Stdin && !args.quiet {
+                    // Reported after the rename: a file listed here was written.
+                    let n = text::object_groups(&out.objects, |o| &o.item)
+                        .into_iter()
+                        .filter(|g| {
+                            out.objects[g.clone()]
+                                .iter()
+                                .any(|o| o.item.status == Status::Migrated)
+                        })
+                        .count();
+                    writeln!(
+                        stderr,
+                        "{name}: fixed {n} object{}",
+                        if n == 1 { "" } else { "s" }
+                    )?;
                 }
                 text::objects(&mut stderr, &name, &out, verbosity, true)?;
                 if blocked {
@@ -414,8 +447,18 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             p.display()
         )?;
     }
+    if let Some(s) = &statistics {
+        // On stdout for `check`; `diff` has its patch there.
+        match mode {
+            Mode::Check => s.write(&mut stdout)?,
+            _ => s.write(&mut stderr)?,
+        }
+    }
     if !args.quiet {
         summary.write(&mut stderr, mode == Mode::Fix)?;
+        if mode != Mode::Fix && args.format == Format::Text {
+            summary.hint(&mut stderr)?;
+        }
         if let Some(s) = &scripts {
             s.write(&mut stderr, mode == Mode::Fix)?;
         }
