@@ -456,7 +456,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     }
     if !args.quiet {
         summary.write(&mut stderr, mode == Mode::Fix)?;
-        if mode != Mode::Fix && args.format == Format::Text {
+        if mode != Mode::Fix {
             summary.hint(&mut stderr)?;
         }
         if let Some(s) = &scripts {
