@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use crate::catalogue::{Catalogue, Window};
+use crate::catalogue::{Catalogue, Release, Window};
 use crate::cli::Format;
 use crate::cli::{
     CatalogueArgs, Cli, ColorChoice, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs,
@@ -50,7 +50,26 @@ pub fn run(cli: Cli) -> Result<Exit> {
 }
 
 fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<Window> {
-    let target = v.target_version.unwrap_or(cat.newest);
+    // Past the newest release the catalogue knows, nothing more is known to be removed:
+    // such a version means the newest, and the user is told so.
+    let clamp = |r: Release, flag: &str| {
+        if r > cat.newest {
+            let _ = writeln!(
+                io::stderr(),
+                "kubemig: warning: {flag} {r} is past the newest release the catalogue knows ({}); treated as {}",
+                cat.newest,
+                cat.newest
+            );
+            cat.newest
+        } else {
+            r
+        }
+    };
+    let target = clamp(v.target_version.unwrap_or(cat.newest), "--target-version");
+    let v = &VersionArgs {
+        target_version: Some(target),
+        min_version: v.min_version.map(|m| clamp(m, "--min-version")),
+    };
     if let Some(min) = v.min_version {
         anyhow::ensure!(
             min <= target,
