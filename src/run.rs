@@ -258,6 +258,34 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         exit = Exit::Error;
     }
 
+    // A directory that yields no file is almost always a mistake (a typo'd --include, the
+    // wrong folder): say which, and fail when nothing at all was found to scan.
+    let looked_for = if settings.walk.include.is_empty() {
+        "*.yaml, *.yml or *.json".to_string()
+    } else {
+        let globs: Vec<&str> = settings
+            .walk
+            .include
+            .iter()
+            .flat_map(|g| g.globs.iter().map(String::as_str))
+            .collect();
+        format!("--include {}", globs.join(", "))
+    };
+    for dir in &walked.empty {
+        writeln!(
+            stderr,
+            "{}: warning: no file to scan here (looked for {looked_for}, minus ignored and excluded files)",
+            dir.display()
+        )?;
+    }
+    if walked.inputs.is_empty() && !walked.empty.is_empty() && !settings.scan_scripts {
+        writeln!(
+            stderr,
+            "kubemig: error: no file to scan in the directories named"
+        )?;
+        exit = Exit::Error;
+    }
+
     // stdin cannot be read from a worker thread in a meaningful order; do it first. The
     // bytes are kept so that `fix -` can pass an unchanged stream through.
     let limit = settings.max_file_size;
