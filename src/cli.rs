@@ -134,6 +134,10 @@ pub struct RunArgs {
     /// Walk only files matching GLOB instead of *.yaml, *.yml, *.json (gitignore syntax; repeatable).
     #[arg(long, value_name = "GLOB", help_heading = "Files")]
     pub include: Vec<String>,
+    /// Read stdin as if it were the file PATH: its .kubemig.toml, ignore rules, kustomize
+    /// role and name in the output (for editors and hooks that pipe a buffer).
+    #[arg(long, value_name = "PATH", help_heading = "Files")]
+    pub stdin_filename: Option<PathBuf>,
     /// Follow symbolic links while walking (never to a target outside the walked directory).
     #[arg(long, help_heading = "Files")]
     pub follow_symlinks: bool,

@@ -231,8 +231,45 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         window,
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
-    let walked = walk_with(&args.paths, &settings.walk);
+    let stdin_name = args
+        .stdin_filename
+        .as_ref()
+        .map(|p| p.display().to_string());
+    if let Some(p) = &args.stdin_filename {
+        anyhow::ensure!(
+            args.paths
+                .iter()
+                .all(|p| p.as_os_str() == "-" || p.as_os_str() == "."),
+            "--stdin-filename reads stdin: give no path, or `-`"
+        );
+        if crate::walk::named_file_excluded(&settings.walk, p) {
+            // Excluded as the file would be: a filter passes it through, checks are quiet.
+            if mode == Mode::Fix {
+                io::copy(&mut io::stdin().lock(), &mut io::stdout().lock())?;
+            }
+            return Ok(Exit::Clean);
+        }
+    }
+    let paths = if stdin_name.is_some() {
+        vec![std::path::PathBuf::from("-")]
+    } else {
+        args.paths.clone()
+    };
+    let walked = walk_with(&paths, &settings.walk);
     let roles = crate::kustomize::Roles::build(&walked.inputs, &walked.not_links);
+    // The kustomize role stdin would have as that file.
+    let stdin_role = args.stdin_filename.as_ref().map(|p| {
+        let as_file = [Input::File(p.clone())];
+        crate::kustomize::Roles::build(&as_file, &[false]).of(&as_file[0])
+    });
+    let name = |input: &Input| match (input, &stdin_name) {
+        (Input::Stdin, Some(n)) => n.clone(),
+        _ => name(input),
+    };
+    let role_of = |input: &Input| match (input, stdin_role) {
+        (Input::Stdin, Some(r)) => r,
+        _ => roles.of(input),
+    };
 
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
@@ -303,7 +340,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     // does not grow with the number of files.
     let work = |input: &Input| {
         let mut out = match read_input(input, &stdin, limit) {
-            Ok(bytes) => engine::process_as(bytes, &ctx, roles.of(input)),
+            Ok(bytes) => engine::process_as(bytes, &ctx, role_of(input)),
             Err(e) => Outcome {
                 error: Some(FileError::new(e)),
                 ..Outcome::default()

@@ -289,6 +289,13 @@ pub fn absolute(base: &Path, p: &Path) -> PathBuf {
     out
 }
 
+/// Whether a file named explicitly is left out: only with `force_exclude`, when `--exclude`
+/// or a `.kubemigignore` excludes it (as for files named on the command line).
+pub fn named_file_excluded(opts: &WalkOptions, path: &Path) -> bool {
+    let abs = absolute(&std::env::current_dir().unwrap_or_default(), path);
+    opts.force_exclude && (opts.excluded(&abs, false, true) || kubemigignored(&abs))
+}
+
 /// Whether a `.kubemigignore` in a directory above `abs` (up to the repository root) excludes
 /// it: the deepest file that says something about it decides.
 fn kubemigignored(abs: &Path) -> bool {

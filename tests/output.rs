@@ -249,3 +249,81 @@ fn versions_past_the_catalogue_are_the_newest_with_a_warning() {
         "{stderr}"
     );
 }
+
+#[test]
+fn stdin_filename_reads_stdin_as_that_file() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir_all(d.path().join("deploy/vendor")).unwrap();
+    // The file's own configuration: a target at which the Ingress must move.
+    fs::write(
+        d.path().join("deploy/.kubemig.toml"),
+        "target-version = \"1.22\"\n",
+    )
+    .unwrap();
+    fs::write(d.path().join("deploy/.kubemigignore"), "vendor/\n").unwrap();
+    let pipe = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
+            .current_dir(d.path())
+            .args(args)
+            .args(["--color", "never"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(INGRESS.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, stdout, _) = pipe(&["check", "--stdin-filename", "deploy/ing.yaml"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.starts_with(
+            "deploy/ing.yaml:1:13: Ingress web: extensions/v1beta1 -> networking.k8s.io/v1"
+        ),
+        "{stdout}"
+    );
+    let (_, _, stderr) = pipe(&[
+        "check",
+        "--stdin-filename",
+        "deploy/ing.yaml",
+        "--show-config",
+    ]);
+    let (_, shown, _) = pipe(&[
+        "check",
+        "--stdin-filename",
+        "deploy/ing.yaml",
+        "--show-config",
+    ]);
+    assert!(shown.contains("1.22"), "{shown}{stderr}");
+    // Ignored as that file would be (with --force-exclude, as for named files): `fix` passes
+    // the stream through, `check` is quiet.
+    let (code, stdout, stderr) = pipe(&[
+        "fix",
+        "--force-exclude",
+        "--stdin-filename",
+        "deploy/vendor/ing.yaml",
+        "-",
+    ]);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (Some(0), INGRESS, "")
+    );
+    let (code, stdout, _) = pipe(&["fix", "--stdin-filename", "deploy/vendor/ing.yaml"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("networking.k8s.io/v1"), "{stdout}");
+    let (code, _, stderr) = pipe(&["check", "--stdin-filename", "x.yaml", "deploy"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--stdin-filename reads stdin"), "{stderr}");
+}
