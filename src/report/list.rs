@@ -162,6 +162,22 @@ fn fitted(
     table(w, &lines)
 }
 
+/// Rows as columns padded to their widest cell, two spaces apart.
+fn table(w: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        writeln!(w, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,20 +209,4 @@ mod tests {
         assert_eq!(cells, rows[1][1]);
         assert!(narrow.lines().nth(1).unwrap().ends_with("yes"), "{narrow}");
     }
-}
-
-/// Rows as columns padded to their widest cell, two spaces apart.
-fn table(w: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        writeln!(w, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
 }

@@ -348,7 +348,7 @@ impl Statistics {
     /// Most frequent first; ids in order among equals.
     pub fn write(&self, w: &mut dyn Write) -> io::Result<()> {
         let mut rows: Vec<_> = self.by_id.iter().collect();
-        rows.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+        rows.sort_by_key(|(_, (n, ..))| std::cmp::Reverse(*n));
         let width = rows.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
         for (id, (n, human, what)) in rows {
             let human = if *human > 0 {
