@@ -130,6 +130,9 @@ pub struct RunArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print how many objects each migration id applies to, instead of one line per object.
+    #[arg(long)]
+    pub statistics: bool,
     /// Output format of `check` (the exit status is the same for every format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -139,6 +142,10 @@ pub struct RunArgs {
     /// Walk only files matching GLOB instead of *.yaml, *.yml, *.json (gitignore syntax; repeatable).
     #[arg(long, value_name = "GLOB", help_heading = "Files")]
     pub include: Vec<String>,
+    /// Read stdin as if it were the file PATH: its .kubemig.toml, ignore rules, kustomize
+    /// role and name in the output (for editors and hooks that pipe a buffer).
+    #[arg(long, value_name = "PATH", help_heading = "Files")]
+    pub stdin_filename: Option<PathBuf>,
     /// Follow symbolic links while walking (never to a target outside the walked directory).
     #[arg(long, help_heading = "Files")]
     pub follow_symlinks: bool,

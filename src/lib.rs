@@ -9,6 +9,7 @@ pub mod config;
 pub mod edit;
 pub mod engine;
 pub mod explain;
+pub mod interrupt;
 pub mod kustomize;
 pub mod plan;
 pub mod prefilter;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use crate::catalogue::{Catalogue, Window};
+use crate::catalogue::{Catalogue, Release, Window};
 use crate::cli::Format;
 use crate::cli::{
     CatalogueArgs, Cli, ColorChoice, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs,
@@ -50,7 +50,26 @@ pub fn run(cli: Cli) -> Result<Exit> {
 }
 
 fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<Window> {
-    let target = v.target_version.unwrap_or(cat.newest);
+    // Past the newest release the catalogue knows, nothing more is known to be removed:
+    // such a version means the newest, and the user is told so.
+    let clamp = |r: Release, flag: &str| {
+        if r > cat.newest {
+            let _ = writeln!(
+                io::stderr(),
+                "kubemig: warning: {flag} {r} is past the newest release the catalogue knows ({}); treated as {}",
+                cat.newest,
+                cat.newest
+            );
+            cat.newest
+        } else {
+            r
+        }
+    };
+    let target = clamp(v.target_version.unwrap_or(cat.newest), "--target-version");
+    let v = &VersionArgs {
+        target_version: Some(target),
+        min_version: v.min_version.map(|m| clamp(m, "--min-version")),
+    };
     if let Some(min) = v.min_version {
         anyhow::ensure!(
             min <= target,
@@ -144,11 +163,17 @@ fn commit<'a>(
 fn not_written(out: &mut Outcome, e: anyhow::Error) {
     out.error = Some(FileError::new(format!("{e:#}")));
     out.rewrite = None;
-    for o in &mut out.objects {
-        if o.item.status == Status::Migrated {
-            o.item.status = Status::Blocked;
-        }
-    }
+    // The error is the file's: its objects are neither migrated nor waiting for a human
+    // (a read-only tree is one error per file, not hundreds of objects "needing a human").
+    let keep: Vec<bool> = out
+        .objects
+        .iter()
+        .map(|o| o.item.status != Status::Migrated)
+        .collect();
+    let mut k = keep.iter();
+    out.objects.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    out.finding_positions.retain(|_| *k.next().unwrap_or(&true));
 }
 
 fn name(input: &Input) -> String {
@@ -171,6 +196,15 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         args.format == Format::Text || mode == Mode::Check,
         "--format is for `kubemig check`; diff and fix always print text"
     );
+    anyhow::ensure!(
+        !args.statistics || args.format == Format::Text,
+        "--statistics is a text table; --format {} has the counts in its own form",
+        format!("{:?}", args.format).to_lowercase()
+    );
+    if mode == Mode::Fix {
+        // From here on an interrupt removes what `fix` staged instead of leaving it behind.
+        crate::interrupt::clean_up_on_signals();
+    }
     let mut extended = settings.catalogue()?;
     if !settings.selection.ignore.is_empty() || !settings.selection.enable.is_empty() {
         let owned = match extended.take() {
@@ -212,8 +246,45 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         window,
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
-    let walked = walk_with(&args.paths, &settings.walk);
+    let stdin_name = args
+        .stdin_filename
+        .as_ref()
+        .map(|p| p.display().to_string());
+    if let Some(p) = &args.stdin_filename {
+        anyhow::ensure!(
+            args.paths
+                .iter()
+                .all(|p| p.as_os_str() == "-" || p.as_os_str() == "."),
+            "--stdin-filename reads stdin: give no path, or `-`"
+        );
+        if crate::walk::named_file_excluded(&settings.walk, p) {
+            // Excluded as the file would be: a filter passes it through, checks are quiet.
+            if mode == Mode::Fix {
+                io::copy(&mut io::stdin().lock(), &mut io::stdout().lock())?;
+            }
+            return Ok(Exit::Clean);
+        }
+    }
+    let paths = if stdin_name.is_some() {
+        vec![std::path::PathBuf::from("-")]
+    } else {
+        args.paths.clone()
+    };
+    let walked = walk_with(&paths, &settings.walk);
     let roles = crate::kustomize::Roles::build(&walked.inputs, &walked.not_links);
+    // The kustomize role stdin would have as that file.
+    let stdin_role = args.stdin_filename.as_ref().map(|p| {
+        let as_file = [Input::File(p.clone())];
+        crate::kustomize::Roles::build(&as_file, &[false]).of(&as_file[0])
+    });
+    let name = |input: &Input| match (input, &stdin_name) {
+        (Input::Stdin, Some(n)) => n.clone(),
+        _ => name(input),
+    };
+    let role_of = |input: &Input| match (input, stdin_role) {
+        (Input::Stdin, Some(r)) => r,
+        _ => roles.of(input),
+    };
 
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
@@ -228,6 +299,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut raw = Guard::new(io::stdout());
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();
+    let mut statistics = args.statistics.then(text::Statistics::default);
     for (path, why) in &walked.errors {
         summary.errors += 1;
         let e = FileError::new(why.clone());
@@ -235,6 +307,34 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         if let Some(c) = &mut collector {
             c.error(&path.display().to_string(), &e);
         }
+        exit = Exit::Error;
+    }
+
+    // A directory that yields no file is almost always a mistake (a typo'd --include, the
+    // wrong folder): say which, and fail when nothing at all was found to scan.
+    let looked_for = if settings.walk.include.is_empty() {
+        "*.yaml, *.yml or *.json".to_string()
+    } else {
+        let globs: Vec<&str> = settings
+            .walk
+            .include
+            .iter()
+            .flat_map(|g| g.globs.iter().map(String::as_str))
+            .collect();
+        format!("--include {}", globs.join(", "))
+    };
+    for dir in &walked.empty {
+        writeln!(
+            stderr,
+            "{}: warning: no file to scan here (looked for {looked_for}, minus ignored and excluded files)",
+            dir.display()
+        )?;
+    }
+    if walked.inputs.is_empty() && !walked.empty.is_empty() && !settings.scan_scripts {
+        writeln!(
+            stderr,
+            "kubemig: error: no file to scan in the directories named"
+        )?;
         exit = Exit::Error;
     }
 
@@ -255,7 +355,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     // does not grow with the number of files.
     let work = |input: &Input| {
         let mut out = match read_input(input, &stdin, limit) {
-            Ok(bytes) => engine::process_as(bytes, &ctx, roles.of(input)),
+            Ok(bytes) => engine::process_as(bytes, &ctx, role_of(input)),
             Err(e) => Outcome {
                 error: Some(FileError::new(e)),
                 ..Outcome::default()
@@ -284,6 +384,9 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut report = |input: &Input, out: Outcome| -> Result<()> {
         let name = name(input);
         summary.add(&out);
+        if let Some(s) = &mut statistics {
+            s.add(&out);
+        }
         if let Some(e) = &out.error {
             text::error(&mut stderr, &name, e)?;
             if let Some(c) = &mut collector {
@@ -300,6 +403,8 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             Mode::Check => {
                 match &mut collector {
                     Some(c) => c.objects(&name, &out, cat),
+                    // --statistics: the table replaces the lines, as ruff's does.
+                    None if args.statistics => {}
                     None => text::objects(&mut stdout, &name, &out, verbosity, false)?,
                 }
                 if pending || blocked {
@@ -327,6 +432,22 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
                         (None, Some(Ok(bytes))) => raw.write_all(bytes)?,
                         (None, _) => {}
                     }
+                }
+                if out.rewrite.is_some() && *input != Input::Stdin && !args.quiet {
+                    // Reported after the rename: a file listed here was written.
+                    let n = text::object_groups(&out.objects, |o| &o.item)
+                        .into_iter()
+                        .filter(|g| {
+                            out.objects[g.clone()]
+                                .iter()
+                                .any(|o| o.item.status == Status::Migrated)
+                        })
+                        .count();
+                    writeln!(
+                        stderr,
+                        "{name}: fixed {n} object{}",
+                        if n == 1 { "" } else { "s" }
+                    )?;
                 }
                 text::objects(&mut stderr, &name, &out, verbosity, true)?;
                 if blocked {
@@ -425,8 +546,18 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             p.display()
         )?;
     }
+    if let Some(s) = &statistics {
+        // On stdout for `check`; `diff` has its patch there.
+        match mode {
+            Mode::Check => s.write(&mut stdout)?,
+            _ => s.write(&mut stderr)?,
+        }
+    }
     if !args.quiet {
         summary.write(&mut stderr, mode == Mode::Fix)?;
+        if mode != Mode::Fix {
+            summary.hint(&mut stderr)?;
+        }
         if let Some(s) = &scripts {
             s.write(&mut stderr, mode == Mode::Fix)?;
         }

@@ -108,6 +108,8 @@ pub struct Walked {
     pub not_links: Vec<bool>,
     /// Paths that could not be walked, with the reason.
     pub errors: Vec<(PathBuf, String)>,
+    /// Directories named on the command line in which no file to process was found.
+    pub empty: Vec<PathBuf>,
 }
 
 pub fn is_manifest_name(path: &Path) -> bool {
@@ -124,6 +126,7 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
     let found = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let mut stdin = false;
+    let mut empty = Vec::new();
     let cwd = std::env::current_dir().unwrap_or_default();
     for root in roots {
         if root.as_os_str() == "-" {
@@ -141,6 +144,7 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                 }
             }
             Ok(_) => {
+                let before = found.lock().unwrap_or_else(|e| e.into_inner()).len();
                 let abs_root = absolute(&cwd, root);
                 let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| abs_root.clone());
                 let (filter_opts, filter_root) = (opts.clone(), root.clone());
@@ -197,6 +201,10 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
                             WalkState::Continue
                         })
                     });
+                // The walk's threads have handed over their finds when `run` returns.
+                if found.lock().unwrap_or_else(|e| e.into_inner()).len() == before {
+                    empty.push(root.clone());
+                }
             }
         }
     }
@@ -217,6 +225,7 @@ pub fn walk_with(roots: &[PathBuf], opts: &WalkOptions) -> Walked {
         inputs,
         not_links,
         errors,
+        empty,
     }
 }
 
@@ -278,6 +287,13 @@ pub fn absolute(base: &Path, p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether a file named explicitly is left out: only with `force_exclude`, when `--exclude`
+/// or a `.kubemigignore` excludes it (as for files named on the command line).
+pub fn named_file_excluded(opts: &WalkOptions, path: &Path) -> bool {
+    let abs = absolute(&std::env::current_dir().unwrap_or_default(), path);
+    opts.force_exclude && (opts.excluded(&abs, false, true) || kubemigignored(&abs))
 }
 
 /// Whether a `.kubemigignore` in a directory above `abs` (up to the repository root) excludes

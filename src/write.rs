@@ -35,7 +35,8 @@ pub struct Staged {
     path: PathBuf,
     /// The target as it was when it was read and checked, to see a change before the rename.
     meta: fs::Metadata,
-    tmp: tempfile::TempPath,
+    /// Taken when it is renamed; otherwise removed when this is dropped.
+    tmp: Option<tempfile::TempPath>,
 }
 
 /// Write `new` to a temporary file next to `path`, which held `original` when it was read,
@@ -70,11 +71,21 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     // The process id is asked for once, not once per file.
     static PREFIX: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| format!(".kubemig-{}-", std::process::id()));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(PREFIX.as_str())
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .context("cannot create a temporary file next to it")?;
+    let mut tmp = {
+        // Created and recorded under one lock, so that an interrupt removes every temporary
+        // file that exists: none is created once it has begun ([`remove_staged`]).
+        let mut live = lock_live();
+        if live.closed {
+            bail!("kubemig was interrupted; the file was left unchanged");
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(PREFIX.as_str())
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .context("cannot create a temporary file next to it")?;
+        live.paths.insert(tmp.path().to_path_buf());
+        tmp
+    };
     tmp.write_all(new)
         .context("cannot write the temporary file")?;
     fs::set_permissions(tmp.path(), meta.permissions())
@@ -88,8 +99,51 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     Ok(Staged {
         path: path.to_path_buf(),
         meta,
-        tmp: tmp.into_temp_path(),
+        tmp: Some(tmp.into_temp_path()),
     })
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let p = tmp.to_path_buf();
+            // Removed first, forgotten second: an interrupt in between removes it again,
+            // which does no harm, where the other order could leave it behind.
+            drop(tmp);
+            forget(&p);
+        }
+    }
+}
+
+/// The temporary files staged by this process and not yet renamed or removed.
+#[derive(Default)]
+struct Live {
+    paths: HashSet<PathBuf>,
+    /// Set by an interrupt: no temporary file may be created from then on.
+    closed: bool,
+}
+
+static LIVE: std::sync::LazyLock<Mutex<Live>> = std::sync::LazyLock::new(Default::default);
+
+fn lock_live() -> std::sync::MutexGuard<'static, Live> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn forget(tmp: &Path) {
+    lock_live().paths.remove(tmp);
+}
+
+/// Stop staging and remove every temporary file staged and not yet renamed: what an
+/// interrupted `fix` does before it exits. A rename racing with this either happened (the
+/// file is new) or fails because its temporary file is gone (the file is old). Returns how
+/// many were removed.
+pub fn remove_staged() -> usize {
+    let mut live = lock_live();
+    live.closed = true;
+    live.paths
+        .drain()
+        .filter(|p| fs::remove_file(p).is_ok())
+        .count()
 }
 
 fn parent(path: &Path) -> &Path {
@@ -142,7 +196,7 @@ impl Batch {
         }
         staged
             .into_iter()
-            .map(|s| {
+            .map(|mut s| {
                 if changed_since(&s.path, &s.meta) {
                     bail!(
                         "changed on disk while kubemig was working; it was left unchanged, rerun kubemig"
@@ -150,10 +204,15 @@ impl Batch {
                 }
                 self.touched
                     .insert((device(&s.meta), parent(&s.path).to_path_buf()));
-                s.tmp
-                    .persist(&s.path)
-                    .map_err(|e| e.error)
-                    .context("cannot rename the temporary file over the original")
+                let tmp = s.tmp.take().expect("a staged file has its temporary file");
+                let p = tmp.to_path_buf();
+                let renamed = tmp.persist(&s.path).map_err(|e| {
+                    // Not renamed: dropping it removes it, before it is forgotten.
+                    drop(e.path);
+                    e.error
+                });
+                forget(&p);
+                renamed.context("cannot rename the temporary file over the original")
             })
             .collect()
     }
@@ -254,8 +313,8 @@ static CLEANED: Mutex<Option<(HashSet<PathBuf>, Vec<PathBuf>)>> = Mutex::new(Non
 
 /// Remove, once per directory and process, the temporary files in `dir` that a killed
 /// `fix` left behind: `.kubemig-PID-*.tmp` whose process no longer runs (on Linux, where
-/// `/proc` says so), or older than a day (elsewhere, or without a PID in the name). Files
-/// of this process and of running ones are never touched.
+/// `/proc` says so), or older than a day. Files of this process are never touched, nor the
+/// recent ones of a running process (an interrupt removes its own, [`remove_staged`]).
 pub fn remove_leftovers(dir: &Path) {
     let mut guard = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
     let (done, removed) = guard.get_or_insert_with(Default::default);
@@ -279,13 +338,18 @@ pub fn remove_leftovers(dir: &Path) {
                 .parse::<u32>()
                 .ok()
         });
+        // A staged file lives for one batch, seconds; a day-old one is stale even if its PID
+        // now names some other process (PIDs are reused, and a run in another PID namespace
+        // sharing this directory cannot be looked up).
+        let old = || {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 24 * 3600))
+        };
         let gone = match pid {
             Some(p) if p == me => false,
-            Some(p) if proc_fs => !Path::new("/proc").join(p.to_string()).exists(),
-            _ => e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 24 * 3600)),
+            Some(p) if proc_fs => !Path::new("/proc").join(p.to_string()).exists() || old(),
+            _ => old(),
         };
         if gone && fs::remove_file(e.path()).is_ok() {
             removed.push(e.path());

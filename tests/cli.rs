@@ -453,9 +453,15 @@ fn check_exits_0_when_nothing_needs_migrating() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout, "");
 
-    // An empty directory is not an error either.
+    // A directory with nothing to scan (`.` by default) is a mistake worth failing on
+    // (issue 12: no silent green); files named and excluded stay a quiet 0 (tests/output.rs).
     let empty = tempfile::tempdir().unwrap();
-    assert_eq!(km(empty.path(), &["check"]).run().code, 0);
+    let r = km(empty.path(), &["check"]).run();
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(".: warning: no file to scan here"),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -103,14 +103,41 @@ fn findings_name_the_template_line_and_the_reason() {
     let text = String::from_utf8(out.stdout).unwrap();
     // An inserted pin inside templated content: at the line after which it would go.
     assert!(text.contains(
-        "webapp/templates/ingress.yaml:33:11: Ingress {{ $fullName }}: manual [HELM-TEMPLATED]: extensions/v1beta1 -> networking.k8s.io/v1 needs more than a changed value here: it adds `pathType: ImplementationSpecific` after line 33"
+        "webapp/templates/ingress.yaml:33:11: Ingress {{ $fullName }}: manual [HELM-TEMPLATED]: extensions/v1beta1 -> networking.k8s.io/v1 needs more than a changed value here: it adds `pathType… (kubemig explain HELM-TEMPLATED)"
     ), "{text}");
+    // The whole advice, in JSON (text cuts it to one line).
+    let json = common::kubemig(
+        work.path(),
+        &["check", "--format", "json", "webapp/templates"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let full: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let full = full.join("\n");
+    assert!(full.contains("webapp/templates/ingress.yaml:33:11: extensions/v1beta1 -> networking.k8s.io/v1 needs more than a changed value here: it adds `pathType: ImplementationSpecific` after line 33"), "{full}");
     // A field whose value is templated.
-    assert!(text.contains("webapp/templates/hpa-worker.yaml:18:9: HorizontalPodAutoscaler {{ include \"webapp.fullname\" . }}-worker: manual [HELM-TEMPLATED]: autoscaling/v2beta1 -> autoscaling/v2 needs more than a changed value here: it changes templated text on line 18"), "{text}");
+    assert!(full.contains("webapp/templates/hpa-worker.yaml:18:9: autoscaling/v2beta1 -> autoscaling/v2 needs more than a changed value here: it changes templated text on line 18"), "{full}");
     // A guard whose branches are all removed.
-    assert!(text.contains("webapp/templates/ingress-admin.yaml:4:13: Ingress {{ $fullName }}-admin: manual [HELM-GUARDED]: apiVersion is chosen by the template guard `{{- if semverCompare \">=1.14-0\" .Capabilities.KubeVersion.GitVersion -}}` (line 3) and no branch is served at 1.36"), "{text}");
+    assert!(full.contains("webapp/templates/ingress-admin.yaml:4:13: apiVersion is chosen by the template guard `{{- if semverCompare \">=1.14-0\" .Capabilities.KubeVersion.GitVersion -}}` (line 3) and no branch is served at 1.36"), "{full}");
     // An object rendered only where its own API is served: a warning, not a rewrite.
-    assert!(text.contains("webapp/templates/psp.yaml:2:13: PodSecurityPolicy {{ template \"webapp.fullname\" . }}: warning [HELM-GUARDED]"), "{text}");
+    assert!(
+        full.contains(
+            "webapp/templates/psp.yaml:2:13: rendered only where the cluster serves policy/v1beta1"
+        ),
+        "{full}"
+    );
     // A guard with a served branch is fine: nothing without -v.
     assert!(
         !text.contains("ingress-api.yaml") && !text.contains("cronjob-report.yaml"),
@@ -269,7 +296,12 @@ fn a_rule_that_reads_templated_content_is_refused() {
     let out = common::kubemig(work.path(), &["fix", "pdb.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("pdb.yaml:7:3: PodDisruptionBudget {{ .Release.Name }}: manual [HELM-TEMPLATED]: policy/v1beta1 -> policy/v1 needs more than a changed value here: it restructures line 7 (`selector:`), whose content is templated (`{{- include \"sel\" . | nindent 6 }}` on line 9)"), "{err}");
+    assert!(err.contains("pdb.yaml:7:3: PodDisruptionBudget {{ .Release.Name }}: manual [HELM-TEMPLATED]: policy/v1beta1 -> policy/v1 needs more than a changed value here: it restructures line 7 (`selector:`), whose… (kubemig explain HELM-TEMPLATED)"), "{err}");
+    // The whole advice is in JSON.
+    let json = common::kubemig(work.path(), &["check", "--format", "json", "pdb.yaml"]);
+    assert!(String::from_utf8_lossy(&json.stdout).contains(
+        "whose content is templated (`{{- include \\\"sel\\\" . | nindent 6 }}` on line 9)"
+    ));
     assert_eq!(
         fs::read_to_string(work.path().join("pdb.yaml")).unwrap(),
         src

@@ -244,8 +244,11 @@ fn json_has_one_record_per_line_of_text_and_the_summary() {
         })
     );
     assert_eq!(
-        text.stderr.lines().last().unwrap(),
-        "kubemig: 5 files scanned, 2 objects to migrate, 2 files to change, 1 needs a human, 1 error"
+        text.stderr.lines().rev().take(2).collect::<Vec<_>>(),
+        [
+            "2 objects can be rewritten: run `kubemig fix`; 1 needs a human: `kubemig explain CODE` tells what to do",
+            "kubemig: 5 files scanned, 2 objects to migrate, 2 files to change, 1 needs a human, 1 error",
+        ]
     );
 }
 
@@ -461,7 +464,7 @@ fn progress_shows_only_on_a_terminal() {
     );
     assert_eq!(
         piped.stderr,
-        "kubemig: 40 files scanned, 40 objects to migrate, 40 files to change, 0 need a human, 0 errors\n"
+        "kubemig: 40 files scanned, 40 objects to migrate, 40 files to change, 0 need a human, 0 errors\n40 objects can be rewritten: run `kubemig fix`\n"
     );
     // A terminal (util-linux `script` gives it one) and a run longer than the delay.
     // `script` is util-linux's, on every Linux this suite runs on.
@@ -886,7 +889,7 @@ fn ignore_comments_skip_documents_or_migrations() {
     assert!(r.stdout.contains("PodSecurityPolicy"));
     assert_eq!(
         r.stderr,
-        "kubemig: 1 file scanned, 1 object to migrate, 1 file to change, 1 needs a human, 0 errors, 2 suppressed\n"
+        "kubemig: 1 file scanned, 1 object to migrate, 1 file to change, 1 needs a human, 0 errors, 2 suppressed\n1 object can be rewritten: run `kubemig fix`; 1 needs a human: `kubemig explain CODE` tells what to do\n"
     );
     let json = kubemig(p, &["check", "--format", "json", "s.yaml"]);
     let v: Value = serde_json::from_str(&json.stdout).unwrap();

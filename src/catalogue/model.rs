@@ -9,19 +9,35 @@ use serde::Deserialize;
 pub struct Release(pub u32);
 
 impl Release {
-    pub fn parse(s: &str) -> Result<Release, String> {
-        let s = s.trim().trim_start_matches('v');
-        let mut parts = s.split('.');
-        let (Some("1"), Some(minor)) = (parts.next(), parts.next()) else {
-            return Err(format!("`{s}` is not a Kubernetes version like 1.29"));
+    /// `1.29`, `v1.29`, `1.29.3` and `v1.29.3-gke.100` are all 1.29: a cluster's patch
+    /// release and vendor suffix do not change which APIs it serves.
+    pub fn parse(given: &str) -> Result<Release, String> {
+        let s = given.trim();
+        let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
+        // A vendor or pre-release suffix (`-gke.100`, `+k3s1`, `-rc.1`) ends the version.
+        let s = s.split(['-', '+']).next().unwrap_or(s);
+        let bad = |why: &str| {
+            format!(
+                "`{given}` is not a Kubernetes version: {why} (write 1.29; v1.29 and 1.29.3 mean the same)"
+            )
         };
-        if parts.next().is_some_and(|p| p.parse::<u32>().is_err()) {
-            return Err(format!("`{s}` is not a Kubernetes version like 1.29"));
+        let parts: Vec<&str> = s.split('.').collect();
+        // Up to 9 digits: pack files carry add-on versions as large minors (`Release::COMPONENT`).
+        let number =
+            |p: &str| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit());
+        if parts.iter().any(|p| !number(p)) {
+            return Err(bad("expected numbers separated by dots"));
         }
-        minor
-            .parse()
-            .map(Release)
-            .map_err(|_| format!("`{s}` is not a Kubernetes version like 1.29"))
+        match parts[..] {
+            ["1", minor] | ["1", minor, _] => Ok(Release(
+                minor
+                    .parse()
+                    .map_err(|_| bad("the minor version is too large"))?,
+            )),
+            [_] => Err(bad("a minor version is needed")),
+            [major, ..] if major != "1" => Err(bad("every Kubernetes release is 1.x")),
+            _ => Err(bad("too many parts")),
+        }
     }
 
     pub fn minus(self, n: u32) -> Release {
@@ -468,6 +484,40 @@ mod tests {
         );
         for bad in ["", "x", "1.x", "1.2.x", "1000.1"] {
             assert!(Release::parse_component(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::Release;
+
+    #[test]
+    fn versions_parse_with_v_patch_and_vendor_suffix() {
+        for (given, minor) in [
+            ("1.29", 29),
+            ("v1.29", 29),
+            ("1.29.3", 29),
+            ("v1.29.3-gke.100", 29),
+            (" 1.5 ", 5),
+            ("1.30+k3s1", 30),
+        ] {
+            assert_eq!(Release::parse(given), Ok(Release(minor)), "{given}");
+        }
+        for (given, why) in [
+            ("2.0", "every Kubernetes release is 1.x"),
+            ("1", "a minor version is needed"),
+            ("1.x", "numbers"),
+            ("latest", "numbers"),
+            ("1.29.3.4", "too many parts"),
+            ("", "numbers"),
+            ("1..2", "numbers"),
+        ] {
+            let e = Release::parse(given).unwrap_err();
+            assert!(
+                e.contains(why) && e.contains(&format!("`{given}`")),
+                "{given}: {e}"
+            );
         }
     }
 }

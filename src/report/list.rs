@@ -115,7 +115,69 @@ pub fn write_fields(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::R
             active.into(),
         ]);
     }
-    table(w, &rows)
+    // APPLIES-TO lists can be long: on a terminal they wrap to fit its width; piped, every
+    // row stays one line for grep and awk.
+    fitted(w, &rows, 1, terminal_width())
+}
+
+/// The width of the terminal stdout is, or `None` when it is not one (piped, redirected).
+/// `COLUMNS` wins when set, as for other tools.
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(n);
+    }
+    #[cfg(unix)]
+    {
+        rustix::termios::tcgetwinsize(io::stdout())
+            .ok()
+            .map(|ws| usize::from(ws.ws_col))
+            .filter(|&c| c > 0)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// [`table`], with the comma-separated cells of column `wrap` broken after a comma onto
+/// continuation lines so that rows fit in `width` (the other columns as they are).
+fn fitted(
+    w: &mut dyn Write,
+    rows: &[Vec<String>],
+    wrap: usize,
+    width: Option<usize>,
+) -> io::Result<()> {
+    let Some(width) = width else {
+        return table(w, rows);
+    };
+    let others: usize = (0..rows[0].len())
+        .filter(|&i| i != wrap)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0) + 2)
+        .sum();
+    // Never narrower than a usual kind name, however small the terminal.
+    let room = width.saturating_sub(others).max(24);
+    let mut lines = Vec::new();
+    for r in rows {
+        let mut parts: Vec<String> = Vec::new();
+        for item in r[wrap].split_inclusive(',') {
+            match parts.last_mut() {
+                Some(p) if p.len() + item.len() <= room => p.push_str(item),
+                _ => parts.push(item.to_string()),
+            }
+        }
+        for (n, part) in parts.into_iter().enumerate() {
+            let mut line: Vec<String> = if n == 0 {
+                r.clone()
+            } else {
+                vec![String::new(); r.len()]
+            };
+            line[wrap] = part;
+            lines.push(line);
+        }
+    }
+    table(w, &lines)
 }
 
 /// `kubemig list --packs`: the third-party API packs built in, and any a rules file
@@ -164,4 +226,37 @@ fn table(w: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
         writeln!(w, "{}", line.join("  ").trim_end())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_to_wraps_to_the_width_and_stays_whole_when_piped() {
+        let rows = vec![
+            vec!["ID".to_string(), "APPLIES-TO".into(), "ACTIVE".into()],
+            vec![
+                "pod/x".into(),
+                "Pod,Deployment,StatefulSet,DaemonSet,Job,CronJob,ReplicaSet".into(),
+                "yes".into(),
+            ],
+        ];
+        let mut piped = Vec::new();
+        fitted(&mut piped, &rows, 1, None).unwrap();
+        assert_eq!(String::from_utf8(piped).unwrap().lines().count(), 2);
+        let mut narrow = Vec::new();
+        fitted(&mut narrow, &rows, 1, Some(50)).unwrap();
+        let narrow = String::from_utf8(narrow).unwrap();
+        assert!(narrow.lines().all(|l| l.len() <= 50), "{narrow}");
+        assert!(narrow.lines().count() > 2, "{narrow}");
+        // Nothing lost: the wrapped cells read back as the list.
+        let cells: String = narrow
+            .lines()
+            .skip(1)
+            .map(|l| l[7..].split_whitespace().next().unwrap_or(""))
+            .collect();
+        assert_eq!(cells, rows[1][1]);
+        assert!(narrow.lines().nth(1).unwrap().ends_with("yes"), "{narrow}");
+    }
 }
