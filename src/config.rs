@@ -94,14 +94,9 @@ impl Settings {
             (None, Vec::new())
         } else if let Some(explicit) = &args.config {
             (Some(absolute(&cwd, explicit)), Vec::new())
-        } else if let Some(dir) = args
-            .stdin_filename
-            .as_deref()
-            .map(|f| absolute(&cwd, f))
-            .and_then(|f| f.parent().map(Path::to_path_buf))
-        {
+        } else if let Some(f) = args.stdin_filename.as_deref() {
             // `--stdin-filename`: the configuration that file would have.
-            discover(&dir)
+            discover_for(&cwd, Some(f))
         } else {
             discover_for(&cwd, args.paths.first().map(PathBuf::as_path))
         };
