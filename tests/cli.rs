@@ -1592,13 +1592,13 @@ fn target_1_26_versus_the_default_target() {
             // v1beta3 would break 1.23 to 1.25; v1beta2, deprecated at 1.26, is named with
             // the release that removes it.
             format!(
-                "flow.yaml:8:13: FlowSchema batch-jobs: warning [G-CHOSEN-DEPRECATED]: {fc}/v1beta2 is itself deprecated, removed in 1.29: migrate again before upgrading to 1.29"
+                "flow.yaml:8:13: FlowSchema batch-jobs: warning [G-CHOSEN-DEPRECATED]: {fc}/v1beta2 is deprecated too: removed in 1.29, migrate again before then"
             ),
             format!(
                 "flow.yaml:17:13: PriorityLevelConfiguration batch: {fc}/v1beta1 -> {fc}/v1beta2"
             ),
             format!(
-                "flow.yaml:17:13: PriorityLevelConfiguration batch: warning [G-CHOSEN-DEPRECATED]: {fc}/v1beta2 is itself deprecated, removed in 1.29: migrate again before upgrading to 1.29"
+                "flow.yaml:17:13: PriorityLevelConfiguration batch: warning [G-CHOSEN-DEPRECATED]: {fc}/v1beta2 is deprecated too: removed in 1.29, migrate again before then"
             ),
             format!("hpa.yaml:1:13: {WEB_LINE}"),
         ]

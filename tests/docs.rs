@@ -194,3 +194,11 @@ fn blocks_are_read_as_commands_and_their_output() {
     assert_eq!((ex[1].line, ex[1].command.as_str()), (6, "b"));
     assert!(ex[1].expected.is_empty());
 }
+
+/// The README is the first screen a newcomer reads: what it is, Install, usage. Details
+/// belong in `docs/`.
+#[test]
+fn the_readme_stays_short() {
+    let size = fs::metadata(root().join("README.md")).unwrap().len();
+    assert!(size <= 20 * 1024, "README.md is {size} bytes; move details to docs/");
+}

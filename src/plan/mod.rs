@@ -283,7 +283,7 @@ pub fn plan_document(
                         level: Level::Warn,
                         code: "G-CHOSEN-DEPRECATED".into(),
                         message: format!(
-                            "{to} is itself deprecated, removed in {r}: migrate again before upgrading to {r}"
+                            "{to} is deprecated too: removed in {r}, migrate again before then"
                         ),
                         offset: report.offset,
                     });
