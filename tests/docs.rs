@@ -200,5 +200,8 @@ fn blocks_are_read_as_commands_and_their_output() {
 #[test]
 fn the_readme_stays_short() {
     let size = fs::metadata(root().join("README.md")).unwrap().len();
-    assert!(size <= 20 * 1024, "README.md is {size} bytes; move details to docs/");
+    assert!(
+        size <= 20 * 1024,
+        "README.md is {size} bytes; move details to docs/"
+    );
 }

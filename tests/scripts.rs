@@ -71,9 +71,15 @@ fn check_diff_and_fix_scripts() {
     assert_eq!(diff.status.code(), Some(1));
     expect("expected.diff", &diff.stdout);
 
-    // Without the flag, scripts are not looked at.
+    // Without the flag, scripts are not looked at: a tree of scripts alone holds nothing to
+    // scan, which is an error (exit 2), not a silent pass.
     let plain = common::kubemig(&repo, &["check", "."]);
-    assert_eq!(plain.status.code(), Some(0), "{plain:?}");
+    assert_eq!(plain.status.code(), Some(2), "{plain:?}");
+    assert!(plain.stdout.is_empty(), "{plain:?}");
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("no file to scan"),
+        "{plain:?}"
+    );
 
     let fix = common::kubemig(&repo, &["fix", "--scan-scripts", "."]);
     // One command keeps a flag with a shell expansion: fix leaves it and exits 1.
