@@ -307,9 +307,12 @@ impl Settings {
         })
     }
 
-    /// The catalogue with the extra rules files merged in, when there are any.
+    /// The catalogue a run uses, when it is not the embedded one as it is: extra rules files
+    /// and packs merged in, add-on versions and `ignore`/`enable` applied.
     pub fn catalogue(&self) -> Result<Option<Catalogue>> {
-        if self.rules.is_empty() && self.packs.is_empty() && self.components.is_empty() {
+        let selected = !self.selection.ignore.is_empty() || !self.selection.enable.is_empty();
+        if self.rules.is_empty() && self.packs.is_empty() && self.components.is_empty() && !selected
+        {
             return Ok(None);
         }
         let mut extra = Vec::new();
@@ -328,7 +331,17 @@ impl Settings {
                 "the rules files do not fit the catalogue; migrations/README.md describes the format",
             )?
         };
-        cat.with_components(&self.components).map(Some)
+        let cat = cat.with_components(&self.components)?;
+        if !selected {
+            return Ok(Some(cat));
+        }
+        let shown = self
+            .file
+            .as_deref()
+            .map_or_else(String::new, |f| format!(" (flags and {})", f.display()));
+        cat.with_selection(self.selection.clone())
+            .with_context(|| format!("--ignore/--enable{shown}"))
+            .map(Some)
     }
 
     /// The settings in effect, as a `.kubemig.toml` with a comment on where each came from.

@@ -206,21 +206,6 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         crate::interrupt::clean_up_on_signals();
     }
     let mut extended = settings.catalogue()?;
-    if !settings.selection.ignore.is_empty() || !settings.selection.enable.is_empty() {
-        let owned = match extended.take() {
-            Some(c) => c,
-            None => Catalogue::embedded()?,
-        };
-        let shown = settings
-            .file
-            .as_deref()
-            .map_or_else(String::new, |f| format!(" (flags and {})", f.display()));
-        extended = Some(
-            owned
-                .with_selection(settings.selection.clone())
-                .with_context(|| format!("--ignore/--enable{shown}"))?,
-        );
-    }
     let options = field_options(&settings);
     if !options.is_empty() {
         // Field rules read --assume and the opt-in flags as variables (`Catalogue::options`).
@@ -651,14 +636,7 @@ fn configured(
         packs: config.pack_args,
         ..args
     })?;
-    let mut cat = settings.catalogue()?;
-    if !settings.selection.ignore.is_empty() || !settings.selection.enable.is_empty() {
-        let owned = match cat.take() {
-            Some(c) => c,
-            None => Catalogue::embedded()?,
-        };
-        cat = Some(owned.with_selection(settings.selection.clone())?);
-    }
+    let cat = settings.catalogue()?;
     Ok((cat, settings.versions, settings.include_deprecated))
 }
 

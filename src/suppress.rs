@@ -66,17 +66,8 @@ impl Suppress {
         if self.ids.is_empty() {
             return false;
         }
-        let mut cur = api.to_string();
-        for _ in 0..16 {
-            let Some(hop) = cat.hop_from(&cur, kind) else {
-                break;
-            };
-            if self.skips_id(&hop.meta.id) {
-                return true;
-            }
-            cur = hop.meta.to.clone();
-        }
-        false
+        cat.chain_from(api, kind)
+            .any(|hop| self.skips_id(&hop.meta.id))
     }
 
     /// Whether the migration `id` is named by a directive.

@@ -404,20 +404,10 @@ impl Catalogue {
 
     /// Whether `ignore` names a migration on the chain from (`api`, `kind`).
     pub fn ignores_chain(&self, api: &str, kind: &str) -> bool {
-        if self.selection.ignore.is_empty() {
-            return false;
-        }
-        let mut cur = api;
-        for _ in 0..16 {
-            let Some(hop) = self.hop_from(cur, kind) else {
-                break;
-            };
-            if self.ignores(&hop.meta.id) {
-                return true;
-            }
-            cur = &hop.meta.to;
-        }
-        false
+        !self.selection.ignore.is_empty()
+            && self
+                .chain_from(api, kind)
+                .any(|hop| self.ignores(&hop.meta.id))
     }
 
     /// Whether `enable` names this migration id.
@@ -641,6 +631,15 @@ impl Catalogue {
         self.hops
             .iter()
             .find(|h| h.meta.from == api && h.meta.kinds.iter().any(|k| k == kind))
+    }
+
+    /// The hops from (`api`, `kind`) onward, in order. Bounded: the catalogue's chains are
+    /// a few hops long, and a rules file that made a loop must not hang a run.
+    pub fn chain_from<'a>(&'a self, api: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Hop> {
+        std::iter::successors(self.hop_from(api, kind), move |h| {
+            self.hop_from(&h.meta.to, kind)
+        })
+        .take(16)
     }
 
     pub fn hop(&self, id: &str) -> Option<&Hop> {

@@ -53,6 +53,32 @@ pub struct ObjectReport {
     pub findings: Vec<Finding>,
 }
 
+impl ObjectReport {
+    /// The report on the object `obj` (its apiVersion value at `offset`), blocked until a
+    /// decision says otherwise.
+    fn new(doc: &Document, obj: &Node, offset: usize, kind: &str, api: &str) -> ObjectReport {
+        let meta = |k: &str| {
+            obj.get("metadata")
+                .and_then(|m| m.get(k))
+                .and_then(Node::as_str)
+                .map(str::to_string)
+        };
+        ObjectReport {
+            doc_index: doc.index,
+            offset,
+            kind: kind.to_string(),
+            name: meta("name"),
+            namespace: meta("namespace"),
+            from: api.to_string(),
+            to: None,
+            migration: None,
+            field: None,
+            status: Status::Blocked,
+            findings: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct DocPlan {
     pub objects: Vec<ObjectReport>,
@@ -129,25 +155,7 @@ pub fn plan_document(
         } else {
             DecisionKind::Other
         };
-        let meta = |k: &str| {
-            obj.get("metadata")
-                .and_then(|m| m.get(k))
-                .and_then(Node::as_str)
-                .map(str::to_string)
-        };
-        let mut report = ObjectReport {
-            doc_index: doc.index,
-            offset: api_node.span.start,
-            kind: kind.to_string(),
-            name: meta("name"),
-            namespace: meta("namespace"),
-            from: api.to_string(),
-            to: None,
-            migration: None,
-            field: None,
-            status: Status::Blocked,
-            findings: Vec::new(),
-        };
+        let mut report = ObjectReport::new(doc, obj, api_node.span.start, kind, api);
         match decision {
             Decision::Current => {
                 if let Some(gone) = cat.gone_at(api).filter(|&r| r <= window.target)
@@ -388,23 +396,7 @@ fn no_kind(
         None => "no `kind`".to_string(),
         Some(_) => "a `kind` that is not a string".to_string(),
     };
-    let meta = |k: &str| {
-        obj.get("metadata")
-            .and_then(|m| m.get(k))
-            .and_then(Node::as_str)
-            .map(str::to_string)
-    };
     Some(ObjectReport {
-        doc_index: doc.index,
-        offset,
-        kind: "<no kind>".into(),
-        name: meta("name"),
-        namespace: meta("namespace"),
-        from: api.to_string(),
-        to: None,
-        migration: None,
-        field: None,
-        status: Status::Blocked,
         findings: vec![Finding {
             level: Level::Manual,
             code: "G-NO-KIND".into(),
@@ -413,6 +405,7 @@ fn no_kind(
             ),
             offset,
         }],
+        ..ObjectReport::new(doc, obj, offset, "<no kind>", api)
     })
 }
 
@@ -465,18 +458,14 @@ fn list_wrapper(
         return;
     }
     *work = Some(trial);
+    // A list's own metadata names nothing: the report shows the wrapper by kind alone.
     plan.objects.push(ObjectReport {
-        doc_index: doc.index,
-        offset: api_node.span.start,
-        kind: kind.to_string(),
         name: None,
         namespace: None,
-        from: api.to_string(),
         to: Some(to),
         migration: hops.first().map(|h| h.meta.id.clone()),
-        field: None,
         status: Status::Migrated,
-        findings: Vec::new(),
+        ..ObjectReport::new(doc, root, api_node.span.start, kind, api)
     });
 }
 
