@@ -39,6 +39,10 @@ fn kubemig(dir: &Path, args: &[&str], threads: Option<&str>) -> Run {
         !stderr.lines().any(|l| l.starts_with("kubemig: error:")),
         "kubemig {args:?} failed as a whole:\n{stderr}"
     );
+    assert!(
+        !stderr.contains("internal error"),
+        "kubemig {args:?} reported an internal error on the corpus:\n{stderr}"
+    );
     Run {
         code,
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),

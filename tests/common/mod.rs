@@ -38,13 +38,21 @@ pub fn files(root: &Path) -> Vec<PathBuf> {
 
 /// Run the kubemig binary in `dir`: no colour, and no `.kubemig.toml` from around the
 /// temporary directory, so a test sees only its own flags.
+/// Run kubemig; an internal error (self-verification refused its own output) fails the
+/// test whatever the test expects.
 pub fn kubemig(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kubemig"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubemig"))
         .current_dir(dir)
         .args(args)
         .args(["--color", "never", "--no-config"])
         .output()
-        .expect("run kubemig")
+        .expect("run kubemig");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("internal error"),
+        "kubemig {args:?} reported an internal error:\n{stderr}"
+    );
+    out
 }
 
 /// Whether expected files are to be rewritten (`KUBEMIG_BLESS=1`) instead of compared.
