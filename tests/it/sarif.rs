@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::common::km;
+
 use serde_json::Value;
 
 const HPA: &str = "\
@@ -86,13 +88,10 @@ fn sarif(dir: &Path, extra: &[&str]) -> (Value, String, i32) {
 }
 
 fn sarif_at(dir: &Path, extra: &[&str], path: &str) -> (Value, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(["check", "--format", "sarif"])
+    let out = km(dir, &["check", "--format", "sarif"])
         .args(extra)
-        .arg(path)
-        .output()
-        .unwrap();
+        .args([path])
+        .output();
     let text = String::from_utf8(out.stdout).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     (v, text, out.status.code().unwrap())

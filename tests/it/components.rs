@@ -3,14 +3,12 @@
 //! Their migrations themselves are golden cases (`testdata/golden/config-*`).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::common::km;
 
 fn kubemig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run kubemig")
+    km(dir, args).output()
 }
 
 /// Every migration and field id of migrations/config-*.toml; an example, when the entry has

@@ -39,6 +39,8 @@ use std::process::Command;
 
 use yaml_serde::Value;
 
+use crate::common::km;
+
 /// Versions whose schemas kubernetes-validate 1.37.0 ships.
 const SCHEMA_MIN: (u32, u32) = (1, 25);
 const SCHEMA_MAX: (u32, u32) = (1, 37);
@@ -132,10 +134,7 @@ impl Catalogue {
 }
 
 fn catalogue() -> Catalogue {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .arg("list")
-        .output()
-        .expect("run kubemig list");
+    let out = km(Path::new(env!("CARGO_MANIFEST_DIR")), &["list"]).output();
     assert!(out.status.success(), "kubemig list failed: {out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
@@ -393,14 +392,11 @@ fn copy_tree(from: &Path, to: &Path, rel: &Path, files: &mut BTreeMap<PathBuf, V
 
 /// Runs `kubemig fix` in `run.dir` and records its findings (`path:line:col: ...` lines).
 fn run_fix(run: &mut Run, extra: &[String], paths: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(&run.dir)
-        .arg("fix")
+    let out = km(&run.dir, &["fix"])
         .args(extra)
         .args(["--color", "never"])
         .args(paths)
-        .output()
-        .expect("run kubemig fix");
+        .output();
     let code = out.status.code();
     let text = format!(
         "{}{}",

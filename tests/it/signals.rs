@@ -9,13 +9,14 @@
 //! watcher seeing it and the signal); that run must then have completed cleanly.
 //!
 //! KUBEMIG_SIGNAL_FILES changes the size of the tree (default 1500).
-#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::common::km;
 
 type Tree = BTreeMap<PathBuf, Vec<u8>>;
 
@@ -77,12 +78,11 @@ fn is_temp(p: &Path) -> bool {
 }
 
 fn fix(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
-    cmd.current_dir(dir)
-        .args(["fix", ".", "--color", "never", "--no-config"])
+    let mut cmd = km(dir, &["fix", "."])
+        .plain()
         .env("RAYON_NUM_THREADS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .command();
+    cmd.stdout(Stdio::null());
     cmd
 }
 

@@ -8,7 +8,7 @@
 //!
 //! KUBEMIG_BLESS=1 rewrites the expected files.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 //! (`.ci/run` makes it). The test is `#[ignore]`d, so a plain `cargo test` lists it as ignored;
 //! with `-- --include-ignored` a missing SDK is a failure.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use crate::common::km;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Exit status, stdout and stderr of one run.
@@ -128,12 +130,10 @@ fn is_temp(p: &Path) -> bool {
 }
 
 fn fix(dir: &Path, threads: u64) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
-    cmd.current_dir(dir)
-        .args(["fix", ".", "--color", "never"])
-        .env("RAYON_NUM_THREADS", threads.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = km(dir, &["fix", ".", "--color", "never"])
+        .env("RAYON_NUM_THREADS", &threads.to_string())
+        .command();
+    cmd.stdout(Stdio::null());
     cmd
 }
 
@@ -272,12 +272,9 @@ fn output_is_identical_across_thread_counts_and_runs() {
     for threads in ["1", "2", "8", "1", "2", "8"] {
         let mut outs = Vec::new();
         for cmd in ["check", "diff"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-                .current_dir(t.path())
-                .args([cmd, ".", "--color", "never"])
+            let out = km(t.path(), &[cmd, ".", "--color", "never"])
                 .env("RAYON_NUM_THREADS", threads)
-                .output()
-                .unwrap();
+                .output();
             assert_eq!(out.status.code(), Some(2), "{cmd}");
             outs.push((out.status.code(), out.stdout, out.stderr));
         }
@@ -287,12 +284,9 @@ fn output_is_identical_across_thread_counts_and_runs() {
             fs::create_dir_all(dst.parent().unwrap()).unwrap();
             fs::write(dst, bytes).unwrap();
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-            .current_dir(copy.path())
-            .args(["fix", ".", "--color", "never"])
+        let out = km(copy.path(), &["fix", ".", "--color", "never"])
             .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .unwrap();
+            .output();
         outs.push((out.status.code(), out.stdout, out.stderr));
         let tree = snapshot(copy.path());
         match &seen {

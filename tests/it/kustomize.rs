@@ -12,7 +12,7 @@
 //! (`.ci/run` installs kubectl and runs it); run with `-- --include-ignored` it fails when no
 //! kubectl is found.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

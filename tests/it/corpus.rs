@@ -4,50 +4,24 @@
 //! findings for a human aside), a second fix must change nothing, `diff` must be exactly what
 //! `fix` writes, and `--no-prefilter` must not change any output.
 
+use crate::common::{Run, km};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[derive(Debug, PartialEq, Eq)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn kubemig(dir: &Path, args: &[&str], threads: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
-    cmd.current_dir(dir).args(args).args(["--color", "never"]);
-    match threads {
-        Some(n) => cmd.env("RAYON_NUM_THREADS", n),
-        None => cmd.env_remove("RAYON_NUM_THREADS"),
-    };
-    let out = cmd.output().expect("run kubemig");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let Some(code) = out.status.code() else {
-        panic!(
-            "kubemig {args:?} was killed by a signal ({:?}):\n{stderr}",
-            out.status
-        );
-    };
-    assert!(
-        matches!(code, 0..=2) && !stderr.contains("panicked"),
-        "kubemig {args:?} exited {code}:\n{stderr}"
-    );
-    assert!(
-        !stderr.lines().any(|l| l.starts_with("kubemig: error:")),
-        "kubemig {args:?} failed as a whole:\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("internal error"),
-        "kubemig {args:?} reported an internal error on the corpus:\n{stderr}"
-    );
-    Run {
-        code,
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr,
+    let mut k = km(dir, args).args(["--color", "never"]);
+    if let Some(n) = threads {
+        k = k.env("RAYON_NUM_THREADS", n);
     }
+    let r = k.run();
+    assert!(
+        !r.stderr.lines().any(|l| l.starts_with("kubemig: error:")),
+        "kubemig {args:?} failed as a whole:\n{}",
+        r.stderr
+    );
+    r
 }
 
 fn corpus() -> PathBuf {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use crate::common::{self, km};
+
 // ---------------------------------------------------------------------------------------
 // Fixtures
 
@@ -189,103 +191,6 @@ const WEB_LINE: &str = "HorizontalPodAutoscaler shop/web: autoscaling/v2beta2 ->
 
 // ---------------------------------------------------------------------------------------
 // Harness
-
-#[derive(Debug, PartialEq, Eq)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-struct Kubemig<'a> {
-    dir: &'a Path,
-    args: Vec<String>,
-    stdin: Option<Vec<u8>>,
-    env: Vec<(String, String)>,
-    /// Run this binary as this user (root only): for permission tests under root.
-    #[cfg(unix)]
-    as_user: Option<(PathBuf, u32)>,
-}
-
-fn km<'a>(dir: &'a Path, args: &[&str]) -> Kubemig<'a> {
-    Kubemig {
-        dir,
-        args: args.iter().map(|s| s.to_string()).collect(),
-        stdin: None,
-        env: Vec::new(),
-        #[cfg(unix)]
-        as_user: None,
-    }
-}
-
-impl Kubemig<'_> {
-    fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = Some(bytes.into());
-        self
-    }
-
-    fn env(mut self, k: &str, v: &str) -> Self {
-        self.env.push((k.into(), v.into()));
-        self
-    }
-
-    fn run(self) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
-        #[cfg(unix)]
-        if let Some((bin, uid)) = &self.as_user {
-            use std::os::unix::process::CommandExt;
-            // std drops the supplementary groups too when root sets a uid.
-            cmd = Command::new(bin);
-            cmd.uid(*uid).gid(*uid);
-        }
-        cmd.current_dir(self.dir)
-            .args(&self.args)
-            .env_remove("RAYON_NUM_THREADS")
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .env_remove("CLICOLOR")
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start kubemig");
-        if let Some(bytes) = self.stdin {
-            let mut pipe = child.stdin.take().unwrap();
-            // The child may legitimately exit before reading everything.
-            let _ = pipe.write_all(&bytes);
-        }
-        let out = child.wait_with_output().expect("wait for kubemig");
-        let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
-        let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
-        let code = out.status.code().unwrap_or_else(|| {
-            panic!(
-                "kubemig {:?} was killed by a signal: {:?}\n{stderr}",
-                self.args, out.status
-            )
-        });
-        assert!(
-            !stderr.contains("panicked"),
-            "kubemig {:?} panicked:\n{stderr}",
-            self.args
-        );
-        assert!(
-            matches!(code, 0..=2),
-            "kubemig {:?} exited {code}:\n{stderr}",
-            self.args
-        );
-        Run {
-            code,
-            stdout,
-            stderr,
-        }
-    }
-}
 
 fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
     let p = dir.join(rel);
@@ -566,10 +471,7 @@ fn diff_colours_on_a_terminal() {
     write(t.path(), "hpa.yaml", HPA_V2BETA2);
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let on_tty = |extra: &str| {
-        let cmd = format!(
-            "{} diff {extra} hpa.yaml",
-            quote(env!("CARGO_BIN_EXE_kubemig"))
-        );
+        let cmd = format!("{} diff {extra} hpa.yaml", quote(common::BIN));
         let out = Command::new("script")
             .current_dir(t.path())
             .env("TERM", "xterm")
@@ -1068,7 +970,7 @@ fn unreadable_file_is_an_error_and_others_are_processed() {
         const NOBODY: u32 = 65534;
         let bin = t.path().join("bin/kubemig");
         fs::create_dir_all(bin.parent().unwrap()).unwrap();
-        fs::copy(env!("CARGO_BIN_EXE_kubemig"), &bin).unwrap();
+        fs::copy(common::BIN, &bin).unwrap();
         let (bin_dir, open) = (t.path().join("bin"), t.path().join("open.yaml"));
         for p in [t.path(), &bin_dir, &bin, &locked, &locked_dir, &open] {
             std::os::unix::fs::chown(p, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -1076,9 +978,7 @@ fn unreadable_file_is_an_error_and_others_are_processed() {
         (bin, NOBODY)
     });
     for cmd in ["check", "diff", "fix"] {
-        let mut k = km(t.path(), &[cmd]);
-        k.as_user = as_user.clone();
-        let r = k.run();
+        let r = km(t.path(), &[cmd]).as_user(as_user.clone()).run();
         assert_eq!(r.code, 2, "{cmd}: {r:?}");
         let errors: Vec<&str> = r
             .stderr
@@ -1155,14 +1055,7 @@ fn help_and_version_exit_0() {
 /// Runs kubemig with stdout and stderr pipes whose reading ends are closed at once, like
 /// `kubemig fix 2>&1 | head -1`.
 fn run_with_closed_output(dir: &Path, args: &[&str]) -> i32 {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = km(dir, args).command().spawn().unwrap();
     drop(child.stdout.take());
     drop(child.stderr.take());
     let status = child.wait().unwrap();

@@ -16,15 +16,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::km;
+
 fn kubemig(dir: &Path, args: &[&str], extra: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .current_dir(dir)
-        .args(&args[..1])
+    km(dir, &args[..1])
         .args(extra)
         .args(&args[1..])
         .args(["--color", "never"])
         .output()
-        .expect("run kubemig")
 }
 
 fn check_or_bless(path: &Path, actual: &[u8], failures: &mut Vec<String>) {

@@ -6,9 +6,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common::{self, Run, km};
 
 const HPA: &str = "\
 apiVersion: autoscaling/v2beta1
@@ -76,32 +78,14 @@ spec:
         image: example/api:1
 ";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn kubemig_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubemig"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("KUBEMIG_PROGRESS_DELAY_MS")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kubemig");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    env.iter()
+        .fold(km(dir, args), |k, (key, v)| k.env(key, v))
+        .run()
 }
 
 fn kubemig(dir: &Path, args: &[&str]) -> Run {
-    kubemig_env(dir, args, &[])
+    km(dir, args).run()
 }
 
 fn write(dir: &Path, files: &[(&str, &str)]) {
@@ -468,7 +452,7 @@ fn progress_shows_only_on_a_terminal() {
     );
     // A terminal (util-linux `script` gives it one) and a run longer than the delay.
     // `script` is util-linux's, on every Linux this suite runs on.
-    let cmdline = format!("{} check m >/dev/null", env!("CARGO_BIN_EXE_kubemig"));
+    let cmdline = format!("{} check m >/dev/null", common::BIN);
     let out = Command::new("script")
         .args(["-qec", &cmdline, "/dev/null"])
         .current_dir(d.path())
@@ -660,13 +644,13 @@ fn config_is_found_upward_to_the_repository_root_and_flags_win() {
             ),
             (
                 "rules/cm.toml",
-                include_str!("../testdata/rules/cert-manager.toml"),
+                include_str!("../../testdata/rules/cert-manager.toml"),
             ),
             ("deploy/hpa.yaml", HPA),
             ("deploy/ing.yaml", INGRESS),
             (
                 "deploy/cert.yaml",
-                include_str!("../testdata/rules/cert-manager-example.yaml"),
+                include_str!("../../testdata/rules/cert-manager-example.yaml"),
             ),
             ("legacy/ing.yaml", INGRESS),
         ],
@@ -956,9 +940,9 @@ fn ignore_ids_must_name_a_migration_on_the_chain() {
 // ---------------------------------------------------------------------------------------
 // --rules
 
-const CM_RULES: &str = include_str!("../testdata/rules/cert-manager.toml");
-const CM_INPUT: &str = include_str!("../testdata/rules/cert-manager-example.yaml");
-const CM_OUTPUT: &str = include_str!("../testdata/rules/cert-manager-example.fixed.yaml");
+const CM_RULES: &str = include_str!("../../testdata/rules/cert-manager.toml");
+const CM_INPUT: &str = include_str!("../../testdata/rules/cert-manager-example.yaml");
+const CM_OUTPUT: &str = include_str!("../../testdata/rules/cert-manager-example.fixed.yaml");
 
 #[test]
 fn rules_files_migrate_custom_resources() {
@@ -986,7 +970,7 @@ deploy/cert.yaml:34:13: CertificateRequest shop/shop-tls-1: cert-manager.io/v1al
     let again = kubemig(p, &["check", "--rules", "cm.toml", "deploy"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
     // docs/rules.md shows this very file (its diff is checked with every console example).
-    let readme = include_str!("../docs/rules.md");
+    let readme = include_str!("../../docs/rules.md");
     assert!(
         readme.contains(CM_RULES),
         "docs/rules.md's rules file differs from testdata/rules/cert-manager.toml"

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common;
+
 const HPA_V2BETA2: &str = "\
 apiVersion: autoscaling/v2beta2
 kind: HorizontalPodAutoscaler
@@ -55,16 +57,10 @@ struct Km {
     stdin: Option<Vec<u8>>,
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubemig")
-}
-
 /// `kubemig ARGS` in `dir`.
 fn km(dir: &Path, args: &[&str]) -> Km {
-    let mut cmd = Command::new(bin());
-    cmd.current_dir(dir).args(args).args(["--color", "never"]);
     Km {
-        cmd,
+        cmd: common::km(dir, args).args(["--color", "never"]).command(),
         timeout: Duration::from_secs(60),
         stdin: None,
     }
@@ -81,7 +77,7 @@ fn km_sh(dir: &Path, prelude: &str, args: &[&str]) -> Km {
     cmd.current_dir(dir)
         .arg("-c")
         .arg(script)
-        .arg(bin())
+        .arg(common::BIN)
         .args(args);
     Km {
         cmd,
@@ -848,9 +844,8 @@ fn a_file_changed_between_read_and_write_is_not_overwritten() {
     for delay_ms in [20u64, 60, 150, 400, 1000] {
         let t = tempdir();
         let f = write(t.path(), "big.yaml", &big);
-        let child = Command::new(bin())
-            .current_dir(t.path())
-            .args(["fix", "big.yaml", "--color", "never"])
+        let child = common::km(t.path(), &["fix", "big.yaml", "--color", "never"])
+            .command()
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

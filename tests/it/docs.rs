@@ -19,6 +19,7 @@
 //! The page parsing is ours (a few lines); trycmd would read the same blocks but wants the
 //! exit status written on the page (`? 1`), which is noise in a user's README.
 
+use crate::common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,7 +113,7 @@ fn sandbox() -> tempfile::TempDir {
 }
 
 fn run(command: &str, dir: &Path) -> String {
-    let bin = Path::new(env!("CARGO_BIN_EXE_kubemig")).parent().unwrap();
+    let bin = Path::new(common::BIN).parent().unwrap();
     let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))

@@ -2,7 +2,7 @@
 //! nothing, one-line findings in line order, the closing hint, `--statistics`, the list of
 //! files `fix` changed, and versions past the catalogue.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
@@ -252,8 +252,6 @@ fn versions_past_the_catalogue_are_the_newest_with_a_warning() {
 
 #[test]
 fn stdin_filename_reads_stdin_as_that_file() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let d = tempfile::tempdir().unwrap();
     fs::create_dir_all(d.path().join("deploy/vendor")).unwrap();
     // The file's own configuration: a target at which the Ingress must move.
@@ -264,27 +262,11 @@ fn stdin_filename_reads_stdin_as_that_file() {
     .unwrap();
     fs::write(d.path().join("deploy/.kubemigignore"), "vendor/\n").unwrap();
     let pipe = |args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-            .current_dir(d.path())
-            .args(args)
+        let r = common::km(d.path(), args)
             .args(["--color", "never"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(INGRESS.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+            .stdin(INGRESS)
+            .run();
+        (Some(r.code), r.stdout, r.stderr)
     };
     let (code, stdout, _) = pipe(&["check", "--stdin-filename", "deploy/ing.yaml"]);
     assert_eq!(code, Some(1));

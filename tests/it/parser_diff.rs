@@ -557,7 +557,7 @@ fn generated_texts_agree_whenever_accepted() {
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/parser_diff.proptest-regressions",
+            "tests/it/parser_diff.proptest-regressions",
         ))),
         ..Config::default()
     });

@@ -8,6 +8,7 @@
 //! (it holds `bin/kubectl-convert-ext` and `venv/bin/python`); `$HOME/oracle` and
 //! `/tmp/oracle` are tried too.
 
+use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,7 +31,7 @@ fn conversions_agree_with_kubectl_convert() {
     let out = Command::new(oracle.join("venv/bin/python"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/compare.py"))
         .arg(&oracle)
-        .arg(env!("CARGO_BIN_EXE_kubemig"))
+        .arg(common::BIN)
         .arg(&corpus)
         .output()
         .expect("run the comparison");

@@ -15,6 +15,7 @@
 //! `#[ignore]`d (a plain `cargo test` lists them as ignored); with `-- --include-ignored`, as
 //! `.ci/run` runs them, a missing pre-commit is a failure.
 
+use crate::common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -351,7 +352,7 @@ fn system_hooks_use_the_installed_kubemig_and_its_configuration() {
     )
     .unwrap();
     user_files(&work);
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_kubemig")).parent().unwrap();
+    let bin_dir = Path::new(common::BIN).parent().unwrap();
     let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))

@@ -2,25 +2,15 @@
 //! effect on manifests is covered by the `field-*-assumed`, `field-live-pv-allowed` and
 //! `field-split-inline-suggested` golden cases).
 
-use std::process::Command;
+use std::path::Path;
+
+use crate::common::km;
 
 fn kubemig(args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .args(args)
-        .args(["--color", "never", "--no-config"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run kubemig");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    km(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+        .plain()
+        .stdin(stdin)
+        .output()
 }
 
 const GCE_PV: &str = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pg\n  labels:\n    topology.kubernetes.io/zone: europe-west1-b\nspec:\n  accessModes: [ReadWriteOnce]\n  gcePersistentDisk: {pdName: pg-disk}\n";

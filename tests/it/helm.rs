@@ -6,11 +6,10 @@
 //! `testdata/helm/expected/` holds what `check -v` and `diff` print and the files `fix`
 //! rewrites (every other file must stay byte-identical). KUBEMIG_BLESS=1 rewrites them.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/helm")
@@ -311,21 +310,9 @@ fn a_rule_that_reads_templated_content_is_refused() {
 #[test]
 fn stdin_templates_are_recognised_by_content() {
     let src = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: {{ .Release.Name }}\n";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubemig"))
-        .args(["fix", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(src.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::km(Path::new(env!("CARGO_MANIFEST_DIR")), &["fix", "-"])
+        .stdin(src)
+        .output();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         src.replace("policy/v1beta1", "policy/v1")
