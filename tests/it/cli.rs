@@ -978,7 +978,7 @@ fn unreadable_file_is_an_error_and_others_are_processed() {
         (bin, NOBODY)
     });
     for cmd in ["check", "diff", "fix"] {
-        let r = km(t.path(), &[cmd]).as_user(as_user.clone()).run();
+        let r = km(t.path(), &[cmd]).run_as(as_user.clone()).run();
         assert_eq!(r.code, 2, "{cmd}: {r:?}");
         let errors: Vec<&str> = r
             .stderr

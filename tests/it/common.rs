@@ -63,7 +63,7 @@ impl Kubemig<'_> {
         self
     }
 
-    pub fn as_user(mut self, user: Option<(PathBuf, u32)>) -> Self {
+    pub fn run_as(mut self, user: Option<(PathBuf, u32)>) -> Self {
         self.as_user = user;
         self
     }
