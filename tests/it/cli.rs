@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use crate::common::{self, km};
+use crate::common::{self, km, snapshot, write};
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -192,40 +192,8 @@ const WEB_LINE: &str = "HorizontalPodAutoscaler shop/web: autoscaling/v2beta2 ->
 // ---------------------------------------------------------------------------------------
 // Harness
 
-fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(&p, text).unwrap();
-    p
-}
-
 fn read(dir: &Path, rel: &str) -> String {
     fs::read_to_string(dir.join(rel)).unwrap()
-}
-
-/// Every regular file under `dir` (symlinks as their target path), skipping `.git`.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn go(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let t = e.file_type().unwrap();
-            let rel = p.strip_prefix(root).unwrap().to_path_buf();
-            if t.is_symlink() {
-                let target = fs::read_link(&p).unwrap();
-                out.insert(rel, format!("-> {}", target.display()).into_bytes());
-            } else if t.is_dir() {
-                if e.file_name() != ".git" {
-                    go(root, &p, out);
-                }
-            } else {
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    go(dir, dir, &mut out);
-    out
 }
 
 fn copy_tree(from: &Path, to: &Path) {

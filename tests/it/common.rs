@@ -1,6 +1,7 @@
 //! What the integration tests share: the one way they run the kubemig binary, and helpers
 //! for working on copies of `testdata/` trees and golden files.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -202,4 +203,43 @@ pub fn golden(path: &Path, actual: &[u8]) {
         String::from_utf8_lossy(&want),
         String::from_utf8_lossy(actual)
     );
+}
+
+pub fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, text).unwrap();
+    p
+}
+
+/// Every regular file under `dir` (symlinks as their target path), skipping `.git`.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn go(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let t = e.file_type().unwrap();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            if t.is_symlink() {
+                let target = fs::read_link(&p).unwrap();
+                out.insert(rel, format!("-> {}", target.display()).into_bytes());
+            } else if t.is_dir() {
+                if e.file_name() != ".git" {
+                    go(root, &p, out);
+                }
+            } else {
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    go(dir, dir, &mut out);
+    out
+}
+
+/// Whether `p` is one of kubemig's temporary files (`.kubemig-*.tmp`, beside the file it
+/// replaces).
+pub fn is_temp(p: &Path) -> bool {
+    let name = p.file_name().unwrap().to_string_lossy();
+    name.starts_with(".kubemig-") && name.ends_with(".tmp")
 }

@@ -4,7 +4,7 @@
 //! findings for a human aside), a second fix must change nothing, `diff` must be exactly what
 //! `fix` writes, and `--no-prefilter` must not change any output.
 
-use crate::common::{Run, km};
+use crate::common::{Run, km, snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,30 +28,6 @@ fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus");
     assert!(dir.is_dir(), "{} is missing", dir.display());
     dir
-}
-
-/// Every file under `dir`, by relative path.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn go(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let t = e.file_type().unwrap();
-            let p = e.path();
-            if t.is_dir() {
-                if e.file_name() != ".git" {
-                    go(root, &p, out);
-                }
-            } else if t.is_file() {
-                out.insert(
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    go(dir, dir, &mut out);
-    out
 }
 
 fn copy(files: &BTreeMap<PathBuf, Vec<u8>>, to: &Path) {

@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::km;
+use crate::common::{is_temp, km, snapshot};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Exit status, stdout and stderr of one run.
@@ -102,31 +102,6 @@ fn write_tree(dir: &Path, files: usize) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, manifest(i)).unwrap();
     }
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn go(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            if e.file_type().unwrap().is_dir() {
-                go(root, &p, out);
-            } else {
-                out.insert(
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    go(dir, dir, &mut out);
-    out
-}
-
-fn is_temp(p: &Path) -> bool {
-    let name = p.file_name().unwrap().to_string_lossy();
-    name.starts_with(".kubemig-") && name.ends_with(".tmp")
 }
 
 fn fix(dir: &Path, threads: u64) -> Command {

@@ -6,7 +6,7 @@
 //! `testdata/helm/expected/` holds what `check -v` and `diff` print and the files `fix`
 //! rewrites (every other file must stay byte-identical). KUBEMIG_BLESS=1 rewrites them.
 
-use crate::common;
+use crate::common::{self, write};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -142,12 +142,6 @@ fn findings_name_the_template_line_and_the_reason() {
         !text.contains("ingress-api.yaml") && !text.contains("cronjob-report.yaml"),
         "{text}"
     );
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    fs::write(&p, text).unwrap();
-    p
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common;
+use crate::common::{self, write};
 
 const HPA_V2BETA2: &str = "\
 apiVersion: autoscaling/v2beta2
@@ -185,13 +185,6 @@ fn shared_tempdir() -> tempfile::TempDir {
     let d = tempdir();
     fs::set_permissions(d.path(), fs::Permissions::from_mode(0o777)).unwrap();
     d
-}
-
-fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(&p, bytes).unwrap();
-    p
 }
 
 /// Hand a path to `nobody` when running as root.

@@ -10,15 +10,12 @@
 //!
 //! KUBEMIG_SIGNAL_FILES changes the size of the tree (default 1500).
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::km;
-
-type Tree = BTreeMap<PathBuf, Vec<u8>>;
+use crate::common::{is_temp, km, snapshot};
 
 /// A manifest that needs migrating; every 40th one large, for a longer write.
 fn manifest(i: usize) -> String {
@@ -53,28 +50,6 @@ fn write_tree(dir: &Path, files: usize) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, manifest(i)).unwrap();
     }
-}
-
-fn snapshot(dir: &Path) -> Tree {
-    fn go(root: &Path, dir: &Path, out: &mut Tree) {
-        for e in fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                go(root, &e.path(), out);
-            } else {
-                let p = e.path();
-                out.insert(p.strip_prefix(root).unwrap().into(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = Tree::new();
-    go(dir, dir, &mut out);
-    out
-}
-
-fn is_temp(p: &Path) -> bool {
-    let n = p.file_name().unwrap().to_string_lossy();
-    n.starts_with(".kubemig-") && n.ends_with(".tmp")
 }
 
 fn fix(dir: &Path) -> Command {
