@@ -368,7 +368,7 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     });
     let about_absent = |code: &str| {
         hops.iter().flat_map(|h| &h.rules).any(|rule| {
-            !rule.missing.is_empty()
+            rule.when.iter().any(crate::catalogue::conditions::Cond::is_missing)
                 && rule
                     .finding
                     .as_ref()
