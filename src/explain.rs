@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
 
+use crate::catalogue::codes;
 use crate::catalogue::model::Level;
 use crate::catalogue::registry::{Catalogue, CompiledRule, Field, Hop};
 use crate::catalogue::{Release, Window};
@@ -124,7 +125,7 @@ pub fn explain_query(cat: &Catalogue, query: &[String]) -> Result<String> {
         }
         if cat.hop(id).is_none() {
             let upper = id.to_ascii_uppercase();
-            if cat.is_code(&upper) {
+            if codes::find(&upper).is_some() || !cat.rules_with_code(&upper).is_empty() {
                 return explain_code(cat, &upper);
             }
         }
@@ -191,12 +192,11 @@ fn without_migration(cat: &Catalogue, api: &str, kind: &str) -> Option<String> {
 /// `kubemig explain CODE`: what a finding code means and what to do about it.
 fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
     let mut out = String::new();
-    if let Some((_, advice)) = crate::catalogue::registry::ENGINE_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-    {
-        writeln!(out, "{code}: reported by kubemig itself")?;
-        writeln!(out, "  {advice}")?;
+    if let Some(c) = codes::find(code) {
+        writeln!(out, "{code}: {}, reported by kubemig itself", c.level.as_str())?;
+        writeln!(out, "  {}", c.title)?;
+        writeln!(out, "  {}", c.help)?;
+        writeln!(out, "  docs: {}", c.docs)?;
         return Ok(out);
     }
     let rules = cat.rules_with_code(code);
@@ -234,7 +234,7 @@ fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
 }
 
 /// A finding's message template as a reader sees it: `${name}` written `<name>`.
-fn placeholders(message: &str) -> String {
+pub fn placeholders(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(i) = rest.find("${") {
@@ -453,6 +453,30 @@ mod tests {
                 assert!(text.contains("+++ b/example.yaml"), "{text}");
             }
         }
+    }
+
+    /// Every code explains: each built-in one (`ING-PATHTYPE`-style catalogue codes and
+    /// `KUSTOMIZE-*` once failed), and each code a migration's rules report.
+    #[test]
+    fn every_finding_code_explains() {
+        let cat = Catalogue::embedded().unwrap();
+        let mut all: Vec<String> = codes::ALL.iter().map(|c| c.id.to_string()).collect();
+        for rules in cat
+            .hops
+            .iter()
+            .map(|h| &h.rules)
+            .chain(cat.fields.iter().map(|f| &f.rules))
+        {
+            all.extend(rules.iter().filter_map(|r| r.finding.as_ref()).map(|f| f.code.clone()));
+        }
+        assert!(all.iter().any(|c| c == "ING-PATHTYPE"));
+        for code in &all {
+            let text = explain_query(&cat, &[code.to_ascii_lowercase()])
+                .unwrap_or_else(|e| panic!("{code}: {e:#}"));
+            assert!(text.starts_with(&format!("{code}: ")), "{text}");
+        }
+        let text = explain_query(&cat, &["KUSTOMIZE-PATCH".into()]).unwrap();
+        assert!(text.contains(codes::KUSTOMIZE_PATCH.help), "{text}");
     }
 
     #[test]

@@ -222,48 +222,6 @@ pub struct Selection {
     pub enable: Vec<String>,
 }
 
-/// Codes the engine itself reports (not from a catalogue rule) that `ignore` accepts, with
-/// the advice `kubemig explain CODE` prints. `KUBEMIG-*` codes say kubemig cannot rewrite
-/// something safely; ignoring them would let it try, so they are not in this list.
-pub const ENGINE_CODES: &[(&str, &str)] = &[
-    (
-        "G-DEPRECATED",
-        "The object's apiVersion is still served at the target but deprecated: it keeps working, so `check` does not fail on it. Shown as a note. Where a served replacement exists, `--include-deprecated` (or `--enable MIGRATION-ID`) migrates it; where none exists, plan the change by hand before the release that removes it.",
-    ),
-    (
-        "G-NO-SERVED-REPLACEMENT",
-        "The object's apiVersion is not served at the target and no version on its migration chain is: nothing kubemig can write would be accepted. Move to the API that replaced it (see the note), remove the object, or choose an older --target-version.",
-    ),
-    (
-        "G-WINDOW",
-        "The version chosen is served at the target but not on every release back to --min-version: applying the output to an older cluster would fail. Upgrade the old clusters first, or raise --min-version.",
-    ),
-    (
-        "G-CHOSEN-DEPRECATED",
-        "The version chosen to keep every release of the --min-version window working is itself deprecated at the target and removed by a later release: the manifest will need migrating again before that release. Raise --min-version to move straight to the newer version.",
-    ),
-    (
-        "G-API-GONE",
-        "The object's group/version is not served at the target at all, and the catalogue does not list its kind there: the API server will reject it ('no matches for kind'). Check the kind's spelling, and move the object to the group/version that serves that kind now (`kubectl api-resources` lists them).",
-    ),
-    (
-        "G-NO-KIND",
-        "The document has a removed apiVersion but no `kind` (or a kind that is not a string): neither kubectl nor kubemig can tell what it is, and the API server would reject it. Add the kind, then run kubemig again.",
-    ),
-    (
-        "F-DEPRECATED",
-        "A deprecated field, annotation or label that the target still honours: nothing breaks, so kubemig only notes it (shown with -v). `--enable MIGRATION-ID` or --include-deprecated applies the migration.",
-    ),
-    (
-        "HELM-TEMPLATED",
-        "The apiVersion of an object in a Helm template is computed by template code: kubemig cannot rewrite it. Change the template by hand.",
-    ),
-    (
-        "HELM-GUARDED",
-        "The object in a Helm template is already guarded by a Capabilities check on its apiVersion: kubemig leaves the branches as the chart author wrote them.",
-    ),
-];
-
 impl Catalogue {
     /// The catalogue compiled into this binary.
     pub fn embedded() -> Result<Catalogue> {
@@ -396,9 +354,10 @@ impl Catalogue {
         self.hop(id).is_some() || self.fields.iter().any(|f| f.meta.id == id)
     }
 
-    /// Whether some rule of the catalogue, or the engine, reports this code.
+    /// Whether `ignore` accepts this code: some rule of the catalogue reports it, or the
+    /// engine does and it is not one that says kubemig cannot rewrite safely.
     pub fn is_code(&self, code: &str) -> bool {
-        ENGINE_CODES.iter().any(|(c, _)| *c == code) || !self.rules_with_code(code).is_empty()
+        super::codes::find(code).is_some_and(|c| c.ignorable) || !self.rules_with_code(code).is_empty()
     }
 
     /// The migrations (ids) whose rules report `code`, with the finding of the first rule.
