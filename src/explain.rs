@@ -193,7 +193,11 @@ fn without_migration(cat: &Catalogue, api: &str, kind: &str) -> Option<String> {
 fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
     let mut out = String::new();
     if let Some(c) = codes::find(code) {
-        writeln!(out, "{code}: {}, reported by kubemig itself", c.level.as_str())?;
+        writeln!(
+            out,
+            "{code}: {}, reported by kubemig itself",
+            c.level.as_str()
+        )?;
         writeln!(out, "  {}", c.title)?;
         writeln!(out, "  {}", c.help)?;
         writeln!(out, "  docs: {}", c.docs)?;
@@ -433,7 +437,10 @@ mod tests {
         }
         for (id, want) in [
             ("apiextensions/crd-v1beta1-to-v1", "auto+manual"),
-            ("admissionregistration/webhooks-v1beta1-to-v1", "auto+manual"),
+            (
+                "admissionregistration/webhooks-v1beta1-to-v1",
+                "auto+manual",
+            ),
             ("events/event-v1beta1-to-v1", "auto+manual"),
             ("resource/resourceslice-v1alpha3-to-v1beta1", "auto+manual"),
             ("autoscaling/scale-apps-v1beta1-to-v1", "manual"),
@@ -467,7 +474,12 @@ mod tests {
             .map(|h| &h.rules)
             .chain(cat.fields.iter().map(|f| &f.rules))
         {
-            all.extend(rules.iter().filter_map(|r| r.finding.as_ref()).map(|f| f.code.clone()));
+            all.extend(
+                rules
+                    .iter()
+                    .filter_map(|r| r.finding.as_ref())
+                    .map(|f| f.code.clone()),
+            );
         }
         assert!(all.iter().any(|c| c == "ING-PATHTYPE"));
         for code in &all {

@@ -354,11 +354,7 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     };
     r.findings.clear();
     if let Some(w) = window_warning {
-        r.findings.push(Finding::new(
-            codes::G_WINDOW,
-            w,
-            r.offset,
-        ));
+        r.findings.push(Finding::new(codes::G_WINDOW, w, r.offset));
     }
     let mut trial = MNode::from_node(root);
     let mut hits = Vec::new();
@@ -367,7 +363,9 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     });
     let about_absent = |code: &str| {
         hops.iter().flat_map(|h| &h.rules).any(|rule| {
-            rule.when.iter().any(crate::catalogue::conditions::Cond::is_missing)
+            rule.when
+                .iter()
+                .any(crate::catalogue::conditions::Cond::is_missing)
                 && rule
                     .finding
                     .as_ref()
@@ -405,7 +403,8 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     };
     if let Some((code, message, offset)) = problem {
         r.status = Status::Blocked;
-        r.findings.push(Finding::at_level(code, Level::Manual, message, offset));
+        r.findings
+            .push(Finding::at_level(code, Level::Manual, message, offset));
         return;
     }
     r.status = Status::Migrated;
@@ -698,11 +697,8 @@ impl Ctx<'_> {
             set_scalar(work, p, new);
         }
         if let Some(w) = window_warning {
-            r.findings.push(Finding::new(
-                codes::G_WINDOW,
-                w.clone(),
-                at,
-            ));
+            r.findings
+                .push(Finding::new(codes::G_WINDOW, w.clone(), at));
         }
         r.findings.push(Finding::at_level(
             codes::KUSTOMIZE_TARGET,

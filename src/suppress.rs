@@ -8,8 +8,8 @@
 //! belongs to it when nothing but comments separates it from the previous document's end. A
 //! `#` inside a quoted or block scalar is text, not a comment.
 
-use crate::catalogue::codes;
 use crate::catalogue::Catalogue;
+use crate::catalogue::codes;
 use crate::plan::{Finding, ObjectReport};
 use crate::yaml::{Document, Node, NodeKind};
 

@@ -123,7 +123,12 @@ pub fn find(id: &str) -> Option<&'static Code> {
 pub fn markdown_table() -> String {
     let mut out = String::from("| code | level | meaning |\n|---|---|---|\n");
     for c in ALL {
-        out.push_str(&format!("| `{}` | {} | {} |\n", c.id, c.level.as_str(), c.title));
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.id,
+            c.level.as_str(),
+            c.title
+        ));
     }
     out
 }
@@ -138,7 +143,9 @@ mod tests {
     fn docs_table_lists_exactly_the_registry() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/codes.md");
         let text = std::fs::read_to_string(&path).unwrap();
-        let start = text.find("| code | level | meaning |").expect("docs/codes.md has the table");
+        let start = text
+            .find("| code | level | meaning |")
+            .expect("docs/codes.md has the table");
         let end = text[start..]
             .find("\n\n")
             .map_or(text.len(), |i| start + i + 1);
@@ -147,7 +154,11 @@ mod tests {
             std::fs::write(&path, format!("{}{want}{}", &text[..start], &text[end..])).unwrap();
             return;
         }
-        assert_eq!(text[start..end], want, "docs/codes.md is out of date: KUBEMIG_BLESS=1");
+        assert_eq!(
+            text[start..end],
+            want,
+            "docs/codes.md is out of date: KUBEMIG_BLESS=1"
+        );
     }
 
     #[test]
@@ -162,9 +173,20 @@ mod tests {
                 "{}",
                 c.id
             );
-            assert!(!c.title.contains('\n') && c.title.ends_with('.'), "{}", c.id);
+            assert!(
+                !c.title.contains('\n') && c.title.ends_with('.'),
+                "{}",
+                c.id
+            );
             assert!(c.help.len() > c.title.len(), "{}", c.id);
-            assert_eq!(c.ignorable, !c.id.starts_with("KUBEMIG-") && !c.id.starts_with("KUSTOMIZE-") && !c.id.starts_with("KUBECTL-"), "{}", c.id);
+            assert_eq!(
+                c.ignorable,
+                !c.id.starts_with("KUBEMIG-")
+                    && !c.id.starts_with("KUSTOMIZE-")
+                    && !c.id.starts_with("KUBECTL-"),
+                "{}",
+                c.id
+            );
         }
     }
 }

@@ -116,10 +116,19 @@ pub const CONDITIONS: &[Condition] = &[
     c("one-of", Form::Lists(NodeTest::OneOf)),
     c("not-one-of", Form::Lists(NodeTest::NotOneOf)),
     c("is-int", Form::Paths(|p| NodeTest::Shape(p, Shape::Int))),
-    c("is-string", Form::Paths(|p| NodeTest::Shape(p, Shape::String))),
-    c("is-digits", Form::Paths(|p| NodeTest::Shape(p, Shape::Digits))),
+    c(
+        "is-string",
+        Form::Paths(|p| NodeTest::Shape(p, Shape::String)),
+    ),
+    c(
+        "is-digits",
+        Form::Paths(|p| NodeTest::Shape(p, Shape::Digits)),
+    ),
     c("empty", Form::Paths(|p| NodeTest::Shape(p, Shape::Empty))),
-    c("not-empty", Form::Paths(|p| NodeTest::Shape(p, Shape::NotEmpty))),
+    c(
+        "not-empty",
+        Form::Paths(|p| NodeTest::Shape(p, Shape::NotEmpty)),
+    ),
     c("differs", Form::OtherPath(NodeTest::Differs)),
     c("starts-with", Form::Text(NodeTest::StartsWith)),
     c("less-than", Form::Int(NodeTest::LessThan)),
@@ -129,7 +138,10 @@ pub const CONDITIONS: &[Condition] = &[
     c("has-any", Form::AnyPath(NodeTest::HasAny)),
     c("matches", Form::Regex(NodeTest::Matches)),
     c("not-matches", Form::Regex(NodeTest::NotMatches)),
-    c("min-version-at-least", Form::Release(WindowTest::MinAtLeast)),
+    c(
+        "min-version-at-least",
+        Form::Release(WindowTest::MinAtLeast),
+    ),
     c("min-version-below", Form::Release(WindowTest::MinBelow)),
     c("target-at-least", Form::Release(WindowTest::TargetAtLeast)),
     c("target-below", Form::Release(WindowTest::TargetBelow)),
@@ -230,9 +242,9 @@ fn compile_one(cond: &Condition, value: &toml::Value, out: &mut Vec<Cond>) -> Re
             }
         }
         Form::Release(f) => match value {
-            toml::Value::String(s) => {
-                out.push(Cond::Window(f(Release::parse(s).map_err(anyhow::Error::msg)?)))
-            }
+            toml::Value::String(s) => out.push(Cond::Window(f(
+                Release::parse(s).map_err(anyhow::Error::msg)?
+            ))),
             _ => bail!("`{name}` needs a release such as \"1.29\""),
         },
     }
@@ -270,7 +282,11 @@ mod tests {
         let err = compile(&table).unwrap_err().to_string();
         assert!(err.contains("unknown condition `has-all`"), "{err}");
         let names: std::collections::HashSet<_> = NAMES.iter().collect();
-        assert_eq!(names.len(), CONDITIONS.len(), "a condition is declared twice");
+        assert_eq!(
+            names.len(),
+            CONDITIONS.len(),
+            "a condition is declared twice"
+        );
     }
 
     /// A `${var}` inside any condition must be bound by the rule's `let` (it once went
@@ -295,7 +311,11 @@ mod tests {
             }
             let when = format!("{} = {}", cond.name, sample(cond.form, "nope"));
             let err = load(&when, "").unwrap_err();
-            assert!(err.contains("`${nope}` is not bound"), "{}: {err}", cond.name);
+            assert!(
+                err.contains("`${nope}` is not bound"),
+                "{}: {err}",
+                cond.name
+            );
             let when = format!("{} = {}", cond.name, sample(cond.form, "v"));
             load(&when, "let = { v = \"b\" }\n").unwrap_or_else(|e| panic!("{}: {e}", cond.name));
         }

@@ -357,7 +357,8 @@ impl Catalogue {
     /// Whether `ignore` accepts this code: some rule of the catalogue reports it, or the
     /// engine does and it is not one that says kubemig cannot rewrite safely.
     pub fn is_code(&self, code: &str) -> bool {
-        super::codes::find(code).is_some_and(|c| c.ignorable) || !self.rules_with_code(code).is_empty()
+        super::codes::find(code).is_some_and(|c| c.ignorable)
+            || !self.rules_with_code(code).is_empty()
     }
 
     /// The migrations (ids) whose rules report `code`, with the finding of the first rule.

@@ -30,7 +30,12 @@ impl Finding {
     }
 
     /// A finding with a built-in code, at a level other than its usual one.
-    pub fn at_level(code: Code, level: Level, message: impl Into<String>, offset: usize) -> Finding {
+    pub fn at_level(
+        code: Code,
+        level: Level,
+        message: impl Into<String>,
+        offset: usize,
+    ) -> Finding {
         Finding {
             level,
             code: code.id.to_string(),
@@ -301,11 +306,9 @@ pub fn plan_document(
                     rules::apply(&mut trial, &path, &cat.global_rules, &mut hits)
                 })();
                 if let Some(w) = window_warning {
-                    report.findings.push(Finding::new(
-                        codes::G_WINDOW,
-                        w,
-                        report.offset,
-                    ));
+                    report
+                        .findings
+                        .push(Finding::new(codes::G_WINDOW, w, report.offset));
                 }
                 if let Some(to) = &report.to
                     && let Some(r) = chosen_removal(cat, to, kind, window.target)
@@ -665,10 +668,7 @@ fn place_hits(
             .or_else(|| node_at(root, &hit.at))
             .map_or(fallback, |n| n.span.start);
         let offset = if at_object { fallback } else { offset };
-        out.push((
-            Finding::from_rule(hit.spec, offset),
-            1,
-        ));
+        out.push((Finding::from_rule(hit.spec, offset), 1));
     }
     out.into_iter()
         .map(|(mut f, n)| {

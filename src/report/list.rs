@@ -250,7 +250,12 @@ pub fn write_codes(w: &mut dyn Write, cat: &Catalogue) -> io::Result<()> {
             0 | 1 => by.first().map_or("global", |(id, _)| *id).to_string(),
             n => format!("{} (+{})", by[0].0, n - 1),
         };
-        rows.push(vec![f.code.clone(), levels.join("/"), from, crate::explain::placeholders(&f.message)]);
+        rows.push(vec![
+            f.code.clone(),
+            levels.join("/"),
+            from,
+            crate::explain::placeholders(&f.message),
+        ]);
     }
     table(w, &rows)
 }

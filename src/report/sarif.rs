@@ -93,7 +93,10 @@ fn rule_info(id: &str, info: &RunInfo) -> RuleInfo {
         .unwrap_or_else(|| GUIDE.to_string());
     RuleInfo {
         id: id.to_string(),
-        summary: format!("Finding {id} reported by kubemig."),
+        summary: reported.first().map_or_else(
+            || format!("Finding {id} reported by kubemig."),
+            |(_, f)| sentence(&crate::explain::placeholders(&f.message)),
+        ),
         help: if by.is_empty() {
             format!(
                 "kubemig reported {id}; the result's message says what to do. \
