@@ -283,6 +283,9 @@ pub struct ListArgs {
     /// List the third-party API packs instead (enable one with --pack NAME).
     #[arg(long = "packs", id = "list_packs", conflicts_with = "fields")]
     pub list_packs: bool,
+    /// List the finding codes instead: kubemig's own, then those of the migrations' rules.
+    #[arg(long, conflicts_with_all = ["fields", "list_packs"])]
+    pub codes: bool,
     /// Show what a run with --include-deprecated would do.
     #[arg(long)]
     pub include_deprecated: bool,

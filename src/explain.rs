@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
 
+use crate::catalogue::codes;
 use crate::catalogue::model::Level;
 use crate::catalogue::registry::{Catalogue, CompiledRule, Field, Hop};
 use crate::catalogue::{Release, Window};
@@ -13,36 +14,39 @@ use crate::engine::{self, Context};
 /// How a chain of hops behaves, derived from their rules: a one-word name and a phrase.
 pub fn chain_class(hops: &[&Hop]) -> (&'static str, &'static str) {
     let classes: Vec<_> = hops.iter().map(|h| class(h)).collect();
-    ["manual", "auto+pins", "auto+manual", "auto"]
+    ["manual", "auto+manual", "auto+pins", "auto"]
         .into_iter()
         .find_map(|name| classes.iter().find(|c| c.0 == name).copied())
         .unwrap_or(("auto", "automatic"))
 }
 
-/// How a hop behaves, derived from its rules: a one-word name for tables and a phrase.
+/// Whether a rule applies to every object of its hop: at the object itself, with no
+/// condition and no binding (a binding that finds nothing skips the object).
+fn applies_always(r: &CompiledRule) -> bool {
+    r.when.is_empty()
+        && r.lets.is_empty()
+        && r.recurse.is_empty()
+        && r.at.iter().all(|p| p.0.is_empty())
+}
+
+/// How a hop behaves, derived from its rules: a one-word name for tables and a phrase. A
+/// finding that needs a human outranks pinned defaults: it is what a reader must plan for.
 pub fn class(hop: &Hop) -> (&'static str, &'static str) {
-    let unconditional_manual = hop.rules.iter().any(|r| {
-        r.ops.is_empty()
-            && r.has.is_empty()
-            && r.missing.is_empty()
-            && r.equals.is_empty()
-            && r.not_one_of.is_empty()
-            && r.finding.as_ref().is_some_and(|f| f.level.blocks())
-    });
-    if unconditional_manual {
+    let blocks = |r: &CompiledRule| r.finding.as_ref().is_some_and(|f| f.level.blocks());
+    if hop
+        .rules
+        .iter()
+        .any(|r| r.ops.is_empty() && blocks(r) && applies_always(r))
+    {
         ("manual", "manual: a human decides")
+    } else if hop.rules.iter().any(blocks) {
+        ("auto+manual", "automatic, but some inputs need a human")
     } else if hop
         .rules
         .iter()
         .any(|r| r.finding.as_ref().is_some_and(|f| f.level == Level::Pin))
     {
         ("auto+pins", "automatic, writes old defaults explicitly")
-    } else if hop
-        .rules
-        .iter()
-        .any(|r| r.finding.as_ref().is_some_and(|f| f.level.blocks()))
-    {
-        ("auto+manual", "automatic, but some inputs need a human")
     } else {
         ("auto", "automatic")
     }
@@ -121,7 +125,7 @@ pub fn explain_query(cat: &Catalogue, query: &[String]) -> Result<String> {
         }
         if cat.hop(id).is_none() {
             let upper = id.to_ascii_uppercase();
-            if cat.is_code(&upper) {
+            if codes::find(&upper).is_some() || !cat.rules_with_code(&upper).is_empty() {
                 return explain_code(cat, &upper);
             }
         }
@@ -188,12 +192,15 @@ fn without_migration(cat: &Catalogue, api: &str, kind: &str) -> Option<String> {
 /// `kubemig explain CODE`: what a finding code means and what to do about it.
 fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
     let mut out = String::new();
-    if let Some((_, advice)) = crate::catalogue::registry::ENGINE_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-    {
-        writeln!(out, "{code}: reported by kubemig itself")?;
-        writeln!(out, "  {advice}")?;
+    if let Some(c) = codes::find(code) {
+        writeln!(
+            out,
+            "{code}: {}, reported by kubemig itself",
+            c.level.as_str()
+        )?;
+        writeln!(out, "  {}", c.title)?;
+        writeln!(out, "  {}", c.help)?;
+        writeln!(out, "  docs: {}", c.docs)?;
         return Ok(out);
     }
     let rules = cat.rules_with_code(code);
@@ -231,7 +238,7 @@ fn explain_code(cat: &Catalogue, code: &str) -> Result<String> {
 }
 
 /// A finding's message template as a reader sees it: `${name}` written `<name>`.
-fn placeholders(message: &str) -> String {
+pub fn placeholders(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(i) = rest.find("${") {
@@ -398,6 +405,50 @@ mod tests {
         }
     }
 
+    /// The class comes from every condition a rule has: a migration whose rules can stop an
+    /// object for a human, or pin a default, is never `auto`; `manual` only when some
+    /// blocking rule applies to every object. (`class` once read 4 of the conditions, and
+    /// called CRD, webhook, event and resource-slice migrations `manual`, so the test above
+    /// skipped their examples.)
+    #[test]
+    fn every_migration_is_classified_from_its_rules() {
+        let cat = Catalogue::embedded().unwrap();
+        for hop in &cat.hops {
+            let (name, _) = class(hop);
+            let levels: Vec<Level> = hop
+                .rules
+                .iter()
+                .filter_map(|r| r.finding.as_ref().map(|f| f.level))
+                .collect();
+            let id = &hop.meta.id;
+            if levels.iter().any(|l| l.blocks()) {
+                assert!(name == "manual" || name == "auto+manual", "{id}: {name}");
+            } else if levels.contains(&Level::Pin) {
+                assert_eq!(name, "auto+pins", "{id}");
+            }
+            if name == "manual" {
+                assert!(
+                    hop.rules.iter().any(|r| r.ops.is_empty()
+                        && applies_always(r)
+                        && r.finding.as_ref().is_some_and(|f| f.level.blocks())),
+                    "{id}"
+                );
+            }
+        }
+        for (id, want) in [
+            ("apiextensions/crd-v1beta1-to-v1", "auto+manual"),
+            (
+                "admissionregistration/webhooks-v1beta1-to-v1",
+                "auto+manual",
+            ),
+            ("events/event-v1beta1-to-v1", "auto+manual"),
+            ("resource/resourceslice-v1alpha3-to-v1beta1", "auto+manual"),
+            ("autoscaling/scale-apps-v1beta1-to-v1", "manual"),
+        ] {
+            assert_eq!(class(cat.hop(id).unwrap()).0, want, "{id}");
+        }
+    }
+
     #[test]
     fn every_field_migration_explains_with_a_migrated_example() {
         let cat = Catalogue::embedded().unwrap();
@@ -409,6 +460,35 @@ mod tests {
                 assert!(text.contains("+++ b/example.yaml"), "{text}");
             }
         }
+    }
+
+    /// Every code explains: each built-in one (`ING-PATHTYPE`-style catalogue codes and
+    /// `KUSTOMIZE-*` once failed), and each code a migration's rules report.
+    #[test]
+    fn every_finding_code_explains() {
+        let cat = Catalogue::embedded().unwrap();
+        let mut all: Vec<String> = codes::ALL.iter().map(|c| c.id.to_string()).collect();
+        for rules in cat
+            .hops
+            .iter()
+            .map(|h| &h.rules)
+            .chain(cat.fields.iter().map(|f| &f.rules))
+        {
+            all.extend(
+                rules
+                    .iter()
+                    .filter_map(|r| r.finding.as_ref())
+                    .map(|f| f.code.clone()),
+            );
+        }
+        assert!(all.iter().any(|c| c == "ING-PATHTYPE"));
+        for code in &all {
+            let text = explain_query(&cat, &[code.to_ascii_lowercase()])
+                .unwrap_or_else(|e| panic!("{code}: {e:#}"));
+            assert!(text.starts_with(&format!("{code}: ")), "{text}");
+        }
+        let text = explain_query(&cat, &["KUSTOMIZE-PATCH".into()]).unwrap();
+        assert!(text.contains(codes::KUSTOMIZE_PATCH.help), "{text}");
     }
 
     #[test]

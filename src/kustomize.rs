@@ -23,6 +23,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path as FsPath, PathBuf};
 
+use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Window, decide};
 use crate::edit::{self, Edit};
 use crate::plan::mtree::{MKind, MNode, plain_safe};
@@ -321,12 +322,11 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
         .filter(|r| r.field.is_some() && r.status == Status::Migrated)
     {
         r.status = Status::Blocked;
-        r.findings.push(Finding {
-            level: Level::Manual,
-            code: "KUSTOMIZE-PATCH".into(),
-            message: "this is a patch listed by a kustomization: kubemig does not run field migrations on partial objects, make this change by hand".into(),
-            offset: r.offset,
-        });
+        r.findings.push(Finding::new(
+            codes::KUSTOMIZE_PATCH,
+            "this is a patch listed by a kustomization: kubemig does not run field migrations on partial objects, make this change by hand",
+            r.offset,
+        ));
     }
     let (Some(api_node), Some(kind)) = (
         root.get("apiVersion"),
@@ -354,12 +354,7 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     };
     r.findings.clear();
     if let Some(w) = window_warning {
-        r.findings.push(Finding {
-            level: Level::Warn,
-            code: "G-WINDOW".into(),
-            message: w,
-            offset: r.offset,
-        });
+        r.findings.push(Finding::new(codes::G_WINDOW, w, r.offset));
     }
     let mut trial = MNode::from_node(root);
     let mut hits = Vec::new();
@@ -368,7 +363,9 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     });
     let about_absent = |code: &str| {
         hops.iter().flat_map(|h| &h.rules).any(|rule| {
-            !rule.missing.is_empty()
+            rule.when
+                .iter()
+                .any(crate::catalogue::conditions::Cond::is_missing)
                 && rule
                     .finding
                     .as_ref()
@@ -382,12 +379,12 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     let from_to = format!("{api} -> {to}");
     let problem = match (result, touched, blocking) {
         (Err(e), _, _) => Some((
-            "KUBEMIG-SHAPE",
+            codes::KUBEMIG_SHAPE,
             format!("{e}; this patch cannot be checked, change its apiVersion by hand"),
             r.offset,
         )),
         (Ok(()), Some(at), _) => Some((
-            "KUSTOMIZE-PATCH",
+            codes::KUSTOMIZE_PATCH,
             format!(
                 "this patch sets `{}`, which {from_to} changes; merged onto the migrated resource it would bring the old field back: rewrite the patch in {to}'s form by hand",
                 src[line_start(src, at)..line_end(src, at)].trim()
@@ -395,7 +392,7 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
             at,
         )),
         (Ok(()), None, Some(hit)) => Some((
-            "KUSTOMIZE-PATCH",
+            codes::KUSTOMIZE_PATCH,
             format!(
                 "{} [{}]; this patch sets what the migration cannot decide: fix it by hand",
                 hit.spec.message, hit.spec.code
@@ -406,23 +403,19 @@ fn partial(src: &str, doc: &Document, cat: &Catalogue, window: Window, plan: &mu
     };
     if let Some((code, message, offset)) = problem {
         r.status = Status::Blocked;
-        r.findings.push(Finding {
-            level: Level::Manual,
-            code: code.into(),
-            message,
-            offset,
-        });
+        r.findings
+            .push(Finding::at_level(code, Level::Manual, message, offset));
         return;
     }
     r.status = Status::Migrated;
-    r.findings.push(Finding {
-        level: Level::Info,
-        code: "KUSTOMIZE-PATCH".into(),
-        message: format!(
+    r.findings.push(Finding::at_level(
+        codes::KUSTOMIZE_PATCH,
+        Level::Info,
+        format!(
             "a patch listed by a kustomization (a partial object): only its apiVersion is rewritten; defaults and selectors belong on the {kind} it patches"
         ),
-        offset: r.offset,
-    });
+        r.offset,
+    ));
     let Some(e) = replace_scalar(api_node, &to) else {
         r.status = Status::Blocked;
         return;
@@ -595,15 +588,14 @@ impl Ctx<'_> {
                     let mut r = self.report("<any kind>", at, t);
                     r.from = api.clone();
                     r.status = Status::Blocked;
-                    r.findings.push(Finding {
-                        level: Level::Manual,
-                        code: "KUSTOMIZE-TARGET".into(),
-                        message: format!(
+                    r.findings.push(Finding::new(
+                        codes::KUSTOMIZE_TARGET,
+                        format!(
                             "{label} selects every kind of {api}, and {api} {k} is not served at {}: add the kind to the target, then rerun",
                             self.window.target
                         ),
-                        offset: at,
-                    });
+                        at,
+                    ));
                     plan.objects.push(r);
                 }
             }
@@ -671,15 +663,14 @@ impl Ctx<'_> {
         });
         if !agree {
             r.status = Status::Blocked;
-            r.findings.push(Finding {
-                level: Level::Manual,
-                code: "KUSTOMIZE-TARGET".into(),
-                message: format!(
+            r.findings.push(Finding::new(
+                codes::KUSTOMIZE_TARGET,
+                format!(
                     "{label} selects {kind} in {} versions that do not all move to {to}: spell out group and version, then rerun",
                     decisions.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>().join(", ")
                 ),
-                offset: at,
-            });
+                at,
+            ));
             plan.objects.push(r);
             return;
         }
@@ -706,21 +697,17 @@ impl Ctx<'_> {
             set_scalar(work, p, new);
         }
         if let Some(w) = window_warning {
-            r.findings.push(Finding {
-                level: Level::Warn,
-                code: "G-WINDOW".into(),
-                message: w.clone(),
-                offset: at,
-            });
+            r.findings
+                .push(Finding::new(codes::G_WINDOW, w.clone(), at));
         }
-        r.findings.push(Finding {
-            level: Level::Info,
-            code: "KUSTOMIZE-TARGET".into(),
-            message: format!(
+        r.findings.push(Finding::at_level(
+            codes::KUSTOMIZE_TARGET,
+            Level::Info,
+            format!(
                 "{label} follows the {kind} it patches to {to}: run kubemig on that resource too, or the patch finds no target"
             ),
-            offset: at,
-        });
+            at,
+        ));
         plan.edits.extend(edits.into_iter().map(|(e, _, _)| e));
         plan.objects.push(r);
     }
@@ -776,15 +763,14 @@ impl Ctx<'_> {
             }
             if r.status == Status::Migrated && mapped.is_none() {
                 r.status = Status::Blocked;
-                r.findings.push(Finding {
-                    level: Level::Manual,
-                    code: "KUSTOMIZE-PATCH".into(),
-                    message: format!(
+                r.findings.push(Finding::new(
+                    codes::KUSTOMIZE_PATCH,
+                    format!(
                         "this inline patch is not a literal block (`|`) kubemig can edit in place: change its apiVersion to {} by hand",
                         r.to.as_deref().unwrap_or("the new version")
                     ),
-                    offset: r.offset,
-                });
+                    r.offset,
+                ));
             }
             plan.objects.push(r);
         }

@@ -651,7 +651,9 @@ fn list(cat: &Catalogue, args: ListArgs) -> Result<Exit> {
     let (extended, versions, include_deprecated) = configured(run, args.config)?;
     let cat = extended.as_ref().unwrap_or(cat);
     let w = window(cat, &versions, include_deprecated)?;
-    if args.list_packs {
+    if args.codes {
+        crate::report::list::write_codes(&mut io::stdout().lock(), cat)?;
+    } else if args.list_packs {
         crate::report::list::write_packs(&mut io::stdout().lock(), cat)?;
     } else if args.fields {
         crate::report::list::write_fields(&mut io::stdout().lock(), cat, w)?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ignore::WalkBuilder;
 use regex::Regex;
 
-use crate::catalogue::Release;
+use crate::catalogue::{Release, codes};
 use crate::walk::{WalkOptions, absolute};
 
 /// The `kubectl run` flags that do nothing since 1.26: long name, short letter, and whether
@@ -211,10 +211,13 @@ pub fn run_scan(
                 (false, false) => "warning",
             };
             if style == Style::Github && !fixed {
-                writeln!(
+                crate::report::github::annotation(
                     w,
-                    "::{level} file={name},line={},col={},title=kubemig {}::{}",
-                    f.line, f.col, f.code, f.message
+                    level,
+                    &name,
+                    Some((f.line, f.col)),
+                    &format!("kubemig {}", f.code),
+                    &f.message,
                 )?;
             } else {
                 writeln!(
@@ -398,9 +401,9 @@ pub fn scan(path: &Path, text: &str, target: Release) -> ScriptReport {
             col,
             removed,
             code: if removed {
-                "KUBECTL-RUN-FLAG-REMOVED"
+                codes::KUBECTL_RUN_FLAG_REMOVED.id
             } else {
-                "KUBECTL-RUN-FLAG-IGNORED"
+                codes::KUBECTL_RUN_FLAG_IGNORED.id
             },
             message,
             fixable,

@@ -8,7 +8,8 @@
 //! belongs to it when nothing but comments separates it from the previous document's end. A
 //! `#` inside a quoted or block scalar is text, not a comment.
 
-use crate::catalogue::{Catalogue, Level};
+use crate::catalogue::Catalogue;
+use crate::catalogue::codes;
 use crate::plan::{Finding, ObjectReport};
 use crate::yaml::{Document, Node, NodeKind};
 
@@ -84,14 +85,13 @@ impl Suppress {
                 continue;
             }
             for o in objects.iter_mut() {
-                o.findings.push(Finding {
-                    level: Level::Warn,
-                    code: "KUBEMIG-IGNORE-UNKNOWN".into(),
-                    message: format!(
+                o.findings.push(Finding::new(
+                    codes::KUBEMIG_IGNORE_UNKNOWN,
+                    format!(
                         "`# kubemig: ignore={id}` names no migration, so it suppresses nothing; `kubemig list` shows the ids"
                     ),
-                    offset: *at,
-                });
+                    *at,
+                ));
             }
         }
     }

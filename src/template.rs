@@ -28,6 +28,7 @@
 
 use std::ops::Range;
 
+use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
 use crate::edit::{self, Edit};
 use crate::engine::{Context, FileError, Outcome};
@@ -474,15 +475,14 @@ fn plan_doc(
         let mut plan = DocPlan::default();
         let mut report = report(tpl, src, doc, api_node, kind, api);
         report.status = Status::Noted;
-        report.findings.push(Finding {
-            level: Level::Warn,
-            code: "HELM-GUARDED".into(),
-            message: format!(
+        report.findings.push(Finding::new(
+            codes::HELM_GUARDED,
+            format!(
                 "rendered only where the cluster serves {api} ({guard}, line {}); kubemig leaves guarded objects alone, and {removed_from} the chart renders no {kind} here unless another template provides one",
                 line_of(src, api_node.span.start)
             ),
-            offset: report.offset,
-        });
+            report.offset,
+        ));
         plan.objects.push(report);
         return Ok(plan);
     }
@@ -498,7 +498,7 @@ fn plan_doc(
         .objects
         .iter_mut()
         .flat_map(|r| &mut r.findings)
-        .filter(|f| f.code == "KUBEMIG-SHAPE")
+        .filter(|f| f.code == codes::KUBEMIG_SHAPE.id)
     {
         f.message.push_str(
             " (in a Helm template: the value may come from a template action, which kubemig reads as empty)",
@@ -533,14 +533,13 @@ fn plan_doc(
             let explain = r.migration.as_ref().map_or(String::new(), |id| {
                 format!(" (`kubemig explain {id}` shows all of it)")
             });
-            r.findings.push(Finding {
-                level: Level::Manual,
-                code: "HELM-TEMPLATED".into(),
-                message: format!(
+            r.findings.push(Finding::new(
+                codes::HELM_TEMPLATED,
+                format!(
                     "{what} needs more than a changed value here: {why}; in a Helm template kubemig only replaces literal values, so make this change by hand{explain}"
                 ),
-                offset: at,
-            });
+                at,
+            ));
         }
         plan.edits.clear();
         plan.expected = None;
@@ -751,17 +750,17 @@ fn chosen_by_guard(
                 ),
             )
         };
-        r.findings.push(Finding {
+        r.findings.push(Finding::at_level(
+            codes::HELM_GUARDED,
             level,
-            code: "HELM-GUARDED".into(),
-            message: format!(
+            format!(
                 "apiVersion is chosen by the template guard `{guard}` (line {guard_line}): {api} is served at {}; {} {} {tail}",
                 window.target,
                 others(i),
                 if values.len() > 2 { "are" } else { "is" },
             ),
-            offset: r.offset,
-        });
+            r.offset,
+        ));
         return Some(r);
     }
     let (api, node) = values[0];
@@ -777,16 +776,16 @@ fn chosen_by_guard(
         }
         _ => format!("no served version replaces {api} {kind}: replace the object by hand"),
     };
-    r.findings.push(Finding {
-        level: Level::Manual,
-        code: "HELM-GUARDED".into(),
-        message: format!(
+    r.findings.push(Finding::at_level(
+        codes::HELM_GUARDED,
+        Level::Manual,
+        format!(
             "apiVersion is chosen by the template guard `{guard}` (line {guard_line}) and no branch is served at {} ({api}, {}): {add}",
             window.target,
             others(0),
         ),
-        offset: r.offset,
-    });
+        r.offset,
+    ));
     Some(r)
 }
 
@@ -902,18 +901,17 @@ fn templated_duplicate(
         Decision::NoReplacement { .. } => {}
     }
     r.status = Status::Blocked;
-    r.findings.push(Finding {
-        level: Level::Manual,
-        code: "HELM-TEMPLATED".into(),
-        message: format!(
+    r.findings.push(Finding::new(
+        codes::HELM_TEMPLATED,
+        format!(
             "`{}` is set in two branches of a template `if` (lines {} and {}); kubemig does not plan a migration through template branches: migrate {api} -> {} by hand",
             dup.key,
             line_of(src, dup.first),
             line_of(src, dup.second),
             r.to.as_deref().unwrap_or("a served version"),
         ),
-        offset: dup.second,
-    });
+        dup.second,
+    ));
     plan.objects.push(r);
     Ok(plan)
 }

@@ -1,5 +1,7 @@
 //! The migration catalogue: data in `migrations/`, embedded at build time.
 
+pub mod codes;
+pub mod conditions;
 pub mod model;
 pub mod registry;
 pub mod select;

@@ -281,78 +281,21 @@ impl OneOrMany {
 }
 
 /// Conditions, all of which must hold. Paths are relative to the `at` node; a path that
-/// starts with `$.` is relative to the object.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct When {
-    #[serde(default)]
-    pub has: Vec<String>,
-    #[serde(default)]
-    pub missing: Vec<String>,
-    #[serde(default)]
-    pub equals: toml::Table,
-    #[serde(default, rename = "not-equals")]
-    pub not_equals: toml::Table,
-    /// The value is one of the listed ones.
-    #[serde(default, rename = "one-of")]
-    pub one_of: toml::Table,
-    /// The value is absent or none of the listed ones.
-    #[serde(default, rename = "not-one-of")]
-    pub not_one_of: toml::Table,
-    /// The node is an integer scalar.
-    #[serde(default, rename = "is-int")]
-    pub is_int: Vec<String>,
-    /// The node is a string scalar.
-    #[serde(default, rename = "is-string")]
-    pub is_string: Vec<String>,
-    /// The node is a string scalar made of digits only (a quoted number).
-    #[serde(default, rename = "is-digits")]
-    pub is_digits: Vec<String>,
-    /// The node exists and is an empty mapping or sequence, or a mapping of such.
-    #[serde(default)]
-    pub empty: Vec<String>,
-    /// The node exists and is not empty in that sense.
-    #[serde(default, rename = "not-empty")]
-    pub not_empty: Vec<String>,
-    /// Both nodes exist and their values differ: `{ nodeName = 'topology["…"]' }`.
-    #[serde(default)]
-    pub differs: toml::Table,
-    /// The value is a string that starts with the given text.
-    #[serde(default, rename = "starts-with")]
-    pub starts_with: toml::Table,
-    /// The value is an integer below the given one.
-    #[serde(default, rename = "less-than")]
-    pub less_than: toml::Table,
-    /// Some scalar value repeats among the nodes this pattern (with `[*]`) reaches.
-    #[serde(default)]
-    pub duplicates: Vec<String>,
-    /// None of the nodes the pattern reaches has one of the listed values.
-    #[serde(default, rename = "none-of")]
-    pub none_of: toml::Table,
-    /// Some node the pattern reaches has one of the listed values.
-    #[serde(default, rename = "any-of")]
-    pub any_of: toml::Table,
-    /// At least one of the paths exists.
-    #[serde(default, rename = "has-any")]
-    pub has_any: Vec<String>,
-    /// The value is a scalar whose text matches the regular expression.
-    #[serde(default)]
-    pub matches: toml::Table,
-    /// The value is absent, or not a scalar whose text matches the regular expression.
-    #[serde(default, rename = "not-matches")]
-    pub not_matches: toml::Table,
-    /// The oldest release the output must work on (--min-version) is at least this one.
-    #[serde(rename = "min-version-at-least")]
-    pub min_version_at_least: Option<Release>,
-    /// The oldest release the output must work on is below this one.
-    #[serde(rename = "min-version-below")]
-    pub min_version_below: Option<Release>,
-    /// The target release is at least this one.
-    #[serde(rename = "target-at-least")]
-    pub target_at_least: Option<Release>,
-    /// The target release is below this one.
-    #[serde(rename = "target-below")]
-    pub target_below: Option<Release>,
+/// starts with `$.` is relative to the object. The conditions and the form of their values
+/// are declared once, in [`super::conditions::CONDITIONS`]; a name not there is refused here,
+/// with its line, as an unknown field.
+#[derive(Debug, Clone, Default)]
+pub struct When(pub toml::Table);
+
+impl<'de> Deserialize<'de> for When {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(d)?;
+        let names: &'static [&'static str] = &super::conditions::NAMES;
+        if let Some(unknown) = table.keys().find(|k| !names.contains(&k.as_str())) {
+            return Err(serde::de::Error::unknown_field(unknown, names));
+        }
+        Ok(When(table))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

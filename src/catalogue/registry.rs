@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
 
+use super::conditions::{self, Cond};
 use super::model::{
     ApiVersion, Binding, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PackHeader,
     PositionSpec, Release, Rule,
@@ -53,15 +54,6 @@ pub struct CompiledBinding {
     pub lower: bool,
 }
 
-/// Conditions on the release window.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WindowCond {
-    pub min_at_least: Option<Release>,
-    pub min_below: Option<Release>,
-    pub target_at_least: Option<Release>,
-    pub target_below: Option<Release>,
-}
-
 #[derive(Debug, Clone)]
 pub enum CompiledOp {
     Rename(RelPath, String),
@@ -101,23 +93,8 @@ pub enum Shape {
 pub struct CompiledRule {
     pub at: Vec<Path>,
     pub recurse: Vec<Path>,
-    pub has: Vec<RelPath>,
-    pub missing: Vec<RelPath>,
-    pub equals: Vec<(RelPath, toml::Value)>,
-    pub not_equals: Vec<(RelPath, toml::Value)>,
-    pub one_of: Vec<(RelPath, Vec<toml::Value>)>,
-    pub not_one_of: Vec<(RelPath, Vec<toml::Value>)>,
-    pub shapes: Vec<(RelPath, Shape)>,
-    pub differs: Vec<(RelPath, RelPath)>,
-    pub starts_with: Vec<(RelPath, String)>,
-    pub less_than: Vec<(RelPath, i64)>,
-    pub duplicates: Vec<RelPath>,
-    pub none_of: Vec<(RelPath, Vec<toml::Value>)>,
-    pub any_of: Vec<(RelPath, Vec<toml::Value>)>,
-    pub has_any: Vec<RelPath>,
-    pub matches: Vec<(RelPath, regex::Regex)>,
-    pub not_matches: Vec<(RelPath, regex::Regex)>,
-    pub window: WindowCond,
+    /// Its `when`, compiled (see [`super::conditions`]).
+    pub when: Vec<Cond>,
     pub lets: Vec<CompiledBinding>,
     pub ops: Vec<CompiledOp>,
     pub finding: Option<FindingSpec>,
@@ -244,48 +221,6 @@ pub struct Selection {
     /// does for every migration.
     pub enable: Vec<String>,
 }
-
-/// Codes the engine itself reports (not from a catalogue rule) that `ignore` accepts, with
-/// the advice `kubemig explain CODE` prints. `KUBEMIG-*` codes say kubemig cannot rewrite
-/// something safely; ignoring them would let it try, so they are not in this list.
-pub const ENGINE_CODES: &[(&str, &str)] = &[
-    (
-        "G-DEPRECATED",
-        "The object's apiVersion is still served at the target but deprecated: it keeps working, so `check` does not fail on it. Shown as a note. Where a served replacement exists, `--include-deprecated` (or `--enable MIGRATION-ID`) migrates it; where none exists, plan the change by hand before the release that removes it.",
-    ),
-    (
-        "G-NO-SERVED-REPLACEMENT",
-        "The object's apiVersion is not served at the target and no version on its migration chain is: nothing kubemig can write would be accepted. Move to the API that replaced it (see the note), remove the object, or choose an older --target-version.",
-    ),
-    (
-        "G-WINDOW",
-        "The version chosen is served at the target but not on every release back to --min-version: applying the output to an older cluster would fail. Upgrade the old clusters first, or raise --min-version.",
-    ),
-    (
-        "G-CHOSEN-DEPRECATED",
-        "The version chosen to keep every release of the --min-version window working is itself deprecated at the target and removed by a later release: the manifest will need migrating again before that release. Raise --min-version to move straight to the newer version.",
-    ),
-    (
-        "G-API-GONE",
-        "The object's group/version is not served at the target at all, and the catalogue does not list its kind there: the API server will reject it ('no matches for kind'). Check the kind's spelling, and move the object to the group/version that serves that kind now (`kubectl api-resources` lists them).",
-    ),
-    (
-        "G-NO-KIND",
-        "The document has a removed apiVersion but no `kind` (or a kind that is not a string): neither kubectl nor kubemig can tell what it is, and the API server would reject it. Add the kind, then run kubemig again.",
-    ),
-    (
-        "F-DEPRECATED",
-        "A deprecated field, annotation or label that the target still honours: nothing breaks, so kubemig only notes it (shown with -v). `--enable MIGRATION-ID` or --include-deprecated applies the migration.",
-    ),
-    (
-        "HELM-TEMPLATED",
-        "The apiVersion of an object in a Helm template is computed by template code: kubemig cannot rewrite it. Change the template by hand.",
-    ),
-    (
-        "HELM-GUARDED",
-        "The object in a Helm template is already guarded by a Capabilities check on its apiVersion: kubemig leaves the branches as the chart author wrote them.",
-    ),
-];
 
 impl Catalogue {
     /// The catalogue compiled into this binary.
@@ -419,9 +354,11 @@ impl Catalogue {
         self.hop(id).is_some() || self.fields.iter().any(|f| f.meta.id == id)
     }
 
-    /// Whether some rule of the catalogue, or the engine, reports this code.
+    /// Whether `ignore` accepts this code: some rule of the catalogue reports it, or the
+    /// engine does and it is not one that says kubemig cannot rewrite safely.
     pub fn is_code(&self, code: &str) -> bool {
-        ENGINE_CODES.iter().any(|(c, _)| *c == code) || !self.rules_with_code(code).is_empty()
+        super::codes::find(code).is_some_and(|c| c.ignorable)
+            || !self.rules_with_code(code).is_empty()
     }
 
     /// The migrations (ids) whose rules report `code`, with the finding of the first rule.
@@ -678,7 +615,7 @@ fn gone_versions(versions: &[ApiVersion]) -> HashMap<String, Release> {
         .collect()
 }
 
-fn rel(text: &str) -> Result<RelPath> {
+pub(super) fn rel(text: &str) -> Result<RelPath> {
     // `${name}`, or a name built from other variables: `${assume.vsphere-fcd-id.${pv}}`.
     if let Some(name) = text.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
         && (is_var_name(name) || is_var_name(&name.replace("${", "").replace('}', "")))
@@ -746,17 +683,8 @@ fn toml_strings<'a>(v: &'a toml::Value, out: &mut Vec<&'a str>) {
     }
 }
 
-fn regex(text: &str) -> Result<regex::Regex> {
+pub(super) fn regex(text: &str) -> Result<regex::Regex> {
     regex::Regex::new(text).with_context(|| format!("bad regular expression `{text}`"))
-}
-
-fn regexes(t: &toml::Table) -> Result<Vec<(RelPath, regex::Regex)>> {
-    t.iter()
-        .map(|(k, v)| match v {
-            toml::Value::String(re) => Ok((rel(k)?, regex(re)?)),
-            _ => bail!("`{k}` needs a regular expression"),
-        })
-        .collect()
 }
 
 fn bindings(t: &toml::Table) -> Result<Vec<CompiledBinding>> {
@@ -799,26 +727,10 @@ pub const OPTION_ROOTS: &[&str] = &["assume", "flag"];
 /// Every `${name}` a rule uses must be bound by its `let`.
 fn check_vars(r: &Rule, lets: &[CompiledBinding]) -> Result<()> {
     let mut texts: Vec<&str> = Vec::new();
-    let w = &r.when;
-    texts.extend(w.has.iter().map(String::as_str));
-    texts.extend(w.missing.iter().map(String::as_str));
-    texts.extend(w.has_any.iter().map(String::as_str));
-    for t in [
-        &w.equals,
-        &w.not_equals,
-        &w.one_of,
-        &w.not_one_of,
-        &w.differs,
-        &w.none_of,
-        &w.any_of,
-        &w.matches,
-        &w.not_matches,
-        &w.starts_with,
-    ] {
-        for (k, v) in t {
-            texts.push(k);
-            toml_strings(v, &mut texts);
-        }
+    // Every condition alike, whatever its form: its paths are keys or strings, its values
+    // strings (`toml_strings` reads both).
+    for v in r.when.0.values() {
+        toml_strings(v, &mut texts);
     }
     for v in r.bind.values() {
         toml_strings(v, &mut texts);
@@ -876,24 +788,12 @@ fn position(p: &PositionSpec) -> Result<Position> {
     })
 }
 
-fn lists(t: &toml::Table) -> Result<Vec<(RelPath, Vec<toml::Value>)>> {
-    t.iter()
-        .map(|(k, v)| match v {
-            toml::Value::Array(items) => Ok((rel(k)?, items.clone())),
-            _ => bail!("`{k}` needs a list of values"),
-        })
-        .collect()
-}
-
 fn compile_rule(r: &Rule) -> Result<CompiledRule> {
     let at =
         r.at.paths()
             .into_iter()
             .map(|p| Path::parse(p).map_err(anyhow::Error::msg))
             .collect::<Result<_>>()?;
-    let pairs = |t: &toml::Table| -> Result<Vec<(RelPath, toml::Value)>> {
-        t.iter().map(|(k, v)| Ok((rel(k)?, v.clone()))).collect()
-    };
     let ops = r
         .ops
         .iter()
@@ -954,76 +854,7 @@ fn compile_rule(r: &Rule) -> Result<CompiledRule> {
             .iter()
             .map(|p| Path::parse(p).map_err(anyhow::Error::msg))
             .collect::<Result<_>>()?,
-        has: r.when.has.iter().map(|s| rel(s)).collect::<Result<_>>()?,
-        missing: r
-            .when
-            .missing
-            .iter()
-            .map(|s| rel(s))
-            .collect::<Result<_>>()?,
-        equals: pairs(&r.when.equals)?,
-        not_equals: pairs(&r.when.not_equals)?,
-        one_of: lists(&r.when.one_of)?,
-        not_one_of: lists(&r.when.not_one_of)?,
-        shapes: [
-            (&r.when.is_int, Shape::Int),
-            (&r.when.is_string, Shape::String),
-            (&r.when.is_digits, Shape::Digits),
-            (&r.when.empty, Shape::Empty),
-            (&r.when.not_empty, Shape::NotEmpty),
-        ]
-        .into_iter()
-        .flat_map(|(paths, shape)| paths.iter().map(move |p| rel(p).map(|p| (p, shape))))
-        .collect::<Result<_>>()?,
-        differs: r
-            .when
-            .differs
-            .iter()
-            .map(|(k, v)| match v {
-                toml::Value::String(other) => Ok((rel(k)?, rel(other)?)),
-                _ => bail!("`differs.{k}` needs a path"),
-            })
-            .collect::<Result<_>>()?,
-        starts_with: r
-            .when
-            .starts_with
-            .iter()
-            .map(|(k, v)| match v {
-                toml::Value::String(prefix) => Ok((rel(k)?, prefix.clone())),
-                _ => bail!("`starts-with.{k}` needs a string"),
-            })
-            .collect::<Result<_>>()?,
-        less_than: r
-            .when
-            .less_than
-            .iter()
-            .map(|(k, v)| match v {
-                toml::Value::Integer(n) => Ok((rel(k)?, *n)),
-                _ => bail!("`less-than.{k}` needs an integer"),
-            })
-            .collect::<Result<_>>()?,
-        duplicates: r
-            .when
-            .duplicates
-            .iter()
-            .map(|s| rel(s))
-            .collect::<Result<_>>()?,
-        none_of: lists(&r.when.none_of)?,
-        any_of: lists(&r.when.any_of)?,
-        has_any: r
-            .when
-            .has_any
-            .iter()
-            .map(|s| rel(s))
-            .collect::<Result<_>>()?,
-        matches: regexes(&r.when.matches)?,
-        not_matches: regexes(&r.when.not_matches)?,
-        window: WindowCond {
-            min_at_least: r.when.min_version_at_least,
-            min_below: r.when.min_version_below,
-            target_at_least: r.when.target_at_least,
-            target_below: r.when.target_below,
-        },
+        when: conditions::compile(&r.when.0)?,
         lets,
         ops,
         finding: r.finding.clone(),

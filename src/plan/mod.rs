@@ -5,6 +5,8 @@ pub mod emit;
 pub mod mtree;
 pub mod rules;
 
+use crate::catalogue::codes::{self, Code};
+use crate::catalogue::model::FindingSpec;
 use crate::catalogue::{Catalogue, Decision, Level, Window, chosen_removal, decide};
 use crate::edit::Edit;
 use crate::yaml::path::{Path, Seg};
@@ -19,6 +21,38 @@ pub struct Finding {
     pub code: String,
     pub message: String,
     pub offset: usize,
+}
+
+impl Finding {
+    /// A finding with a built-in code (`codes::G_WINDOW`), at the code's usual level.
+    pub fn new(code: Code, message: impl Into<String>, offset: usize) -> Finding {
+        Finding::at_level(code, code.level, message, offset)
+    }
+
+    /// A finding with a built-in code, at a level other than its usual one.
+    pub fn at_level(
+        code: Code,
+        level: Level,
+        message: impl Into<String>,
+        offset: usize,
+    ) -> Finding {
+        Finding {
+            level,
+            code: code.id.to_string(),
+            message: message.into(),
+            offset,
+        }
+    }
+
+    /// The finding a catalogue rule reports, with the rule's own code.
+    pub fn from_rule(spec: FindingSpec, offset: usize) -> Finding {
+        Finding {
+            level: spec.level,
+            code: spec.code,
+            message: spec.message,
+            offset,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,14 +195,13 @@ pub fn plan_document(
                 if let Some(gone) = cat.gone_at(api).filter(|&r| r <= window.target)
                     && cat.version(api, kind).is_none()
                 {
-                    report.findings.push(Finding {
-                        level: Level::Manual,
-                        code: "G-API-GONE".into(),
-                        message: format!(
+                    report.findings.push(Finding::new(
+                        codes::G_API_GONE,
+                        format!(
                             "{api} is gone since {gone} and never served {kind}: check the kind, or move the object to a group/version that serves it"
                         ),
-                        offset: report.offset,
-                    });
+                        report.offset,
+                    ));
                 }
             }
             Decision::Deprecated { removed, to } => {
@@ -197,12 +230,11 @@ pub fn plan_document(
                     },
                 };
                 report.to = to;
-                report.findings.push(Finding {
-                    level: Level::Info,
-                    code: "G-DEPRECATED".into(),
-                    message: format!("{api} {kind} is deprecated ({when}); {advice}"),
-                    offset: report.offset,
-                });
+                report.findings.push(Finding::new(
+                    codes::G_DEPRECATED,
+                    format!("{api} {kind} is deprecated ({when}); {advice}"),
+                    report.offset,
+                ));
             }
             Decision::NoReplacement { note, removed } => {
                 let when = removed.map_or(String::new(), |r| format!(" (removed in {r})"));
@@ -212,12 +244,11 @@ pub fn plan_document(
                 if !note.is_empty() {
                     message.push_str(&format!(": {note}"));
                 }
-                report.findings.push(Finding {
-                    level: Level::Manual,
-                    code: "G-NO-SERVED-REPLACEMENT".into(),
+                report.findings.push(Finding::new(
+                    codes::G_NO_SERVED_REPLACEMENT,
                     message,
-                    offset: report.offset,
-                });
+                    report.offset,
+                ));
             }
             Decision::Migrate {
                 hops,
@@ -228,26 +259,24 @@ pub fn plan_document(
                     return Err(dup);
                 }
                 if matches!(api_node.kind, NodeKind::Alias(_)) {
-                    report.findings.push(Finding {
-                        level: Level::Manual,
-                        code: "KUBEMIG-ALIAS".into(),
-                        message: format!(
+                    report.findings.push(Finding::new(
+                        codes::KUBEMIG_ALIAS,
+                        format!(
                             "`apiVersion` is the YAML alias `{}`: kubemig does not rewrite through aliases (the anchored value may be used elsewhere, or sit in a field the migration deletes); write the apiVersion out, then rerun",
                             &src[api_node.span.clone()]
                         ),
-                        offset: report.offset,
-                    });
+                        report.offset,
+                    ));
                     report.to = Some(to);
                     plan.objects.push(report);
                     continue;
                 }
                 if let Some(merge) = merge_key(obj) {
-                    report.findings.push(Finding {
-                        level: Level::Manual,
-                        code: "KUBEMIG-MERGE-KEY".into(),
-                        message: "the object uses a YAML merge key (<<); kubemig does not rewrite through merges: expand it by hand, then rerun".into(),
-                        offset: merge,
-                    });
+                    report.findings.push(Finding::new(
+                        codes::KUBEMIG_MERGE_KEY,
+                        "the object uses a YAML merge key (<<); kubemig does not rewrite through merges: expand it by hand, then rerun",
+                        merge,
+                    ));
                     report.to = Some(to);
                     plan.objects.push(report);
                     continue;
@@ -277,36 +306,31 @@ pub fn plan_document(
                     rules::apply(&mut trial, &path, &cat.global_rules, &mut hits)
                 })();
                 if let Some(w) = window_warning {
-                    report.findings.push(Finding {
-                        level: Level::Warn,
-                        code: "G-WINDOW".into(),
-                        message: w,
-                        offset: report.offset,
-                    });
+                    report
+                        .findings
+                        .push(Finding::new(codes::G_WINDOW, w, report.offset));
                 }
                 if let Some(to) = &report.to
                     && let Some(r) = chosen_removal(cat, to, kind, window.target)
                 {
-                    report.findings.push(Finding {
-                        level: Level::Warn,
-                        code: "G-CHOSEN-DEPRECATED".into(),
-                        message: format!(
+                    report.findings.push(Finding::new(
+                        codes::G_CHOSEN_DEPRECATED,
+                        format!(
                             "{to} is deprecated too: removed in {r}, migrate again before then"
                         ),
-                        offset: report.offset,
-                    });
+                        report.offset,
+                    ));
                 }
                 report
                     .findings
                     .extend(place_hits(hits, &doc.root, &path, report.offset));
                 report.findings.retain(|f| !cat.ignores(&f.code));
                 if let Err(e) = result {
-                    report.findings.push(Finding {
-                        level: Level::Manual,
-                        code: "KUBEMIG-SHAPE".into(),
-                        message: e.to_string(),
-                        offset: report.offset,
-                    });
+                    report.findings.push(Finding::new(
+                        codes::KUBEMIG_SHAPE,
+                        e.to_string(),
+                        report.offset,
+                    ));
                 }
                 if !report.findings.iter().any(|f| f.level.blocks()) {
                     report.status = Status::Migrated;
@@ -357,12 +381,11 @@ pub fn plan_document(
                     .filter(|r| r.status == Status::Migrated)
                 {
                     r.status = Status::Blocked;
-                    r.findings.push(Finding {
-                        level: Level::Manual,
-                        code: "KUBEMIG-LAYOUT".into(),
-                        message: format!("{}; migrate this object by hand", e.reason),
-                        offset: e.offset,
-                    });
+                    r.findings.push(Finding::new(
+                        codes::KUBEMIG_LAYOUT,
+                        format!("{}; migrate this object by hand", e.reason),
+                        e.offset,
+                    ));
                 }
             }
         }
@@ -389,7 +412,7 @@ fn no_kind(
         .filter_map(|v| v.removed)
         .filter(|&r| r <= window.target)
         .min()?;
-    if cat.ignores("G-NO-KIND") {
+    if cat.ignores(codes::G_NO_KIND.id) {
         return None;
     }
     let what = match obj.get("kind").map(|k| k.resolve(&doc.root)) {
@@ -397,14 +420,13 @@ fn no_kind(
         Some(_) => "a `kind` that is not a string".to_string(),
     };
     Some(ObjectReport {
-        findings: vec![Finding {
-            level: Level::Manual,
-            code: "G-NO-KIND".into(),
-            message: format!(
+        findings: vec![Finding::new(
+            codes::G_NO_KIND,
+            format!(
                 "{api} (removed from {removed} on) with {what}: add the kind, then rerun kubemig"
             ),
             offset,
-        }],
+        )],
         ..ObjectReport::new(doc, obj, offset, "<no kind>", api)
     })
 }
@@ -559,7 +581,7 @@ fn field_migrations(
             let at = place_hits(hits, &doc.root, path, object.offset)
                 .first()
                 .map_or(object.offset, |f| f.offset);
-            if cat.ignores("F-DEPRECATED") {
+            if cat.ignores(codes::F_DEPRECATED.id) {
                 continue;
             }
             let since = field
@@ -573,15 +595,14 @@ fn field_migrations(
                 migration: Some(field.meta.id.clone()),
                 field: Some(field.meta.summary.clone()),
                 status: Status::Noted,
-                findings: vec![Finding {
-                    level: Level::Info,
-                    code: "F-DEPRECATED".into(),
-                    message: format!(
+                findings: vec![Finding::new(
+                    codes::F_DEPRECATED,
+                    format!(
                         "deprecated{since} but still honoured at {}: `--enable {}` or --include-deprecated applies `{}`",
                         window.target, field.meta.id, field.meta.id
                     ),
-                    offset: at,
-                }],
+                    at,
+                )],
                 ..object.clone()
             });
             continue;
@@ -589,12 +610,11 @@ fn field_migrations(
         let mut findings = place_hits(hits, &doc.root, path, object.offset);
         findings.retain(|f| !cat.ignores(&f.code));
         if let Err(e) = result {
-            findings.push(Finding {
-                level: Level::Manual,
-                code: "KUBEMIG-SHAPE".into(),
-                message: e.to_string(),
-                offset: object.offset,
-            });
+            findings.push(Finding::new(
+                codes::KUBEMIG_SHAPE,
+                e.to_string(),
+                object.offset,
+            ));
         }
         let blocked = findings.iter().any(|f| f.level.blocks());
         let status = if blocked {
@@ -648,15 +668,7 @@ fn place_hits(
             .or_else(|| node_at(root, &hit.at))
             .map_or(fallback, |n| n.span.start);
         let offset = if at_object { fallback } else { offset };
-        out.push((
-            Finding {
-                level: hit.spec.level,
-                code: hit.spec.code,
-                message: hit.spec.message,
-                offset,
-            },
-            1,
-        ));
+        out.push((Finding::from_rule(hit.spec, offset), 1));
     }
     out.into_iter()
         .map(|(mut f, n)| {

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::catalogue::conditions::{Cond, NodeTest};
 use crate::catalogue::model::{FindingSpec, Release};
 use crate::catalogue::registry::{
     CompiledBinding, CompiledOp, CompiledRule, POD_TEMPLATE_SITES, RelPath, Root, Shape,
@@ -94,14 +95,10 @@ pub fn apply_in(
 }
 
 fn window_holds(rule: &CompiledRule, ctx: &Ctx) -> bool {
-    let w = &rule.window;
-    let at_least =
-        |r: Option<Release>, v: Option<Release>| r.is_none_or(|r| v.is_some_and(|v| v >= r));
-    let below = |r: Option<Release>, v: Option<Release>| r.is_none_or(|r| v.is_some_and(|v| v < r));
-    at_least(w.min_at_least, ctx.min)
-        && below(w.min_below, ctx.min)
-        && at_least(w.target_at_least, ctx.target)
-        && below(w.target_below, ctx.target)
+    rule.when.iter().all(|c| match c {
+        Cond::Window(w) => w.holds(ctx.min, ctx.target),
+        Cond::Node(_) => true,
+    })
 }
 
 /// Variable values for one application of a rule: `name`, `name.1`, … .
@@ -572,35 +569,36 @@ fn holds(doc: &MNode, rule: &CompiledRule, r: &Resolver) -> bool {
     };
     let text_matches =
         |n: &MNode, re: &regex::Regex| scalar_text(n).is_some_and(|t| re.is_match(t));
-    rule.has.iter().all(|p| get(p).is_some())
-        && rule.missing.iter().all(|p| get(p).is_none())
-        && (rule.has_any.is_empty() || rule.has_any.iter().any(|p| get(p).is_some()))
-        && rule.equals.iter().all(|(p, v)| get(p).is_some_and(|n| value_eq(&n, &subst_toml(v, vars))))
-        && rule.not_equals.iter().all(|(p, v)| get(p).is_none_or(|n| !value_eq(&n, &subst_toml(v, vars))))
-        && rule.one_of.iter().all(|(p, vs)| get(p).is_some_and(|n| any_eq(&n, vs)))
-        && rule.not_one_of.iter().all(|(p, vs)| get(p).is_none_or(|n| !any_eq(&n, vs)))
-        && rule.matches.iter().all(|(p, re)| get(p).is_some_and(|n| text_matches(&n, re)))
-        && rule.not_matches.iter().all(|(p, re)| get(p).is_none_or(|n| !text_matches(&n, re)))
-        && rule.differs.iter().all(|(a, b)| match (get(a), get(b)) {
+    let test = |t: &NodeTest| match t {
+        NodeTest::Has(p) => get(p).is_some(),
+        NodeTest::Missing(p) => get(p).is_none(),
+        NodeTest::HasAny(ps) => ps.iter().any(|p| get(p).is_some()),
+        NodeTest::Equals(p, v) => get(p).is_some_and(|n| value_eq(&n, &subst_toml(v, vars))),
+        NodeTest::NotEquals(p, v) => get(p).is_none_or(|n| !value_eq(&n, &subst_toml(v, vars))),
+        NodeTest::OneOf(p, vs) => get(p).is_some_and(|n| any_eq(&n, vs)),
+        NodeTest::NotOneOf(p, vs) => get(p).is_none_or(|n| !any_eq(&n, vs)),
+        NodeTest::Matches(p, re) => get(p).is_some_and(|n| text_matches(&n, re)),
+        NodeTest::NotMatches(p, re) => get(p).is_none_or(|n| !text_matches(&n, re)),
+        NodeTest::Differs(a, b) => match (get(a), get(b)) {
             (Some(x), Some(y)) => x.to_value().ok() != y.to_value().ok(),
             _ => false,
-        })
-        && rule.starts_with.iter().all(|(p, prefix)| {
+        },
+        NodeTest::StartsWith(p, prefix) => {
             matches!(get(p).and_then(|n| n.scalar_value()), Some(Value::Str(s)) if s.starts_with(subst(prefix, vars).as_ref()))
-        })
-        && rule.less_than.iter().all(|(p, n)| {
+        }
+        NodeTest::LessThan(p, n) => {
             matches!(get(p).and_then(|n| n.scalar_value()), Some(Value::Int(i)) if i.parse::<i64>().is_ok_and(|i| i < *n))
-        })
-        && rule.none_of.iter().all(|(p, vs)| !reach(p).iter().any(|n| any_eq(n, vs)))
-        && rule.any_of.iter().all(|(p, vs)| reach(p).iter().any(|n| any_eq(n, vs)))
-        && rule.duplicates.iter().all(|p| {
+        }
+        NodeTest::NoneOf(p, vs) => !reach(p).iter().any(|n| any_eq(n, vs)),
+        NodeTest::AnyOf(p, vs) => reach(p).iter().any(|n| any_eq(n, vs)),
+        NodeTest::Duplicates(p) => {
             let mut values: Vec<Value> = reach(p).iter().filter_map(|n| n.scalar_value()).collect();
             let n = values.len();
             values.sort();
             values.dedup();
             values.len() < n
-        })
-        && rule.shapes.iter().all(|(p, shape)| {
+        }
+        NodeTest::Shape(p, shape) => {
             let node = get(p);
             let scalar = node.as_ref().and_then(|n| n.scalar_value());
             match shape {
@@ -612,7 +610,12 @@ fn holds(doc: &MNode, rule: &CompiledRule, r: &Resolver) -> bool {
                 Shape::Empty => node.is_some_and(|n| is_empty(&n)),
                 Shape::NotEmpty => node.is_some_and(|n| !is_empty(&n)),
             }
-        })
+        }
+    };
+    rule.when.iter().all(|c| match c {
+        Cond::Node(t) => test(t),
+        Cond::Window(_) => true,
+    })
 }
 
 /// An empty mapping or sequence, a null, or a mapping whose values are all empty: what a

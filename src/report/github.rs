@@ -24,7 +24,8 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn annotation(
+/// One workflow command, escaped: also what `--scan-scripts --format github` prints.
+pub fn annotation(
     w: &mut dyn Write,
     command: &str,
     path: &str,

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use crate::catalogue::codes;
 use crate::catalogue::model::ApiVersion;
 use crate::catalogue::{Catalogue, Decision, Release, Window, decide};
 use crate::explain::chain_class;
@@ -207,6 +208,53 @@ pub fn write_packs(w: &mut dyn Write, cat: &Catalogue) -> io::Result<()> {
             if enabled { "yes" } else { "no" }.into(),
             at,
             h.summary.clone(),
+        ]);
+    }
+    table(w, &rows)
+}
+
+/// `kubemig list --codes`: every finding code, with its level and where it comes from:
+/// kubemig's own ([`codes::ALL`], with their one-line title), then each code a migration's
+/// rules report (with the first migration that does; `explain CODE` shows them all).
+pub fn write_codes(w: &mut dyn Write, cat: &Catalogue) -> io::Result<()> {
+    let mut rows = vec![
+        ["CODE", "LEVEL", "FROM", "MEANING"]
+            .map(str::to_string)
+            .to_vec(),
+    ];
+    for c in codes::ALL {
+        rows.push(vec![
+            c.id.to_string(),
+            c.level.as_str().to_string(),
+            "kubemig".to_string(),
+            c.title.to_string(),
+        ]);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let rules = cat
+        .hops
+        .iter()
+        .flat_map(|h| &h.rules)
+        .chain(cat.fields.iter().flat_map(|f| &f.rules))
+        .chain(&cat.global_rules);
+    for f in rules.filter_map(|r| r.finding.as_ref()) {
+        if seen.contains(&f.code.as_str()) || codes::find(&f.code).is_some() {
+            continue;
+        }
+        seen.push(&f.code);
+        let by = cat.rules_with_code(&f.code);
+        let mut levels: Vec<&str> = by.iter().map(|(_, s)| s.level.as_str()).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let from = match by.len() {
+            0 | 1 => by.first().map_or("global", |(id, _)| *id).to_string(),
+            n => format!("{} (+{})", by[0].0, n - 1),
+        };
+        rows.push(vec![
+            f.code.clone(),
+            levels.join("/"),
+            from,
+            crate::explain::placeholders(&f.message),
         ]);
     }
     table(w, &rows)

@@ -89,7 +89,7 @@ impl Object {
                     .or(findings.first())
                     .map(|f| f.code.clone())
             })
-            .unwrap_or_else(|| "KUBEMIG-OBJECT".to_string())
+            .unwrap_or_else(|| crate::catalogue::codes::KUBEMIG_OBJECT.id.to_string())
     }
 }
 

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::catalogue::Level;
+use crate::catalogue::{Level, codes};
 use crate::plan::Status;
 
 use super::machine::{Collector, Object, RunInfo, Script};
@@ -20,9 +20,6 @@ use super::machine::{Collector, Object, RunInfo, Script};
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const GUIDE: &str = "https://kubernetes.io/docs/reference/using-api/deprecation-guide/";
 const BASE: &str = "%SRCROOT%";
-/// kubectl's reference for `kubectl run`, where the flags it accepts are listed.
-const KUBECTL_RUN: &str =
-    "https://kubernetes.io/docs/reference/generated/kubectl/kubectl-commands#run";
 
 /// Where to learn about the tool: the package's homepage when set, else the guide it
 /// implements.
@@ -79,60 +76,50 @@ fn rule_info(id: &str, info: &RunInfo) -> RuleInfo {
             docs: m.docs.clone(),
         };
     }
-    let (summary, help) = match id {
-        "G-NO-SERVED-REPLACEMENT" => (
-            "An API version the target release no longer serves, with no served replacement."
-                .to_string(),
-            "The object's apiVersion is not served by the target Kubernetes release and no \
-             served version replaces it (PodSecurityPolicy, for example). kubemig cannot \
-             rewrite it: replace the object with what the message suggests, then delete it."
-                .to_string(),
-        ),
-        "KUBECTL-RUN-FLAG-REMOVED" => (
-            "A `kubectl run` flag that kubectl at the target no longer accepts.".to_string(),
-            "kubectl 1.26 deprecated the `kubectl run` flags --cascade, --filename/-f, --force, \
-             --grace-period, --kustomize/-k, --recursive/-R, --timeout and --wait (run already \
-             ignored them), and kubectl 1.31 removed all but --cascade: the command fails with \
-             `unknown flag`. Delete the flags: `kubemig fix --scan-scripts` deletes them unless \
-             one holds a shell expansion. To wait for the pod use --pod-running-timeout or \
-             `kubectl wait`; a grace period goes in the pod's terminationGracePeriodSeconds."
-                .to_string(),
-        ),
-        "KUBECTL-RUN-FLAG-IGNORED" => (
-            "A `kubectl run` flag that kubectl ignores and has deprecated.".to_string(),
-            "Since kubectl 1.26 `kubectl run` ignores --cascade, --filename/-f, --force, \
-             --grace-period, --kustomize/-k, --recursive/-R, --timeout and --wait, and kubectl \
-             1.31 removed all but --cascade (whose removal is unconfirmed). The command still \
-             runs at the target, but the flags do nothing: delete them. \
-             `kubemig fix --scan-scripts` deletes them unless one holds a shell expansion."
-                .to_string(),
-        ),
-        "G-DEPRECATED" => (
-            "An API version the target release still serves but has deprecated.".to_string(),
-            "The object's apiVersion is deprecated: a later Kubernetes release will stop \
-             serving it. Nothing breaks at the target yet; `kubemig fix --include-deprecated` \
-             migrates it when a version that every release in the window serves exists."
-                .to_string(),
-        ),
-        other => (
-            format!("Finding {other} reported by kubemig."),
-            format!(
-                "kubemig reported {other}; the result's message says what to do. \
-                 `kubemig list` shows the catalogue."
-            ),
-        ),
-    };
-    let docs = if id.starts_with("KUBECTL-RUN-") {
-        KUBECTL_RUN
-    } else {
-        GUIDE
-    };
+    if let Some(c) = codes::find(id) {
+        return RuleInfo {
+            id: id.to_string(),
+            summary: c.title.to_string(),
+            help: c.help.to_string(),
+            docs: c.docs.to_string(),
+        };
+    }
+    // A code from a migration's rules (an object with no migration of its own).
+    let reported = cat.rules_with_code(id);
+    let by: Vec<&str> = reported.iter().map(|(m, _)| *m).collect();
+    let docs = by
+        .iter()
+        .find_map(|m| cat.hop(m).map(|h| h.meta.docs.clone()))
+        .unwrap_or_else(|| GUIDE.to_string());
     RuleInfo {
         id: id.to_string(),
-        summary,
-        help,
-        docs: docs.to_string(),
+        summary: reported.first().map_or_else(
+            || format!("Finding {id} reported by kubemig."),
+            |(_, f)| sentence(&crate::explain::placeholders(&f.message)),
+        ),
+        help: if by.is_empty() {
+            format!(
+                "kubemig reported {id}; the result's message says what to do. \
+                 `kubemig list` shows the catalogue."
+            )
+        } else {
+            format!(
+                "Reported by the catalogue's migration {}; the result's message says what to \
+                 do, and `kubemig explain {id}` shows every rule that reports it.",
+                by.join(", ")
+            )
+        },
+        docs,
     }
+}
+
+/// Whether a rule id is one of the `kubectl run` codes `--scan-scripts` reports.
+fn is_script_code(id: &str) -> bool {
+    [
+        codes::KUBECTL_RUN_FLAG_REMOVED.id,
+        codes::KUBECTL_RUN_FLAG_IGNORED.id,
+    ]
+    .contains(&id)
 }
 
 /// `HorizontalPodAutoscalerV2beta1ToV2`-style friendly name for a rule id.
@@ -332,7 +319,7 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
         .iter()
         .map(|id| {
             let r = rule_info(id, info);
-            let tags = if id.starts_with("KUBECTL-RUN-") {
+            let tags = if is_script_code(id) {
                 json!(["kubernetes", "kubectl", "script"])
             } else {
                 json!(["kubernetes", "deprecated-api"])
@@ -344,7 +331,7 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
                 "fullDescription": { "text": r.summary },
                 "help": { "text": r.help },
                 "helpUri": r.docs,
-                "defaultConfiguration": { "level": if id == "KUBECTL-RUN-FLAG-IGNORED" { "warning" } else { "error" } },
+                "defaultConfiguration": { "level": if id == codes::KUBECTL_RUN_FLAG_IGNORED.id { "warning" } else { "error" } },
                 "properties": { "tags": tags }
             })
         })
@@ -391,7 +378,7 @@ pub fn write(w: &mut dyn Write, c: &Collector, info: &RunInfo) -> io::Result<()>
             let mut n = json!({
                 "level": "error",
                 "message": { "text": sentence(&format!("{}: {}", e.path, e.message)) },
-                "descriptor": { "id": "KUBEMIG-FILE-ERROR" }
+                "descriptor": { "id": codes::KUBEMIG_FILE_ERROR.id }
             });
             if e.path != "<stdin>" {
                 let (line, col) = e.position.unwrap_or((1, 1));

@@ -417,3 +417,27 @@ fn sarif_multitool_validates_the_log() {
         );
     }
 }
+
+/// Every rule of the log has help of its own, from the migration or from the code registry:
+/// none falls back to the generic text (Helm and Kustomize codes once did).
+#[test]
+fn sarif_every_rule_has_its_own_help() {
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let (v, _, _) = sarif_at(&testdata, &["-t", "1.25"], ".");
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for code in ["HELM-GUARDED", "KUSTOMIZE-TARGET"] {
+        assert!(ids.contains(&code), "{code} not in {ids:?}");
+    }
+    for r in rules {
+        let help = r["help"]["text"].as_str().unwrap();
+        assert!(!help.starts_with("kubemig reported"), "{}: {help}", r["id"]);
+        assert!(
+            !r["shortDescription"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Finding "),
+            "{r}"
+        );
+    }
+}

@@ -256,3 +256,27 @@ fn github_format_annotates_scripts() {
         "{stdout}"
     );
 }
+
+/// Script annotations go through the same escaping as every other GitHub annotation: a
+/// `,` or `:` in a file name would otherwise end the `file=` property.
+#[test]
+fn github_annotations_of_scripts_are_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("a,b:c.sh"),
+        "kubectl run a --image=x --wait\n",
+    )
+    .unwrap();
+    let out = common::kubemig(
+        tmp.path(),
+        &["check", "--scan-scripts", "--format", "github", "a,b:c.sh"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(
+            "::error file=a%2Cb%3Ac.sh,line=1,col=25,title=kubemig KUBECTL-RUN-FLAG-REMOVED::"
+        ),
+        "{stdout}"
+    );
+}
