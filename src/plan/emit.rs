@@ -211,8 +211,8 @@ impl<'a> Emitter<'a> {
     fn index(&mut self, node: &'a Node, outer_step: Option<usize>, parent: usize) {
         if node.id >= self.nodes.len() {
             self.nodes.resize(node.id + 1, node);
-            self.key_of.resize(node.id + 1, None);
-            self.floors.resize(node.id + 1, 0);
+        }
+        if node.id >= self.parents.len() {
             self.parents.resize(node.id + 1, usize::MAX);
         }
         self.nodes[node.id] = node;
@@ -993,7 +993,8 @@ impl<'a> Emitter<'a> {
         let src = self.src;
         let none = Carried::default();
         let Some(id) = v.orig else { return none };
-        let (Some(node), Some(k)) = (self.nodes.get(id), self.key_of.get(id).copied().flatten()) else {
+        let (Some(node), Some(k)) = (self.nodes.get(id), self.key_of.get(id).copied().flatten())
+        else {
             return none;
         };
         // A key still in its place keeps its comments there.
