@@ -4,6 +4,10 @@
 //! a v1beta1 CRD with a large schema, a 200 KB ConfigMap, and a Helm-style stream of 40
 //! documents, 4 of them old. Steps: prefilter, parse (events → span tree), plan (every
 //! document), apply (the splice), verify (re-parse, compare, re-plan) and the whole engine.
+//!
+//! The `all-hits` groups run the steps over a corpus where every file needs work, as
+//! `examples/gen-corpus.rs` writes it (`bench/run.sh`'s 10k-all and small-all corpora): 300
+//! files of the full mix, and 600 small files (~2.5 KB, one removed-API document each).
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -81,6 +85,10 @@ fn inputs() -> Vec<(&'static str, String)> {
     ]
 }
 
+#[path = "../examples/gen-corpus.rs"]
+#[allow(dead_code)]
+mod gen_corpus;
+
 fn window(cat: &Catalogue) -> Window {
     Window {
         target: cat.newest,
@@ -147,12 +155,109 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// Each step over every file of an all-hits corpus: the files are decoded and parsed once
+/// up front, and each step is timed over all of them, as one pass of `engine::process` over
+/// the corpus runs them.
+fn all_hits(c: &mut Criterion) {
+    let cat = Catalogue::embedded().unwrap();
+    let w = window(&cat);
+    let pf = Prefilter::new(&cat);
+    for (name, files) in [
+        ("all-hits-mix", gen_corpus::all_hits_files(300, false, 3)),
+        ("all-hits-small", gen_corpus::all_hits_files(600, true, 5)),
+    ] {
+        let texts: Vec<String> = files
+            .iter()
+            .map(|raw| kubemig::source::Source::decode(raw.clone()).unwrap().text)
+            .collect();
+        let bytes: usize = texts.iter().map(String::len).sum();
+        let streams: Vec<_> = texts.iter().map(|t| parse_stream(t).unwrap()).collect();
+        let plans: Vec<Vec<_>> = texts
+            .iter()
+            .zip(&streams)
+            .map(|(t, docs)| {
+                docs.iter()
+                    .map(|d| plan_document(t, d, &cat, w).unwrap())
+                    .collect()
+            })
+            .collect();
+        let edits: Vec<Vec<_>> = plans
+            .iter()
+            .map(|ps| ps.iter().flat_map(|p| p.edits.clone()).collect())
+            .collect();
+        let outputs: Vec<String> = texts
+            .iter()
+            .zip(&edits)
+            .map(|(t, e)| edit::apply(t, e).unwrap())
+            .collect();
+        let expected: Vec<Vec<Value>> = streams
+            .iter()
+            .zip(&plans)
+            .map(|(docs, ps)| {
+                docs.iter()
+                    .zip(ps)
+                    .map(|(d, p)| match &p.expected {
+                        Some(m) => m.to_value().unwrap(),
+                        None => MNode::from_node(&d.root).to_value().unwrap(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut g = c.benchmark_group(name);
+        g.throughput(Throughput::Bytes(bytes as u64));
+        let id = |step| BenchmarkId::new(step, format!("{} files", texts.len()));
+        g.bench_function(id("parse"), |b| {
+            b.iter(|| {
+                for t in &texts {
+                    black_box(parse_stream(black_box(t)).unwrap());
+                }
+            })
+        });
+        g.bench_function(id("plan"), |b| {
+            b.iter(|| {
+                for (t, docs) in texts.iter().zip(&streams) {
+                    for d in docs {
+                        black_box(plan_document(t, d, &cat, w).unwrap());
+                    }
+                }
+            })
+        });
+        g.bench_function(id("apply"), |b| {
+            b.iter(|| {
+                for (t, e) in texts.iter().zip(&edits) {
+                    black_box(edit::apply(black_box(t), e).unwrap());
+                }
+            })
+        });
+        g.bench_function(id("verify"), |b| {
+            b.iter(|| {
+                for (out, want) in outputs.iter().zip(&expected) {
+                    verify(black_box(out), want, &cat, w).unwrap();
+                }
+            })
+        });
+        let ctx = Context {
+            catalogue: &cat,
+            window: w,
+            prefilter: Some(&pf),
+        };
+        g.bench_function(id("engine"), |b| {
+            b.iter(|| {
+                for raw in &files {
+                    black_box(engine::process(raw.clone(), &ctx));
+                }
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = pipeline;
     config = Criterion::default()
         .sample_size(20)
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = benches
+    targets = benches, all_hits
 }
 criterion_main!(pipeline);

@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example gen-corpus -- --files 10000 --hit-rate 0.01 --seed 1 DIR
 //! cargo run --release --example gen-corpus -- --single-file-mb 200 --hit-rate 0.01 DIR
+//! cargo run --release --example gen-corpus -- --small --files 5000 --hit-rate 1 --seed 5 DIR
 //! ```
 //!
 //! The same arguments always give the same bytes (a fixed SplitMix64 generator, no
@@ -17,6 +18,9 @@
 //! file mentions one. A `.git` directory, a `.github` directory and a git-ignored `build/`
 //! hold files with removed APIs too, which a correct walk skips. With `--single-file-mb`,
 //! one multi-document file of that size is written instead, `hit-rate` of its documents old.
+//! With `--small`, every file is a small one (about 2.5 KB): no Helm release, CRD or large
+//! ConfigMap; a file with a removed API holds one such document (Ingress, HPA, CronJob, PDB
+//! or flow control) followed by current Services up to ~2 KB, the per-file costs' worst case.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -747,6 +751,30 @@ fn document(rng: &mut Rng, kind: &str, old: bool, serial: usize) -> String {
     out
 }
 
+/// A small file for `--small`: one document of a kind that stays small (a removed API's
+/// when `old`), then current Services until the file is about 2 KB or more.
+fn small_document(rng: &mut Rng, old: bool, serial: usize) -> (&'static str, String) {
+    let kind = if old {
+        rng.pick(&["ingress", "hpa", "cronjob", "pdb", "flowcontrol"])
+    } else {
+        rng.pick(&["deployment", "service", "rbac", "statefulset", "secret"])
+    };
+    let mut text = document(rng, kind, old, serial);
+    let mut n = 0;
+    while text.len() < 2000 {
+        let more = document(rng, "service", false, serial * 100 + n);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if !more.starts_with("---") {
+            text.push_str("---\n");
+        }
+        text.push_str(&more);
+        n += 1;
+    }
+    (kind, text)
+}
+
 fn dir_for(rng: &mut Rng, leaf: usize) -> PathBuf {
     let team = TEAMS[leaf % TEAMS.len()];
     let svc = format!("{}-{}", WORDS[(leaf / TEAMS.len()) % WORDS.len()], leaf);
@@ -773,6 +801,25 @@ fn finish(rng: &mut Rng, text: String, kind: &str) -> Vec<u8> {
     }
     bytes.extend_from_slice(text.as_bytes());
     bytes
+}
+
+/// The bytes of `files` files that all use a removed API, as `main` writes them (CRLF, BOM
+/// and all) but without the directories: the criterion benches' all-hits corpus
+/// (`benches/pipeline.rs` includes this file).
+#[allow(dead_code)]
+pub fn all_hits_files(files: usize, small: bool, seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng(seed);
+    (0..files)
+        .map(|i| {
+            let (kind, text) = if small {
+                small_document(&mut rng, true, i)
+            } else {
+                let kind = pick_kind(&mut rng, true);
+                (kind, document(&mut rng, kind, true, i))
+            };
+            finish(&mut rng, text, kind)
+        })
+        .collect()
 }
 
 fn write(path: &Path, bytes: &[u8]) {
@@ -805,9 +852,10 @@ fn main() {
     let mut hit_rate = 0.01f64;
     let mut seed = 1u64;
     let mut single_mb: Option<usize> = None;
+    let mut small = false;
     let mut dir: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
-    let usage = "usage: gen-corpus [--files N] [--hit-rate R] [--seed S] [--single-file-mb MB] DIR";
+    let usage = "usage: gen-corpus [--files N] [--hit-rate R] [--seed S] [--single-file-mb MB] [--small] DIR";
     while let Some(a) = args.next() {
         let mut value = |what: &str| {
             args.next()
@@ -824,6 +872,7 @@ fn main() {
                         .expect("--single-file-mb MB"),
                 )
             }
+            "--small" => small = true,
             "-h" | "--help" => {
                 println!("{usage}");
                 return;
@@ -887,8 +936,12 @@ fn main() {
         if i % 16 == 0 {
             leaf_dir = dir.join(dir_for(&mut rng, i / 16));
         }
-        let kind = pick_kind(&mut rng, old);
-        let text = document(&mut rng, kind, old, i);
+        let (kind, text) = if small {
+            small_document(&mut rng, old, i)
+        } else {
+            let kind = pick_kind(&mut rng, old);
+            (kind, document(&mut rng, kind, old, i))
+        };
         let ext = match kind {
             "json" => "json",
             _ if rng.chance(0.15) => "yml",

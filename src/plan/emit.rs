@@ -119,11 +119,12 @@ pub struct Emitter<'a> {
     src: &'a str,
     /// Original nodes by id, for copying moved nodes verbatim.
     nodes: Vec<&'a Node>,
-    /// For the value of each block-mapping entry: its key.
-    key_of: HashMap<usize, &'a Node>,
+    /// For the value of each block-mapping entry: its key. By node id, like `floors` and
+    /// `parents`: ids are dense, and every node of a changed document is indexed.
+    key_of: Vec<Option<&'a Node>>,
     /// For each block-mapping key: where the previous entry ends, above which none of its
-    /// own-line comments can start.
-    floors: HashMap<usize, usize>,
+    /// own-line comments can start (0 for other nodes).
+    floors: Vec<usize>,
     /// Indentation step to use for mappings nested in each block mapping.
     steps: HashMap<usize, usize>,
     layout: Layout,
@@ -144,8 +145,9 @@ pub struct Emitter<'a> {
     /// For each node, the indentation of the block collection it is written in (the key's
     /// column in a block mapping, the dash's in a block sequence, the enclosing block
     /// context's for nodes inside flow collections): the lines of a multi-line scalar or
-    /// flow collection, and a block scalar's explicit indentation, are relative to it.
-    parents: HashMap<usize, usize>,
+    /// flow collection, and a block scalar's explicit indentation, are relative to it
+    /// (`usize::MAX`: not indexed).
+    parents: Vec<usize>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
@@ -163,11 +165,12 @@ enum Flow {
 impl<'a> Emitter<'a> {
     pub fn new(src: &'a str, root: &'a Node, node_count: usize) -> Emitter<'a> {
         let layout = Layout::learn(src, root);
+        let count = node_count.max(root.id + 1);
         let mut emitter = Emitter {
             src,
-            nodes: vec![root; node_count.max(root.id + 1)],
-            key_of: HashMap::new(),
-            floors: HashMap::new(),
+            nodes: vec![root; count],
+            key_of: vec![None; count],
+            floors: vec![0; count],
             steps: HashMap::new(),
             layout,
             live: HashSet::new(),
@@ -177,7 +180,7 @@ impl<'a> Emitter<'a> {
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
             block_ends: HashMap::new(),
-            parents: HashMap::new(),
+            parents: vec![usize::MAX; count],
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -191,12 +194,29 @@ impl<'a> Emitter<'a> {
         emitter
     }
 
+    fn set_key_of(&mut self, id: usize, key: &'a Node) {
+        if id >= self.key_of.len() {
+            self.key_of.resize(id + 1, None);
+        }
+        self.key_of[id] = Some(key);
+    }
+
+    fn set_floor(&mut self, id: usize, floor: usize) {
+        if id >= self.floors.len() {
+            self.floors.resize(id + 1, 0);
+        }
+        self.floors[id] = floor;
+    }
+
     fn index(&mut self, node: &'a Node, outer_step: Option<usize>, parent: usize) {
         if node.id >= self.nodes.len() {
             self.nodes.resize(node.id + 1, node);
         }
+        if node.id >= self.parents.len() {
+            self.parents.resize(node.id + 1, usize::MAX);
+        }
         self.nodes[node.id] = node;
-        self.parents.insert(node.id, parent);
+        self.parents[node.id] = parent;
         let src = self.src;
         match &node.kind {
             NodeKind::Map { flow, entries } => {
@@ -215,8 +235,8 @@ impl<'a> Emitter<'a> {
                                 next_line_start(src, line_end(src, entry_end(src, pk, pv)))
                             }
                         };
-                        self.key_of.insert(v.id, k);
-                        self.floors.insert(k.id, floor);
+                        self.set_key_of(v.id, k);
+                        self.set_floor(k.id, floor);
                         if let NodeKind::Map {
                             flow: false,
                             entries: e,
@@ -754,7 +774,7 @@ impl<'a> Emitter<'a> {
         if !blank(&src[ls..k.span.start]) || self.root_first == Some(k.id) {
             return None;
         }
-        let floor = self.floors.get(&k.id).copied().unwrap_or(0);
+        let floor = self.floors.get(k.id).copied().unwrap_or(0);
         let indent = column(src, k.span.start);
         let mut start = ls;
         while start > floor {
@@ -973,7 +993,8 @@ impl<'a> Emitter<'a> {
         let src = self.src;
         let none = Carried::default();
         let Some(id) = v.orig else { return none };
-        let (Some(node), Some(&k)) = (self.nodes.get(id), self.key_of.get(&id)) else {
+        let (Some(node), Some(k)) = (self.nodes.get(id), self.key_of.get(id).copied().flatten())
+        else {
             return none;
         };
         // A key still in its place keeps its comments there.
@@ -1287,10 +1308,10 @@ impl<'a> Emitter<'a> {
 
     /// The block indentation the original node `o` is written in (see `parents`).
     fn parent_of(&self, o: &Node) -> usize {
-        self.parents
-            .get(&o.id)
-            .copied()
-            .unwrap_or_else(|| indentation(self.src, o.span.start))
+        match self.parents.get(o.id) {
+            Some(&p) if p != usize::MAX => p,
+            _ => indentation(self.src, o.span.start),
+        }
     }
 
     /// The original text of an unchanged block collection, re-indented to start at column

@@ -490,6 +490,9 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
         return Vec::new();
     };
     let mut found = Vec::new();
+    // One prefix buffer for every expansion: `expand` pushes and pops it back as it goes, and
+    // each clone of a deep path (CRD schemas) is a string allocation per segment.
+    let mut prefix = base.0.clone();
     for at in &rule.at {
         // `@pod` stands for wherever this kind keeps its pod template.
         if let Some((Seg::Key(first), rest)) = at.0.split_first()
@@ -502,23 +505,27 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
                 continue;
             };
             let pattern: Vec<Seg> = site.0.iter().chain(rest).cloned().collect();
-            object.expand(&pattern, &mut base.0.clone(), &mut found);
+            object.expand(&pattern, &mut prefix, &mut found);
             continue;
         }
-        object.expand(&at.0, &mut base.0.clone(), &mut found);
+        object.expand(&at.0, &mut prefix, &mut found);
     }
     let mut next = 0;
     while next < found.len() && !rule.recurse.is_empty() && found.len() < 100_000 {
-        let here = found[next].clone();
+        let at = next;
         next += 1;
-        if here.0.len() > 4 * crate::yaml::events::MAX_DEPTH {
+        if found[at].0.len() > 4 * crate::yaml::events::MAX_DEPTH {
             continue;
         }
-        if let Some(node) = doc.get(&here.0) {
+        // Borrow the path as the prefix instead of cloning it: `expand` only appends to
+        // `found` and hands the prefix back as it got it.
+        let mut here = std::mem::take(&mut found[at].0);
+        if let Some(node) = doc.get(&here) {
             for pattern in &rule.recurse {
-                node.expand(&pattern.0, &mut here.0.clone(), &mut found);
+                node.expand(&pattern.0, &mut here, &mut found);
             }
         }
+        found[at].0 = here;
     }
     found
 }
