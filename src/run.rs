@@ -189,9 +189,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     if args.show_config {
         // With the packs and add-on versions in effect (and the rules files loaded).
         let extended = settings.catalogue()?;
-        io::stdout()
-            .lock()
-            .write_all(settings.describe(extended.as_ref().unwrap_or(cat)).as_bytes())?;
+        io::stdout().lock().write_all(
+            settings
+                .describe(extended.as_ref().unwrap_or(cat))
+                .as_bytes(),
+        )?;
         return Ok(Exit::Clean);
     }
     anyhow::ensure!(

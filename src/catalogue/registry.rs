@@ -6,8 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use super::model::{
     ApiVersion, Binding, CatalogueFile, ComponentVersion, FieldMigration, FindingSpec, Migration,
-    Op, PackHeader,
-    PositionSpec, Release, Rule,
+    Op, PackHeader, PositionSpec, Release, Rule,
 };
 use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
@@ -499,9 +498,10 @@ impl Catalogue {
                 packs.push(p.clone());
             } else {
                 // `{ component = "…" }` counts an add-on's releases: only a pack has an add-on.
-                let releases = file.version.iter().flat_map(|v| {
-                    [Some(v.introduced), v.deprecated, v.removed]
-                });
+                let releases = file
+                    .version
+                    .iter()
+                    .flat_map(|v| [Some(v.introduced), v.deprecated, v.removed]);
                 let fields = file.field.iter().flat_map(|f| [f.deprecated, f.removed]);
                 if releases
                     .chain(fields)
