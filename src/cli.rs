@@ -206,7 +206,7 @@ fn parse_component(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not NAME=VERSION, like cert-manager=1.14"))?;
-    Release::parse_component(v)?;
+    crate::catalogue::ComponentVersion::parse(v)?;
     Ok((k.trim().to_string(), v.trim().to_string()))
 }
 

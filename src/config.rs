@@ -77,6 +77,8 @@ pub struct Settings {
     pub packs: Vec<String>,
     /// Add-on versions: the file's `[components]`, then `--component` (the last counts).
     pub components: Vec<(String, String)>,
+    /// How many of `components` come from the file (they come first), for `--show-config`.
+    components_in_file: usize,
     /// `ignore` and `enable`: the file's, then the flags'.
     pub selection: crate::catalogue::Selection,
     /// The configuration file read, if any.
@@ -263,6 +265,12 @@ impl Settings {
         );
 
         let (packs, components) = packs_and_components(&conf, args, &shown)?;
+        pick(
+            "pack",
+            !args.packs.packs.is_empty(),
+            conf.packs.as_ref().is_some_and(|v| !v.is_empty()),
+        );
+        let components_in_file = conf.components.as_ref().map_or(0, toml::Table::len);
 
         let file_size = match &conf.max_file_size {
             None => None,
@@ -300,6 +308,7 @@ impl Settings {
             scan_scripts,
             packs,
             components,
+            components_in_file,
             selection,
             file,
             searched,
@@ -479,9 +488,35 @@ impl Settings {
                 origin("enable"),
             ),
         ];
-        let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+        let mut lines = lines;
+        lines.push((format!("packs = [{}]", ids(&self.packs)), origin("pack")));
+        // A table comes after every top-level key; one line per pack loaded, with the add-on
+        // version its objects are migrated for.
+        let mut table = Vec::new();
+        for pack in &cat.packs {
+            let given = self.components.iter().rposition(|(n, _)| *n == pack.name);
+            let note = match given {
+                Some(i) if i < self.components_in_file => FILE_NAME.to_string(),
+                Some(_) => "--component".to_string(),
+                None => "default: the newest the pack knows".to_string(),
+            };
+            let version = cat.component_target(&pack.name).unwrap_or(pack.newest);
+            table.push((format!("{} = \"{version}\"", toml_key(&pack.name)), note));
+        }
+        let width = lines
+            .iter()
+            .chain(&table)
+            .map(|(l, _)| l.len())
+            .max()
+            .unwrap_or(0);
         for (line, note) in lines {
             let _ = writeln!(s, "{line:<width$}  # {note}");
+        }
+        if !table.is_empty() {
+            let _ = writeln!(s, "\n[components]");
+            for (line, note) in table {
+                let _ = writeln!(s, "{line:<width$}  # {note}");
+            }
         }
         s
     }
@@ -492,6 +527,14 @@ fn ids(list: &[String]) -> String {
         .map(|i| toml_str(i))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A TOML key: bare when it can be (pack names are like `cert-manager`), quoted otherwise.
+fn toml_key(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if bare { k.to_string() } else { toml_str(k) }
 }
 
 fn join_notes(a: String, b: String) -> String {

@@ -187,9 +187,13 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     // Flags over .kubemig.toml over defaults; extra --rules merged into the catalogue.
     let settings = crate::config::Settings::resolve(&args)?;
     if args.show_config {
-        io::stdout()
-            .lock()
-            .write_all(settings.describe(cat).as_bytes())?;
+        // With the packs and add-on versions in effect (and the rules files loaded).
+        let extended = settings.catalogue()?;
+        io::stdout().lock().write_all(
+            settings
+                .describe(extended.as_ref().unwrap_or(cat))
+                .as_bytes(),
+        )?;
         return Ok(Exit::Clean);
     }
     anyhow::ensure!(

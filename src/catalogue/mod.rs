@@ -6,6 +6,6 @@ pub mod model;
 pub mod registry;
 pub mod select;
 
-pub use model::{Level, Release};
+pub use model::{ComponentVersion, Level, Release};
 pub use registry::{Catalogue, Selection};
 pub use select::{Decision, Window, chosen_removal, decide};

@@ -22,11 +22,12 @@ impl Release {
             )
         };
         let parts: Vec<&str> = s.split('.').collect();
-        // Up to 9 digits: pack files carry add-on versions as large minors (`Release::COMPONENT`).
-        let number =
-            |p: &str| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit());
+        let number = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
         if parts.iter().any(|p| !number(p)) {
             return Err(bad("expected numbers separated by dots"));
+        }
+        if parts.iter().any(|p| p.len() > 4) {
+            return Err(bad("a part has more than 4 digits"));
         }
         match parts[..] {
             ["1", minor] | ["1", minor, _] => Ok(Release(
@@ -45,28 +46,62 @@ impl Release {
     }
 
     /// Releases of an add-on (a pack's component: cert-manager 1.14, Flux 2.3) live above
-    /// this value, as `COMPONENT + major * 1000 + minor`, so they never compare with a
-    /// Kubernetes release by accident and still print as written.
-    pub const COMPONENT: u32 = 1 << 24;
-
-    /// An add-on version: `1.14`, `v0.16`, `2`, `1.14.3` (the patch is ignored).
-    pub fn parse_component(s: &str) -> Result<Release, String> {
-        let t = s.trim().trim_start_matches('v');
-        let bad = || format!("`{s}` is not a version like 1.14");
-        let mut parts = t.split('.');
-        let major: u32 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let minor: u32 = match parts.next() {
-            None => 0,
-            Some(p) => p.parse().map_err(|_| bad())?,
-        };
-        if parts.next().is_some_and(|p| p.parse::<u32>().is_err()) || major > 999 || minor > 999 {
-            return Err(bad());
-        }
-        Ok(Release(Release::COMPONENT + major * 1000 + minor))
-    }
+    /// this value (see [`ComponentVersion::release`]), so they never compare with a
+    /// Kubernetes release by accident and still print as written. `Release::parse` never
+    /// produces one: a Kubernetes minor has at most 4 digits.
+    const COMPONENT: u32 = 1 << 24;
 
     pub fn is_component(self) -> bool {
         self.0 >= Release::COMPONENT
+    }
+}
+
+/// A release of an add-on (`1.14`, `v0.16`, `2`), as packs and `--component` write it. Its
+/// own type so that add-on versions are never read by the Kubernetes version parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ComponentVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl ComponentVersion {
+    /// `1.14`, `v0.16`, `2`, `1.14.3` (the patch is ignored, as for Kubernetes releases).
+    pub fn parse(given: &str) -> Result<ComponentVersion, String> {
+        let t = given.trim();
+        let t = t.strip_prefix(['v', 'V']).unwrap_or(t);
+        // A pre-release or build suffix (`-rc.1`, `+build`) ends the version.
+        let t = t.split(['-', '+']).next().unwrap_or(t);
+        let bad = || format!("`{given}` is not a version like 1.14");
+        let number = |p: &str| -> Option<u32> {
+            (!p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        };
+        let mut parts = t.split('.');
+        let major = parts.next().and_then(number).ok_or_else(bad)?;
+        let minor = match parts.next() {
+            None => 0,
+            Some(p) => number(p).ok_or_else(bad)?,
+        };
+        let patch_ok = parts
+            .next()
+            .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !patch_ok || parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(ComponentVersion { major, minor })
+    }
+
+    /// Its place on the add-on's release axis, comparable with the other releases of the
+    /// same add-on only.
+    pub fn release(self) -> Release {
+        Release(Release::COMPONENT + self.major * 1000 + self.minor)
+    }
+}
+
+impl fmt::Display for ComponentVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
     }
 }
 
@@ -74,16 +109,33 @@ impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_component() {
             let n = self.0 - Release::COMPONENT;
-            return write!(f, "{}.{}", n / 1000, n % 1000);
+            let v = ComponentVersion {
+                major: n / 1000,
+                minor: n % 1000,
+            };
+            return v.fmt(f);
         }
         write!(f, "1.{}", self.0)
     }
 }
 
+/// A release as a catalogue file writes it: a Kubernetes version (`"1.29"`), or, in a pack,
+/// an add-on version, which `registry::parse_file` rewrites to `{ component = "1.14" }`
+/// before deserializing (a form only packs may hold: the loader refuses it elsewhere).
 impl<'de> Deserialize<'de> for Release {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Release::parse(&s).map_err(serde::de::Error::custom)
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Kubernetes(String),
+            Component { component: String },
+        }
+        match Written::deserialize(d)? {
+            Written::Kubernetes(s) => Release::parse(&s).map_err(serde::de::Error::custom),
+            Written::Component { component } => ComponentVersion::parse(&component)
+                .map(ComponentVersion::release)
+                .map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -412,22 +464,40 @@ mod tests {
 
     #[test]
     fn component_versions_order_print_and_stay_apart_from_kubernetes() {
-        let v = |s| Release::parse_component(s).unwrap();
+        let v = |s| ComponentVersion::parse(s).unwrap().release();
         assert!(v("0.16") < v("1.4") && v("1.4") < v("1.14") && v("1.14") < v("2.0"));
         assert_eq!(v("v1.14.3"), v("1.14"));
+        assert_eq!(v("v2.3.0-rc.1"), v("2.3"));
         assert_eq!(v("2"), v("2.0"));
         assert_eq!(v("0.16").to_string(), "0.16");
         assert_eq!(v("1.14").to_string(), "1.14");
         assert!(v("0.1").is_component() && !Release(36).is_component());
         assert!(Release(36) < v("0.1"));
-        // `Release::parse` reads back the form a pack file is rewritten to.
-        assert_eq!(
-            Release::parse(&format!("1.{}", v("3.6").0)).unwrap(),
-            v("3.6")
-        );
-        for bad in ["", "x", "1.x", "1.2.x", "1000.1"] {
-            assert!(Release::parse_component(bad).is_err(), "{bad}");
+        for bad in ["", "x", "1.x", "1.2.x", "1000.1", "1.2.3.4", "1..2"] {
+            assert!(ComponentVersion::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn kubernetes_versions_never_read_as_component_versions() {
+        // The encoded value of an add-on version is not a Kubernetes version the user can write.
+        let encoded = ComponentVersion::parse("3.6").unwrap().release().0;
+        assert!(Release::parse(&format!("1.{encoded}")).is_err());
+        assert!(Release::parse("1.99999").is_err());
+        assert_eq!(Release::parse("1.9999"), Ok(Release(9999)));
+    }
+
+    #[test]
+    fn catalogue_releases_deserialize_in_either_form() {
+        #[derive(Deserialize)]
+        struct T {
+            r: Release,
+        }
+        let t: T = toml::from_str(r#"r = "1.29""#).unwrap();
+        assert_eq!(t.r, Release(29));
+        let t: T = toml::from_str(r#"r = { component = "0.16" }"#).unwrap();
+        assert_eq!(t.r, ComponentVersion::parse("0.16").unwrap().release());
+        assert!(toml::from_str::<T>(r#"r = "1.16777216""#).is_err());
     }
 }
 

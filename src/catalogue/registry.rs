@@ -6,8 +6,8 @@ use anyhow::{Context, Result, bail};
 
 use super::conditions::{self, Cond};
 use super::model::{
-    ApiVersion, Binding, CatalogueFile, FieldMigration, FindingSpec, Migration, Op, PackHeader,
-    PositionSpec, Release, Rule,
+    ApiVersion, Binding, CatalogueFile, ComponentVersion, FieldMigration, FindingSpec, Migration,
+    Op, PackHeader, PositionSpec, Release, Rule,
 };
 use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
@@ -163,7 +163,7 @@ pub struct Catalogue {
 
 /// Parse one catalogue file. In a pack (a file with `[pack]`), the releases of `[[version]]`
 /// and `newest` are the add-on's own versions (`0.16`, `2.3`), read with
-/// [`Release::parse_component`].
+/// [`ComponentVersion::parse`] (written back as `{ component = "…" }` for the deserializer).
 pub fn parse_file(text: &str) -> Result<CatalogueFile> {
     let mut table: toml::Table = toml::from_str(text)?;
     if !table.contains_key("pack") {
@@ -172,9 +172,10 @@ pub fn parse_file(text: &str) -> Result<CatalogueFile> {
     }
     let component = |v: &mut toml::Value, what: &str| -> Result<()> {
         if let toml::Value::String(s) = v {
-            let r = Release::parse_component(s).map_err(anyhow::Error::msg)?;
-            // The form `Release::parse` reads back to the same value.
-            *s = format!("1.{}", r.0);
+            ComponentVersion::parse(s).map_err(anyhow::Error::msg)?;
+            let mut t = toml::Table::new();
+            t.insert("component".into(), toml::Value::String(std::mem::take(s)));
+            *v = toml::Value::Table(t);
         } else {
             bail!("`{what}` must be a version string like \"1.14\"");
         }
@@ -284,8 +285,9 @@ impl Catalogue {
                     "--component {name}={version}: no pack `{name}` is enabled; add --pack {name} (or `packs = [\"{name}\"]` in .kubemig.toml)"
                 );
             }
-            let r = Release::parse_component(version)
-                .map_err(|e| anyhow::anyhow!("--component {name}={version}: {e}"))?;
+            let r = ComponentVersion::parse(version)
+                .map_err(|e| anyhow::anyhow!("--component {name}={version}: {e}"))?
+                .release();
             out.retain(|(n, _)| n != name);
             out.push((name.clone(), r));
         }
@@ -431,6 +433,23 @@ impl Catalogue {
                     v.component = Some(p.name.clone());
                 }
                 packs.push(p.clone());
+            } else {
+                // `{ component = "…" }` counts an add-on's releases: only a pack has an add-on.
+                let releases = file
+                    .version
+                    .iter()
+                    .flat_map(|v| [Some(v.introduced), v.deprecated, v.removed]);
+                let fields = file.field.iter().flat_map(|f| [f.deprecated, f.removed]);
+                if releases
+                    .chain(fields)
+                    .chain([file.newest])
+                    .flatten()
+                    .any(Release::is_component)
+                {
+                    bail!(
+                        "{name}: `{{ component = … }}` releases belong in a pack (a file with a [pack] table)"
+                    );
+                }
             }
             if let Some(n) = file.newest
                 && newest.replace(n).is_some()

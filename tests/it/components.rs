@@ -25,6 +25,9 @@ const IDS: &[(&str, bool)] = &[
     ("config/kubescheduler-v1beta3-to-v1", true),
     ("config/kubeadm-v1beta2-to-v1beta3", false),
     ("config/kubeadm-v1beta3-to-v1beta4", true),
+    ("config/admissionconfiguration-v1alpha1-to-v1", true),
+    ("config/egressselector-v1alpha1-to-v1beta1", true),
+    ("config/webhook-admission-v1alpha1", true),
 ];
 
 #[test]
@@ -237,6 +240,10 @@ fn explain_knows_every_pack_id_enabled_or_not() {
         "cert-manager/acme-v1beta1-to-v1",
         "snapshot/v1beta1-to-v1",
         "traefik/containo-us-to-traefik-io",
+        "gateway-api/v1alpha2-to-v1beta1",
+        "gateway-api/v1beta1-to-v1",
+        "gateway-api/grpcroute-v1alpha2-to-v1",
+        "keda/k8s-io-to-keda-sh",
     ] {
         let out = kubemig(t.path(), &["explain", "--no-config", id]);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -253,5 +260,74 @@ fn explain_knows_every_pack_id_enabled_or_not() {
         .skip(1)
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
-    assert_eq!(names, ["cert-manager", "snapshot", "traefik"]);
+    assert_eq!(
+        names,
+        ["cert-manager", "gateway-api", "keda", "snapshot", "traefik"]
+    );
+}
+
+#[test]
+fn show_config_names_the_packs_and_each_component_version_with_its_origin() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(
+        t.path().join(".kubemig.toml"),
+        "packs = [\"snapshot\"]\n[components]\nsnapshot = \"5.0\"\n",
+    )
+    .unwrap();
+    let out = kubemig(
+        t.path(),
+        &[
+            "check",
+            "--show-config",
+            "--pack",
+            "cert-manager",
+            "--pack",
+            "traefik",
+            "--component",
+            "cert-manager=v1.5.3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |start: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` in {stdout}"))
+            .to_string()
+    };
+    assert!(
+        line("packs = [\"snapshot\", \"cert-manager\", \"traefik\"]")
+            .ends_with("# .kubemig.toml and --pack")
+    );
+    assert!(line("snapshot = \"5.0\"").ends_with("# .kubemig.toml"));
+    assert!(line("cert-manager = \"1.5\"").ends_with("# --component"));
+    assert!(line("traefik = ").ends_with("# default: the newest the pack knows"));
+    // Still a .kubemig.toml: the table reads back.
+    let again: toml::Table = toml::from_str(&stdout).unwrap();
+    assert_eq!(again["components"]["snapshot"].as_str(), Some("5.0"));
+    assert_eq!(again["packs"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn component_releases_belong_to_packs_and_kubernetes_versions_stay_strict() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(
+        t.path().join("rules.toml"),
+        "[[version]]\napi = \"example.com/v1\"\nkinds = [\"Widget\"]\nintroduced = { component = \"1.2\" }\n",
+    )
+    .unwrap();
+    let out = kubemig(
+        t.path(),
+        &["check", "--no-config", "--rules", "rules.toml", "."],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("belong in a pack"),
+        "{out:?}"
+    );
+    // An add-on version's internal encoding is not a Kubernetes version.
+    let out = kubemig(t.path(), &["check", "--no-config", "-t", "1.16777216", "."]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 4 digits"));
 }

@@ -446,6 +446,10 @@ fn has_api_schema(api_version: &str, kind: &str) -> bool {
         "snapshot.storage.k8s.io",
         "traefik.io",
         "traefik.containo.us",
+        "apiserver.k8s.io",
+        "gateway.networking.k8s.io",
+        "keda.sh",
+        "keda.k8s.io",
     ];
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     !(NOT_SERVED.contains(&group) || (api_version == "v1" && kind == "Config"))

@@ -801,6 +801,7 @@ split-inline-volumes = false                              # default
 scan-scripts = true                                       # --scan-scripts
 ignore = []                                               # default
 enable = []                                               # default
+packs = []                                                # default
 ",
         root = real.display()
     );
