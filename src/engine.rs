@@ -4,12 +4,12 @@
 
 use crate::catalogue::{Catalogue, Window};
 use crate::edit;
+use crate::input::InputKind;
 use crate::kustomize::Role;
 use crate::plan::ObjectReport;
 use crate::plan::mtree::MNode;
 use crate::prefilter::Prefilter;
 use crate::source::Source;
-use crate::verify::{self, Expect};
 
 pub struct Context<'a> {
     pub catalogue: &'a Catalogue,
@@ -125,25 +125,37 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
         return out;
     }
     out.parsed = true;
-    if crate::template::is_template(&source.text) {
-        return crate::template::process(source, ctx);
-    }
+    let kind = match crate::input::kind_of(&source.text, role) {
+        Ok(k) => k,
+        Err(e) => {
+            out.error = Some(FileError {
+                position: Some(source.line_col(e.offset)),
+                message: e.message,
+            });
+            return out;
+        }
+    };
     let src = source.text.as_str();
+    let yaml = kind.yaml_text(src);
+    let ranges = match kind.chunked() {
+        true => chunks(src, chunk),
+        false => vec![0..src.len()],
+    };
     let mut output = String::new();
     let mut changed = false;
     let mut failure: Option<String> = None;
     let mut doc_base = 0;
     // A large stream is handled a few documents at a time, so that memory follows the
     // largest chunk, not the whole stream (see `chunks`).
-    for range in chunks(src, chunk) {
+    for range in ranges {
         let base = range.start;
-        let text = &src[range];
-        let docs = match crate::yaml::parse_stream(text) {
+        let text = &src[range.clone()];
+        let docs = match crate::yaml::parse_stream(&yaml[range]) {
             Ok(d) => d,
             Err(e) => {
                 out.error = Some(FileError {
                     position: Some(source.line_col(base + e.offset)),
-                    message: e.message,
+                    message: kind.parse_error(e.message),
                 });
                 out.objects.clear();
                 out.finding_positions.clear();
@@ -154,7 +166,7 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
         let mut edits = Vec::new();
         let mut expected: Vec<Option<MNode>> = Vec::with_capacity(docs.len());
         for doc in &docs {
-            match crate::kustomize::plan_document(text, doc, ctx.catalogue, ctx.window, role) {
+            match kind.plan(text, doc, ctx.catalogue, ctx.window) {
                 Ok(plan) => {
                     for mut obj in plan.objects {
                         obj.offset += base;
@@ -180,7 +192,7 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
             continue;
         }
         changed = true;
-        match rewrite(text, &docs, &edits, &expected, ctx, role) {
+        match rewrite(text, &docs, &edits, &expected, ctx, &*kind) {
             Ok(new) => output.push_str(&new),
             Err(why) => failure = Some(why),
         }
@@ -198,32 +210,17 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
     out
 }
 
-/// Apply one chunk's edits and verify the result.
+/// Apply one chunk's edits and verify the result as its kind does.
 fn rewrite(
     text: &str,
     docs: &[crate::yaml::Document],
     edits: &[edit::Edit],
     expected: &[Option<MNode>],
     ctx: &Context,
-    role: Role,
+    kind: &dyn InputKind,
 ) -> Result<String, String> {
     let output = edit::apply(text, edits).map_err(|e| e.to_string())?;
-    // What each document of the output must be: the migrated tree's meaning, or, for a
-    // document nothing changed, the very same text around it.
-    let want: Vec<Expect> = docs
-        .iter()
-        .zip(expected)
-        .enumerate()
-        .map(|(i, (d, e))| match e {
-            Some(m) => Expect::Planned(m),
-            None => Expect::Same {
-                text: verify::stretch(text, docs, i),
-                doc: d,
-            },
-        })
-        .collect();
-    verify::verify_docs(&output, &want, ctx.catalogue, ctx.window, role)
-        .map_err(|why| format!("self-verification failed: {why}"))?;
+    kind.verify(&output, text, docs, expected, ctx.catalogue, ctx.window)?;
     Ok(output)
 }
 
@@ -233,7 +230,7 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 /// Split a stream into runs of whole documents of about `target` bytes, each starting at a
 /// `---` line that (1) follows a line of YAML content, so that no comment or directive above
 /// it belongs to the document it opens, and (2) is followed by content before the next
-/// marker, so that what `suppress` reads around every document is the same in the chunk
+/// marker, so that what `plan::suppress` reads around every document is the same in the chunk
 /// as in the whole stream. A document marker at the start of a line ends any scalar
 /// (YAML 1.2, `c-forbidden`), so each chunk parses to the same documents as in the stream.
 pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
@@ -279,7 +276,7 @@ pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// `Some(b'-')` for a `---` line, `Some(b'.')` for a `...` line (as `suppress` reads them).
+/// `Some(b'-')` for a `---` line, `Some(b'.')` for a `...` line (as `plan::suppress` reads them).
 fn marker(line: &str) -> Option<u8> {
     let kind = if line.starts_with("---") {
         b'-'

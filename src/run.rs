@@ -521,7 +521,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             window,
             summary: &summary,
         };
-        c.finish(&mut stdout, &info)?;
+        crate::report::write_machine(&c, &mut stdout, &info)?;
     }
     // Temporary files that an interrupted (killed) `fix` left behind, removed by this one.
     for p in write::take_removed_leftovers() {

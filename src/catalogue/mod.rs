@@ -1,6 +1,7 @@
 //! The migration catalogue: data in `migrations/`, embedded at build time.
 
 pub mod model;
+pub mod needle;
 pub mod registry;
 pub mod select;
 

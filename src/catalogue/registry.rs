@@ -133,8 +133,8 @@ pub struct Hop {
 pub struct Field {
     pub meta: FieldMigration,
     pub rules: Vec<CompiledRule>,
-    /// `meta.mentions`, compiled for [`crate::prefilter::ObjectText::mentions`].
-    pub mentions: Vec<crate::prefilter::CompiledNeedle>,
+    /// `meta.mentions`, compiled for `prefilter::ObjectText::mentions`.
+    pub mentions: Vec<super::needle::CompiledNeedle>,
     /// `meta.applies-to`, split once: whether it names `pods`, and its `(API, KIND)` pairs.
     pods: bool,
     targets: Vec<(String, String)>,
@@ -523,7 +523,7 @@ impl Catalogue {
                 let mentions = f
                     .mentions
                     .iter()
-                    .map(|m| crate::prefilter::CompiledNeedle::new(m))
+                    .map(|m| super::needle::CompiledNeedle::new(m))
                     .collect();
                 let targets = f
                     .applies_to

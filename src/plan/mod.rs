@@ -4,6 +4,7 @@
 pub mod emit;
 pub mod mtree;
 pub mod rules;
+pub mod suppress;
 
 use crate::catalogue::{Catalogue, Decision, Level, Window, chosen_removal, decide};
 use crate::edit::Edit;
@@ -109,7 +110,7 @@ pub fn plan_document(
         return Ok(plan);
     }
     let mut work: Option<MNode> = None;
-    let mut suppress = crate::suppress::Suppress::scan(src, doc);
+    let mut suppress = suppress::Suppress::scan(src, doc);
     for (path, obj) in objects {
         for key in ["apiVersion", "kind"] {
             let mut same = obj
@@ -485,7 +486,7 @@ fn field_migrations(
     api: &str,
     object: &ObjectReport,
     work: &mut Option<MNode>,
-    suppress: &mut crate::suppress::Suppress,
+    suppress: &mut suppress::Suppress,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
     // What the object says, to skip (without copying the document) each field migration
