@@ -154,8 +154,9 @@ impl Prefilter {
         &self.patterns
     }
 
-    /// Whether `text` contains one of the needles.
-    pub fn mentions_old_api(&self, text: &[u8]) -> bool {
+    /// Whether `text` contains one of the needles: an old API, a kind, or a field some
+    /// migration looks for.
+    pub fn contains_any_needle(&self, text: &[u8]) -> bool {
         let mut input = Input::new(text);
         while let Some(m) = self.anchors.find(input.clone()) {
             let at = m.start();
@@ -176,7 +177,7 @@ impl Prefilter {
     }
 
     pub fn may_need_work(&self, text: &[u8]) -> bool {
-        self.mentions_old_api(text) || has_quoted_escape(text)
+        self.contains_any_needle(text) || has_quoted_escape(text)
     }
 }
 
@@ -300,7 +301,7 @@ mod tests {
     #[test]
     fn core_group_is_found_by_kind_not_by_v1() {
         let pf = pf();
-        assert!(!pf.mentions_old_api(b"apiVersion: v1\nkind: Service\n"));
+        assert!(!pf.contains_any_needle(b"apiVersion: v1\nkind: Service\n"));
         assert!(pf.may_need_work(b"apiVersion: v1\nkind: Endpoints\n"));
         assert!(pf.may_need_work(b"{\"apiVersion\":\"v1\",\"kind\":\"ComponentStatus\"}"));
         assert!(pf.patterns().iter().all(|p| p != "v1"));
@@ -366,7 +367,7 @@ mod tests {
         let mut found = 0;
         for text in &texts {
             let want = reference(pf.patterns(), text.as_bytes());
-            assert_eq!(pf.mentions_old_api(text.as_bytes()), want, "{text:?}");
+            assert_eq!(pf.contains_any_needle(text.as_bytes()), want, "{text:?}");
             found += usize::from(want);
             // Where no needle is a word, the plain automaton agrees too.
             if !want {
@@ -385,13 +386,13 @@ mod tests {
         for n in pf.patterns() {
             for (before, after) in [("", ""), ("-", ":"), ("\"", "\""), ("betbeta/", "\n")] {
                 let text = format!("{before}{n}{after}");
-                assert!(pf.mentions_old_api(text.as_bytes()), "{text}");
+                assert!(pf.contains_any_needle(text.as_bytes()), "{text}");
             }
         }
         // A self-overlapping anchor: the second `alpha` of `alphalpha` starts a needle.
         let one = Prefilter::from_needles(vec!["xalphalpha1".into()]);
-        assert!(one.mentions_old_api(b"--xalphalpha1--"));
-        assert!(!one.mentions_old_api(b"--xalphalpha2--"));
+        assert!(one.contains_any_needle(b"--xalphalpha1--"));
+        assert!(!one.contains_any_needle(b"--xalphalpha2--"));
     }
 
     #[test]
@@ -434,8 +435,8 @@ mod tests {
         assert!(!implied_by("xrbd.b", "rbd"));
         assert!(!implied_by("rbd", "rbd"));
         let pf = Prefilter::from_needles(vec!["rbd".into(), "kubernetes.io/rbd".into()]);
-        assert!(pf.mentions_old_api(b"kubernetes.io/rbdx"));
-        assert!(!pf.mentions_old_api(b"rbdx"));
+        assert!(pf.contains_any_needle(b"kubernetes.io/rbdx"));
+        assert!(!pf.contains_any_needle(b"rbdx"));
     }
 
     /// Every YAML or JSON file under `dir`, recursively.

@@ -457,10 +457,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             progress.suspend(|| report(input, out))
         }
     };
-    engine::run_ordered(
+    crate::pool::run_ordered(
         &walked.inputs,
         rayon::current_num_threads(),
-        engine::Bound::default(),
+        crate::pool::Bound::default(),
         |(out, _)| out.weight(),
         work,
         |input, (out, staged)| {

@@ -141,16 +141,14 @@ fn paths(code: &str) -> Vec<String> {
         let boundary = i == 0
             || !rest.as_bytes()[i - 1].is_ascii_alphanumeric() && rest.as_bytes()[i - 1] != b'_';
         let after = &rest[i + 4..];
-        if boundary {
-            if let Some(end) = after.find(';') {
-                let stmt = &after[..end];
-                if stmt
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || "_:{}, *\n\t".contains(c) || c == ' ')
-                    || stmt.contains(" as ")
-                {
-                    found.extend(expand(stmt));
-                }
+        if boundary && let Some(end) = after.find(';') {
+            let stmt = &after[..end];
+            if stmt
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_:{}, *\n\t".contains(c))
+                || stmt.contains(" as ")
+            {
+                found.extend(expand(stmt));
             }
         }
         rest = after;

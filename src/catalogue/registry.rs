@@ -635,9 +635,19 @@ impl Catalogue {
 
     /// The hops from (`api`, `kind`) onward, in order. Bounded: the catalogue's chains are
     /// a few hops long, and a rules file that made a loop must not hang a run.
-    pub fn chain_from<'a>(&'a self, api: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Hop> {
+    pub fn chain_from<'a, 'q>(
+        &'a self,
+        api: &'q str,
+        kind: &'q str,
+    ) -> impl Iterator<Item = &'a Hop> + use<'a, 'q> {
+        let mut seen: Vec<&'a str> = Vec::new();
         std::iter::successors(self.hop_from(api, kind), move |h| {
             self.hop_from(&h.meta.to, kind)
+        })
+        .take_while(move |h| {
+            let fresh = !seen.contains(&h.meta.id.as_str());
+            seen.push(&h.meta.id);
+            fresh
         })
         .take(16)
     }

@@ -514,12 +514,7 @@ fn field_migrations(
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
         let ctx = rules::Ctx {
-            min: Some(
-                window
-                    .min
-                    .unwrap_or(window.target.minus(3))
-                    .min(window.target),
-            ),
+            min: Some(window.oldest().min(window.target)),
             target: Some(window.target),
             options: &cat.options,
         };

@@ -171,10 +171,7 @@ impl RunInfo<'_> {
     }
 
     pub fn min(&self) -> Release {
-        self.window
-            .min
-            .unwrap_or(self.window.target.minus(3))
-            .min(self.window.target)
+        self.window.oldest().min(self.window.target)
     }
 }
 
