@@ -16,10 +16,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use kubemig::catalogue::{Catalogue, Window};
 use kubemig::edit;
 use kubemig::engine::{self, Context};
+use kubemig::input::plain::verify;
 use kubemig::plan::mtree::MNode;
 use kubemig::plan::plan_document;
 use kubemig::prefilter::Prefilter;
-use kubemig::verify::verify;
 use kubemig::yaml::{Value, parse_stream};
 
 fn crd(properties: usize) -> String {

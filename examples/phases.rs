@@ -56,7 +56,7 @@ fn main() {
         lap(1, &mut at);
         let pass = pf.may_need_work(source.text.as_bytes());
         lap(2, &mut at);
-        if !pass || kubemig::template::is_template(&source.text) {
+        if !pass || kubemig::input::helm::is_template(&source.text) {
             continue;
         }
         parsed += 1;
@@ -89,18 +89,15 @@ fn main() {
             .map(|(i, (d, e))| match e {
                 Some(m) => kubemig::verify::Expect::Planned(m),
                 None => kubemig::verify::Expect::Same {
-                    text: kubemig::verify::stretch(src, &docs, i),
+                    text: kubemig::verify::document_text(src, &docs, i),
                     doc: d,
                 },
             })
             .collect();
-        let _ = kubemig::verify::verify_docs(
-            &output,
-            &want,
-            &cat,
-            window,
-            kubemig::kustomize::Role::Plain,
-        );
+        let _ = kubemig::verify::verify_docs(&output, &want, |doc| {
+            use kubemig::input::InputKind;
+            kubemig::input::plain::Plain.plan(&output, doc, &cat, window)
+        });
         lap(6, &mut at);
     }
     let ctx = Context {

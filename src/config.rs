@@ -393,7 +393,10 @@ impl Settings {
             Some(_) => origin("min-version"),
             None => "default: target minus 3".to_string(),
         };
-        let min = self.versions.min_version.unwrap_or(target.minus(3));
+        let min = self
+            .versions
+            .min_version
+            .unwrap_or(crate::catalogue::select::default_min(target));
         let list = |globs: &[Globs]| -> String {
             let items: Vec<String> = globs
                 .iter()

@@ -4,12 +4,12 @@
 
 use crate::catalogue::{Catalogue, Window};
 use crate::edit;
+use crate::input::InputKind;
 use crate::kustomize::Role;
 use crate::plan::ObjectReport;
 use crate::plan::mtree::MNode;
 use crate::prefilter::Prefilter;
 use crate::source::Source;
-use crate::verify::{self, Expect};
 
 pub struct Context<'a> {
     pub catalogue: &'a Catalogue,
@@ -125,25 +125,37 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
         return out;
     }
     out.parsed = true;
-    if crate::template::is_template(&source.text) {
-        return crate::template::process(source, ctx);
-    }
+    let kind = match crate::input::kind_of(&source.text, role) {
+        Ok(k) => k,
+        Err(e) => {
+            out.error = Some(FileError {
+                position: Some(source.line_col(e.offset)),
+                message: e.message,
+            });
+            return out;
+        }
+    };
     let src = source.text.as_str();
+    let yaml = kind.yaml_text(src);
+    let ranges = match kind.chunked() {
+        true => chunks(src, chunk),
+        false => std::iter::once(0..src.len()).collect(),
+    };
     let mut output = String::new();
     let mut changed = false;
     let mut failure: Option<String> = None;
     let mut doc_base = 0;
     // A large stream is handled a few documents at a time, so that memory follows the
     // largest chunk, not the whole stream (see `chunks`).
-    for range in chunks(src, chunk) {
+    for range in ranges {
         let base = range.start;
-        let text = &src[range];
-        let docs = match crate::yaml::parse_stream(text) {
+        let text = &src[range.clone()];
+        let docs = match crate::yaml::parse_stream(&yaml[range]) {
             Ok(d) => d,
             Err(e) => {
                 out.error = Some(FileError {
                     position: Some(source.line_col(base + e.offset)),
-                    message: e.message,
+                    message: kind.parse_error(e.message),
                 });
                 out.objects.clear();
                 out.finding_positions.clear();
@@ -154,7 +166,7 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
         let mut edits = Vec::new();
         let mut expected: Vec<Option<MNode>> = Vec::with_capacity(docs.len());
         for doc in &docs {
-            match crate::kustomize::plan_document(text, doc, ctx.catalogue, ctx.window, role) {
+            match kind.plan(text, doc, ctx.catalogue, ctx.window) {
                 Ok(plan) => {
                     for mut obj in plan.objects {
                         obj.offset += base;
@@ -180,7 +192,7 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
             continue;
         }
         changed = true;
-        match rewrite(text, &docs, &edits, &expected, ctx, role) {
+        match rewrite(text, &docs, &edits, &expected, ctx, &*kind) {
             Ok(new) => output.push_str(&new),
             Err(why) => failure = Some(why),
         }
@@ -198,32 +210,17 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
     out
 }
 
-/// Apply one chunk's edits and verify the result.
+/// Apply one chunk's edits and verify the result as its kind does.
 fn rewrite(
     text: &str,
     docs: &[crate::yaml::Document],
     edits: &[edit::Edit],
     expected: &[Option<MNode>],
     ctx: &Context,
-    role: Role,
+    kind: &dyn InputKind,
 ) -> Result<String, String> {
     let output = edit::apply(text, edits).map_err(|e| e.to_string())?;
-    // What each document of the output must be: the migrated tree's meaning, or, for a
-    // document nothing changed, the very same text around it.
-    let want: Vec<Expect> = docs
-        .iter()
-        .zip(expected)
-        .enumerate()
-        .map(|(i, (d, e))| match e {
-            Some(m) => Expect::Planned(m),
-            None => Expect::Same {
-                text: verify::stretch(text, docs, i),
-                doc: d,
-            },
-        })
-        .collect();
-    verify::verify_docs(&output, &want, ctx.catalogue, ctx.window, role)
-        .map_err(|why| format!("self-verification failed: {why}"))?;
+    kind.verify(&output, text, docs, expected, ctx.catalogue, ctx.window)?;
     Ok(output)
 }
 
@@ -233,7 +230,7 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 /// Split a stream into runs of whole documents of about `target` bytes, each starting at a
 /// `---` line that (1) follows a line of YAML content, so that no comment or directive above
 /// it belongs to the document it opens, and (2) is followed by content before the next
-/// marker, so that what `suppress` reads around every document is the same in the chunk
+/// marker, so that what `plan::suppress` reads around every document is the same in the chunk
 /// as in the whole stream. A document marker at the start of a line ends any scalar
 /// (YAML 1.2, `c-forbidden`), so each chunk parses to the same documents as in the stream.
 pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
@@ -279,7 +276,7 @@ pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// `Some(b'-')` for a `---` line, `Some(b'.')` for a `...` line (as `suppress` reads them).
+/// `Some(b'-')` for a `---` line, `Some(b'.')` for a `...` line (as `plan::suppress` reads them).
 fn marker(line: &str) -> Option<u8> {
     let kind = if line.starts_with("---") {
         b'-'
@@ -300,23 +297,6 @@ fn is_content(line: &str) -> bool {
     !(t.is_empty() || t.starts_with('#') || t.starts_with('%'))
 }
 
-/// How far the workers may run ahead of the file being reported, in files and in bytes of
-/// finished outcomes waiting to be reported.
-#[derive(Debug, Clone, Copy)]
-pub struct Bound {
-    pub files: usize,
-    pub bytes: usize,
-}
-
-impl Default for Bound {
-    fn default() -> Bound {
-        Bound {
-            files: 256,
-            bytes: 32 << 20,
-        }
-    }
-}
-
 impl Outcome {
     /// Roughly what holding this outcome costs: the texts it keeps.
     pub fn weight(&self) -> usize {
@@ -325,135 +305,6 @@ impl Outcome {
             .as_ref()
             .map_or(0, |(old, new)| old.len() + new.len())
     }
-}
-
-/// How many items a worker takes at once.
-const BATCH: usize = 8;
-
-struct Reorder<O> {
-    /// Next item a worker may take.
-    next: usize,
-    /// Items handed to `emit` so far.
-    emitted: usize,
-    /// Finished items not yet emitted, by `index % files`.
-    slots: Vec<Option<std::thread::Result<O>>>,
-    bytes: usize,
-    stop: bool,
-}
-
-/// Run `work` on every item on `threads` threads and hand the results to `emit` in item order,
-/// on the calling thread, as soon as each is next in line. At most `bound.files` items are
-/// taken ahead of the one being emitted, and a worker only starts another item while the
-/// finished ones waiting hold fewer than `bound.bytes` (the next in line always goes), so
-/// memory does not grow with the number of items. A panic in `work` is re-raised here;
-/// an error from `emit` stops the workers and is returned.
-pub fn run_ordered<'a, I, O, E>(
-    items: &'a [I],
-    threads: usize,
-    bound: Bound,
-    weight: impl Fn(&O) -> usize + Sync,
-    work: impl Fn(&I) -> O + Sync,
-    mut emit: impl FnMut(&'a I, O) -> Result<(), E>,
-) -> Result<(), E>
-where
-    I: Sync,
-    O: Send,
-{
-    use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-    use std::sync::{Condvar, Mutex};
-
-    let files = bound.files.max(1);
-    let state = Mutex::new(Reorder {
-        next: 0,
-        emitted: 0,
-        slots: (0..files.min(items.len())).map(|_| None).collect(),
-        bytes: 0,
-        stop: false,
-    });
-    let changed = Condvar::new();
-    let n = items.len();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, n.max(1)) {
-            scope.spawn(|| {
-                let mut done = Vec::with_capacity(BATCH);
-                loop {
-                    let run = {
-                        let mut s = state.lock().unwrap();
-                        loop {
-                            if s.stop || s.next >= n {
-                                return;
-                            }
-                            let ahead = s.next - s.emitted;
-                            if ahead < files && (s.bytes < bound.bytes || s.next == s.emitted) {
-                                break;
-                            }
-                            s = changed.wait(s).unwrap();
-                        }
-                        // A few items at a time: one lock for several small files.
-                        let take = BATCH.min(files - (s.next - s.emitted)).min(n - s.next);
-                        s.next += take;
-                        s.next - take..s.next
-                    };
-                    for i in run {
-                        let out = catch_unwind(AssertUnwindSafe(|| work(&items[i])));
-                        let w = out.as_ref().map_or(0, &weight);
-                        done.push((i, out, w));
-                    }
-                    let mut s = state.lock().unwrap();
-                    let len = s.slots.len();
-                    for (i, out, w) in done.drain(..) {
-                        s.slots[i % len] = Some(out);
-                        s.bytes += w;
-                    }
-                    changed.notify_all();
-                }
-            });
-        }
-        let stop = |state: &Mutex<Reorder<O>>| {
-            state.lock().unwrap().stop = true;
-            changed.notify_all();
-        };
-        let mut ready = Vec::new();
-        let mut i = 0;
-        while i < n {
-            {
-                // Take every finished item that is next in line, under one lock.
-                let mut s = state.lock().unwrap();
-                let len = s.slots.len();
-                loop {
-                    while let Some(out) = s.slots[(i + ready.len()) % len].take() {
-                        s.bytes -= out.as_ref().map_or(0, &weight);
-                        ready.push(out);
-                        if i + ready.len() == n {
-                            break;
-                        }
-                    }
-                    if !ready.is_empty() {
-                        break;
-                    }
-                    s = changed.wait(s).unwrap();
-                }
-                s.emitted = i + ready.len();
-                changed.notify_all();
-            }
-            for out in ready.drain(..) {
-                match out {
-                    Ok(out) => {
-                        if let Err(e) = emit(&items[i], out) {
-                            stop(&state);
-                            return Err(e);
-                        }
-                    }
-                    Err(panic) => {
-                        stop(&state);
-                        resume_unwind(panic);
-                    }
-                }
-                i += 1;
-            }
-        }
-        Ok(())
-    })
 }
 
 #[cfg(test)]
@@ -544,75 +395,5 @@ mod tests {
         assert_eq!(chunks(text, usize::MAX), vec![0..text.len()]);
         let joined: String = chunks(text, 1).into_iter().map(|r| &text[r]).collect();
         assert_eq!(joined, text);
-    }
-
-    #[test]
-    fn run_ordered_emits_in_order_within_its_bounds() {
-        let items: Vec<usize> = (0..500).collect();
-        for threads in [1, 2, 7] {
-            let in_flight = std::sync::atomic::AtomicUsize::new(0);
-            let most = std::sync::atomic::AtomicUsize::new(0);
-            let mut seen = Vec::new();
-            let bound = Bound {
-                files: 8,
-                bytes: 1000,
-            };
-            run_ordered(
-                &items,
-                threads,
-                bound,
-                |o: &(usize, usize)| o.1,
-                |&i| {
-                    // Later items finish first, so the reorder buffer has work to do.
-                    std::thread::sleep(std::time::Duration::from_micros(((i * 7) % 5) as u64 * 50));
-                    let now = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                    most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
-                    (i, if i % 50 == 0 { 5000 } else { 10 })
-                },
-                |&i, (j, _)| -> Result<(), ()> {
-                    assert_eq!(i, j);
-                    in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                    seen.push(i);
-                    Ok(())
-                },
-            )
-            .unwrap();
-            assert_eq!(seen, items);
-            // Each worker may finish one item beyond the buffer's bound before it waits.
-            assert!(
-                most.into_inner() <= 8 + threads,
-                "more than `files` items (plus one per worker) held at once"
-            );
-        }
-    }
-
-    #[test]
-    fn run_ordered_stops_on_an_emit_error_and_reraises_panics() {
-        let items: Vec<usize> = (0..100).collect();
-        let err = run_ordered(
-            &items,
-            2,
-            Bound::default(),
-            |_| 0,
-            |&i| i,
-            |&i, _| {
-                if i == 10 { Err(i) } else { Ok(()) }
-            },
-        );
-        assert_eq!(err, Err(10));
-        let panicked = std::panic::catch_unwind(|| {
-            run_ordered(
-                &items,
-                2,
-                Bound::default(),
-                |_| 0,
-                |&i| {
-                    assert!(i != 42, "boom");
-                    i
-                },
-                |_, _| Ok::<(), ()>(()),
-            )
-        });
-        assert!(panicked.is_err());
     }
 }

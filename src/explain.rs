@@ -78,15 +78,7 @@ pub fn lookup<'c>(cat: &'c Catalogue, query: &[String]) -> Result<Vec<&'c Hop>> 
             }
         },
         [api, kind] => {
-            let mut chain = Vec::new();
-            let mut cur = api.as_str();
-            while let Some(h) = cat.hop_from(cur, kind) {
-                if chain.iter().any(|c: &&Hop| c.meta.id == h.meta.id) {
-                    break;
-                }
-                chain.push(h);
-                cur = &h.meta.to;
-            }
+            let chain: Vec<&Hop> = cat.chain_from(api, kind).collect();
             if chain.is_empty() {
                 match cat.version(api, kind) {
                     Some(v) if v.removed.is_none() && v.deprecated.is_none() => {

@@ -1,25 +1,53 @@
 //! kubemig: upgrade Kubernetes manifests off deprecated and removed API versions.
 //!
 //! Data flow, top to bottom: walk → read → prefilter → parse → plan edits → verify →
-//! diff/write → report. Modules are declared in that order.
+//! diff/write → report. Modules are declared in that order, after the ones that drive a run
+//! and before the ones other commands add. Which module may use which: docs/design.md.
 
-pub mod catalogue;
+// What drives a run.
+/// Command-line arguments.
 pub mod cli;
+/// `.kubemig.toml` and its layering with the command line.
 pub mod config;
-pub mod edit;
-pub mod engine;
-pub mod explain;
+/// Ctrl-C: finish the file being written, then stop.
 pub mod interrupt;
-pub mod kustomize;
-pub mod plan;
-pub mod prefilter;
-pub mod report;
+/// One run of check, diff or fix.
 pub mod run;
-pub mod scripts;
-pub mod source;
-pub mod suppress;
-pub mod template;
-pub mod verify;
+/// Files processed in parallel, reported in order.
+pub mod pool;
+// Walk.
+/// The files to process.
 pub mod walk;
-pub mod write;
+/// The role kustomize gives each walked file.
+pub mod kustomize;
+// Read, prefilter, and the one pipeline every file goes through.
+/// Decoding a file's bytes; line and column of a byte offset.
+pub mod source;
+/// Whether a file can need any work, before parsing it.
+pub mod prefilter;
+/// One file through the pipeline.
+pub mod engine;
+/// What differs per input kind (plain, kustomize, Helm template).
+pub mod input;
+// Parse, plan edits from the catalogue, verify.
+/// The YAML parser with byte spans.
 pub mod yaml;
+/// The migration catalogue.
+pub mod catalogue;
+/// Planning the edits of one document.
+pub mod plan;
+/// Splicing edits into the text.
+pub mod edit;
+/// Self-verification of a rewrite.
+pub mod verify;
+// Shell scripts, scanned beside the manifests.
+/// `--scan-scripts`.
+pub mod scripts;
+// Write and report.
+/// Atomic writes.
+pub mod write;
+/// Everything kubemig prints.
+pub mod report;
+// Other commands.
+/// `kubemig explain`.
+pub mod explain;

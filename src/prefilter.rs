@@ -20,6 +20,8 @@
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 use crate::catalogue::Catalogue;
+use crate::catalogue::needle::found_at;
+pub use crate::catalogue::needle::{CompiledNeedle, is_word};
 
 /// Substrings that most needles contain and ordinary text rarely does: a needle that has
 /// one is searched for by it, then checked in place.
@@ -47,54 +49,10 @@ pub struct Prefilter {
     patterns: Vec<String>,
 }
 
-/// Whether `needle` is a word: letters and digits only, so that it is found only as a whole
-/// word (`serviceAccount` in `serviceAccount:` or `"serviceAccount"`, not in
-/// `serviceAccountName`). A key or value the catalogue looks for is a whole YAML scalar, so
-/// its characters are never touched by a letter or digit in the source; the one way to spell
-/// it otherwise is a double-quoted escape, which [`Prefilter::may_need_work`] catches apart.
-pub fn is_word(needle: &str) -> bool {
-    !needle.is_empty() && needle.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-/// Whether `text` contains `needle` at `at`, as a whole word if `word`.
-fn found_at(text: &[u8], at: usize, needle: &[u8], word: bool) -> bool {
-    text[at..].starts_with(needle)
-        && (!word
-            || !(at > 0 && text[at - 1].is_ascii_alphanumeric()
-                || text
-                    .get(at + needle.len())
-                    .is_some_and(u8::is_ascii_alphanumeric)))
-}
-
 /// Whether `text` contains `needle`, as a whole word if the needle is a word ([`is_word`]):
 /// the test the prefilter makes for each of its needles.
 pub fn contains_needle(text: &[u8], needle: &str) -> bool {
     CompiledNeedle::new(needle).found_in(text)
-}
-
-/// A needle searched for in many texts, compiled once: what [`contains_needle`] does
-/// without building a searcher on every call (field migrations test each object's text
-/// against every field's `mentions`).
-#[derive(Debug, Clone)]
-pub struct CompiledNeedle {
-    finder: memchr::memmem::Finder<'static>,
-    word: bool,
-}
-
-impl CompiledNeedle {
-    pub fn new(needle: &str) -> CompiledNeedle {
-        CompiledNeedle {
-            finder: memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
-            word: is_word(needle),
-        }
-    }
-
-    pub fn found_in(&self, text: &[u8]) -> bool {
-        let n = self.finder.needle();
-        self.finder
-            .find_iter(text)
-            .any(|at| found_at(text, at, n, self.word))
-    }
 }
 
 /// Whether a match of needle `q` inside every match of needle `p` makes `p` redundant: `q`
@@ -196,8 +154,9 @@ impl Prefilter {
         &self.patterns
     }
 
-    /// Whether `text` contains one of the needles.
-    pub fn mentions_old_api(&self, text: &[u8]) -> bool {
+    /// Whether `text` contains one of the needles: an old API, a kind, or a field some
+    /// migration looks for.
+    pub fn contains_any_needle(&self, text: &[u8]) -> bool {
         let mut input = Input::new(text);
         while let Some(m) = self.anchors.find(input.clone()) {
             let at = m.start();
@@ -218,7 +177,7 @@ impl Prefilter {
     }
 
     pub fn may_need_work(&self, text: &[u8]) -> bool {
-        self.mentions_old_api(text) || has_quoted_escape(text)
+        self.contains_any_needle(text) || has_quoted_escape(text)
     }
 }
 
@@ -342,7 +301,7 @@ mod tests {
     #[test]
     fn core_group_is_found_by_kind_not_by_v1() {
         let pf = pf();
-        assert!(!pf.mentions_old_api(b"apiVersion: v1\nkind: Service\n"));
+        assert!(!pf.contains_any_needle(b"apiVersion: v1\nkind: Service\n"));
         assert!(pf.may_need_work(b"apiVersion: v1\nkind: Endpoints\n"));
         assert!(pf.may_need_work(b"{\"apiVersion\":\"v1\",\"kind\":\"ComponentStatus\"}"));
         assert!(pf.patterns().iter().all(|p| p != "v1"));
@@ -408,7 +367,7 @@ mod tests {
         let mut found = 0;
         for text in &texts {
             let want = reference(pf.patterns(), text.as_bytes());
-            assert_eq!(pf.mentions_old_api(text.as_bytes()), want, "{text:?}");
+            assert_eq!(pf.contains_any_needle(text.as_bytes()), want, "{text:?}");
             found += usize::from(want);
             // Where no needle is a word, the plain automaton agrees too.
             if !want {
@@ -427,13 +386,13 @@ mod tests {
         for n in pf.patterns() {
             for (before, after) in [("", ""), ("-", ":"), ("\"", "\""), ("betbeta/", "\n")] {
                 let text = format!("{before}{n}{after}");
-                assert!(pf.mentions_old_api(text.as_bytes()), "{text}");
+                assert!(pf.contains_any_needle(text.as_bytes()), "{text}");
             }
         }
         // A self-overlapping anchor: the second `alpha` of `alphalpha` starts a needle.
         let one = Prefilter::from_needles(vec!["xalphalpha1".into()]);
-        assert!(one.mentions_old_api(b"--xalphalpha1--"));
-        assert!(!one.mentions_old_api(b"--xalphalpha2--"));
+        assert!(one.contains_any_needle(b"--xalphalpha1--"));
+        assert!(!one.contains_any_needle(b"--xalphalpha2--"));
     }
 
     #[test]
@@ -476,8 +435,8 @@ mod tests {
         assert!(!implied_by("xrbd.b", "rbd"));
         assert!(!implied_by("rbd", "rbd"));
         let pf = Prefilter::from_needles(vec!["rbd".into(), "kubernetes.io/rbd".into()]);
-        assert!(pf.mentions_old_api(b"kubernetes.io/rbdx"));
-        assert!(!pf.mentions_old_api(b"rbdx"));
+        assert!(pf.contains_any_needle(b"kubernetes.io/rbdx"));
+        assert!(!pf.contains_any_needle(b"rbdx"));
     }
 
     /// Every YAML or JSON file under `dir`, recursively.

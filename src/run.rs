@@ -461,10 +461,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             progress.suspend(|| report(input, out))
         }
     };
-    engine::run_ordered(
+    crate::pool::run_ordered(
         &walked.inputs,
         rayon::current_num_threads(),
-        engine::Bound::default(),
+        crate::pool::Bound::default(),
         |(out, _)| out.weight(),
         work,
         |input, (out, staged)| {
@@ -525,7 +525,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             window,
             summary: &summary,
         };
-        c.finish(&mut stdout, &info)?;
+        crate::report::write_machine(&c, &mut stdout, &info)?;
     }
     // Temporary files that an interrupted (killed) `fix` left behind, removed by this one.
     for p in write::take_removed_leftovers() {

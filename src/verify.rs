@@ -3,8 +3,8 @@
 //! migrated working tree means and need no further work, and each unchanged document must be
 //! the very same text.
 
-use crate::catalogue::{Catalogue, Window};
 use crate::plan::mtree::MNode;
+use crate::plan::{DocPlan, DuplicateKey};
 use crate::yaml::{Document, Node, Value, parse_stream};
 
 /// What one document of the output must be.
@@ -15,7 +15,7 @@ pub enum Expect<'a> {
     Changed(Value),
     /// [`Expect::Changed`], given as the migrated working tree.
     Planned(&'a MNode),
-    /// A document nothing changed: when its [`stretch`] of the output is this text of the
+    /// A document nothing changed: when its [`document_text`] of the output is this text of the
     /// input, it parses, means and plans as before; otherwise it must still mean what the
     /// input's document means, and plan no edit.
     Same {
@@ -28,31 +28,18 @@ pub enum Expect<'a> {
 /// The text that belongs to document `i` alone: from the end of the previous document's
 /// root node (or the start) to the start of the next one's (or the end), so its `---`, its
 /// comments and directives, its content and what follows it up to the next document.
-pub fn stretch<'s>(src: &'s str, docs: &[Document], i: usize) -> &'s str {
+pub fn document_text<'s>(src: &'s str, docs: &[Document], i: usize) -> &'s str {
     let start = if i == 0 { 0 } else { docs[i - 1].root.span.end };
     let end = docs.get(i + 1).map_or(src.len(), |d| d.root.span.start);
     &src[start.min(end)..end]
 }
 
-/// Check `output` against the expected meaning of each document (every one changed).
-pub fn verify(
-    output: &str,
-    expected: &[Value],
-    cat: &Catalogue,
-    window: Window,
-) -> Result<(), String> {
-    let want: Vec<Expect> = expected.iter().cloned().map(Expect::Changed).collect();
-    verify_docs(output, &want, cat, window, crate::kustomize::Role::Plain)
-}
-
-/// [`verify`] with unchanged documents, for a file whose role to kustomize is known (a
-/// second run plans it the same way).
+/// Check `output` against the expected meaning of each document; `plan_again` plans a
+/// document of the output as a second run would (the input kind's planning).
 pub fn verify_docs(
     output: &str,
     expected: &[Expect],
-    cat: &Catalogue,
-    window: Window,
-    role: crate::kustomize::Role,
+    plan_again: impl Fn(&Document) -> Result<DocPlan, DuplicateKey>,
 ) -> Result<(), String> {
     let docs = parse_stream(output)
         .map_err(|e| format!("the rewritten file does not parse: {}", e.message))?;
@@ -66,7 +53,7 @@ pub fn verify_docs(
     for (i, (doc, want)) in docs.iter().zip(expected).enumerate() {
         let value = |n: &Node| MNode::from_node(n).to_value().map_err(|e| e.to_string());
         let meant = match want {
-            Expect::Same { text, .. } if stretch(output, &docs, i) == *text => continue,
+            Expect::Same { text, .. } if document_text(output, &docs, i) == *text => continue,
             // Changed after all: it must still mean what it meant.
             Expect::Same { doc: before, .. } => value(&before.root)? == value(&doc.root)?,
             Expect::Changed(v) => value(&doc.root)? == *v,
@@ -81,8 +68,7 @@ pub fn verify_docs(
                 doc.index + 1
             ));
         }
-        let again = crate::kustomize::plan_document(output, doc, cat, window, role)
-            .map_err(|e| e.to_string())?;
+        let again = plan_again(doc).map_err(|e| e.to_string())?;
         if !again.edits.is_empty() {
             return Err(format!(
                 "document {} would change again on a second run",
@@ -96,7 +82,9 @@ pub fn verify_docs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kustomize::Role;
+    use crate::catalogue::{Catalogue, Window};
+    use crate::input::InputKind;
+    use crate::input::plain::Plain;
 
     fn check(planned: &str, output: &str) -> Result<(), String> {
         let cat = Catalogue::embedded().unwrap();
@@ -106,7 +94,9 @@ mod tests {
             include_deprecated: false,
         };
         let tree = MNode::from_node(&parse_stream(planned).unwrap()[0].root);
-        verify_docs(output, &[Expect::Planned(&tree)], &cat, window, Role::Plain)
+        verify_docs(output, &[Expect::Planned(&tree)], |doc| {
+            Plain.plan(output, doc, &cat, window)
+        })
     }
 
     #[test]

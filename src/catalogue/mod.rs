@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod conditions;
 pub mod model;
+pub mod needle;
 pub mod registry;
 pub mod select;
 

@@ -110,8 +110,8 @@ pub struct Hop {
 pub struct Field {
     pub meta: FieldMigration,
     pub rules: Vec<CompiledRule>,
-    /// `meta.mentions`, compiled for [`crate::prefilter::ObjectText::mentions`].
-    pub mentions: Vec<crate::prefilter::CompiledNeedle>,
+    /// `meta.mentions`, compiled for `prefilter::ObjectText::mentions`.
+    pub mentions: Vec<super::needle::CompiledNeedle>,
     /// `meta.applies-to`, split once: whether it names `pods`, and its `(API, KIND)` pairs.
     pods: bool,
     targets: Vec<(String, String)>,
@@ -479,7 +479,7 @@ impl Catalogue {
                 let mentions = f
                     .mentions
                     .iter()
-                    .map(|m| crate::prefilter::CompiledNeedle::new(m))
+                    .map(|m| super::needle::CompiledNeedle::new(m))
                     .collect();
                 let targets = f
                     .applies_to
@@ -591,9 +591,19 @@ impl Catalogue {
 
     /// The hops from (`api`, `kind`) onward, in order. Bounded: the catalogue's chains are
     /// a few hops long, and a rules file that made a loop must not hang a run.
-    pub fn chain_from<'a>(&'a self, api: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Hop> {
+    pub fn chain_from<'a, 'q>(
+        &'a self,
+        api: &'q str,
+        kind: &'q str,
+    ) -> impl Iterator<Item = &'a Hop> + use<'a, 'q> {
+        let mut seen: Vec<&'a str> = Vec::new();
         std::iter::successors(self.hop_from(api, kind), move |h| {
             self.hop_from(&h.meta.to, kind)
+        })
+        .take_while(move |h| {
+            let fresh = !seen.contains(&h.meta.id.as_str());
+            seen.push(&h.meta.id);
+            fresh
         })
         .take(16)
     }

@@ -31,9 +31,22 @@ pub enum Decision<'c> {
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
     pub target: Release,
-    /// The oldest release to keep working on; `None` means target minus 3.
+    /// The oldest release to keep working on; `None` means [`default_min`].
     pub min: Option<Release>,
     pub include_deprecated: bool,
+}
+
+/// The oldest release kept working when none is given: the target minus 3 (a cluster may
+/// lag its clients by that many minor releases).
+pub fn default_min(target: Release) -> Release {
+    target.minus(3)
+}
+
+impl Window {
+    /// The oldest release to keep working on: `min`, or [`default_min`].
+    pub fn oldest(&self) -> Release {
+        self.min.unwrap_or(default_min(self.target))
+    }
 }
 
 pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decision<'c> {
@@ -58,20 +71,8 @@ pub fn decide<'c>(cat: &'c Catalogue, api: &str, kind: &str, w: Window) -> Decis
     if served && !own.deprecated_at(w.target) || own.introduced > w.target {
         return Decision::Current;
     }
-    let mut chain: Vec<&Hop> = Vec::new();
-    let mut cur = api;
-    while let Some(hop) = cat.hop_from(cur, kind) {
-        if chain.iter().any(|h| h.meta.id == hop.meta.id) || chain.len() > 16 {
-            break;
-        }
-        chain.push(hop);
-        cur = &hop.meta.to;
-    }
-    let min = w
-        .min
-        .unwrap_or(w.target.minus(3))
-        .max(own.introduced)
-        .min(w.target);
+    let chain: Vec<&Hop> = cat.chain_from(api, kind).collect();
+    let min = w.oldest().max(own.introduced).min(w.target);
     let served_all = |api: &str| {
         cat.version(api, kind)
             .is_some_and(|v| v.introduced <= min && v.served_at(w.target))

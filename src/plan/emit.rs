@@ -261,7 +261,7 @@ impl<'a> Emitter<'a> {
                 for i in items {
                     let dash = match flow {
                         true => parent,
-                        false => column(src, o_dash(src, i)),
+                        false => column(src, item_dash_offset(src, i)),
                     };
                     self.index(i, None, dash);
                 }
@@ -912,7 +912,7 @@ impl<'a> Emitter<'a> {
                     }
                     let mut ranges = Vec::new();
                     for d in rest {
-                        let dash = o_dash(src, d);
+                        let dash = item_dash_offset(src, d);
                         let ls = text_line_start(src, dash);
                         if !blank(&src[ls..dash]) {
                             return Err(self.unsupported(
@@ -1547,7 +1547,8 @@ fn with_props(n: &Node) -> Range<usize> {
         .map_or(n.span.start, |p| p.start.min(n.span.start))..n.span.end
 }
 
-fn o_dash(src: &str, item: &Node) -> usize {
+/// Byte offset of the `-` that opens a block sequence item.
+fn item_dash_offset(src: &str, item: &Node) -> usize {
     crate::yaml::tree::dash_before(src, with_props(item).start)
 }
 

@@ -4,6 +4,7 @@
 pub mod emit;
 pub mod mtree;
 pub mod rules;
+pub mod suppress;
 
 use crate::catalogue::codes::{self, Code};
 use crate::catalogue::model::FindingSpec;
@@ -143,7 +144,7 @@ pub fn plan_document(
         return Ok(plan);
     }
     let mut work: Option<MNode> = None;
-    let mut suppress = crate::suppress::Suppress::scan(src, doc);
+    let mut suppress = suppress::Suppress::scan(src, doc);
     for (path, obj) in objects {
         for key in ["apiVersion", "kind"] {
             let mut same = obj
@@ -507,7 +508,7 @@ fn field_migrations(
     api: &str,
     object: &ObjectReport,
     work: &mut Option<MNode>,
-    suppress: &mut crate::suppress::Suppress,
+    suppress: &mut suppress::Suppress,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
     // What the object says, to skip (without copying the document) each field migration
@@ -535,12 +536,7 @@ fn field_migrations(
         let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
         let ctx = rules::Ctx {
-            min: Some(
-                window
-                    .min
-                    .unwrap_or(window.target.minus(3))
-                    .min(window.target),
-            ),
+            min: Some(window.oldest().min(window.target)),
             target: Some(window.target),
             options: &cat.options,
         };

@@ -42,15 +42,9 @@ pub fn write(w: &mut dyn Write, cat: &Catalogue, window: Window) -> io::Result<(
     let release = |r: Option<Release>| r.map_or("-".to_string(), |r| r.to_string());
     for v in versions {
         for kind in &v.kinds {
-            let first = cat.hop_from(&v.api, kind);
             // The whole chain: its end is what the object becomes when no window limits it.
-            let mut chain = Vec::from_iter(first);
-            while let Some(next) = chain.last().and_then(|h| cat.hop_from(&h.meta.to, kind)) {
-                if chain.len() > 16 {
-                    break;
-                }
-                chain.push(next);
-            }
+            let chain: Vec<_> = cat.chain_from(&v.api, kind).collect();
+            let first = chain.first();
             let replacement = chain.last().map(|h| h.meta.to.clone());
             let since = replacement
                 .as_deref()

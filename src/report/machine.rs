@@ -2,8 +2,6 @@
 //! reported object of every file with its findings, and the files that could not be
 //! processed, collected in path order and written once at the end.
 
-use std::io::{self, Write};
-
 use crate::catalogue::{Catalogue, Level, Release, Window};
 use crate::cli::Format;
 use crate::engine::{FileError, Outcome};
@@ -173,10 +171,7 @@ impl RunInfo<'_> {
     }
 
     pub fn min(&self) -> Release {
-        self.window
-            .min
-            .unwrap_or(self.window.target.minus(3))
-            .min(self.window.target)
+        self.window.oldest().min(self.window.target)
     }
 }
 
@@ -244,13 +239,8 @@ impl Collector {
             }));
     }
 
-    /// Write the report.
-    pub fn finish(self, w: &mut dyn Write, info: &RunInfo) -> io::Result<()> {
-        match self.format {
-            Format::Text => Ok(()),
-            Format::Json => super::json::write(w, &self, info),
-            Format::Sarif => super::sarif::write(w, &self, info),
-            Format::Github => super::github::write(w, &self, info),
-        }
+    /// The format the report is written in ([`super::write_machine`]).
+    pub fn format(&self) -> Format {
+        self.format
     }
 }

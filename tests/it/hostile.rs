@@ -967,7 +967,7 @@ fn fuzz_regressions() {
         let out = process(bytes.to_vec(), &ctx);
         if let Some((old, new)) = out.rewrite {
             assert!(out.error.is_none(), "{}", path.display());
-            if !kubemig::template::is_template(&old) {
+            if !kubemig::input::helm::is_template(&old) {
                 let a = kubemig::yaml::parse_stream(&old).unwrap();
                 let b = kubemig::yaml::parse_stream(&new)
                     .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));

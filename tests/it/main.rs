@@ -15,6 +15,7 @@ mod helm;
 mod helm_render;
 mod hostile;
 mod kustomize;
+mod modules;
 mod moves;
 mod oracle;
 mod output;

@@ -1,4 +1,4 @@
-//! Helm chart templates: files whose Go template actions (`{{ … }}`) make them something
+//! The Helm template input kind: files whose Go template actions (`{{ … }}`) make them something
 //! other than YAML as written.
 //!
 //! Every action (and `{{/* comment */}}`) is masked with filler of exactly its byte length:
@@ -26,294 +26,20 @@
 //! Self-verification: the output is masked again, must parse, mean what the plan says,
 //! and plan no further accepted edits.
 
+mod actions;
+
 use std::ops::Range;
 
+use actions::Branch;
+pub use actions::{Template, is_template};
+
+use super::{InputKind, Unreadable};
 use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
-use crate::edit::{self, Edit};
-use crate::engine::{Context, FileError, Outcome};
+use crate::edit::Edit;
 use crate::plan::mtree::MNode;
 use crate::plan::{DocPlan, DuplicateKey, Finding, ObjectReport, Status, plan_document};
-use crate::source::Source;
 use crate::yaml::{Document, Node, NodeKind, Value, parse_stream};
-
-/// What an action does to the template's block structure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Word {
-    If,
-    /// `range`, `with`, `define`, `block`: open a block that `end` closes.
-    Open,
-    Else,
-    End,
-    Other,
-}
-
-#[derive(Debug, Clone)]
-struct Action {
-    range: Range<usize>,
-    word: Word,
-}
-
-/// One branch of a block: the text between the action that opens it (`if`, `else`,
-/// `else if`) and the next `else` or `end` of the same block.
-#[derive(Debug, Clone)]
-struct Branch {
-    block: usize,
-    index: usize,
-    range: Range<usize>,
-    /// The action that opens this branch.
-    cond: Range<usize>,
-    /// Whether the block is an `if` (not a `range` or `with`).
-    is_if: bool,
-}
-
-/// A template with its actions masked.
-pub struct Template {
-    /// The text with every action replaced by filler of the same byte length.
-    pub masked: String,
-    actions: Vec<Action>,
-    branches: Vec<Branch>,
-}
-
-/// Whether `src` must be read as a template: it has a `{{ … }}` action that the YAML
-/// parser does not see as part of a scalar (or it is not YAML at all). A manifest that only
-/// carries `{{ … }}` inside string values (Prometheus rules, Argo parameters) stays plain.
-pub fn is_template(src: &str) -> bool {
-    static OPEN: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"{{"));
-    let bytes = src.as_bytes();
-    if OPEN.find(bytes).is_none() {
-        return false;
-    }
-    // An unclosed `{{` in valid YAML is text; in a file that is not YAML it is reported.
-    let Ok(docs) = parse_stream(src) else {
-        return true;
-    };
-    if lex(src).is_err() {
-        return false;
-    }
-    let mut spans = Vec::new();
-    for d in &docs {
-        scalar_spans(&d.root, &mut spans);
-    }
-    memchr::memmem::find_iter(bytes, b"{{").any(|at| {
-        !spans
-            .iter()
-            .any(|s: &Range<usize>| s.start <= at && at < s.end)
-    })
-}
-
-fn scalar_spans(node: &Node, out: &mut Vec<Range<usize>>) {
-    match &node.kind {
-        NodeKind::Scalar { .. } => out.push(node.span.clone()),
-        NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
-            scalar_spans(k, out);
-            scalar_spans(v, out)
-        }),
-        NodeKind::Seq { items, .. } => items.iter().for_each(|i| scalar_spans(i, out)),
-        NodeKind::Alias(_) => {}
-    }
-}
-
-/// Find the actions of `text`; `Err(offset)` when one is not closed.
-fn lex(text: &str) -> Result<Vec<Action>, usize> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(p) = memchr::memmem::find(&b[i..], b"{{") {
-        let start = i + p;
-        let mut j = start + 2;
-        if b.get(j) == Some(&b'-') && b.get(j + 1).is_some_and(u8::is_ascii_whitespace) {
-            j += 1;
-        }
-        while j < b.len() && b[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        let (end, word) = if b[j..].starts_with(b"/*") {
-            let close = memchr::memmem::find(&b[j + 2..], b"*/").ok_or(start)? + j + 4;
-            let mut k = close;
-            while k < b.len() && (b[k].is_ascii_whitespace() || b[k] == b'-') {
-                k += 1;
-            }
-            if !b[k..].starts_with(b"}}") {
-                return Err(start);
-            }
-            (k + 2, Word::Other)
-        } else {
-            let ident: String = text[j..]
-                .chars()
-                .take_while(char::is_ascii_alphabetic)
-                .collect();
-            let word = match ident.as_str() {
-                "if" => Word::If,
-                "range" | "with" | "define" | "block" => Word::Open,
-                "else" => Word::Else,
-                "end" => Word::End,
-                _ => Word::Other,
-            };
-            let mut k = j;
-            let end = loop {
-                match b.get(k) {
-                    None => return Err(start),
-                    Some(&q @ (b'"' | b'\'')) => {
-                        k += 1;
-                        while k < b.len() && b[k] != q && b[k] != b'\n' {
-                            k += if b[k] == b'\\' { 2 } else { 1 };
-                        }
-                        k += 1;
-                    }
-                    Some(b'`') => {
-                        k += 1 + memchr::memchr(b'`', &b[(k + 1).min(b.len())..]).ok_or(start)?;
-                        k += 1;
-                    }
-                    Some(b'}') if b.get(k + 1) == Some(&b'}') => break k + 2,
-                    Some(_) => k += 1,
-                }
-            };
-            (end, word)
-        };
-        out.push(Action {
-            range: start..end,
-            word,
-        });
-        i = end;
-    }
-    Ok(out)
-}
-
-impl Template {
-    /// Lex and mask `text`; `Err(offset)` when an action is not closed.
-    pub fn scan(text: &str) -> Result<Template, usize> {
-        let actions = lex(text)?;
-        let masked = mask(text, &actions);
-        let branches = branches(&actions, text.len());
-        Ok(Template {
-            masked,
-            actions,
-            branches,
-        })
-    }
-
-    /// Whether any action overlaps `range` (an empty range: lies strictly around it).
-    fn masks(&self, range: &Range<usize>) -> bool {
-        self.actions
-            .iter()
-            .any(|a| a.range.start < range.end.max(range.start + 1) && range.start < a.range.end)
-    }
-
-    /// The branches (innermost last) that contain `offset`.
-    fn around(&self, offset: usize) -> impl Iterator<Item = &Branch> {
-        self.branches
-            .iter()
-            .filter(move |b| b.range.start <= offset && offset < b.range.end)
-    }
-
-    /// The `if` block whose branches hold each of `offsets` in a different branch.
-    fn choice(&self, offsets: &[usize]) -> Option<&Branch> {
-        let first = offsets.first()?;
-        self.around(*first).filter(|b| b.is_if).find(|b| {
-            let mut seen = vec![b.index];
-            offsets[1..].iter().all(|o| {
-                self.around(*o)
-                    .find(|c| c.block == b.block)
-                    .is_some_and(|c| {
-                        let fresh = !seen.contains(&c.index);
-                        seen.push(c.index);
-                        fresh
-                    })
-            })
-        })
-    }
-
-    /// The opening `if` action of a block.
-    fn opener(&self, block: usize) -> Option<&Branch> {
-        self.branches
-            .iter()
-            .find(|b| b.block == block && b.index == 0)
-    }
-}
-
-fn mask(text: &str, actions: &[Action]) -> String {
-    let b = text.as_bytes();
-    let mut inside = vec![false; b.len()];
-    for a in actions {
-        inside[a.range.clone()].iter_mut().for_each(|x| *x = true);
-    }
-    let mut out = b.to_vec();
-    let mut start = 0;
-    while start < b.len() {
-        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i + 1);
-        let line = start..end;
-        if inside[line.clone()].iter().any(|x| *x) {
-            // Only actions (and blanks, or a comment after them) on this line: blank them.
-            let rest = line.clone().filter(|&i| !inside[i]).map(|i| b[i]);
-            let mut blank = true;
-            for c in rest {
-                if c == b'#' {
-                    break;
-                }
-                if !c.is_ascii_whitespace() {
-                    blank = false;
-                    break;
-                }
-            }
-            let fill = if blank { b' ' } else { b'x' };
-            for i in line.filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r') {
-                out[i] = fill;
-            }
-        }
-        start = end;
-    }
-    String::from_utf8(out).expect("actions start and end on ASCII bytes")
-}
-
-fn branches(actions: &[Action], len: usize) -> Vec<Branch> {
-    struct Open {
-        block: usize,
-        is_if: bool,
-        index: usize,
-        start: usize,
-        cond: Range<usize>,
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    let close = |o: &Open, end: usize| Branch {
-        block: o.block,
-        index: o.index,
-        range: o.start..end,
-        cond: o.cond.clone(),
-        is_if: o.is_if,
-    };
-    for (n, a) in actions.iter().enumerate() {
-        match a.word {
-            Word::If | Word::Open => stack.push(Open {
-                block: n,
-                is_if: a.word == Word::If,
-                index: 0,
-                start: a.range.end,
-                cond: a.range.clone(),
-            }),
-            Word::Else => {
-                if let Some(top) = stack.last_mut() {
-                    out.push(close(top, a.range.start));
-                    top.index += 1;
-                    top.start = a.range.end;
-                    top.cond = a.range.clone();
-                }
-            }
-            Word::End => {
-                if let Some(top) = stack.pop() {
-                    out.push(close(&top, a.range.start));
-                }
-            }
-            Word::Other => {}
-        }
-    }
-    while let Some(top) = stack.pop() {
-        out.push(close(&top, len));
-    }
-    out
-}
 
 /// 1-based line of a byte offset.
 fn line_of(src: &str, offset: usize) -> usize {
@@ -326,86 +52,84 @@ fn line_text(src: &str, offset: usize) -> &str {
     src[start..crate::source::line_end(src, offset.max(start))].trim()
 }
 
-/// Run the pipeline on a template: mask, parse, plan with the template's limits, apply the
-/// accepted edits to the original text, verify.
-pub fn process(source: Source, ctx: &Context) -> Outcome {
-    let mut out = Outcome {
-        parsed: true,
-        ..Outcome::default()
-    };
-    let src = source.text.as_str();
-    let tpl = match Template::scan(src) {
-        Ok(t) => t,
-        Err(at) => {
-            out.error = Some(FileError {
-                position: Some(source.line_col(at)),
+/// A Helm template, its actions masked.
+pub struct Helm {
+    tpl: Template,
+}
+
+impl Helm {
+    /// Lex and mask `src`.
+    pub fn scan(src: &str) -> Result<Helm, Unreadable> {
+        match Template::scan(src) {
+            Ok(tpl) => Ok(Helm { tpl }),
+            Err(offset) => Err(Unreadable {
+                offset,
                 message: "this template action is not closed with `}}`".into(),
-            });
-            return out;
-        }
-    };
-    let docs = match parse_stream(&tpl.masked) {
-        Ok(d) => d,
-        Err(e) => {
-            out.error = Some(FileError {
-                position: Some(source.line_col(e.offset)),
-                message: format!(
-                    "{} (read as a Helm template, with its {{{{ … }}}} actions blanked out); kubemig cannot check this file, migrate it by hand",
-                    e.message
-                ),
-            });
-            return out;
-        }
-    };
-    let mut edits = Vec::new();
-    let mut expected = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        match plan_doc(&tpl, src, doc, ctx.catalogue, ctx.window) {
-            Ok(plan) => {
-                for obj in plan.objects {
-                    out.push_object(&source, obj);
-                }
-                out.suppressed += plan.suppressed;
-                edits.extend(plan.edits);
-                expected.push(match plan.expected {
-                    Some(m) => m.to_value(),
-                    None => MNode::from_node(&doc.root).to_value(),
-                });
-            }
-            Err(dup) => return out.duplicate_key(&source, &dup, 0),
+            }),
         }
     }
-    if edits.is_empty() {
-        return out;
+}
+
+impl InputKind for Helm {
+    /// The masked text: same byte offsets, no actions.
+    fn yaml_text<'t>(&'t self, _src: &'t str) -> &'t str {
+        &self.tpl.masked
     }
-    let result = edit::apply(src, &edits)
-        .map_err(|e| e.to_string())
-        .and_then(|output| {
-            let want: Vec<Value> = expected
-                .into_iter()
-                .collect::<Result<_, _>>()
-                .map_err(|e| e.to_string())?;
-            verify(&output, &want, ctx.catalogue, ctx.window)
-                .map_err(|why| format!("self-verification failed: {why}"))?;
-            Ok(output)
-        });
-    match result {
-        Ok(output) => out.rewrite = Some((source.text, output)),
-        Err(why) => {
-            out.error = Some(FileError::new(format!(
-                "internal error: {why}; the file was left unchanged. Please report this with the file."
-            )));
-            for o in &mut out.objects {
-                o.item.status = Status::Blocked;
-            }
-        }
+
+    /// A template's branches and guards span the file: it is planned whole.
+    fn chunked(&self) -> bool {
+        false
     }
-    out
+
+    fn parse_error(&self, message: String) -> String {
+        format!(
+            "{message} (read as a Helm template, with its {{{{ … }}}} actions blanked out); kubemig cannot check this file, migrate it by hand"
+        )
+    }
+
+    fn plan(
+        &self,
+        src: &str,
+        doc: &Document,
+        cat: &Catalogue,
+        window: Window,
+    ) -> Result<DocPlan, DuplicateKey> {
+        plan_in_template(&self.tpl, src, doc, cat, window)
+    }
+
+    /// What every document means is compared as a whole (an unchanged document of a
+    /// template has no text of its own to compare: its actions may span documents).
+    fn verify(
+        &self,
+        output: &str,
+        _src: &str,
+        docs: &[Document],
+        expected: &[Option<MNode>],
+        cat: &Catalogue,
+        window: Window,
+    ) -> Result<(), String> {
+        let want: Vec<Value> = docs
+            .iter()
+            .zip(expected)
+            .map(|(doc, e)| match e {
+                Some(m) => m.to_value(),
+                None => MNode::from_node(&doc.root).to_value(),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        verify_template(output, &want, cat, window)
+            .map_err(|why| format!("self-verification failed: {why}"))
+    }
 }
 
 /// Check a rewritten template: masked again it parses, means what was planned, and would
 /// not change on a second run.
-fn verify(output: &str, expected: &[Value], cat: &Catalogue, window: Window) -> Result<(), String> {
+fn verify_template(
+    output: &str,
+    expected: &[Value],
+    cat: &Catalogue,
+    window: Window,
+) -> Result<(), String> {
     let tpl = Template::scan(output)
         .map_err(|at| format!("a template action at byte {at} is no longer closed"))?;
     let docs = parse_stream(&tpl.masked)
@@ -427,7 +151,7 @@ fn verify(output: &str, expected: &[Value], cat: &Catalogue, window: Window) -> 
                 doc.index + 1
             ));
         }
-        let again = plan_doc(&tpl, output, doc, cat, window).map_err(|e| e.to_string())?;
+        let again = plan_in_template(&tpl, output, doc, cat, window).map_err(|e| e.to_string())?;
         if !again.edits.is_empty() {
             return Err(format!(
                 "document {} would change again on a second run",
@@ -439,7 +163,7 @@ fn verify(output: &str, expected: &[Value], cat: &Catalogue, window: Window) -> 
 }
 
 /// Plan one document of a template (parsed from `tpl.masked`; `src` is the original).
-fn plan_doc(
+fn plan_in_template(
     tpl: &Template,
     src: &str,
     doc: &Document,
@@ -918,6 +642,7 @@ fn templated_duplicate(
 
 #[cfg(test)]
 mod tests {
+    use super::actions::lex;
     use super::*;
 
     #[test]
