@@ -4,6 +4,7 @@
 //! diff/write → report. Modules are declared in that order.
 
 pub mod catalogue;
+pub mod chart_scan;
 pub mod cli;
 pub mod config;
 pub mod edit;

@@ -282,6 +282,10 @@ pub const ENGINE_CODES: &[(&str, &str)] = &[
         "The apiVersion of an object in a Helm template is computed by template code: kubemig cannot rewrite it. Change the template by hand.",
     ),
     (
+        "HELM-UNRESOLVED",
+        "A group/version the target does not serve appears in a Helm chart where kubemig cannot plan an object: a helper (`_helpers.tpl`) returns it, a values file sets it (or the version half of an apiVersion a template builds from values), or a template's object has a templated or unknown kind. Change it by hand to the replacement the finding names; a guarded fallback for older clusters is only noted.",
+    ),
+    (
         "HELM-GUARDED",
         "The object in a Helm template is already guarded by a Capabilities check on its apiVersion: kubemig leaves the branches as the chart author wrote them.",
     ),
