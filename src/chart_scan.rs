@@ -121,7 +121,10 @@ impl Charts {
                 out.objects.iter().any(|o| {
                     doc.contains(&o.item.offset)
                         && (o.item.from == *gv
-                            || o.item.findings.iter().any(|f| f.message.contains(gv.as_str())))
+                            || o.item
+                                .findings
+                                .iter()
+                                .any(|f| f.message.contains(gv.as_str())))
                 })
             });
             if covered {
@@ -156,11 +159,7 @@ impl Charts {
         collect(&root.join("ci"), &mut ci);
         values.extend(ci.into_iter().filter(|p| p.to_str().is_some_and(is_yaml)));
         values.sort();
-        let read = |p: &Path| {
-            std::fs::read(p)
-                .ok()
-                .and_then(|b| Source::decode(b).ok())
-        };
+        let read = |p: &Path| std::fs::read(p).ok().and_then(|b| Source::decode(b).ok());
         let values: Vec<(PathBuf, Source)> = values
             .into_iter()
             .filter_map(|p| read(&p).map(|s| (p, s)))
@@ -249,7 +248,8 @@ impl Charts {
             {
                 let prefix = value[..open].trim_start();
                 let suffix = value[close..].trim_end();
-                let at = start + indent + "apiVersion:".len() + (value.len() - value.trim_start().len());
+                let at =
+                    start + indent + "apiVersion:".len() + (value.len() - value.trim_start().len());
                 for (vp, vs) in values {
                     let Some(node) = lookup(&vs.text, &vpath) else {
                         continue;
@@ -276,7 +276,17 @@ impl Charts {
                         path.display(),
                         window.target
                     );
-                    self.push(vp, vs, node.0, &gv, None, "value", there, Status::Blocked, None);
+                    self.push(
+                        vp,
+                        vs,
+                        node.0,
+                        &gv,
+                        None,
+                        "value",
+                        there,
+                        Status::Blocked,
+                        None,
+                    );
                 }
             }
             start = crate::source::next_line_start(text, start).max(end + 1);
@@ -350,7 +360,11 @@ impl Charts {
                 offset: at,
             }],
         };
-        self.extra.entry(path.to_path_buf()).or_default().push(Extra {
+        // The same place found twice (a values file's group/version that a template also
+        // reads): the later, more specific report wins.
+        let extra = self.extra.entry(path.to_path_buf()).or_default();
+        extra.retain(|e| e.report.offset != at);
+        extra.push(Extra {
             report,
             doc,
             line_col: src.line_col(at),
@@ -448,7 +462,9 @@ fn in_comment(text: &str, at: usize) -> bool {
     let start = crate::source::line_start(text, at);
     let line = &text[start..at];
     let hash = line.trim_start().starts_with('#') || line.contains(" #");
-    let open = text[..at].rfind("{{/*").or_else(|| text[..at].rfind("{{- /*"));
+    let open = text[..at]
+        .rfind("{{/*")
+        .or_else(|| text[..at].rfind("{{- /*"));
     let block = open.is_some_and(|o| !text[o..at].contains("*/"));
     (hash && !line.contains("{{")) || block
 }
@@ -574,7 +590,10 @@ mod tests {
         ];
         let text = "# apiVersion: extensions/v1beta1\n{{- if .Capabilities.APIVersions.Has \"extensions/v1beta1/Ingress\" }}\napiVersion: extensions/v1beta1\n{{/* extensions/v1beta1 */}}\nx: networking.k8s.io/v1beta1\ny: myextensions/v1beta1\n";
         let found: Vec<&str> = occurrences(text, &gone).iter().map(|(_, g)| *g).collect();
-        assert_eq!(found, vec!["extensions/v1beta1", "networking.k8s.io/v1beta1"]);
+        assert_eq!(
+            found,
+            vec!["extensions/v1beta1", "networking.k8s.io/v1beta1"]
+        );
     }
 
     #[test]

@@ -369,7 +369,10 @@ fn mask(text: &str, actions: &[Action], dropped: &[Range<usize>]) -> String {
                     fill = b' ';
                 }
             }
-            for i in line.clone().filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r') {
+            for i in line
+                .clone()
+                .filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r')
+            {
                 out[i] = fill;
             }
             // `{{ … -}}` alone on its line: the next line renders at the action's column.
@@ -387,8 +390,8 @@ fn mask(text: &str, actions: &[Action], dropped: &[Range<usize>]) -> String {
         if !*blank {
             let content = String::from_utf8_lossy(&out[line.clone()]).to_string();
             let content = content.split(" #").next().unwrap_or("").trim_end();
-            let indicator = content
-                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+            let indicator =
+                content.trim_end_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
             leading_block = (indicator.ends_with(": |")
                 || indicator.ends_with(": >")
                 || indicator.ends_with("- |")
@@ -510,7 +513,9 @@ pub fn process(source: Source, ctx: &Context) -> Outcome {
                     None => MNode::from_node(&doc.root).to_value(),
                 });
             }
-            Err(dup) => return out.duplicate_key(&source, &dup, 0),
+            Err(dup) => {
+                return name_condition(out.duplicate_key(&source, &dup, 0), &tpl, src, &dup);
+            }
         }
     }
     if edits.is_empty() {
@@ -1033,6 +1038,36 @@ fn semver_bound(cond: &str, op: char) -> Option<Release> {
     let mut parts = v.split('.');
     let (major, minor) = (parts.next()?, parts.next()?);
     (major == "1").then(|| minor.parse().ok().map(Release))?
+}
+
+/// A duplicate key that no template choice explains: say which condition sets the second
+/// one, since the template is valid for the values that do not meet it.
+fn name_condition(mut out: Outcome, tpl: &Template, src: &str, dup: &DuplicateKey) -> Outcome {
+    let Some(b) = tpl
+        .around(dup.second)
+        .filter(|b| b.is_if && !(b.range.start <= dup.first && dup.first < b.range.end))
+        .last()
+    else {
+        return out;
+    };
+    let cond = src[b.cond.clone()].trim();
+    let opener = tpl.opener(b.block).unwrap_or(b);
+    let when = match b.index {
+        0 => format!("when `{cond}` (line {}) holds", line_of(src, b.cond.start)),
+        _ => format!(
+            "in the `{cond}` branch (line {}) of `{}` (line {})",
+            line_of(src, b.cond.start),
+            src[opener.cond.clone()].trim(),
+            line_of(src, opener.cond.start)
+        ),
+    };
+    if let Some(e) = &mut out.error {
+        e.message = format!(
+            "{}; in this template the second `{}` is set {when}, so it breaks for the values that take that branch",
+            e.message, dup.key
+        );
+    }
+    out
 }
 
 /// A duplicate key in a template: when its two places are in different branches of one
