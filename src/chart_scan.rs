@@ -4,7 +4,7 @@
 //!
 //! The template pass (`template.rs`) sees objects: an `apiVersion:` literal with a literal
 //! `kind:`. What it cannot see is found here, by text, per chart (a directory with
-//! `Chart.yaml` above a walked file):
+//! its `Chart.yaml` among the walked files, i.e. given by its directory):
 //! - helpers (`templates/**/*.tpl`, not walked as manifests) that return a removed
 //!   group/version, e.g. `{{- define "app.deployment.apiVersion" -}}` with `apps/v1beta2`;
 //!   under a `.Capabilities`/`semverCompare` guard whose other branch returns the
@@ -58,20 +58,16 @@ enum Role {
 impl Charts {
     /// Scan every chart that holds a walked file.
     pub fn build(inputs: &[Input], cat: &Catalogue, window: Window) -> Charts {
-        let mut roots = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        for input in inputs {
-            let Input::File(p) = input else { continue };
-            for dir in p.ancestors().skip(1) {
-                if !seen.insert(dir.to_path_buf()) {
-                    break;
+        // A chart given by its directory: the walk found its Chart.yaml.
+        let roots: BTreeSet<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) if p.file_name().is_some_and(|n| n == "Chart.yaml") => {
+                    p.parent().map(Path::to_path_buf)
                 }
-                if dir.join("Chart.yaml").is_file() {
-                    roots.insert(dir.to_path_buf());
-                    break;
-                }
-            }
-        }
+                _ => None,
+            })
+            .collect();
         let mut charts = Charts::default();
         if roots.is_empty() {
             return charts;
@@ -539,7 +535,7 @@ fn document_of(text: &str, at: usize) -> Range<usize> {
             if p > at {
                 return start..p;
             }
-            start = end;
+            start = crate::source::next_line_start(text, p).max(end);
         }
         p = crate::source::next_line_start(text, p).max(end + 1);
     }
@@ -607,7 +603,7 @@ mod tests {
         assert_eq!(&text[document_of(text, 10)], "b: 2\n");
         assert_eq!(
             lookup("rbac:\n  apiVersion: v1beta1\n", "rbac.apiVersion"),
-            Some((18, Some("v1beta1".into())))
+            Some((20, Some("v1beta1".into())))
         );
     }
 }
