@@ -81,14 +81,19 @@ impl Outcome {
         source: &Source,
         dup: &crate::plan::DuplicateKey,
         base: usize,
+        context: Option<String>,
     ) -> Outcome {
         let (l1, _) = source.line_col(base + dup.first);
+        let mut message = format!(
+            "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
+            dup.key
+        );
+        if let Some(context) = context {
+            message = format!("{message}; {context}");
+        }
         self.error = Some(FileError {
             position: Some(source.line_col(base + dup.second)),
-            message: format!(
-                "duplicate key `{}` (also on line {l1}); Kubernetes rejects duplicate keys, remove one",
-                dup.key
-            ),
+            message,
         });
         self.objects.clear();
         self.finding_positions.clear();
@@ -180,7 +185,10 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
                     edits.extend(plan.edits);
                     expected.push(plan.expected);
                 }
-                Err(dup) => return out.duplicate_key(&source, &dup, base),
+                Err(dup) => {
+                    let context = kind.duplicate_context(text, &dup);
+                    return out.duplicate_key(&source, &dup, base, context);
+                }
             }
         }
         doc_base += docs.len();

@@ -20,6 +20,8 @@ pub mod pool;
 pub mod walk;
 /// The role kustomize gives each walked file.
 pub mod kustomize;
+/// Helm charts among the walked files: helpers and values files scanned as text.
+pub mod chart_scan;
 // Read, prefilter, and the one pipeline every file goes through.
 /// Decoding a file's bytes; line and column of a byte offset.
 pub mod source;

@@ -261,6 +261,10 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     };
     let walked = walk_with(&paths, &settings.walk);
     let roles = crate::kustomize::Roles::build(&walked.inputs, &walked.not_links);
+    // Helm charts among the files: helpers and values files are scanned as text
+    // (`chart_scan`), so no removed group/version in a chart goes unreported.
+    let charts = crate::chart_scan::Charts::build(&walked.inputs, cat, window);
+    let inputs = charts.inputs(&walked.inputs);
     // The kustomize role stdin would have as that file.
     let stdin_role = args.stdin_filename.as_ref().map(|p| {
         let as_file = [Input::File(p.clone())];
@@ -338,18 +342,20 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
             .read_to_end(&mut buf)
             .map(|_| buf)
     });
-    let progress = Progress::new(walked.inputs.len(), !args.quiet);
+    let progress = Progress::new(inputs.len(), !args.quiet);
     // Workers read, process and (for `fix`) write each file; this thread reports the
     // outcomes in path order as they come in, through a bounded reorder buffer, so memory
     // does not grow with the number of files.
     let work = |input: &Input| {
         let mut out = match read_input(input, &stdin, limit) {
+            _ if charts.is_helper(input) => Outcome::default(),
             Ok(bytes) => engine::process_as(bytes, &ctx, role_of(input)),
             Err(e) => Outcome {
                 error: Some(FileError::new(e)),
                 ..Outcome::default()
             },
         };
+        charts.amend(input, &mut out);
         // `fix` writes the new text next to the file here, in parallel; the rename over the
         // file happens in path order, a batch at a time (`write::Batch`).
         let mut staged = None;
@@ -462,7 +468,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         }
     };
     crate::pool::run_ordered(
-        &walked.inputs,
+        &inputs,
         rayon::current_num_threads(),
         crate::pool::Bound::default(),
         |(out, _)| out.weight(),

@@ -79,6 +79,9 @@ codes! {
     HELM_GUARDED = "HELM-GUARDED", Warn, true, GUIDE,
         "An object in a Helm template already guarded by a Capabilities check on its apiVersion.",
         "The object in a Helm template is already guarded by a Capabilities check on its apiVersion: kubemig leaves the branches as the chart author wrote them.";
+    HELM_UNRESOLVED = "HELM-UNRESOLVED", Manual, true, GUIDE,
+        "A group/version the target does not serve, in a place of a Helm chart kubemig cannot rewrite.",
+        "A group/version the target does not serve appears in a Helm chart where kubemig cannot plan an object: a helper (`_helpers.tpl`) returns it, a values file sets it (or the version half of an apiVersion a template builds from values), or a template's object has a templated or unknown kind. Change it by hand to the replacement the finding names; a guarded fallback for older clusters is only noted.";
     KUSTOMIZE_PATCH = "KUSTOMIZE-PATCH", Manual, false, GUIDE,
         "A patch listed by a kustomization that kubemig cannot migrate with its resource.",
         "A kustomization's patch is a partial object: kubemig changes its apiVersion when the patch carries no field the migration changes, and otherwise reports it, because merged onto the migrated resource the patch would bring the old field back. Rewrite the patch in the new version's form by hand, then rerun.";

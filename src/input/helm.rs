@@ -39,7 +39,7 @@ use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
 use crate::edit::Edit;
 use crate::plan::mtree::MNode;
 use crate::plan::{DocPlan, DuplicateKey, Finding, ObjectReport, Status, plan_document};
-use crate::yaml::{Document, Node, NodeKind, Value, parse_stream};
+use crate::yaml::{Document, Node, NodeKind, Value};
 
 /// 1-based line of a byte offset.
 fn line_of(src: &str, offset: usize) -> usize {
@@ -58,9 +58,14 @@ pub struct Helm {
 }
 
 impl Helm {
-    /// Lex and mask `src`.
+    /// Lex and mask `src`. When the masked template with every branch in place is not
+    /// YAML, the reading with only the first (or the last) branch of each `if` that is
+    /// (`Template::scan_yaml`); when none is, the full reading, whose error is reported.
     pub fn scan(src: &str) -> Result<Helm, Unreadable> {
-        match Template::scan(src) {
+        match Template::scan_yaml(src).and_then(|read| match read {
+            Ok((tpl, _)) => Ok(tpl),
+            Err(_) => Template::scan(src),
+        }) {
             Ok(tpl) => Ok(Helm { tpl }),
             Err(offset) => Err(Unreadable {
                 offset,
@@ -97,6 +102,10 @@ impl InputKind for Helm {
         plan_in_template(&self.tpl, src, doc, cat, window)
     }
 
+    fn duplicate_context(&self, src: &str, dup: &DuplicateKey) -> Option<String> {
+        name_condition(&self.tpl, src, dup)
+    }
+
     /// What every document means is compared as a whole (an unchanged document of a
     /// template has no text of its own to compare: its actions may span documents).
     fn verify(
@@ -130,9 +139,8 @@ fn verify_template(
     cat: &Catalogue,
     window: Window,
 ) -> Result<(), String> {
-    let tpl = Template::scan(output)
-        .map_err(|at| format!("a template action at byte {at} is no longer closed"))?;
-    let docs = parse_stream(&tpl.masked)
+    let (tpl, docs) = Template::scan_yaml(output)
+        .map_err(|at| format!("a template action at byte {at} is no longer closed"))?
         .map_err(|e| format!("the rewritten template does not parse: {}", e.message))?;
     if docs.len() != expected.len() {
         return Err(format!(
@@ -215,6 +223,7 @@ fn plan_in_template(
         Err(dup) => return templated_duplicate(tpl, src, doc, dup, cat, window),
     };
     unmask_names(tpl, src, doc, &mut plan);
+    unmask_kind(tpl, src, doc, &mut plan);
     if !tpl.masks(&root.span) {
         return Ok(plan);
     }
@@ -371,7 +380,7 @@ fn report(
         let n = doc.root.get("metadata").and_then(|m| m.get(k))?;
         let value = n.as_str()?;
         Some(match tpl.masks(&n.span) {
-            true => src.get(n.span.clone()).unwrap_or(value).to_string(),
+            true => one_line(src.get(n.span.clone()).unwrap_or(value)),
             false => value.to_string(),
         })
     };
@@ -411,8 +420,37 @@ fn unmask_names(tpl: &Template, src: &str, doc: &Document, plan: &mut DocPlan) {
                 &mut r.namespace
             };
             if field.as_deref() == Some(value) {
-                *field = Some(original.to_string());
+                *field = Some(one_line(original));
             }
+        }
+    }
+}
+
+/// Template text shown as a name: its first line (a value chosen by `{{ if … -}}` spans
+/// several).
+fn one_line(text: &str) -> String {
+    match text.split_once('\n') {
+        Some((first, _)) => format!("{}…", first.trim_end()),
+        None => text.to_string(),
+    }
+}
+
+/// A templated `kind:` reads as filler: show the template text in reports and findings.
+fn unmask_kind(tpl: &Template, src: &str, doc: &Document, plan: &mut DocPlan) {
+    let Some(node) = doc.root.get("kind") else {
+        return;
+    };
+    let (Some(value), Some(original)) = (node.as_str(), src.get(node.span.clone())) else {
+        return;
+    };
+    if !tpl.masks(&node.span) || value.is_empty() {
+        return;
+    }
+    let original = one_line(original);
+    for r in plan.objects.iter_mut().filter(|r| r.kind == value) {
+        r.kind = original.clone();
+        for f in &mut r.findings {
+            f.message = f.message.replace(value, &original);
         }
     }
 }
@@ -590,6 +628,30 @@ fn semver_bound(cond: &str, op: char) -> Option<Release> {
     (major == "1").then(|| minor.parse().ok().map(Release))?
 }
 
+/// A duplicate key that no template choice explains: which condition sets the second one,
+/// since the template is valid for the values that do not meet it.
+fn name_condition(tpl: &Template, src: &str, dup: &DuplicateKey) -> Option<String> {
+    let b = tpl
+        .around(dup.second)
+        .filter(|b| b.is_if && !(b.range.start <= dup.first && dup.first < b.range.end))
+        .last()?;
+    let cond = src[b.cond.clone()].trim();
+    let opener = tpl.opener(b.block).unwrap_or(b);
+    let when = match b.index {
+        0 => format!("when `{cond}` (line {}) holds", line_of(src, b.cond.start)),
+        _ => format!(
+            "in the `{cond}` branch (line {}) of `{}` (line {})",
+            line_of(src, b.cond.start),
+            src[opener.cond.clone()].trim(),
+            line_of(src, opener.cond.start)
+        ),
+    };
+    Some(format!(
+        "in this template the second `{}` is set {when}, so it breaks for the values that take that branch",
+        dup.key
+    ))
+}
+
 /// A duplicate key in a template: when its two places are in different branches of one
 /// `if`, the template chooses between them; otherwise it is a real duplicate.
 fn templated_duplicate(
@@ -644,6 +706,7 @@ fn templated_duplicate(
 mod tests {
     use super::actions::lex;
     use super::*;
+    use crate::yaml::parse_stream;
 
     #[test]
     fn masks_keep_length_and_structure() {

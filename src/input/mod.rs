@@ -41,6 +41,12 @@ pub trait InputKind {
         message
     }
 
+    /// What to add to the error for a duplicate key in `src` (a template names the condition
+    /// that sets the second one).
+    fn duplicate_context(&self, _src: &str, _dup: &DuplicateKey) -> Option<String> {
+        None
+    }
+
     /// Plan one document parsed from `src` (the file, or the chunk of it being planned):
     /// its objects and findings, the edits this kind allows, and what it must mean after.
     fn plan(

@@ -1,12 +1,16 @@
 """Render a Helm chart offline with Helm's own Go SDK (helm-python-sdk, which binds
 libhelm_c) and write each template's output to OUT/<template path>.
 
-    python render.py CHART_DIR OUT_DIR
+    python render.py CHART_DIR OUT_DIR [VALUES.json]
+
+VALUES.json (JSON, which is also YAML: a chart's `ci/*-values.yaml` written as JSON) is
+merged over the chart's values.yaml, as `helm template -f` does.
 
 Used by tests/helm_render.rs to check that a chart kubemig fixed still renders, and renders
 what kubemig would make of the chart's rendered output.
 """
 
+import json
 import os
 import sys
 
@@ -15,8 +19,12 @@ import helm_python as helm
 
 def main() -> None:
     chart_dir, out_dir = sys.argv[1], sys.argv[2]
+    values = None
+    if len(sys.argv) > 3:
+        with open(sys.argv[3], encoding="utf-8") as f:
+            values = json.load(f)
     chart = helm.Chart.load(chart_dir)
-    rendered = chart.render(name="rel", namespace="shop", is_install=True)
+    rendered = chart.render(values, name="rel", namespace="shop", is_install=True)
     for path, text in sorted(rendered.items()):
         if os.path.basename(path).startswith("_") or not path.endswith((".yaml", ".yml")):
             continue

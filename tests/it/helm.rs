@@ -312,3 +312,160 @@ fn stdin_templates_are_recognised_by_content() {
         src.replace("policy/v1beta1", "policy/v1")
     );
 }
+
+/// `testdata/helm/shapes`: chart sources in the shapes real charts use. Each of the five
+/// template shapes that Helm renders but that read as broken YAML once masked is migrated;
+/// every removed group/version the template pass cannot plan (helpers, values files,
+/// templated or unknown kinds) is reported at its place.
+#[test]
+fn every_shape_migrates_and_no_removed_api_in_a_chart_is_silent() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
+    let check = common::kubemig(work.path(), &["check", "-v", "shapes"]);
+    let text = String::from_utf8(check.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(1), "{text}{stderr}");
+    assert!(
+        !stderr.contains("error:"),
+        "no false 'cannot read': {stderr}"
+    );
+    for (file, migration) in [
+        // 1. a whole-line action as the first line of a block scalar
+        (
+            "cronjob-greeting.yaml:1:13: CronJob",
+            "batch/v1beta1 -> batch/v1\n",
+        ),
+        // 2. an `else` branch that continues a different parent
+        (
+            "statefulset.yaml:1:13: StatefulSet",
+            "apps/v1beta2 -> apps/v1\n",
+        ),
+        // 3. a value that is an action followed by continuation lines
+        (
+            "daemonset.yaml:1:13: DaemonSet",
+            "apps/v1beta2 -> apps/v1\n",
+        ),
+        // 4. `-}}` trimming that moves the next line left
+        (
+            "pdb.yaml:1:13: PodDisruptionBudget",
+            "policy/v1beta1 -> policy/v1\n",
+        ),
+        // 5. branches of different shape
+        (
+            "hpa.yaml:1:13: HorizontalPodAutoscaler",
+            "autoscaling/v2beta2 -> autoscaling/v2\n",
+        ),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} not reported:\n{text}"));
+        assert!(format!("{line}\n").ends_with(migration), "{line}");
+    }
+    for place in [
+        // A helper that returns a removed version, unguarded; the template that uses it.
+        "shapes/templates/_helpers.tpl:31:1: helper <unnamed>: manual [HELM-UNRESOLVED]: the helper returns apps/v1beta2",
+        "shapes/templates/worker.yaml:1:13: StatefulSet <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion comes from the helper `shapes.statefulset.apiVersion`",
+        // The guarded fallback for older clusters: noted.
+        "shapes/templates/_helpers.tpl:25:1: helper <unnamed>: info [HELM-UNRESOLVED]: the helper returns extensions/v1beta1 under a guard",
+        // A version from values: both places.
+        "shapes/templates/rbac.yaml:2:13: Role <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion is built from `.Values.rbac.apiVersion`, which shapes/values.yaml:7:15",
+        "shapes/values.yaml:7:15: value <unnamed>: manual [HELM-UNRESOLVED]: `rbac.apiVersion` is the version of the apiVersion in shapes/templates/rbac.yaml:2",
+        // A templated kind, an unknown kind.
+        "shapes/templates/templated-kind.yaml:1:13: {{ .Values.worker.kind }} {{ include \"shapes.fullname\" . }}-templated: manual [G-API-GONE]",
+        "shapes/templates/unknown-kind.yaml:1:13: ThirdPartyResource",
+    ] {
+        assert!(text.contains(place), "{place}\n---\n{text}");
+    }
+
+    // `fix` changes the apiVersion line of each shape and nothing else; a second run
+    // changes nothing and still exits 1 for what needs a human.
+    let fix = common::kubemig(work.path(), &["fix", "shapes"]);
+    assert_eq!(fix.status.code(), Some(1), "{fix:?}");
+    for f in [
+        "cronjob-greeting.yaml",
+        "statefulset.yaml",
+        "daemonset.yaml",
+        "pdb.yaml",
+        "hpa.yaml",
+    ] {
+        let rel = Path::new("shapes/templates").join(f);
+        let got = fs::read_to_string(work.path().join(&rel)).unwrap();
+        let was = fs::read_to_string(data().join(&rel)).unwrap();
+        assert_ne!(got, was, "{f}");
+        for (a, b) in got.lines().zip(was.lines()) {
+            assert!(a == b || a.starts_with("apiVersion: "), "{f}: {b} -> {a}");
+        }
+    }
+    let again = common::kubemig(work.path(), &["diff", "shapes"]);
+    assert!(again.stdout.is_empty(), "{again:?}");
+    assert_eq!(again.status.code(), Some(1));
+}
+
+/// A chart whose only removed group/version is in a helper or a values file fails the
+/// check: a CI gate does not pass it.
+#[test]
+fn a_removed_api_only_in_helpers_or_values_fails_the_check() {
+    let work = tempfile::tempdir().unwrap();
+    let chart = work.path().join("c");
+    fs::create_dir_all(chart.join("templates")).unwrap();
+    write(
+        &chart,
+        "Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    write(
+        &chart,
+        "values.yaml",
+        "ingress:\n  apiVersion: extensions/v1beta1\n",
+    );
+    write(
+        &chart.join("templates"),
+        "_helpers.tpl",
+        "{{- define \"c.psp.apiVersion\" -}}\npolicy/v1beta1\n{{- end -}}\n",
+    );
+    write(
+        &chart.join("templates"),
+        "ingress.yaml",
+        "apiVersion: {{ .Values.ingress.apiVersion }}\nkind: Ingress\nmetadata:\n  name: {{ .Release.Name }}\n",
+    );
+    let out = common::kubemig(work.path(), &["check", "c"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("c/templates/_helpers.tpl:2:1: helper <unnamed>: manual [HELM-UNRESOLVED]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("c/values.yaml:2:15: value <unnamed>: manual [HELM-UNRESOLVED]"),
+        "{text}"
+    );
+    assert!(text.contains("c/templates/ingress.yaml:1:13: Ingress <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion is built from `.Values.ingress.apiVersion`"), "{text}");
+    // Without Chart.yaml the files are not a chart: the values file is plain YAML.
+    fs::remove_file(chart.join("Chart.yaml")).unwrap();
+    let out = common::kubemig(work.path(), &["check", "c/values.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// A template that is invalid only for some values (a key set again under an `if`) stays
+/// an error, which names the condition.
+#[test]
+fn a_duplicate_under_a_condition_is_an_error_that_names_it() {
+    let work = tempfile::tempdir().unwrap();
+    write(
+        work.path(),
+        "dup.yaml",
+        "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: 1\n  {{- if .Values.ha }}\n  replicas: 3\n  {{- end }}\n",
+    );
+    let out = common::kubemig(work.path(), &["check", "dup.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dup.yaml:8:3: error: duplicate key `replicas` (also on line 6)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the second `replicas` is set when `{{- if .Values.ha }}` (line 7) holds"),
+        "{stderr}"
+    );
+}

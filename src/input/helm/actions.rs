@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::yaml::{Node, NodeKind, parse_stream};
+use crate::yaml::{Document, Node, NodeKind, parse_stream};
 
 /// What an action does to the template's block structure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,19 @@ pub struct Template {
     pub masked: String,
     pub(crate) actions: Vec<Action>,
     pub(crate) branches: Vec<Branch>,
+    /// Branches left out of `masked` (blanked) because the template is YAML only branch by
+    /// branch: read like actions, opaque.
+    pub(crate) dropped: Vec<Range<usize>>,
+}
+
+/// Which branches of the template's `if` blocks a masked reading keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    All,
+    /// The first branch of each `if` with an `else`: what renders when the conditions hold.
+    First,
+    /// The last branch: what renders when they do not.
+    Last,
 }
 
 /// Whether `src` must be read as a template: it has a `{{ … }}` action that the YAML
@@ -153,21 +166,52 @@ pub(crate) fn lex(text: &str) -> Result<Vec<Action>, usize> {
 impl Template {
     /// Lex and mask `text`; `Err(offset)` when an action is not closed.
     pub fn scan(text: &str) -> Result<Template, usize> {
+        Template::scan_keeping(text, Keep::All)
+    }
+
+    fn scan_keeping(text: &str, keep: Keep) -> Result<Template, usize> {
         let actions = lex(text)?;
-        let masked = mask(text, &actions);
         let branches = branches(&actions, text.len());
+        let dropped = dropped(&branches, keep);
+        let masked = mask(text, &actions, &dropped);
         Ok(Template {
             masked,
             actions,
             branches,
+            dropped,
         })
+    }
+
+    /// Lex, mask and parse `text`. When the template with every branch in place is not
+    /// YAML (an `else` that continues a different parent, branches of different shape), it
+    /// is read with only the first, then only the last branch of each `if`: each is what
+    /// Helm renders for some values. The error is the full reading's.
+    pub fn scan_yaml(
+        text: &str,
+    ) -> Result<Result<(Template, Vec<Document>), crate::yaml::SyntaxError>, usize> {
+        let tpl = Template::scan(text)?;
+        let first = match parse_stream(&tpl.masked) {
+            Ok(docs) => return Ok(Ok((tpl, docs))),
+            Err(e) => e,
+        };
+        if tpl.branches.iter().any(|b| b.is_if && b.index > 0) {
+            for keep in [Keep::First, Keep::Last] {
+                let t = Template::scan_keeping(text, keep)?;
+                if let Ok(docs) = parse_stream(&t.masked) {
+                    return Ok(Ok((t, docs)));
+                }
+            }
+        }
+        Ok(Err(first))
     }
 
     /// Whether any action overlaps `range` (an empty range: lies strictly around it).
     pub(crate) fn masks(&self, range: &Range<usize>) -> bool {
         self.actions
             .iter()
-            .any(|a| a.range.start < range.end.max(range.start + 1) && range.start < a.range.end)
+            .map(|a| &a.range)
+            .chain(&self.dropped)
+            .any(|a| a.start < range.end.max(range.start + 1) && range.start < a.end)
     }
 
     /// The branches (innermost last) that contain `offset`.
@@ -202,36 +246,137 @@ impl Template {
     }
 }
 
-pub(crate) fn mask(text: &str, actions: &[Action]) -> String {
+/// The branch ranges a reading that keeps `keep` leaves out.
+fn dropped(branches: &[Branch], keep: Keep) -> Vec<Range<usize>> {
+    if keep == Keep::All {
+        return Vec::new();
+    }
+    let last = |b: &Branch| {
+        branches
+            .iter()
+            .filter(|c| c.block == b.block)
+            .map(|c| c.index)
+            .max()
+    };
+    branches
+        .iter()
+        .filter(|b| b.is_if && last(b).is_some_and(|l| l > 0))
+        .filter(|b| match keep {
+            Keep::First => b.index > 0,
+            _ => Some(b.index) != last(b),
+        })
+        .map(|b| b.range.clone())
+        .collect()
+}
+
+/// Mask `text`: actions by filler of their length (spaces on a line of nothing else, `x`
+/// inside a line), `dropped` branches by spaces. Three shapes get other filler, so that
+/// the masked text is the YAML Helm renders:
+/// - a line of actions leading a block scalar (`- >` then `{{- if … }}`): `x`, since a
+///   leading line of spaces deeper than the content is not YAML;
+/// - a value made only of actions, with deeper lines below it (`labels: {{ include … |
+///   nindent 4 }}` and more labels, `name: {{ if … -}}` with the value on the next line):
+///   spaces, so that the lines below are the value;
+/// - a line of actions ending in `-}}`, which trims the next line's indentation: that line
+///   is read where Helm puts it (a line break replaces a blank of its indentation).
+pub(crate) fn mask(text: &str, actions: &[Action], dropped: &[Range<usize>]) -> String {
     let b = text.as_bytes();
     let mut inside = vec![false; b.len()];
     for a in actions {
         inside[a.range.clone()].iter_mut().for_each(|x| *x = true);
     }
     let mut out = b.to_vec();
+    // The lines: (range, all actions or blank, indent of their non-action text).
+    let mut lines: Vec<(Range<usize>, bool, usize)> = Vec::new();
     let mut start = 0;
     while start < b.len() {
         let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i + 1);
         let line = start..end;
-        if inside[line.clone()].iter().any(|x| *x) {
-            // Only actions (and blanks, or a comment after them) on this line: blank them.
-            let rest = line.clone().filter(|&i| !inside[i]).map(|i| b[i]);
-            let mut blank = true;
-            for c in rest {
-                if c == b'#' {
-                    break;
-                }
-                if !c.is_ascii_whitespace() {
-                    blank = false;
-                    break;
-                }
+        let mut blank = true;
+        for i in line.clone().filter(|&i| !inside[i]) {
+            if b[i] == b'#' {
+                break;
             }
-            let fill = if blank { b' ' } else { b'x' };
-            for i in line.filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r') {
-                out[i] = fill;
+            if !b[i].is_ascii_whitespace() {
+                blank = false;
+                break;
             }
         }
+        let indent = b[line.clone()].iter().take_while(|c| **c == b' ').count();
+        lines.push((line, blank, indent));
         start = end;
+    }
+    // The indent of the next line with text other than actions, after line `n`.
+    let next_indent = |n: usize| {
+        lines[n + 1..]
+            .iter()
+            .find(|(_, blank, _)| !blank)
+            .map(|(_, _, i)| *i)
+    };
+    let mut leading_block = false;
+    for (n, (line, blank, indent)) in lines.iter().enumerate() {
+        let has_action = inside[line.clone()].iter().any(|x| *x);
+        if !*blank {
+            leading_block = false;
+        }
+        if has_action {
+            let mut fill = if *blank { b' ' } else { b'x' };
+            if *blank && leading_block {
+                fill = b'x';
+            }
+            if !*blank {
+                // The value is only actions (`key: {{ … }}`) and deeper lines follow.
+                let first = line.clone().find(|&i| inside[i]).unwrap_or(line.end);
+                let before = text[line.start..first].trim_end();
+                let after_only_actions = line
+                    .clone()
+                    .skip(first - line.start)
+                    .all(|i| inside[i] || b[i].is_ascii_whitespace());
+                if before.ends_with(':')
+                    && after_only_actions
+                    && next_indent(n).is_some_and(|i| i > *indent)
+                {
+                    fill = b' ';
+                }
+            }
+            for i in line
+                .clone()
+                .filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r')
+            {
+                out[i] = fill;
+            }
+            // `{{ … -}}` alone on its line: the next line renders at the action's column.
+            let last = line.clone().rev().find(|&i| inside[i]);
+            if *blank
+                && let Some(last) = last
+                && text[..=last].ends_with("-}}")
+                && let Some((next, false, next_in)) = lines.get(n + 1)
+                && let Some(col) = line.clone().find(|&i| inside[i]).map(|i| i - line.start)
+                && *next_in > col
+            {
+                out[next.start + next_in - col - 1] = b'\n';
+            }
+        }
+        if !*blank {
+            let content = String::from_utf8_lossy(&out[line.clone()]).to_string();
+            let content = content.split(" #").next().unwrap_or("").trim_end();
+            let indicator =
+                content.trim_end_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+            leading_block = (indicator.ends_with(": |")
+                || indicator.ends_with(": >")
+                || indicator.ends_with("- |")
+                || indicator.ends_with("- >")
+                || indicator == "|"
+                || indicator == ">")
+                && !inside[line.clone()].iter().any(|x| *x);
+        }
+    }
+    for r in dropped {
+        for i in r.clone() {
+            if b[i] != b'\n' && b[i] != b'\r' {
+                out[i] = b' ';
+            }
+        }
     }
     String::from_utf8(out).expect("actions start and end on ASCII bytes")
 }
