@@ -211,7 +211,7 @@ pub fn run_scan(
                 (false, false) => "warning",
             };
             if style == Style::Github && !fixed {
-                crate::report::github::annotation(
+                crate::report::workflow_command::annotation(
                     w,
                     level,
                     &name,

@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use anyhow::{Result, bail};
 
-use super::model::Release;
-use super::registry::{RelPath, Shape, regex, rel};
+use super::release::Release;
+use super::relpath::{RelPath, Shape, regex, rel};
 
 /// One compiled condition.
 #[derive(Debug, Clone)]

@@ -5,8 +5,11 @@ pub mod conditions;
 pub mod model;
 pub mod needle;
 pub mod registry;
+pub mod release;
+pub mod relpath;
 pub mod select;
 
-pub use model::{ComponentVersion, Level, Release};
+pub use model::Level;
 pub use registry::{Catalogue, Selection};
+pub use release::{ComponentVersion, Release};
 pub use select::{Decision, Window, chosen_removal, decide};

@@ -9,36 +9,13 @@ use super::model::{
     ApiVersion, Binding, CatalogueFile, ComponentVersion, FieldMigration, FindingSpec, Migration,
     Op, PackHeader, PositionSpec, Release, Rule,
 };
+pub use super::relpath::{RelPath, Root, Shape};
+use super::relpath::{is_var_name, regex, rel};
 use crate::plan::mtree::Position;
 use crate::yaml::path::Path;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalogue_files.rs"));
-}
-
-/// Where a rule's path starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Root {
-    /// The node the rule matched (the default).
-    At,
-    /// The object (`$.…`).
-    Object,
-    /// The kind's pod template site (`@pod.…`).
-    Pod,
-    /// The matched node's N-th ancestor (`^.…` is the parent, `^^.…` its parent).
-    Up(usize),
-    /// Not a node: the value of a `let` variable (`${name}`), for conditions.
-    Var(String),
-}
-
-/// A path that is relative to the `at` node, or to the object when written `$.…`. Its keys
-/// may contain `${name}` variables, replaced when the rule runs.
-#[derive(Debug, Clone)]
-pub struct RelPath {
-    pub root: Root,
-    pub path: Path,
-    /// Whether some key contains `${…}`.
-    pub vars: bool,
 }
 
 /// A compiled `let` entry.
@@ -77,16 +54,6 @@ pub enum CompiledOp {
         name: String,
         value: String,
     },
-}
-
-/// A type check on a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Int,
-    String,
-    Digits,
-    Empty,
-    NotEmpty,
 }
 
 #[derive(Debug, Clone)]
@@ -644,46 +611,6 @@ fn gone_versions(versions: &[ApiVersion]) -> HashMap<String, Release> {
         .collect()
 }
 
-pub(super) fn rel(text: &str) -> Result<RelPath> {
-    // `${name}`, or a name built from other variables: `${assume.vsphere-fcd-id.${pv}}`.
-    if let Some(name) = text.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
-        && (is_var_name(name) || is_var_name(&name.replace("${", "").replace('}', "")))
-    {
-        return Ok(RelPath {
-            root: Root::Var(name.to_string()),
-            path: Path::default(),
-            vars: name.contains("${"),
-        });
-    }
-    let ups = text.bytes().take_while(|&b| b == b'^').count();
-    let (root, body) = if text.starts_with('$') && !text.starts_with("${") {
-        (Root::Object, &text[1..])
-    } else if let Some(rest) = text
-        .strip_prefix("@pod")
-        .filter(|r| r.is_empty() || r.starts_with(['.', '[']))
-    {
-        (Root::Pod, rest)
-    } else if ups > 0 {
-        (Root::Up(ups), &text[ups..])
-    } else {
-        (Root::At, text)
-    };
-    let body = body.strip_prefix('.').unwrap_or(body);
-    let path = Path::parse(body).map_err(anyhow::Error::msg)?;
-    Ok(RelPath {
-        root,
-        vars: body.contains("${"),
-        path,
-    })
-}
-
-fn is_var_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-}
-
 /// Every `${name}` in `text`, without any `.N` group suffix.
 fn var_refs(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -710,10 +637,6 @@ fn toml_strings<'a>(v: &'a toml::Value, out: &mut Vec<&'a str>) {
         }),
         _ => {}
     }
-}
-
-pub(super) fn regex(text: &str) -> Result<regex::Regex> {
-    regex::Regex::new(text).with_context(|| format!("bad regular expression `{text}`"))
 }
 
 fn bindings(t: &toml::Table) -> Result<Vec<CompiledBinding>> {

@@ -4,8 +4,8 @@
 //! newest served on every release in [min, target]; if none is, the newest served at the
 //! target, with a warning naming the releases that will reject it.
 
-use super::model::Release;
 use super::registry::{Catalogue, Hop};
+use super::release::Release;
 
 #[derive(Debug)]
 pub enum Decision<'c> {

@@ -8,6 +8,7 @@ pub mod machine;
 pub mod progress;
 pub mod sarif;
 pub mod text;
+pub mod workflow_command;
 
 use std::io::{self, Write};
 
