@@ -224,8 +224,13 @@ for name in ("10k-all", "small-all", "big"):
     if g((name, "diff")):
         _, _, peak, largest = g((name, "diff"))
         r = peak / largest
-        target(f"`diff` peak RSS ≤ 2× the largest file ({name}, largest {largest / 1e6:.2f} MB)",
-               r <= 2 or peak <= 64 << 20, f"{peak / 2**20:.0f} MB, {r:.1f}× (under 64 MB counts as met)")
+        what = f"`diff` peak RSS ≤ 2× the largest file ({name}, largest {largest / 1e6:.2f} MB)"
+        if largest < 10e6:
+            # The process's own floor (binary, catalogue, threads) dwarfs a small file: the
+            # target is about large files, judged on the `big` corpus only.
+            w(f"| {what} | not judged (files too small; `bench/run.sh big`): {peak / 2**20:.0f} MB |")
+        else:
+            target(what, r <= 2, f"{peak / 2**20:.0f} MB, {r:.1f}×")
 for name in ("10k", "100k"):
     if g((name, "check")):
         r = g((name, "check"))[0] / g((name, "rg"))[0]

@@ -209,16 +209,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         // From here on an interrupt removes what `fix` staged instead of leaving it behind.
         crate::interrupt::clean_up_on_signals();
     }
-    let mut extended = settings.catalogue()?;
-    let options = field_options(&settings);
-    if !options.is_empty() {
-        // Field rules read --assume and the opt-in flags as variables (`Catalogue::options`).
-        let owned = match extended.take() {
-            Some(c) => c,
-            None => Catalogue::embedded()?,
-        };
-        extended = Some(owned.with_options(options));
-    }
+    let extended = run_catalogue(&settings)?;
     if let Some(n) = args.threads {
         // The first pool wins; only a second call in one process (tests) can fail.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -293,41 +284,13 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let mut exit = Exit::Clean;
     let mut summary = text::Summary::default();
     let mut statistics = args.statistics.then(text::Statistics::default);
-    for (path, why) in &walked.errors {
-        summary.errors += 1;
-        let e = FileError::new(why.clone());
-        text::error(&mut stderr, &path.display().to_string(), &e)?;
-        if let Some(c) = &mut collector {
-            c.error(&path.display().to_string(), &e);
-        }
-        exit = Exit::Error;
-    }
-
-    // A directory that yields no file is almost always a mistake (a typo'd --include, the
-    // wrong folder): say which, and fail when nothing at all was found to scan.
-    let looked_for = if settings.walk.include.is_empty() {
-        "*.yaml, *.yml or *.json".to_string()
-    } else {
-        let globs: Vec<&str> = settings
-            .walk
-            .include
-            .iter()
-            .flat_map(|g| g.globs.iter().map(String::as_str))
-            .collect();
-        format!("--include {}", globs.join(", "))
-    };
-    for dir in &walked.empty {
-        writeln!(
-            stderr,
-            "{}: warning: no file to scan here (looked for {looked_for}, minus ignored and excluded files)",
-            dir.display()
-        )?;
-    }
-    if walked.inputs.is_empty() && !walked.empty.is_empty() && !settings.scan_scripts {
-        writeln!(
-            stderr,
-            "kubemig: error: no file to scan in the directories named"
-        )?;
+    if !report_walk_problems(
+        &walked,
+        &settings,
+        &mut stderr,
+        &mut collector,
+        &mut summary,
+    )? {
         exit = Exit::Error;
     }
 
@@ -493,25 +456,7 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     progress.finish();
     // --scan-scripts: `kubectl run` flags in scripts and CI files, after the manifests.
     let scripts = if settings.scan_scripts {
-        let scan_mode = match mode {
-            Mode::Check => crate::scripts::ScanMode::Check,
-            Mode::Diff => crate::scripts::ScanMode::Diff,
-            Mode::Fix => crate::scripts::ScanMode::Fix,
-        };
-        let s = crate::scripts::run_scan(
-            &args.paths,
-            &settings.walk,
-            window.target,
-            scan_mode,
-            match args.format {
-                Format::Text => crate::scripts::Style::Text,
-                Format::Github => crate::scripts::Style::Github,
-                Format::Json | Format::Sarif => crate::scripts::Style::Collect,
-            },
-            args.verbose,
-            &mut stdout,
-            &mut stderr,
-        )?;
+        let s = scan_scripts(&args, &settings, window, mode, &mut stdout, &mut stderr)?;
         if s.errors > 0 {
             exit = Exit::Error;
         }
@@ -575,6 +520,103 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
 
 /// `--assume KEY=VALUE` as `assume.KEY`, the opt-in flags as `flag.NAME = "true"`: the
 /// variables field rules may read.
+/// The catalogue of this run: the embedded one extended by packs and `--rules` files, and
+/// given the `--assume` facts and opt-in flags its field rules read as variables. `None`:
+/// the embedded catalogue as it is.
+fn run_catalogue(settings: &crate::config::Settings) -> Result<Option<Catalogue>> {
+    let extended = settings.catalogue()?;
+    let options = field_options(settings);
+    if options.is_empty() {
+        return Ok(extended);
+    }
+    let owned = match extended {
+        Some(c) => c,
+        None => Catalogue::embedded()?,
+    };
+    Ok(Some(owned.with_options(options)))
+}
+
+/// Report what the walk could not read, and directories that yield no file. `Ok(false)`:
+/// the run has an error (a path that cannot be read, or nothing at all to scan).
+fn report_walk_problems(
+    walked: &crate::walk::Walked,
+    settings: &crate::config::Settings,
+    stderr: &mut dyn Write,
+    collector: &mut Option<Collector>,
+    summary: &mut text::Summary,
+) -> Result<bool> {
+    let mut ok = true;
+    for (path, why) in &walked.errors {
+        summary.errors += 1;
+        let e = FileError::new(why.clone());
+        text::error(stderr, &path.display().to_string(), &e)?;
+        if let Some(c) = collector {
+            c.error(&path.display().to_string(), &e);
+        }
+        ok = false;
+    }
+
+    // A directory that yields no file is almost always a mistake (a typo'd --include, the
+    // wrong folder): say which, and fail when nothing at all was found to scan.
+    let looked_for = if settings.walk.include.is_empty() {
+        "*.yaml, *.yml or *.json".to_string()
+    } else {
+        let globs: Vec<&str> = settings
+            .walk
+            .include
+            .iter()
+            .flat_map(|g| g.globs.iter().map(String::as_str))
+            .collect();
+        format!("--include {}", globs.join(", "))
+    };
+    for dir in &walked.empty {
+        writeln!(
+            stderr,
+            "{}: warning: no file to scan here (looked for {looked_for}, minus ignored and excluded files)",
+            dir.display()
+        )?;
+    }
+    if walked.inputs.is_empty() && !walked.empty.is_empty() && !settings.scan_scripts {
+        writeln!(
+            stderr,
+            "kubemig: error: no file to scan in the directories named"
+        )?;
+        ok = false;
+    }
+    Ok(ok)
+}
+
+/// `--scan-scripts`: `kubectl run` flags in shell scripts and CI files, in the mode of the
+/// run, printed as they are found (text and GitHub) or kept for the JSON/SARIF report.
+fn scan_scripts(
+    args: &RunArgs,
+    settings: &crate::config::Settings,
+    window: Window,
+    mode: Mode,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<crate::scripts::ScanSummary> {
+    let scan_mode = match mode {
+        Mode::Check => crate::scripts::ScanMode::Check,
+        Mode::Diff => crate::scripts::ScanMode::Diff,
+        Mode::Fix => crate::scripts::ScanMode::Fix,
+    };
+    Ok(crate::scripts::run_scan(
+        &args.paths,
+        &settings.walk,
+        window.target,
+        scan_mode,
+        match args.format {
+            Format::Text => crate::scripts::Style::Text,
+            Format::Github => crate::scripts::Style::Github,
+            Format::Json | Format::Sarif => crate::scripts::Style::Collect,
+        },
+        args.verbose,
+        stdout,
+        stderr,
+    )?)
+}
+
 fn field_options(settings: &crate::config::Settings) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in &settings.assume {

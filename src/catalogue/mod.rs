@@ -1,6 +1,7 @@
 //! The migration catalogue: data in `migrations/`, embedded at build time.
 
 pub mod codes;
+pub mod compile;
 pub mod conditions;
 pub mod model;
 pub mod needle;

@@ -8,7 +8,8 @@ pub mod suppress;
 
 use crate::catalogue::codes::{self, Code};
 use crate::catalogue::model::FindingSpec;
-use crate::catalogue::{Catalogue, Decision, Level, Window, chosen_removal, decide};
+use crate::catalogue::registry::Hop;
+use crate::catalogue::{Catalogue, Decision, Level, Release, Window, chosen_removal, decide};
 use crate::edit::Edit;
 use crate::yaml::path::{Path, Seg};
 use crate::yaml::{Document, Node, NodeKind};
@@ -146,19 +147,7 @@ pub fn plan_document(
     let mut work: Option<MNode> = None;
     let mut suppress = suppress::Suppress::scan(src, doc);
     for (path, obj) in objects {
-        for key in ["apiVersion", "kind"] {
-            let mut same = obj
-                .entries()
-                .iter()
-                .filter(|(k, _)| k.as_str() == Some(key));
-            if let (Some((a, _)), Some((b, _))) = (same.next(), same.next()) {
-                return Err(DuplicateKey {
-                    key: key.into(),
-                    first: a.span.start,
-                    second: b.span.start,
-                });
-            }
-        }
+        no_duplicate_identity(obj)?;
         // An alias is read as what it stands for (so Kubernetes reads it): an object is
         // never skipped because its apiVersion or kind is written `*name`.
         let Some(api_node) = obj.get("apiVersion") else {
@@ -192,150 +181,31 @@ pub fn plan_document(
         };
         let mut report = ObjectReport::new(doc, obj, api_node.span.start, kind, api);
         match decision {
-            Decision::Current => {
-                if let Some(gone) = cat.gone_at(api).filter(|&r| r <= window.target)
-                    && cat.version(api, kind).is_none()
-                {
-                    report.findings.push(Finding::new(
-                        codes::G_API_GONE,
-                        format!(
-                            "{api} is gone since {gone} and never served {kind}: check the kind, or move the object to a group/version that serves it"
-                        ),
-                        report.offset,
-                    ));
-                }
-            }
+            Decision::Current => note_gone_api(cat, window, api, kind, &mut report),
             Decision::Deprecated { removed, to } => {
-                report.status = Status::Deprecated;
-                let when = removed.map_or("no removal is scheduled".to_string(), |r| {
-                    format!("removed in {r}")
-                });
-                // Say what the user can do: the flag only helps where a version to move to
-                // exists.
-                let included = window.include_deprecated
-                    || cat
-                        .hop_from(api, kind)
-                        .is_some_and(|h| cat.enables(&h.meta.id));
-                let advice = match &to {
-                    // Included, yet kept: the window is why.
-                    Some(to) if included => format!(
-                        "kept: {to} is not served on every release from the --min-version on"
-                    ),
-                    Some(to) => format!("--include-deprecated migrates it to {to}"),
-                    None => match cat.version(api, kind).map(|v| v.note.as_str()) {
-                        Some(note) if !note.is_empty() => {
-                            format!("kubemig has no version to move it to: {note}")
-                        }
-                        _ => "kubemig has no version to move it to; it keeps working until then"
-                            .to_string(),
-                    },
-                };
-                report.to = to;
-                report.findings.push(Finding::new(
-                    codes::G_DEPRECATED,
-                    format!("{api} {kind} is deprecated ({when}); {advice}"),
-                    report.offset,
-                ));
+                note_deprecated(cat, window, api, kind, removed, to, &mut report)
             }
             Decision::NoReplacement { note, removed } => {
-                let when = removed.map_or(String::new(), |r| format!(" (removed in {r})"));
-                let mut message = format!(
-                    "{api} {kind} is not served at the target{when} and no served version replaces it"
-                );
-                if !note.is_empty() {
-                    message.push_str(&format!(": {note}"));
-                }
-                report.findings.push(Finding::new(
-                    codes::G_NO_SERVED_REPLACEMENT,
-                    message,
-                    report.offset,
-                ));
+                note_no_replacement(api, kind, &note, removed, &mut report)
             }
             Decision::Migrate {
                 hops,
                 to,
                 window_warning,
             } => {
-                if let Some(dup) = duplicate_key(obj) {
-                    return Err(dup);
-                }
-                if matches!(api_node.kind, NodeKind::Alias(_)) {
-                    report.findings.push(Finding::new(
-                        codes::KUBEMIG_ALIAS,
-                        format!(
-                            "`apiVersion` is the YAML alias `{}`: kubemig does not rewrite through aliases (the anchored value may be used elsewhere, or sit in a field the migration deletes); write the apiVersion out, then rerun",
-                            &src[api_node.span.clone()]
-                        ),
-                        report.offset,
-                    ));
-                    report.to = Some(to);
-                    plan.objects.push(report);
-                    continue;
-                }
-                if let Some(merge) = merge_key(obj) {
-                    report.findings.push(Finding::new(
-                        codes::KUBEMIG_MERGE_KEY,
-                        "the object uses a YAML merge key (<<); kubemig does not rewrite through merges: expand it by hand, then rerun",
-                        merge,
-                    ));
-                    report.to = Some(to);
-                    plan.objects.push(report);
-                    continue;
-                }
-                report.to = Some(to.clone());
-                report.to = Some(to);
-                report.migration = hops.first().map(|h| h.meta.id.clone());
-                let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
-                let mut hits = Vec::new();
-                // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
-                // the release-window conditions are for field migrations only.
-                let facts = rules::Ctx {
-                    options: &cat.options,
-                    ..rules::Ctx::default()
+                let step = Step {
+                    src,
+                    doc,
+                    cat,
+                    window,
+                    obj,
+                    path: &path,
+                    api_node,
+                    kind,
                 };
-                let result = (|| {
-                    for hop in &hops {
-                        rules::apply_in(&mut trial, &path, &hop.rules, &mut hits, &facts)?;
-                        let api = path.child(Seg::Key("apiVersion".into()));
-                        trial.set(
-                            &api,
-                            MNode::string(&hop.meta.to),
-                            &mtree::Position::End,
-                            false,
-                        )?;
-                    }
-                    rules::apply(&mut trial, &path, &cat.global_rules, &mut hits)
-                })();
-                if let Some(w) = window_warning {
-                    report
-                        .findings
-                        .push(Finding::new(codes::G_WINDOW, w, report.offset));
-                }
-                if let Some(to) = &report.to
-                    && let Some(r) = chosen_removal(cat, to, kind, window.target)
-                {
-                    report.findings.push(Finding::new(
-                        codes::G_CHOSEN_DEPRECATED,
-                        format!(
-                            "{to} is deprecated too: removed in {r}, migrate again before then"
-                        ),
-                        report.offset,
-                    ));
-                }
-                report
-                    .findings
-                    .extend(place_hits(hits, &doc.root, &path, report.offset));
-                report.findings.retain(|f| !cat.ignores(&f.code));
-                if let Err(e) = result {
-                    report.findings.push(Finding::new(
-                        codes::KUBEMIG_SHAPE,
-                        e.to_string(),
-                        report.offset,
-                    ));
-                }
-                if !report.findings.iter().any(|f| f.level.blocks()) {
-                    report.status = Status::Migrated;
-                    work = Some(trial);
+                if !step.migrate(&hops, to, window_warning, &mut report, &mut work)? {
+                    plan.objects.push(report);
+                    continue;
                 }
             }
         }
@@ -343,14 +213,7 @@ pub fn plan_document(
             Status::Migrated => report.to.clone().unwrap_or_else(|| api.to_string()),
             _ => api.to_string(),
         };
-        if !matches!(report.status, Status::Migrated) {
-            let before = report.findings.len();
-            report.findings.retain(|f| !cat.ignores(&f.code));
-            if report.findings.is_empty() && before > 0 {
-                // Everything said about it is ignored: as if nothing were.
-                report.status = Status::Noted;
-            }
-        }
+        drop_ignored_findings(cat, &mut report);
         let reported =
             !matches!(decision_kind, DecisionKind::Current) || !report.findings.is_empty();
         if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
@@ -369,31 +232,267 @@ pub fn plan_document(
     }
     list_wrapper(doc, cat, window, &mut plan, &mut work);
     if let Some(work) = work {
-        let mut emitter = emit::Emitter::new(src, &doc.root, doc.node_count);
-        match emitter.node(&doc.root, &work) {
-            Ok(()) => {
-                plan.edits = emitter.edits;
-                plan.expected = Some(work);
-            }
-            Err(e) => {
-                for r in plan
-                    .objects
-                    .iter_mut()
-                    .filter(|r| r.status == Status::Migrated)
-                {
-                    r.status = Status::Blocked;
-                    r.findings.push(Finding::new(
-                        codes::KUBEMIG_LAYOUT,
-                        format!("{}; migrate this object by hand", e.reason),
-                        e.offset,
-                    ));
-                }
-            }
-        }
+        emit_edits(src, doc, work, &mut plan);
     }
     plan.suppressed = suppress.skipped;
     suppress.warn_unknown(cat, &mut plan.objects);
     Ok(plan)
+}
+
+/// An object may not have two `apiVersion` or two `kind` keys: which one would apply?
+fn no_duplicate_identity(obj: &Node) -> Result<(), DuplicateKey> {
+    for key in ["apiVersion", "kind"] {
+        let mut same = obj
+            .entries()
+            .iter()
+            .filter(|(k, _)| k.as_str() == Some(key));
+        if let (Some((a, _)), Some((b, _))) = (same.next(), same.next()) {
+            return Err(DuplicateKey {
+                key: key.into(),
+                first: a.span.start,
+                second: b.span.start,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A served apiVersion: still worth a finding when its group/version is gone at the target
+/// and never served this kind (a misspelt kind, or the wrong group).
+fn note_gone_api(
+    cat: &Catalogue,
+    window: Window,
+    api: &str,
+    kind: &str,
+    report: &mut ObjectReport,
+) {
+    if let Some(gone) = cat.gone_at(api).filter(|&r| r <= window.target)
+        && cat.version(api, kind).is_none()
+    {
+        report.findings.push(Finding::new(
+            codes::G_API_GONE,
+            format!(
+                "{api} is gone since {gone} and never served {kind}: check the kind, or move the object to a group/version that serves it"
+            ),
+            report.offset,
+        ));
+    }
+}
+
+/// A deprecated apiVersion the run keeps: a note saying when it goes and what to do.
+fn note_deprecated(
+    cat: &Catalogue,
+    window: Window,
+    api: &str,
+    kind: &str,
+    removed: Option<Release>,
+    to: Option<String>,
+    report: &mut ObjectReport,
+) {
+    report.status = Status::Deprecated;
+    let when = removed.map_or("no removal is scheduled".to_string(), |r| {
+        format!("removed in {r}")
+    });
+    // Say what the user can do: the flag only helps where a version to move to
+    // exists.
+    let included = window.include_deprecated
+        || cat
+            .hop_from(api, kind)
+            .is_some_and(|h| cat.enables(&h.meta.id));
+    let advice = match &to {
+        // Included, yet kept: the window is why.
+        Some(to) if included => {
+            format!("kept: {to} is not served on every release from the --min-version on")
+        }
+        Some(to) => format!("--include-deprecated migrates it to {to}"),
+        None => match cat.version(api, kind).map(|v| v.note.as_str()) {
+            Some(note) if !note.is_empty() => {
+                format!("kubemig has no version to move it to: {note}")
+            }
+            _ => "kubemig has no version to move it to; it keeps working until then".to_string(),
+        },
+    };
+    report.to = to;
+    report.findings.push(Finding::new(
+        codes::G_DEPRECATED,
+        format!("{api} {kind} is deprecated ({when}); {advice}"),
+        report.offset,
+    ));
+}
+
+/// A removed apiVersion with no served version to move to.
+fn note_no_replacement(
+    api: &str,
+    kind: &str,
+    note: &str,
+    removed: Option<Release>,
+    report: &mut ObjectReport,
+) {
+    let when = removed.map_or(String::new(), |r| format!(" (removed in {r})"));
+    let mut message =
+        format!("{api} {kind} is not served at the target{when} and no served version replaces it");
+    if !note.is_empty() {
+        message.push_str(&format!(": {note}"));
+    }
+    report.findings.push(Finding::new(
+        codes::G_NO_SERVED_REPLACEMENT,
+        message,
+        report.offset,
+    ));
+}
+
+/// Findings the run ignores are dropped from an object that is not migrated; when every
+/// one was ignored, the object is as if nothing were said about it.
+fn drop_ignored_findings(cat: &Catalogue, report: &mut ObjectReport) {
+    if matches!(report.status, Status::Migrated) {
+        return;
+    }
+    let before = report.findings.len();
+    report.findings.retain(|f| !cat.ignores(&f.code));
+    if report.findings.is_empty() && before > 0 {
+        report.status = Status::Noted;
+    }
+}
+
+/// Turn the migrated working tree into byte edits of the original text; where the layout
+/// cannot take them, every migrated object of the document needs a human instead.
+fn emit_edits(src: &str, doc: &Document, work: MNode, plan: &mut DocPlan) {
+    let mut emitter = emit::Emitter::new(src, &doc.root, doc.node_count);
+    match emitter.node(&doc.root, &work) {
+        Ok(()) => {
+            plan.edits = emitter.edits;
+            plan.expected = Some(work);
+        }
+        Err(e) => {
+            for r in plan
+                .objects
+                .iter_mut()
+                .filter(|r| r.status == Status::Migrated)
+            {
+                r.status = Status::Blocked;
+                r.findings.push(Finding::new(
+                    codes::KUBEMIG_LAYOUT,
+                    format!("{}; migrate this object by hand", e.reason),
+                    e.offset,
+                ));
+            }
+        }
+    }
+}
+
+/// One object of a document whose apiVersion migrates.
+struct Step<'a> {
+    src: &'a str,
+    doc: &'a Document,
+    cat: &'a Catalogue,
+    window: Window,
+    obj: &'a Node,
+    path: &'a Path,
+    api_node: &'a Node,
+    kind: &'a str,
+}
+
+impl Step<'_> {
+    /// Apply the hops' rules (and the global rules) to a copy of the working tree; keep it
+    /// when nothing blocks. `Ok(false)`: the report is final (an alias or a merge key stands
+    /// in the way) and the object gets no field migrations.
+    fn migrate(
+        &self,
+        hops: &[&Hop],
+        to: String,
+        window_warning: Option<String>,
+        report: &mut ObjectReport,
+        work: &mut Option<MNode>,
+    ) -> Result<bool, DuplicateKey> {
+        let Step {
+            src,
+            doc,
+            cat,
+            window,
+            obj,
+            path,
+            api_node,
+            kind,
+        } = *self;
+
+        if let Some(dup) = duplicate_key(obj) {
+            return Err(dup);
+        }
+        if matches!(api_node.kind, NodeKind::Alias(_)) {
+            report.findings.push(Finding::new(
+            codes::KUBEMIG_ALIAS,
+            format!(
+                "`apiVersion` is the YAML alias `{}`: kubemig does not rewrite through aliases (the anchored value may be used elsewhere, or sit in a field the migration deletes); write the apiVersion out, then rerun",
+                &src[api_node.span.clone()]
+            ),
+            report.offset,
+        ));
+            report.to = Some(to);
+            return Ok(false);
+        }
+        if let Some(merge) = merge_key(obj) {
+            report.findings.push(Finding::new(
+            codes::KUBEMIG_MERGE_KEY,
+            "the object uses a YAML merge key (<<); kubemig does not rewrite through merges: expand it by hand, then rerun",
+            merge,
+        ));
+            report.to = Some(to);
+            return Ok(false);
+        }
+        report.to = Some(to);
+        report.migration = hops.first().map(|h| h.meta.id.clone());
+        let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
+        let mut hits = Vec::new();
+        // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
+        // the release-window conditions are for field migrations only.
+        let facts = rules::Ctx {
+            options: &cat.options,
+            ..rules::Ctx::default()
+        };
+        let result = (|| {
+            for hop in hops {
+                rules::apply_in(&mut trial, path, &hop.rules, &mut hits, &facts)?;
+                let api = path.child(Seg::Key("apiVersion".into()));
+                trial.set(
+                    &api,
+                    MNode::string(&hop.meta.to),
+                    &mtree::Position::End,
+                    false,
+                )?;
+            }
+            rules::apply(&mut trial, path, &cat.global_rules, &mut hits)
+        })();
+        if let Some(w) = window_warning {
+            report
+                .findings
+                .push(Finding::new(codes::G_WINDOW, w, report.offset));
+        }
+        if let Some(to) = &report.to
+            && let Some(r) = chosen_removal(cat, to, kind, window.target)
+        {
+            report.findings.push(Finding::new(
+                codes::G_CHOSEN_DEPRECATED,
+                format!("{to} is deprecated too: removed in {r}, migrate again before then"),
+                report.offset,
+            ));
+        }
+        report
+            .findings
+            .extend(place_hits(hits, &doc.root, path, report.offset));
+        report.findings.retain(|f| !cat.ignores(&f.code));
+        if let Err(e) = result {
+            report.findings.push(Finding::new(
+                codes::KUBEMIG_SHAPE,
+                e.to_string(),
+                report.offset,
+            ));
+        }
+        if !report.findings.iter().any(|f| f.level.blocks()) {
+            report.status = Status::Migrated;
+            *work = Some(trial);
+        }
+        Ok(true)
+    }
 }
 
 /// A report for an object whose apiVersion a removed API used but that has no string
