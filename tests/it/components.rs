@@ -244,6 +244,17 @@ fn explain_knows_every_pack_id_enabled_or_not() {
         "gateway-api/v1beta1-to-v1",
         "gateway-api/grpcroute-v1alpha2-to-v1",
         "keda/k8s-io-to-keda-sh",
+        "flux/source-v1beta1-to-v1beta2",
+        "flux/source-v1beta2-to-v1",
+        "flux/kustomize-v1beta1-to-v1beta2",
+        "flux/kustomize-v1beta2-to-v1",
+        "flux/helm-v2beta1-to-v2beta2",
+        "flux/helm-v2beta2-to-v2",
+        "flux/notification-v1beta1-to-v1beta2",
+        "flux/notification-v1beta2-to-v1beta3",
+        "flux/receiver-v1beta2-to-v1",
+        "flux/image-v1beta1-to-v1beta2",
+        "flux/image-v1beta2-to-v1",
     ] {
         let out = kubemig(t.path(), &["explain", "--no-config", id]);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -254,6 +265,32 @@ fn explain_knows_every_pack_id_enabled_or_not() {
             assert!(!stdout.contains("not rewritten"), "{id}: {stdout}");
         }
     }
+    // The Flux pack's finding codes, each from the rule that reports it.
+    for (code, level, id) in [
+        (
+            "FLUX-GIT-IMPLEMENTATION",
+            "info",
+            "flux/source-v1beta2-to-v1",
+        ),
+        ("FLUX-ACCESS-FROM", "info", "flux/source-v1beta2-to-v1"),
+        ("FLUX-VALUES-FILE", "manual", "flux/helm-v2beta2-to-v2"),
+        ("FLUX-VALIDATION", "info", "flux/kustomize-v1beta2-to-v1"),
+        ("FLUX-PATCHES", "manual", "flux/kustomize-v1beta2-to-v1"),
+        (
+            "FLUX-IMAGE-PROVIDER",
+            "warning",
+            "flux/image-v1beta1-to-v1beta2",
+        ),
+    ] {
+        let out = kubemig(t.path(), &["explain", "--no-config", code]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{code}: {out:?}");
+        assert!(
+            stdout.starts_with(&format!("{code}: {level}\n")),
+            "{stdout}"
+        );
+        assert!(stdout.contains(&format!("from {id}:")), "{code}: {stdout}");
+    }
     let listed = kubemig(t.path(), &["list", "--no-config", "--packs"]);
     let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
         .lines()
@@ -262,7 +299,14 @@ fn explain_knows_every_pack_id_enabled_or_not() {
         .collect();
     assert_eq!(
         names,
-        ["cert-manager", "gateway-api", "keda", "snapshot", "traefik"]
+        [
+            "cert-manager",
+            "flux",
+            "gateway-api",
+            "keda",
+            "snapshot",
+            "traefik"
+        ]
     );
 }
 
