@@ -86,19 +86,7 @@ fn words(text: &str, from: usize, outer: Option<char>) -> Vec<Word> {
     let mut out = Vec::new();
     let mut i = from;
     loop {
-        // Blanks and backslash-newline continuations between words.
-        while i < b.len() {
-            if b[i] == b' ' || b[i] == b'\t' || b[i] == b'\r' {
-                i += 1;
-            } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\n') {
-                i += 2;
-            } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n')
-            {
-                i += 3;
-            } else {
-                break;
-            }
-        }
+        i = skip_blanks(b, i);
         if i >= b.len() {
             return out;
         }
@@ -106,65 +94,92 @@ fn words(text: &str, from: usize, outer: Option<char>) -> Vec<Word> {
         if matches!(c, '\n' | ';' | '&' | '|' | ')' | '#' | '`') || Some(c) == outer {
             return out;
         }
-        let start = i;
-        let mut word = String::new();
-        let mut expands = false;
-        let mut quote: Option<char> = None;
-        while i < b.len() {
-            let c = text[i..].chars().next().expect("char");
-            match quote {
-                Some(q) if c == q => {
-                    quote = None;
-                    i += 1;
-                    continue;
-                }
-                Some(_) => {
-                    if c == '$' || c == '`' {
-                        expands = true;
-                    }
-                    if c == '\n' {
-                        // An unclosed quote: stop at the line's end.
-                        break;
-                    }
-                    word.push(c);
-                    i += c.len_utf8();
-                    continue;
-                }
-                None => {}
-            }
-            if c.is_whitespace() || matches!(c, ';' | '&' | '|' | ')' | '`') || Some(c) == outer {
-                break;
-            }
-            if c == '\\' {
-                if text[i + 1..].starts_with('\n') || text[i + 1..].starts_with("\r\n") {
-                    break;
-                }
-                if let Some(n) = text[i + 1..].chars().next() {
-                    word.push(n);
-                    i += 1 + n.len_utf8();
-                    continue;
-                }
-            }
-            if c == '\'' || c == '"' {
-                quote = Some(c);
-                i += 1;
-                continue;
-            }
-            if c == '$' {
-                expands = true;
-            }
-            word.push(c);
-            i += c.len_utf8();
-        }
-        out.push(Word {
-            start,
-            end: i,
-            text: word,
-            expands,
-        });
+        let w = word(text, i, outer);
+        i = w.end;
+        out.push(w);
         if i >= b.len() {
             return out;
         }
+    }
+}
+
+/// Past the blanks and backslash-newline continuations between words.
+fn skip_blanks(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        if b[i] == b' ' || b[i] == b'\t' || b[i] == b'\r' {
+            i += 1;
+        } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\n') {
+            i += 2;
+        } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// The word that starts at `start`, as the shell reads it: quotes removed, a backslash
+/// escaping the next character, ending at a blank, a control operator or `outer`.
+fn word(text: &str, start: usize, outer: Option<char>) -> Word {
+    let mut i = start;
+    let mut word = String::new();
+    let mut expands = false;
+    let mut quote: Option<char> = None;
+    while i < text.len() {
+        let c = text[i..].chars().next().expect("char");
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                i += 1;
+                continue;
+            }
+            Some(_) => {
+                if c == '$' || c == '`' {
+                    expands = true;
+                }
+                if c == '\n' {
+                    // An unclosed quote: stop at the line's end.
+                    break;
+                }
+                word.push(c);
+                i += c.len_utf8();
+                continue;
+            }
+            None => {}
+        }
+        // Only the blanks `skip_blanks` skips end a word, as in the shell (a no-break space or
+        // a form feed is part of a word): any other end would leave a word of nothing there,
+        // and the command would never end.
+        if matches!(c, ' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | ')' | '`') || Some(c) == outer {
+            break;
+        }
+        if c == '\\' {
+            if text[i + 1..].starts_with('\n') || text[i + 1..].starts_with("\r\n") {
+                break;
+            }
+            if let Some(n) = text[i + 1..].chars().next() {
+                word.push(n);
+                i += 1 + n.len_utf8();
+                continue;
+            }
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            i += 1;
+            continue;
+        }
+        if c == '$' {
+            expands = true;
+        }
+        word.push(c);
+        i += c.len_utf8();
+    }
+    Word {
+        start,
+        end: i,
+        text: word,
+        expands,
     }
 }
 
@@ -196,4 +211,32 @@ fn run_instructions(text: &str) -> Vec<(usize, usize)> {
         out.push((s, text.len()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_white_space_is_part_of_a_word() {
+        // These once ended a word without being skipped between words: the scan never ended.
+        for ws in ["\u{a0}", "\u{3000}", "\u{b}", "\u{c}", "\u{2028}"] {
+            let text = format!("kubectl {ws}run a --wait{ws}x --timeout=1s\n");
+            let found: Vec<String> = kubectl_commands(&text, false)
+                .into_iter()
+                .flatten()
+                .map(|w| w.text)
+                .collect();
+            assert_eq!(
+                found,
+                [
+                    format!("{ws}run"),
+                    "a".into(),
+                    format!("--wait{ws}x"),
+                    "--timeout=1s".into()
+                ],
+                "{ws:?}"
+            );
+        }
+    }
 }
