@@ -208,6 +208,29 @@ impl Settings {
 
     /// The settings in effect, as a `.kubemig.toml` with a comment on where each came from.
     pub fn describe(&self, cat: &Catalogue) -> String {
+        let mut s = self.describe_file();
+        let lines = self.describe_keys(cat);
+        let table = self.describe_components(cat);
+        let width = lines
+            .iter()
+            .chain(&table)
+            .map(|(l, _)| l.len())
+            .max()
+            .unwrap_or(0);
+        for (line, note) in lines {
+            let _ = writeln!(s, "{line:<width$}  # {note}");
+        }
+        if !table.is_empty() {
+            let _ = writeln!(s, "\n[components]");
+            for (line, note) in table {
+                let _ = writeln!(s, "{line:<width$}  # {note}");
+            }
+        }
+        s
+    }
+
+    /// `# configuration file: …`: the file read, or where it was looked for.
+    fn describe_file(&self) -> String {
         let mut s = String::new();
         match &self.file {
             Some(f) => {
@@ -228,6 +251,11 @@ impl Settings {
                 );
             }
         }
+        s
+    }
+
+    /// Each top-level key: its line and where its value came from.
+    fn describe_keys(&self, cat: &Catalogue) -> Vec<(String, String)> {
         let origin = |key: &str| {
             let o = self
                 .origins
@@ -270,7 +298,7 @@ impl Settings {
             Some(_) => origin("target-version"),
             None => "default: the newest the catalogue knows".to_string(),
         };
-        let lines: Vec<(String, String)> = vec![
+        let mut lines: Vec<(String, String)> = vec![
             (format!("target-version = \"{target}\""), target_note),
             (format!("min-version = \"{min}\""), min_note),
             (
@@ -344,10 +372,14 @@ impl Settings {
                 origin("enable"),
             ),
         ];
-        let mut lines = lines;
         lines.push((format!("packs = [{}]", ids(&self.packs)), origin("pack")));
-        // A table comes after every top-level key; one line per pack loaded, with the add-on
-        // version its objects are migrated for.
+        lines
+    }
+
+    /// The `[components]` table: one line per pack loaded, with the add-on version its
+    /// objects are migrated for.
+    fn describe_components(&self, cat: &Catalogue) -> Vec<(String, String)> {
+        // A table comes after every top-level key.
         let mut table = Vec::new();
         for pack in &cat.packs {
             let given = self.components.iter().rposition(|(n, _)| *n == pack.name);
@@ -359,22 +391,7 @@ impl Settings {
             let version = cat.component_target(&pack.name).unwrap_or(pack.newest);
             table.push((format!("{} = \"{version}\"", toml_key(&pack.name)), note));
         }
-        let width = lines
-            .iter()
-            .chain(&table)
-            .map(|(l, _)| l.len())
-            .max()
-            .unwrap_or(0);
-        for (line, note) in lines {
-            let _ = writeln!(s, "{line:<width$}  # {note}");
-        }
-        if !table.is_empty() {
-            let _ = writeln!(s, "\n[components]");
-            for (line, note) in table {
-                let _ = writeln!(s, "{line:<width$}  # {note}");
-            }
-        }
-        s
+        table
     }
 }
 
