@@ -113,193 +113,46 @@ impl Settings {
         let shown = file
             .as_deref()
             .map_or_else(String::new, |f| f.display().to_string());
-        let release = |v: &Option<toml::Value>, key: &str| -> Result<Option<Release>> {
-            match v {
-                None => Ok(None),
-                Some(toml::Value::String(s)) => Release::parse(s)
-                    .map(Some)
-                    .map_err(|e| anyhow::anyhow!("{shown}: {key}: {e}")),
-                Some(other) => bail!(
-                    "{shown}: {key} = {other} must be a string, like {key} = \"1.29\" (a TOML number would read 1.30 as 1.3)"
-                ),
-            }
+        let mut m = Merge {
+            args,
+            conf: &conf,
+            cwd: &cwd,
+            dir: &dir,
+            shown: &shown,
+            origins: Vec::new(),
         };
-        let mut origins = Vec::new();
-        let mut pick = |key: &'static str, flag: bool, file: bool| {
-            origins.push((
-                key,
-                match (flag, file) {
-                    (true, true) => Origin::Both,
-                    (true, false) => Origin::Flag,
-                    (false, true) => Origin::File,
-                    (false, false) => Origin::Default,
-                },
-            ))
-        };
-
-        let file_target = release(&conf.target_version, "target-version")?;
-        let file_min = release(&conf.min_version, "min-version")?;
-        let versions = VersionArgs {
-            target_version: args.versions.target_version.or(file_target),
-            min_version: args.versions.min_version.or(file_min),
-        };
-        pick(
-            "target-version",
-            args.versions.target_version.is_some(),
-            file_target.is_some() && args.versions.target_version.is_none(),
-        );
-        pick(
-            "min-version",
-            args.versions.min_version.is_some(),
-            file_min.is_some() && args.versions.min_version.is_none(),
-        );
-        let include_deprecated = args.include_deprecated || conf.include_deprecated == Some(true);
-        pick(
+        // In this order, so that the first bad setting is the one reported.
+        let versions = m.versions()?;
+        let include_deprecated = m.switch(
             "include-deprecated",
             args.include_deprecated,
-            conf.include_deprecated.is_some() && !args.include_deprecated,
+            conf.include_deprecated,
         );
-
-        let globs = |base: &Path, list: &[String], what: &str| -> Result<Option<Globs>> {
-            if list.is_empty() {
-                return Ok(None);
-            }
-            Globs::new(base, list)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("{what}: {e}"))
-        };
-        let file_exclude = conf.exclude.clone().unwrap_or_default();
-        let file_include = conf.include.clone().unwrap_or_default();
-        let exclude: Vec<Globs> = [
-            globs(&dir, &file_exclude, &format!("{shown}: exclude"))?,
-            globs(&cwd, &args.exclude, "--exclude")?,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let include: Vec<Globs> = [
-            globs(&dir, &file_include, &format!("{shown}: include"))?,
-            globs(&cwd, &args.include, "--include")?,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        pick(
-            "exclude",
-            !args.exclude.is_empty(),
-            !file_exclude.is_empty(),
-        );
-        pick(
-            "include",
-            !args.include.is_empty(),
-            !file_include.is_empty(),
-        );
-        let follow_symlinks = args.follow_symlinks || conf.follow_symlinks == Some(true);
-        pick(
-            "follow-symlinks",
-            args.follow_symlinks,
-            conf.follow_symlinks.is_some() && !args.follow_symlinks,
-        );
-        let force_exclude = args.force_exclude || conf.force_exclude == Some(true);
-        pick(
-            "force-exclude",
-            args.force_exclude,
-            conf.force_exclude.is_some() && !args.force_exclude,
-        );
-
-        let file_rules: Vec<PathBuf> = conf
-            .rules
-            .iter()
-            .flatten()
-            .map(|r| relative_to_cwd(&cwd, &dir.join(r)))
-            .collect();
-        pick("rules", !args.rules.is_empty(), !file_rules.is_empty());
-        let rules = file_rules
-            .into_iter()
-            .chain(args.rules.iter().cloned())
-            .collect();
-
-        let mut assume = Vec::new();
-        for a in conf.assume.iter().flatten() {
-            assume.push(
-                crate::cli::parse_assumption(a)
-                    .map_err(|e| anyhow::anyhow!("{shown}: assume: {e}"))?,
-            );
-        }
-        pick("assume", !args.assume.is_empty(), !assume.is_empty());
-        assume.extend(args.assume.iter().cloned());
-        let mut switch = |key: &'static str, flag: bool, file: Option<bool>| {
-            pick(key, flag, file.is_some() && !flag);
-            flag || file == Some(true)
-        };
-        let allow_live_pv = switch("allow-live-pv", args.allow_live_pv, conf.allow_live_pv);
-        let split_inline_volumes = switch(
+        let walk = m.walk()?;
+        let rules = m.rules();
+        let assume = m.assume()?;
+        let allow_live_pv = m.switch("allow-live-pv", args.allow_live_pv, conf.allow_live_pv);
+        let split_inline_volumes = m.switch(
             "split-inline-volumes",
             args.split_inline_volumes,
             conf.split_inline_volumes,
         );
-        let scan_scripts = switch("scan-scripts", args.scan_scripts, conf.scan_scripts);
-        let ids = |file: &Option<Vec<String>>, flags: &[String]| -> Vec<String> {
-            let mut out: Vec<String> = Vec::new();
-            for id in file.iter().flatten().chain(flags) {
-                let id = id.trim().to_string();
-                if !id.is_empty() && !out.contains(&id) {
-                    out.push(id);
-                }
-            }
-            out
-        };
-        let selection = crate::catalogue::Selection {
-            ignore: ids(&conf.ignore, &args.ignore),
-            enable: ids(&conf.enable, &args.enable),
-        };
-        pick(
-            "ignore",
-            !args.ignore.is_empty(),
-            conf.ignore.as_ref().is_some_and(|v| !v.is_empty()),
-        );
-        pick(
-            "enable",
-            !args.enable.is_empty(),
-            conf.enable.as_ref().is_some_and(|v| !v.is_empty()),
-        );
-
+        let scan_scripts = m.switch("scan-scripts", args.scan_scripts, conf.scan_scripts);
+        let selection = m.selection();
         let (packs, components) = packs_and_components(&conf, args, &shown)?;
-        pick(
+        m.pick(
             "pack",
             !args.packs.packs.is_empty(),
             conf.packs.as_ref().is_some_and(|v| !v.is_empty()),
         );
         let components_in_file = conf.components.as_ref().map_or(0, toml::Table::len);
-
-        let file_size = match &conf.max_file_size {
-            None => None,
-            Some(toml::Value::Integer(n)) if *n >= 0 => Some(*n as u64),
-            Some(toml::Value::String(s)) => Some(
-                crate::cli::parse_size(s)
-                    .map_err(|e| anyhow::anyhow!("{shown}: max-file-size: {e}"))?,
-            ),
-            Some(other) => bail!("{shown}: max-file-size = {other} must be a size like \"32M\""),
-        };
-        pick(
-            "max-file-size",
-            args.max_file_size.is_some(),
-            file_size.is_some() && args.max_file_size.is_none(),
-        );
-        let max_file_size = args
-            .max_file_size
-            .or(file_size)
-            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let max_file_size = m.max_file_size()?;
+        let origins = m.origins;
 
         Ok(Settings {
             versions,
             include_deprecated,
-            walk: WalkOptions {
-                exclude,
-                include,
-                follow_symlinks,
-                force_exclude,
-            },
+            walk,
             rules,
             max_file_size,
             assume,
@@ -355,6 +208,29 @@ impl Settings {
 
     /// The settings in effect, as a `.kubemig.toml` with a comment on where each came from.
     pub fn describe(&self, cat: &Catalogue) -> String {
+        let mut s = self.describe_file();
+        let lines = self.describe_keys(cat);
+        let table = self.describe_components(cat);
+        let width = lines
+            .iter()
+            .chain(&table)
+            .map(|(l, _)| l.len())
+            .max()
+            .unwrap_or(0);
+        for (line, note) in lines {
+            let _ = writeln!(s, "{line:<width$}  # {note}");
+        }
+        if !table.is_empty() {
+            let _ = writeln!(s, "\n[components]");
+            for (line, note) in table {
+                let _ = writeln!(s, "{line:<width$}  # {note}");
+            }
+        }
+        s
+    }
+
+    /// `# configuration file: …`: the file read, or where it was looked for.
+    fn describe_file(&self) -> String {
         let mut s = String::new();
         match &self.file {
             Some(f) => {
@@ -375,6 +251,11 @@ impl Settings {
                 );
             }
         }
+        s
+    }
+
+    /// Each top-level key: its line and where its value came from.
+    fn describe_keys(&self, cat: &Catalogue) -> Vec<(String, String)> {
         let origin = |key: &str| {
             let o = self
                 .origins
@@ -417,7 +298,7 @@ impl Settings {
             Some(_) => origin("target-version"),
             None => "default: the newest the catalogue knows".to_string(),
         };
-        let lines: Vec<(String, String)> = vec![
+        let mut lines: Vec<(String, String)> = vec![
             (format!("target-version = \"{target}\""), target_note),
             (format!("min-version = \"{min}\""), min_note),
             (
@@ -491,10 +372,14 @@ impl Settings {
                 origin("enable"),
             ),
         ];
-        let mut lines = lines;
         lines.push((format!("packs = [{}]", ids(&self.packs)), origin("pack")));
-        // A table comes after every top-level key; one line per pack loaded, with the add-on
-        // version its objects are migrated for.
+        lines
+    }
+
+    /// The `[components]` table: one line per pack loaded, with the add-on version its
+    /// objects are migrated for.
+    fn describe_components(&self, cat: &Catalogue) -> Vec<(String, String)> {
+        // A table comes after every top-level key.
         let mut table = Vec::new();
         for pack in &cat.packs {
             let given = self.components.iter().rposition(|(n, _)| *n == pack.name);
@@ -506,22 +391,7 @@ impl Settings {
             let version = cat.component_target(&pack.name).unwrap_or(pack.newest);
             table.push((format!("{} = \"{version}\"", toml_key(&pack.name)), note));
         }
-        let width = lines
-            .iter()
-            .chain(&table)
-            .map(|(l, _)| l.len())
-            .max()
-            .unwrap_or(0);
-        for (line, note) in lines {
-            let _ = writeln!(s, "{line:<width$}  # {note}");
-        }
-        if !table.is_empty() {
-            let _ = writeln!(s, "\n[components]");
-            for (line, note) in table {
-                let _ = writeln!(s, "{line:<width$}  # {note}");
-            }
-        }
-        s
+        table
     }
 }
 
@@ -608,6 +478,206 @@ fn load(path: &Path) -> Result<FileConfig> {
             "{shown}{at}: {msg}{hint} (`kubemig check --show-config` prints the settings in effect)"
         )
     })
+}
+
+/// The flags of a run merged over the configuration file, one setting at a time, noting
+/// where each came from (`--show-config`).
+struct Merge<'a> {
+    args: &'a RunArgs,
+    conf: &'a FileConfig,
+    cwd: &'a Path,
+    /// The file's directory: its paths and globs are relative to it.
+    dir: &'a Path,
+    /// The file's path, for messages (empty without one).
+    shown: &'a str,
+    origins: Vec<(&'static str, Origin)>,
+}
+
+impl Merge<'_> {
+    /// Note where the setting `key` came from: the flag, the file (and not overridden by
+    /// the flag), both (lists add up), or neither.
+    fn pick(&mut self, key: &'static str, flag: bool, file: bool) {
+        self.origins.push((
+            key,
+            match (flag, file) {
+                (true, true) => Origin::Both,
+                (true, false) => Origin::Flag,
+                (false, true) => Origin::File,
+                (false, false) => Origin::Default,
+            },
+        ))
+    }
+
+    /// An on/off setting: on when the flag or the file says so.
+    fn switch(&mut self, key: &'static str, flag: bool, file: Option<bool>) -> bool {
+        self.pick(key, flag, file.is_some() && !flag);
+        flag || file == Some(true)
+    }
+
+    /// A release in the file, which must be a string (a TOML number would read 1.30 as 1.3).
+    fn release(&self, v: &Option<toml::Value>, key: &str) -> Result<Option<Release>> {
+        let shown = self.shown;
+        match v {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Release::parse(s)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("{shown}: {key}: {e}")),
+            Some(other) => bail!(
+                "{shown}: {key} = {other} must be a string, like {key} = \"1.29\" (a TOML number would read 1.30 as 1.3)"
+            ),
+        }
+    }
+
+    /// `--target-version` and `--min-version`: the flag, else the file.
+    fn versions(&mut self) -> Result<VersionArgs> {
+        let args = &self.args.versions;
+        let file_target = self.release(&self.conf.target_version, "target-version")?;
+        let file_min = self.release(&self.conf.min_version, "min-version")?;
+        self.pick(
+            "target-version",
+            args.target_version.is_some(),
+            file_target.is_some() && args.target_version.is_none(),
+        );
+        self.pick(
+            "min-version",
+            args.min_version.is_some(),
+            file_min.is_some() && args.min_version.is_none(),
+        );
+        Ok(VersionArgs {
+            target_version: args.target_version.or(file_target),
+            min_version: args.min_version.or(file_min),
+        })
+    }
+
+    /// What the walk takes and leaves: the file's globs and the flags' add up.
+    fn walk(&mut self) -> Result<WalkOptions> {
+        let (args, conf, shown) = (self.args, self.conf, self.shown);
+        let globs = |base: &Path, list: &[String], what: &str| -> Result<Option<Globs>> {
+            if list.is_empty() {
+                return Ok(None);
+            }
+            Globs::new(base, list)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("{what}: {e}"))
+        };
+        let file_exclude = conf.exclude.clone().unwrap_or_default();
+        let file_include = conf.include.clone().unwrap_or_default();
+        let exclude: Vec<Globs> = [
+            globs(self.dir, &file_exclude, &format!("{shown}: exclude"))?,
+            globs(self.cwd, &args.exclude, "--exclude")?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let include: Vec<Globs> = [
+            globs(self.dir, &file_include, &format!("{shown}: include"))?,
+            globs(self.cwd, &args.include, "--include")?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.pick(
+            "exclude",
+            !args.exclude.is_empty(),
+            !file_exclude.is_empty(),
+        );
+        self.pick(
+            "include",
+            !args.include.is_empty(),
+            !file_include.is_empty(),
+        );
+        Ok(WalkOptions {
+            exclude,
+            include,
+            follow_symlinks: self.switch(
+                "follow-symlinks",
+                args.follow_symlinks,
+                conf.follow_symlinks,
+            ),
+            force_exclude: self.switch("force-exclude", args.force_exclude, conf.force_exclude),
+        })
+    }
+
+    /// Extra rules files: the file's (relative to it), then the flags'.
+    fn rules(&mut self) -> Vec<PathBuf> {
+        let file_rules: Vec<PathBuf> = self
+            .conf
+            .rules
+            .iter()
+            .flatten()
+            .map(|r| relative_to_cwd(self.cwd, &self.dir.join(r)))
+            .collect();
+        self.pick("rules", !self.args.rules.is_empty(), !file_rules.is_empty());
+        file_rules
+            .into_iter()
+            .chain(self.args.rules.iter().cloned())
+            .collect()
+    }
+
+    /// `assume`: the file's, then the flags'.
+    fn assume(&mut self) -> Result<Vec<(String, String)>> {
+        let mut assume = Vec::new();
+        for a in self.conf.assume.iter().flatten() {
+            assume.push(
+                crate::cli::parse_assumption(a)
+                    .map_err(|e| anyhow::anyhow!("{}: assume: {e}", self.shown))?,
+            );
+        }
+        self.pick("assume", !self.args.assume.is_empty(), !assume.is_empty());
+        assume.extend(self.args.assume.iter().cloned());
+        Ok(assume)
+    }
+
+    /// `ignore` and `enable`: the file's ids, then the flags', each once.
+    fn selection(&mut self) -> crate::catalogue::Selection {
+        let ids = |file: &Option<Vec<String>>, flags: &[String]| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for id in file.iter().flatten().chain(flags) {
+                let id = id.trim().to_string();
+                if !id.is_empty() && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            out
+        };
+        let (args, conf) = (self.args, self.conf);
+        self.pick(
+            "ignore",
+            !args.ignore.is_empty(),
+            conf.ignore.as_ref().is_some_and(|v| !v.is_empty()),
+        );
+        self.pick(
+            "enable",
+            !args.enable.is_empty(),
+            conf.enable.as_ref().is_some_and(|v| !v.is_empty()),
+        );
+        crate::catalogue::Selection {
+            ignore: ids(&conf.ignore, &args.ignore),
+            enable: ids(&conf.enable, &args.enable),
+        }
+    }
+
+    /// `--max-file-size`: the flag, else the file (bytes or a size like "32M"), else the
+    /// default.
+    fn max_file_size(&mut self) -> Result<u64> {
+        let shown = self.shown;
+        let file_size = match &self.conf.max_file_size {
+            None => None,
+            Some(toml::Value::Integer(n)) if *n >= 0 => Some(*n as u64),
+            Some(toml::Value::String(s)) => Some(
+                crate::cli::parse_size(s)
+                    .map_err(|e| anyhow::anyhow!("{shown}: max-file-size: {e}"))?,
+            ),
+            Some(other) => bail!("{shown}: max-file-size = {other} must be a size like \"32M\""),
+        };
+        let flag = self.args.max_file_size;
+        self.pick(
+            "max-file-size",
+            flag.is_some(),
+            file_size.is_some() && flag.is_none(),
+        );
+        Ok(flag.or(file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE))
+    }
 }
 
 /// Packs to load and add-on versions (`NAME`, `VERSION`).

@@ -29,7 +29,7 @@ pub mod source;
 pub mod prefilter;
 /// One file through the pipeline.
 pub mod engine;
-/// What differs per input kind (plain, kustomize, Helm template).
+/// What differs per input kind (plain, kustomize, Helm template); shell scripts beside them.
 pub mod input;
 // Parse, plan edits from the catalogue, verify.
 /// The YAML parser with byte spans.
@@ -42,9 +42,6 @@ pub mod plan;
 pub mod edit;
 /// Self-verification of a rewrite.
 pub mod verify;
-// Shell scripts, scanned beside the manifests.
-/// `--scan-scripts`.
-pub mod scripts;
 // Write and report.
 /// Atomic writes.
 pub mod write;

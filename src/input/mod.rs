@@ -10,10 +10,14 @@
 //! - what self-verification compares.
 //!
 //! A new kind is one file here, and one line in [`kind_of`].
+//!
+//! Shell scripts (`--scan-scripts`) are scanned beside the kinds, not as one: [`script`] is a
+//! line scan of text that holds no YAML document (docs/design.md, "Layers").
 
 pub mod helm;
 pub mod kustomize;
 pub mod plain;
+pub mod script;
 
 use crate::catalogue::{Catalogue, Window};
 use crate::kustomize::Role;

@@ -116,7 +116,7 @@ pub struct Error {
 #[derive(Debug, Clone)]
 pub struct Script {
     pub path: String,
-    pub finding: crate::scripts::ScriptFinding,
+    pub finding: crate::input::script::ScriptFinding,
 }
 
 impl Script {
@@ -222,8 +222,8 @@ impl Collector {
         });
     }
 
-    /// Add what `--scan-scripts` found (collected with `scripts::Style::Collect`).
-    pub fn scripts(&mut self, s: &crate::scripts::ScanSummary) {
+    /// Add what `--scan-scripts` found (collected with `script::Style::Collect`).
+    pub fn scripts(&mut self, s: &super::script::ScanSummary) {
         self.scripts_scanned = Some(s.scanned);
         for (path, message) in &s.failed {
             self.errors.push(Error {

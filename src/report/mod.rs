@@ -7,6 +7,7 @@ pub mod list;
 pub mod machine;
 pub mod progress;
 pub mod sarif;
+pub mod script;
 pub mod text;
 pub mod workflow_command;
 

@@ -1,0 +1,187 @@
+//! The files of a run: walked, each given the role kustomize gives it and the Helm chart it
+//! belongs to, read and put through the pipeline on workers (and for `fix` staged next to
+//! itself), and handed back in path order, `fix`'s renames done a batch at a time.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::catalogue::{Catalogue, Window};
+use crate::chart_scan::Charts;
+use crate::cli::RunArgs;
+use crate::config::Settings;
+use crate::engine::{self, Context, FileError, Outcome};
+use crate::kustomize::{Role, Roles};
+use crate::plan::Status;
+use crate::walk::{Input, Walked, walk_with};
+use crate::write;
+
+/// Staged files renamed together, and outcomes held back waiting for them, at most.
+const COMMIT_FILES: usize = 256;
+const COMMIT_WAITING: usize = 4096;
+
+pub(super) struct Files {
+    pub walked: Walked,
+    roles: Roles,
+    charts: Charts,
+    /// What is processed: the walked files and the chart files scanned as text.
+    pub inputs: Vec<Input>,
+    /// The kustomize role stdin has as the file `--stdin-filename` names.
+    stdin_role: Option<Role>,
+}
+
+impl Files {
+    pub(super) fn walk(
+        args: &RunArgs,
+        settings: &Settings,
+        cat: &Catalogue,
+        window: Window,
+    ) -> Files {
+        let paths = if args.stdin_filename.is_some() {
+            vec![PathBuf::from("-")]
+        } else {
+            args.paths.clone()
+        };
+        let walked = walk_with(&paths, &settings.walk);
+        let roles = Roles::build(&walked.inputs, &walked.not_links);
+        // Helm charts among the files: helpers and values files are scanned as text
+        // (`chart_scan`), so no removed group/version in a chart goes unreported.
+        let charts = Charts::build(&walked.inputs, cat, window);
+        let inputs = charts.inputs(&walked.inputs);
+        let stdin_role = args.stdin_filename.as_ref().map(|p| {
+            let as_file = [Input::File(p.clone())];
+            Roles::build(&as_file, &[false]).of(&as_file[0])
+        });
+        Files {
+            walked,
+            roles,
+            charts,
+            inputs,
+            stdin_role,
+        }
+    }
+
+    fn role_of(&self, input: &Input) -> Role {
+        match (input, self.stdin_role) {
+            (Input::Stdin, Some(r)) => r,
+            _ => self.roles.of(input),
+        }
+    }
+
+    /// One input read (`stdin`: what was read from it) and put through the pipeline as its
+    /// kind; a chart's helper is only scanned as text, by `chart_scan`.
+    pub(super) fn outcome(
+        &self,
+        input: &Input,
+        ctx: &Context,
+        stdin: &Option<io::Result<Vec<u8>>>,
+        limit: u64,
+    ) -> Outcome {
+        let mut out = match super::read::input(input, stdin, limit) {
+            _ if self.charts.is_helper(input) => Outcome::default(),
+            Ok(bytes) => engine::process_as(bytes, ctx, self.role_of(input)),
+            Err(e) => Outcome {
+                error: Some(FileError::new(e)),
+                ..Outcome::default()
+            },
+        };
+        self.charts.amend(input, &mut out);
+        out
+    }
+}
+
+/// `fix` writes the new text next to the file here, on a worker; the rename over the file
+/// happens in path order, a batch at a time ([`in_path_order`]).
+pub(super) fn stage(input: &Input, out: &mut Outcome) -> Option<write::Staged> {
+    let (Input::File(p), Some((old, new))) = (input, &mut out.rewrite) else {
+        return None;
+    };
+    match write::stage(Path::new(p), old.as_bytes(), new.as_bytes()) {
+        Ok(s) => {
+            // The text is in the temporary file now; only the fact of a rewrite is still
+            // needed, so memory stays bounded while the batch waits.
+            *old = String::new();
+            *new = String::new();
+            Some(s)
+        }
+        Err(e) => {
+            not_written(out, e);
+            None
+        }
+    }
+}
+
+/// Run `work` on every input on the worker threads and `show` each outcome on this one, in
+/// path order as they come in, through a bounded reorder buffer, so memory does not grow
+/// with the number of files. An outcome whose file `work` staged waits for the rename of
+/// its batch, so that each report says whether its file was really written.
+pub(super) fn in_path_order<'a>(
+    inputs: &'a [Input],
+    work: impl Fn(&Input) -> (Outcome, Option<write::Staged>) + Sync,
+    mut show: impl FnMut(&'a Input, Outcome) -> Result<()>,
+) -> Result<()> {
+    let mut batch = write::Batch::default();
+    // Batches start at one file and double up to COMMIT_FILES: a run stopped early (killed,
+    // timed out) has still replaced the files it finished, so reruns make progress.
+    let mut commit_files = 1;
+    let mut waiting: Vec<(&Input, Outcome, bool)> = Vec::new();
+    crate::pool::run_ordered(
+        inputs,
+        rayon::current_num_threads(),
+        crate::pool::Bound::default(),
+        |(out, _)| out.weight(),
+        work,
+        |input, (out, staged)| {
+            if staged.is_none() && batch.is_empty() {
+                return show(input, out);
+            }
+            waiting.push((input, out, staged.is_some()));
+            if let Some(s) = staged {
+                batch.push(s);
+            }
+            if batch.len() >= commit_files || waiting.len() >= COMMIT_WAITING {
+                commit(&mut batch, &mut waiting, &mut show)?;
+                commit_files = (commit_files * 2).min(COMMIT_FILES);
+            }
+            Ok(())
+        },
+    )?;
+    commit(&mut batch, &mut waiting, &mut show)?;
+    batch.sync();
+    Ok(())
+}
+
+/// Rename a batch of staged files and report every outcome that waited for them.
+fn commit<'a>(
+    batch: &mut write::Batch,
+    waiting: &mut Vec<(&'a Input, Outcome, bool)>,
+    show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>,
+) -> Result<()> {
+    let mut results = batch.commit().into_iter();
+    for (input, mut out, staged) in waiting.drain(..) {
+        if staged && let Some(Err(e)) = results.next() {
+            not_written(&mut out, e);
+        }
+        show(input, out)?;
+    }
+    Ok(())
+}
+
+/// Record that the rewrite of `out`'s file could not be written: its objects were not
+/// migrated after all.
+fn not_written(out: &mut Outcome, e: anyhow::Error) {
+    out.error = Some(FileError::new(format!("{e:#}")));
+    out.rewrite = None;
+    // The error is the file's: its objects are neither migrated nor waiting for a human
+    // (a read-only tree is one error per file, not hundreds of objects "needing a human").
+    let keep: Vec<bool> = out
+        .objects
+        .iter()
+        .map(|o| o.item.status != Status::Migrated)
+        .collect();
+    let mut k = keep.iter();
+    out.objects.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    out.finding_positions.retain(|_| *k.next().unwrap_or(&true));
+}

@@ -1,0 +1,76 @@
+//! Reading the inputs of a run: stdin first, on the main thread; each file whole, on a
+//! worker, refusing what would block or is too large.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::walk::Input;
+
+/// stdin read whole (up to `limit` and one byte more, so that too large is seen), when it is
+/// one of the inputs. It cannot be read from a worker thread in a meaningful order, so it is
+/// read first, and the bytes are kept so that `fix -` can pass an unchanged stream through.
+pub(super) fn stdin(inputs: &[Input], limit: u64) -> Option<io::Result<Vec<u8>>> {
+    inputs.contains(&Input::Stdin).then(|| {
+        let mut buf = Vec::new();
+        io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .map(|_| buf)
+    })
+}
+
+/// Read one input whole, refusing what is not a regular file (a FIFO would block) and what
+/// is larger than `limit` (memory stays bounded whatever a repository holds).
+pub(super) fn input(
+    input: &Input,
+    stdin: &Option<io::Result<Vec<u8>>>,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let too_big = |size: u64| {
+        format!(
+            "is {} bytes, more than --max-file-size {limit}; no manifest is that large, raise the limit if this one is",
+            size
+        )
+    };
+    match input {
+        Input::Stdin => match stdin {
+            Some(Ok(bytes)) if bytes.len() as u64 > limit => Err(too_big(bytes.len() as u64)),
+            Some(Ok(bytes)) => Ok(bytes.clone()),
+            Some(Err(e)) => Err(format!("cannot read: {e}")),
+            None => Ok(Vec::new()),
+        },
+        Input::File(p) => {
+            // Opened first and asked about through the descriptor: one path lookup, not two.
+            // Non-blocking, so that opening a FIFO does not wait for a writer.
+            let mut file = open_nonblocking(p).map_err(|e| format!("cannot read: {e}"))?;
+            let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+            if !meta.is_file() {
+                return Err("is not a regular file (a FIFO, socket or device?); skipped".into());
+            }
+            if meta.len() > limit {
+                return Err(too_big(meta.len()));
+            }
+            let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+            (&mut file)
+                .take(limit + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read: {e}"))?;
+            if bytes.len() as u64 > limit {
+                return Err(too_big(bytes.len() as u64));
+            }
+            Ok(bytes)
+        }
+    }
+}
+
+fn open_nonblocking(p: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    options.open(p)
+}
