@@ -220,7 +220,7 @@ impl MNode {
             (Seg::AnyKey, MKind::Map { entries, .. }) => {
                 for (k, v) in entries {
                     if let Some(key) = k.as_str() {
-                        prefix.push(Seg::Key(key.to_string()));
+                        prefix.push(Seg::Key(key.into()));
                         v.expand(rest, prefix, out);
                         prefix.pop();
                     }
