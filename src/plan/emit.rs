@@ -1110,7 +1110,9 @@ impl<'a> Emitter<'a> {
             MKind::Seq { .. } if self.layout.indentless => key_col,
             _ => key_col + step,
         };
-        let raw = self.raw(v, col).is_some();
+        // Rendered once: a moved subtree's original text, re-indented, can be large.
+        let raw_text = self.raw(v, col);
+        let raw = raw_text.is_some();
         let end = comments.after_value.filter(|_| raw);
         if end.is_some() {
             self.carried.borrow_mut().insert(comments.id);
@@ -1130,7 +1132,10 @@ impl<'a> Emitter<'a> {
             "{props}{}{before}{nl}{}{}{}",
             comments.after_key.unwrap_or(""),
             " ".repeat(col),
-            self.block(v, col)?,
+            match raw_text {
+                Some(text) => text,
+                None => self.block(v, col)?,
+            },
             end.unwrap_or("")
         ))
     }
