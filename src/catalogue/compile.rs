@@ -17,7 +17,7 @@ pub struct CompiledBinding {
     /// Candidates, the first that exists wins.
     pub paths: Vec<RelPath>,
     pub key: bool,
-    pub pattern: Option<regex::Regex>,
+    pub pattern: Option<super::relpath::Pattern>,
     pub split: Option<String>,
     pub default: Option<String>,
     pub lower: bool,

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use anyhow::{Result, bail};
 
 use super::release::Release;
-use super::relpath::{RelPath, Shape, regex, rel};
+use super::relpath::{Pattern, RelPath, Shape, regex, rel};
 
 /// One compiled condition.
 #[derive(Debug, Clone)]
@@ -50,8 +50,8 @@ pub enum NodeTest {
     StartsWith(RelPath, String),
     LessThan(RelPath, i64),
     Duplicates(RelPath),
-    Matches(RelPath, regex::Regex),
-    NotMatches(RelPath, regex::Regex),
+    Matches(RelPath, Pattern),
+    NotMatches(RelPath, Pattern),
 }
 
 /// A condition on the release window (unknown parts make it false).
@@ -92,7 +92,7 @@ pub enum Form {
     /// `{ path = 3 }`.
     Int(fn(RelPath, i64) -> NodeTest),
     /// `{ path = "regular expression" }`.
-    Regex(fn(RelPath, regex::Regex) -> NodeTest),
+    Regex(fn(RelPath, Pattern) -> NodeTest),
     /// `"1.29"`.
     Release(fn(Release) -> WindowTest),
 }

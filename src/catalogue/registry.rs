@@ -82,6 +82,14 @@ pub struct Catalogue {
 /// and `newest` are the add-on's own versions (`0.16`, `2.3`), read with
 /// [`ComponentVersion::parse`] (written back as `{ component = "…" }` for the deserializer).
 pub fn parse_file(text: &str) -> Result<CatalogueFile> {
+    // Most files are not packs: read them straight into the model, once. What this
+    // cannot read (a pack's add-on versions, or an error) takes the way below, which
+    // reports the same errors as before.
+    if let Ok(file) = toml::from_str::<CatalogueFile>(text)
+        && file.pack.is_none()
+    {
+        return Ok(file);
+    }
     let mut table: toml::Table = toml::from_str(text)?;
     if !table.contains_key("pack") {
         // Parsed again from the text, so errors keep their line.
@@ -338,6 +346,10 @@ impl Catalogue {
         let mut packs: Vec<PackHeader> = Vec::new();
         for (name, text) in files {
             let mut file: CatalogueFile = parse_file(text).with_context(|| name.clone())?;
+            // The embedded files' own text (not a copy): their patterns compile on first use.
+            let _defer = super::relpath::DeferPatterns::new(
+                embedded::FILES.iter().any(|&(_, t)| std::ptr::eq(t, text)),
+            );
             if let Some(p) = &file.pack {
                 if !file.field.is_empty() || !file.global_rules.is_empty() || file.newest.is_some()
                 {
@@ -570,6 +582,24 @@ mod tests {
         let cat = Catalogue::embedded().unwrap();
         assert!(!cat.hops.is_empty());
         assert!(cat.old_api_strings().contains(&"autoscaling/v2beta2"));
+    }
+
+    /// The embedded files' patterns compile on first use, which must not fail: compiled
+    /// here as any other file's are, at load (copies of the texts are not the embedded ones).
+    #[test]
+    fn embedded_patterns_compile() {
+        let copies: Vec<(String, String)> = embedded::FILES
+            .iter()
+            .map(|&(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        Catalogue::from_named(copies.iter().map(|(n, t)| (n.clone(), t.as_str()))).unwrap();
+        // And a bad one in a file of the user's is an error as the file loads.
+        let extra = "[[global-rule]]\nat = \"\"\nwhen = { matches = { kind = '(' } }\nops = [{ delete = \"status\" }]\n";
+        let err = Catalogue::embedded_with(&[("mine.toml".into(), extra.into())]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("bad regular expression `(`"),
+            "{err:#}"
+        );
     }
 
     #[test]

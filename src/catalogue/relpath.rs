@@ -81,6 +81,57 @@ pub fn is_var_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
-pub fn regex(text: &str) -> Result<regex::Regex> {
-    regex::Regex::new(text).with_context(|| format!("bad regular expression `{text}`"))
+/// A rule's regular expression. Compiling every one of them was a fifth of each run's
+/// start-up, and a run uses few: those of the embedded catalogue (compiled in a unit test)
+/// are compiled on first use; any other file's (`--rules`, packs) as it loads, so that a bad
+/// one is an error there.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    text: Box<str>,
+    re: std::sync::OnceLock<regex::Regex>,
+}
+
+impl std::ops::Deref for Pattern {
+    type Target = regex::Regex;
+
+    fn deref(&self) -> &regex::Regex {
+        self.re.get_or_init(|| {
+            regex::Regex::new(&self.text).expect("the embedded catalogue's patterns compile")
+        })
+    }
+}
+
+thread_local! {
+    /// Set while the embedded catalogue's own files compile (see [`Pattern`]).
+    static DEFER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While it lives, the patterns compiled on this thread are deferred to their first use
+/// when `defer` is true: only for the embedded catalogue's own files, whose patterns a unit
+/// test compiles.
+pub struct DeferPatterns(bool);
+
+impl DeferPatterns {
+    pub fn new(defer: bool) -> DeferPatterns {
+        DeferPatterns(DEFER.replace(defer))
+    }
+}
+
+impl Drop for DeferPatterns {
+    fn drop(&mut self) {
+        DEFER.set(self.0);
+    }
+}
+
+pub fn regex(text: &str) -> Result<Pattern> {
+    let re = std::sync::OnceLock::new();
+    if !DEFER.get() {
+        let compiled =
+            regex::Regex::new(text).with_context(|| format!("bad regular expression `{text}`"))?;
+        let _ = re.set(compiled);
+    }
+    Ok(Pattern {
+        text: text.into(),
+        re,
+    })
 }

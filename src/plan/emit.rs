@@ -140,6 +140,8 @@ pub struct Emitter<'a> {
     step: Cell<usize>,
     /// Values whose line-ending comment was carried into rendered text.
     carried: RefCell<HashSet<usize>>,
+    /// Values whose comment was asked about (a deleted entry's end) before any was carried.
+    not_carried: Vec<usize>,
     /// Where each literal or folded block scalar's last line ends, and its `|`/`>` header.
     block_ends: HashMap<usize, Range<usize>>,
     /// For each node, the indentation of the block collection it is written in (the key's
@@ -179,6 +181,7 @@ impl<'a> Emitter<'a> {
             prepared: false,
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
+            not_carried: Vec::new(),
             block_ends: HashMap::new(),
             parents: vec![usize::MAX; count],
             root_first: match &root.kind {
@@ -293,10 +296,17 @@ impl<'a> Emitter<'a> {
         self.check_aliases(m)?;
         // Whether a moved value's line-ending comment is carried along is only known once
         // that value is rendered, which can be after the place it left was edited; the
-        // second pass sees every decision.
+        // second pass sees every decision. It is needed only when the first asked about a
+        // value that was carried after it asked (`carried` only grows): otherwise the
+        // second would ask the same questions, get the same answers and make the same edits.
         self.node_in(o, m)?;
-        self.edits.clear();
-        self.node_in(o, m)?;
+        let carried = self.carried.borrow();
+        let settled = !self.not_carried.iter().any(|id| carried.contains(id));
+        drop(carried);
+        if !settled {
+            self.edits.clear();
+            self.node_in(o, m)?;
+        }
         self.keep_missing_final_newline();
         self.check_end_of_file()
     }
@@ -649,8 +659,12 @@ impl<'a> Emitter<'a> {
                 return self.delete_run(flow, entries, dels);
             }
             let mut end = entry_end(src, k, v);
-            if !flow && self.carried.borrow().contains(&v.id) {
-                end = line_end(src, end);
+            if !flow {
+                if self.carried.borrow().contains(&v.id) {
+                    end = line_end(src, end);
+                } else {
+                    self.not_carried.push(v.id);
+                }
             }
             self.edits
                 .push(Edit::replace(k.span.start..end, rendered.join(&sep)));
@@ -1096,7 +1110,9 @@ impl<'a> Emitter<'a> {
             MKind::Seq { .. } if self.layout.indentless => key_col,
             _ => key_col + step,
         };
-        let raw = self.raw(v, col).is_some();
+        // Rendered once: a moved subtree's original text, re-indented, can be large.
+        let raw_text = self.raw(v, col);
+        let raw = raw_text.is_some();
         let end = comments.after_value.filter(|_| raw);
         if end.is_some() {
             self.carried.borrow_mut().insert(comments.id);
@@ -1116,7 +1132,10 @@ impl<'a> Emitter<'a> {
             "{props}{}{before}{nl}{}{}{}",
             comments.after_key.unwrap_or(""),
             " ".repeat(col),
-            self.block(v, col)?,
+            match raw_text {
+                Some(text) => text,
+                None => self.block(v, col)?,
+            },
             end.unwrap_or("")
         ))
     }

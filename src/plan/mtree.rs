@@ -197,6 +197,19 @@ impl MNode {
         }
     }
 
+    /// How many segments of `path` lead to an existing node, walked once from here (not a
+    /// walk from the root per prefix).
+    fn existing_depth(&self, path: &[Seg]) -> usize {
+        let mut node = self;
+        for (depth, seg) in path.iter().enumerate() {
+            match node.get(std::slice::from_ref(seg)) {
+                Some(child) => node = child,
+                None => return depth,
+            }
+        }
+        path.len()
+    }
+
     /// Concrete paths matching a pattern that may contain `[*]`.
     pub fn expand(&self, pattern: &[Seg], prefix: &mut Vec<Seg>, out: &mut Vec<Path>) {
         let Some((first, rest)) = pattern.split_first() else {
@@ -207,7 +220,7 @@ impl MNode {
             (Seg::AnyKey, MKind::Map { entries, .. }) => {
                 for (k, v) in entries {
                     if let Some(key) = k.as_str() {
-                        prefix.push(Seg::Key(key.to_string()));
+                        prefix.push(Seg::Key(key.into()));
                         v.expand(rest, prefix, out);
                         prefix.pop();
                     }
@@ -278,10 +291,7 @@ impl MNode {
     ) -> Result<(), TreeError> {
         let segs = &path.0;
         // The deepest existing ancestor.
-        let mut depth = 0;
-        while depth < segs.len() && self.get(&segs[..=depth]).is_some() {
-            depth += 1;
-        }
+        let depth = self.existing_depth(segs);
         if depth == segs.len() {
             return Err(TreeError::Exists(path.to_string()));
         }
@@ -413,10 +423,7 @@ impl MNode {
             unreachable!("has an entry")
         };
         let (_, value) = entries.remove(index);
-        let mut depth = 0;
-        while depth < to.0.len() && self.get(&to.0[..=depth]).is_some() {
-            depth += 1;
-        }
+        let depth = self.existing_depth(&to.0);
         let pos = match pos {
             Position::End if to.0[..depth] == from_parent.0[..] => Position::At(index),
             p => p.clone(),

@@ -243,7 +243,7 @@ fn subst_path(path: &Path, vars: &Vars) -> Path {
         path.0
             .iter()
             .map(|seg| match seg {
-                Seg::Key(k) => Seg::Key(subst(k, vars).into_owned()),
+                Seg::Key(k) => Seg::Key(subst(k, vars).into()),
                 s => s.clone(),
             })
             .collect(),
@@ -318,7 +318,7 @@ fn bindings(
                 let node = doc.get(&path.0)?;
                 if b.key {
                     match path.0.last() {
-                        Some(Seg::Key(k)) => Some(k.clone()),
+                        Some(Seg::Key(k)) => Some(k.to_string()),
                         _ => None,
                     }
                 } else {
@@ -372,7 +372,7 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
                 let to = subst(to, r.vars);
                 match path(doc, p) {
                     // Renaming a key to itself changes nothing.
-                    Some(p) if p.0.last() != Some(&Seg::Key(to.to_string())) => {
+                    Some(p) if p.0.last() != Some(&Seg::Key(to.as_ref().into())) => {
                         doc.rename(&p, &to)?
                     }
                     _ => false,
@@ -496,7 +496,7 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
     for at in &rule.at {
         // `@pod` stands for wherever this kind keeps its pod template.
         if let Some((Seg::Key(first), rest)) = at.0.split_first()
-            && first == "@pod"
+            && &**first == "@pod"
         {
             let kind = object
                 .get(&[Seg::Key("kind".into())])

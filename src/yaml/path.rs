@@ -5,7 +5,8 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    Key(String),
+    /// A key; shared, since rule matching copies deep paths by the thousand (CRD schemas).
+    Key(std::sync::Arc<str>),
     Index(usize),
     /// `[*]`: every item of a sequence.
     AnyItem,
@@ -30,7 +31,7 @@ impl Path {
                 if inner == "*" {
                     segs.push(Seg::AnyItem);
                 } else if let Some(q) = inner.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
-                    segs.push(Seg::Key(q.to_string()));
+                    segs.push(Seg::Key(q.into()));
                 } else {
                     // `[-1]`: the last item, resolved against the document when a rule runs.
                     let i = if inner == "-1" {
@@ -58,7 +59,7 @@ impl Path {
                 segs.push(if key == "*" {
                     Seg::AnyKey
                 } else {
-                    Seg::Key(key.to_string())
+                    Seg::Key(key.into())
                 });
                 rest = &rest[end..];
                 expect_key = false;
