@@ -225,22 +225,36 @@ fn plan_in_template(
         .flat_map(|r| &mut r.findings)
         .filter(|f| f.code == codes::KUBEMIG_SHAPE.id)
     {
-        f.message.push_str(
-            " (in a Helm template: the value may come from a template action, which kubemig reads as empty)",
-        );
+        // Point at the templated value the rule had to read, when the message names it.
+        let at = f
+            .message
+            .split('`')
+            .nth(1)
+            .and_then(|path| {
+                path.split('.')
+                    .try_fold(root, |n, key| n.get(key))
+                    .filter(|n| tpl.masks(&n.span))
+            })
+            .map(|n| n.span.start);
+        match at {
+            Some(at) => {
+                f.offset = at;
+                f.message.push_str(&format!(
+                    " (in a Helm template: it is filled by `{}`, which kubemig cannot read; migrate this object by hand)",
+                    one_line(src[at..crate::source::line_end(src, at)].trim())
+                ));
+            }
+            None => f.message.push_str(
+                " (in a Helm template: the value may come from a template action, which kubemig reads as empty)",
+            ),
+        }
     }
     if plan.edits.is_empty() {
         return Ok(plan);
     }
     let admitted = place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits);
     match admitted {
-        Ok(edits) => {
-            if std::env::var_os("KM_DEBUG").is_some() {
-                eprintln!("{:#?}", edits);
-                eprintln!("{}", tpl.masked);
-            }
-            plan.edits = edits
-        }
+        Ok(edits) => plan.edits = edits,
         Err(place::Refusal { at, why }) => {
             for r in plan
                 .objects
