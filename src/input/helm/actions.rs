@@ -45,7 +45,7 @@ pub struct Template {
     /// Branches left out of `masked` (blanked) because the template is YAML only branch by
     /// branch: read like actions, opaque.
     pub(crate) dropped: Vec<Range<usize>>,
-    /// Helper calls that fill a string map (labels, annotations)
+    /// Helper calls that fill a string map (labels, annotations, a selector's matchLabels)
     /// and are read as one placeholder entry of it, so that a copy of the map carries them.
     pub(crate) placeholders: Vec<Placeholder>,
 }
@@ -525,14 +525,14 @@ pub(crate) fn mask(
     (masked, placeholders)
 }
 
-/// The keys under which a helper's output is a string map by the API's schema. Not a
-/// selector's `matchLabels`: whether it is empty changes what a PodDisruptionBudget
-/// selects in policy/v1, and a helper's output cannot tell.
-const STRING_MAPS: &[&str] = &["labels:", "annotations:"];
+/// The keys under which a helper's output is a string map by the API's schema. A helper
+/// there is read as rendering at least one entry (a selector helper that renders nothing
+/// would be an empty selector: kubemig assumes it does not).
+const STRING_MAPS: &[&str] = &["labels:", "matchLabels:", "annotations:"];
 
 /// The placeholder for the one action on `line` (whose lines before are `before`, masked
 /// so far in `out`), and where its key goes: an `include` piped to `nindent N` or `indent
-/// N`, rendered at a column under a `labels:` or `annotations:` key and
+/// N`, rendered at a column under a `labels:`, `matchLabels:` or `annotations:` key and
 /// beside its other entries.
 fn placeholder(
     text: &str,

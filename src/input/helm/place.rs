@@ -134,7 +134,11 @@ fn replacement(
     if !e.text.contains('\n') && is_token(root, &e.range) {
         return Ok(e.clone());
     }
-    let under = line_start(src, e.range.start)..subtree_end(&tpl.masked, e.range.start);
+    let under = without_closing_lines(
+        tpl,
+        src,
+        line_start(src, e.range.start)..subtree_end(&tpl.masked, e.range.start),
+    );
     let region = under.start..under.end.max(e.range.end);
     let templated = templated_in(tpl, src, &region);
     if templated.is_some()
@@ -153,6 +157,25 @@ fn replacement(
         )));
     }
     Ok(e.clone())
+}
+
+/// `lines` without the lines at its end that hold only actions that write nothing (`{{-
+/// end }}` closing an outer `if`): they read as blank, so a block seems to run over them.
+fn without_closing_lines(tpl: &Template, src: &str, lines: Range<usize>) -> Range<usize> {
+    let mut end = lines.end;
+    while end > lines.start {
+        let start = line_start(src, end - 1);
+        let line = start..end;
+        let blank = indent_at(&tpl.masked, start).is_none();
+        let writes = tpl.actions.iter().any(|a| {
+            a.range.start < line.end && line.start < a.range.end && a.word == Word::Other
+        });
+        if !blank || writes {
+            break;
+        }
+        end = start;
+    }
+    lines.start..end
 }
 
 /// Where the block under the line holding `offset` ends: at the next line (not blank in the
@@ -410,7 +433,11 @@ fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>
         let (from, lines) = match key {
             Some(k) => (
                 k.span.start,
-                line_start(src, k.span.start)..subtree_end(&tpl.masked, k.span.start),
+                without_closing_lines(
+                    tpl,
+                    src,
+                    line_start(src, k.span.start)..subtree_end(&tpl.masked, k.span.start),
+                ),
             ),
             None => (node.span.start, node.span.clone()),
         };
