@@ -647,6 +647,32 @@ mod tests {
     }
 
     #[test]
+    fn helper_labels_read_as_one_entry_and_move_with_their_indent() {
+        let src = "spec:\n  template:\n    metadata:\n      labels:\n        {{- include \"a.sel\" . | nindent 8 }}\n        tier: x\n  other:\n{{ include \"a.sel\" . | indent 4 }}\n";
+        let t = Template::scan(src).unwrap();
+        assert_eq!(t.masked.len(), src.len());
+        // Under `labels:` a placeholder entry; under `other:` (not a string map) blank.
+        assert!(
+            t.masked.contains("        include__a.sel__.: x"),
+            "{}",
+            t.masked
+        );
+        assert_eq!(t.placeholders.len(), 1);
+        let docs = parse_stream(&t.masked).unwrap();
+        let labels = docs[0].root.get("spec").and_then(|s| s.get("template"));
+        let labels = labels
+            .and_then(|t| t.get("metadata"))
+            .and_then(|m| m.get("labels"));
+        assert_eq!(labels.map(|l| l.entries().len()), Some(2));
+        let p = &t.placeholders[0];
+        let call = &src[t.actions[p.action].range.clone()];
+        assert_eq!(
+            p.call_at(call, 6).as_deref(),
+            Some("      {{- include \"a.sel\" . | nindent 6 }}")
+        );
+    }
+
+    #[test]
     fn lexes_strings_comments_and_multiline_actions() {
         let src = "a: {{ \"}}\" }}\n{{/* a\n}} */}}\nb: {{ `x}}` }}\nc: {{ include \"y\" (dict\n  \"k\" 1) }}\n";
         let actions = lex(src).unwrap();

@@ -182,7 +182,9 @@ spec:
     let out = common::kubemig(work.path(), &["check", "deploy.yaml"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("deploy.yaml:1:13: Deployment {{ .Release.Name }}: apps/v1beta2 -> apps/v1\n"),
+        text.contains(
+            "deploy.yaml:1:13: Deployment {{ .Release.Name }}: apps/v1beta2 -> apps/v1\n"
+        ),
         "{text}"
     );
     assert!(!text.contains("needs a human"), "{text}");
@@ -511,7 +513,10 @@ fn workloads_get_their_selector_and_pins_in_the_template() {
         common::golden(&data().join("expected").join(rel), &got);
     }
     // A second run changes nothing.
-    let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "shapes/templates/include-labels.yaml"]);
+    let again = common::kubemig(
+        work.path(),
+        &["diff", "-t", "1.33", "shapes/templates/include-labels.yaml"],
+    );
     assert_eq!(again.status.code(), Some(0), "{again:?}");
 }
 
@@ -524,7 +529,14 @@ fn templated_values_a_rule_needs_are_reported_where_they_are() {
     common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
     let out = common::kubemig(
         work.path(),
-        &["check", "--format", "json", "-t", "1.33", "shapes/templates"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "-t",
+            "1.33",
+            "shapes/templates",
+        ],
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let found: Vec<String> = v["findings"]

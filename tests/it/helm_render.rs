@@ -208,7 +208,8 @@ fn measure(py: &Path, name: &str) -> Measure {
             String::from_utf8_lossy(&r.stderr)
         );
         if !run(&t.join("fixed").join(name), &after).status.success() {
-            m.broken.push(format!("{name} ({label}): no longer renders"));
+            m.broken
+                .push(format!("{name} ({label}): no longer renders"));
             continue;
         }
         // What plain mode makes of the rendered output: what the fixed chart should render.
@@ -226,8 +227,9 @@ fn measure(py: &Path, name: &str) -> Measure {
             let source = fs::read_to_string(chart.join(&template)).unwrap();
             for (i, (was, got)) in was.iter().zip(got).enumerate() {
                 if got != was && *got != want[i] {
-                    m.broken
-                        .push(format!("{label} {template} #{i}: neither left alone nor migrated"));
+                    m.broken.push(format!(
+                        "{label} {template} #{i}: neither left alone nor migrated"
+                    ));
                 }
                 if !api_of(was).is_some_and(|a| REMOVED.contains(&a)) {
                     continue;
@@ -306,14 +308,20 @@ fn public_charts_mostly_migrate_and_none_is_unreported_or_broken() {
     let mut total = Measure::default();
     for name in CORPUS {
         let m = measure(&py, name);
-        eprintln!("{name}: {} objects, {} migrated, {} reported, {:?} unreported, {:?} broken, {} errors",
-            m.objects, m.migrated, m.reported, m.unreported, m.broken, m.errors);
+        eprintln!(
+            "{name}: {} objects, {} migrated, {} reported, {:?} unreported, {:?} broken, {} errors",
+            m.objects, m.migrated, m.reported, m.unreported, m.broken, m.errors
+        );
         total.objects += m.objects;
         total.migrated += m.migrated;
         total.reported += m.reported;
         total.errors += m.errors;
-        total.unreported.extend(m.unreported.into_iter().map(|u| format!("{name} {u}")));
-        total.broken.extend(m.broken.into_iter().map(|b| format!("{name} {b}")));
+        total
+            .unreported
+            .extend(m.unreported.into_iter().map(|u| format!("{name} {u}")));
+        total
+            .broken
+            .extend(m.broken.into_iter().map(|b| format!("{name} {b}")));
     }
     eprintln!(
         "public charts: {} removed-API objects rendered, {} migrated, {} reported, {} unreported, {} broken, {} errors",
@@ -341,4 +349,10 @@ fn public_charts_mostly_migrate_and_none_is_unreported_or_broken() {
 }
 
 /// The public charts in `testdata/helm` (see `SOURCES.md` there).
-const CORPUS: &[&str] = &["kube-lego", "chronograf", "kapacitor", "memcached", "rethinkdb"];
+const CORPUS: &[&str] = &[
+    "kube-lego",
+    "chronograf",
+    "kapacitor",
+    "memcached",
+    "rethinkdb",
+];

@@ -478,9 +478,7 @@ pub(crate) fn mask(
             {
                 out[i] = fill;
             }
-            if *blank
-                && let Some((p, at)) = placeholder(text, actions, line, &out, &lines[..n])
-            {
+            if *blank && let Some((p, at)) = placeholder(text, actions, line, &out, &lines[..n]) {
                 out[at..at + p.key.len() + 3].copy_from_slice(format!("{}: x", p.key).as_bytes());
                 placeholders.push(p);
             }
@@ -546,8 +544,7 @@ fn placeholder(
         .enumerate()
         .filter(|(_, a)| a.range.start < line.end && line.start < a.range.end);
     let (index, action) = on_line.next()?;
-    if on_line.next().is_some() || action.range.start < line.start || action.range.end > line.end
-    {
+    if on_line.next().is_some() || action.range.start < line.start || action.range.end > line.end {
         return None;
     }
     let call = &text[action.range.clone()];

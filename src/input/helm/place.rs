@@ -167,9 +167,10 @@ fn without_closing_lines(tpl: &Template, src: &str, lines: Range<usize>) -> Rang
         let start = line_start(src, end - 1);
         let line = start..end;
         let blank = indent_at(&tpl.masked, start).is_none();
-        let writes = tpl.actions.iter().any(|a| {
-            a.range.start < line.end && line.start < a.range.end && a.word == Word::Other
-        });
+        let writes = tpl
+            .actions
+            .iter()
+            .any(|a| a.range.start < line.end && line.start < a.range.end && a.word == Word::Other);
         if !blank || writes {
             break;
         }
@@ -444,10 +445,7 @@ fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>
         let name = key.and_then(Node::as_str).unwrap_or("a value");
         let refuse = |why: String| Refusal {
             at: from,
-            why: format!(
-                "it copies `{name}` (line {}), {why}",
-                line_of(src, from)
-            ),
+            why: format!("it copies `{name}` (line {}), {why}", line_of(src, from)),
         };
         // Whole-line actions other than placeholders, control actions and dropped
         // branches make the copy depend on values.
@@ -465,7 +463,9 @@ fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>
                 let whole_line = src[line_start(src, a.range.start)..a.range.start]
                     .trim()
                     .is_empty()
-                    && src[a.range.end..line_end(src, a.range.end)].trim().is_empty();
+                    && src[a.range.end..line_end(src, a.range.end)]
+                        .trim()
+                        .is_empty();
                 !placeholder && (a.word != Word::Other || whole_line)
             })
             .map(|(_, a)| (a.range.start, src[a.range.clone()].trim().to_string()));
@@ -512,11 +512,14 @@ fn unmask_copies(tpl: &Template, src: &str, copies: &[Copy], e: Edit) -> Result<
             let end = line_end(src, p);
             let (m, o) = (tpl.masked[p..end].trim(), src[p..end].trim());
             if m != o {
-                let placeholder = tpl
-                    .placeholders
-                    .iter()
-                    .position(|ph| tpl.actions[ph.action].range.start >= p && tpl.actions[ph.action].range.end <= end);
-                if lines.insert(m, (o, placeholder)).is_some_and(|(was, _)| was != o) {
+                let placeholder = tpl.placeholders.iter().position(|ph| {
+                    tpl.actions[ph.action].range.start >= p
+                        && tpl.actions[ph.action].range.end <= end
+                });
+                if lines
+                    .insert(m, (o, placeholder))
+                    .is_some_and(|(was, _)| was != o)
+                {
                     return Err(Refusal {
                         at: p,
                         why: format!(
@@ -543,7 +546,9 @@ fn unmask_copies(tpl: &Template, src: &str, copies: &[Copy], e: Edit) -> Result<
                 let ph = &tpl.placeholders[*i];
                 let call = ph.call_at(orig, col).ok_or_else(|| Refusal {
                     at: e.range.start,
-                    why: format!("it copies `{orig}` to column {col}, where kubemig cannot read it back"),
+                    why: format!(
+                        "it copies `{orig}` to column {col}, where kubemig cannot read it back"
+                    ),
                 })?;
                 text.push_str(&format!("{call}{ending}"));
             }
