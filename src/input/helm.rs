@@ -27,8 +27,7 @@
 //! and plan no further accepted edits.
 
 mod actions;
-
-use std::ops::Range;
+mod place;
 
 use actions::Branch;
 pub use actions::{Template, is_template};
@@ -36,20 +35,13 @@ pub use actions::{Template, is_template};
 use super::{InputKind, Unreadable};
 use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
-use crate::edit::Edit;
 use crate::plan::mtree::MNode;
 use crate::plan::{DocPlan, DuplicateKey, Finding, ObjectReport, Status, plan_document};
-use crate::yaml::{Document, Node, NodeKind, Value};
+use crate::yaml::{Document, Node, Value};
 
 /// 1-based line of a byte offset.
 fn line_of(src: &str, offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &src.as_bytes()[..offset.min(src.len())]).count() + 1
-}
-
-/// The line holding `offset`, trimmed.
-fn line_text(src: &str, offset: usize) -> &str {
-    let start = crate::source::line_start(src, offset);
-    src[start..crate::source::line_end(src, offset.max(start))].trim()
 }
 
 /// A Helm template, its actions masked.
@@ -233,138 +225,67 @@ fn plan_in_template(
         .flat_map(|r| &mut r.findings)
         .filter(|f| f.code == codes::KUBEMIG_SHAPE.id)
     {
-        f.message.push_str(
-            " (in a Helm template: the value may come from a template action, which kubemig reads as empty)",
-        );
+        // Point at the templated value the rule had to read, when the message names it.
+        let at = f
+            .message
+            .split('`')
+            .nth(1)
+            .and_then(|path| {
+                path.split('.')
+                    .try_fold(root, |n, key| n.get(key))
+                    .filter(|n| tpl.masks(&n.span))
+            })
+            .map(|n| n.span.start);
+        match at {
+            Some(at) => {
+                f.offset = at;
+                f.message.push_str(&format!(
+                    " (in a Helm template: it is filled by `{}`, which kubemig cannot read; migrate this object by hand)",
+                    one_line(src[at..crate::source::line_end(src, at)].trim())
+                ));
+            }
+            None => f.message.push_str(
+                " (in a Helm template: the value may come from a template action, which kubemig reads as empty)",
+            ),
+        }
     }
     if plan.edits.is_empty() {
         return Ok(plan);
     }
-    if let Some((edit, why)) = plan
-        .edits
-        .iter()
-        .find_map(|e| unacceptable(tpl, src, root, e).map(|why| (e, why)))
-    {
-        let at = match edit.range.is_empty() {
-            true => first_char_of_line(src, insertion_anchor(src, edit.range.start)),
-            false => edit.range.start,
-        };
-        for r in plan
-            .objects
-            .iter_mut()
-            .filter(|r| r.status == Status::Migrated)
-        {
-            r.status = Status::Blocked;
-            let what = match (&r.field, &r.migration) {
-                (Some(_), Some(id)) => format!("field migration {id}"),
-                _ => format!(
-                    "{} -> {}",
-                    r.from,
-                    r.to.as_deref().unwrap_or("the new version")
-                ),
-            };
-            let explain = r.migration.as_ref().map_or(String::new(), |id| {
-                format!(" (`kubemig explain {id}` shows all of it)")
-            });
-            r.findings.push(Finding::new(
-                codes::HELM_TEMPLATED,
-                format!(
-                    "{what} needs more than a changed value here: {why}; in a Helm template kubemig only replaces literal values, so make this change by hand{explain}"
-                ),
-                at,
-            ));
+    let admitted = place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits);
+    match admitted {
+        Ok(edits) => plan.edits = edits,
+        Err(place::Refusal { at, why }) => {
+            for r in plan
+                .objects
+                .iter_mut()
+                .filter(|r| r.status == Status::Migrated)
+            {
+                r.status = Status::Blocked;
+                let what = match (&r.field, &r.migration) {
+                    (Some(_), Some(id)) => format!("field migration {id}"),
+                    _ => format!(
+                        "{} -> {}",
+                        r.from,
+                        r.to.as_deref().unwrap_or("the new version")
+                    ),
+                };
+                let explain = r.migration.as_ref().map_or(String::new(), |id| {
+                    format!(" (`kubemig explain {id}` shows all of it)")
+                });
+                r.findings.push(Finding::new(
+                    codes::HELM_TEMPLATED,
+                    format!(
+                        "{what} cannot be written into this template: {why}; make this change by hand{explain}"
+                    ),
+                    at,
+                ));
+            }
+            plan.edits.clear();
+            plan.expected = None;
         }
-        plan.edits.clear();
-        plan.expected = None;
     }
     Ok(plan)
-}
-
-/// Why an edit cannot be applied to a template, if it cannot.
-/// An insertion at the start of a line goes after the line before it: name that line.
-fn insertion_anchor(src: &str, offset: usize) -> usize {
-    if offset > 0 && src.as_bytes()[offset - 1] == b'\n' {
-        crate::source::line_end(src, offset - 1)
-    } else {
-        offset
-    }
-}
-
-fn unacceptable(tpl: &Template, src: &str, root: &Node, e: &Edit) -> Option<String> {
-    let line = match e.range.is_empty() {
-        true => line_of(src, insertion_anchor(src, e.range.start)),
-        false => line_of(src, e.range.start),
-    };
-    if e.range.is_empty() {
-        let added = e.text.lines().map(str::trim).find(|l| !l.is_empty());
-        return Some(format!(
-            "it adds `{}` after line {line}",
-            added.unwrap_or_default()
-        ));
-    }
-    if tpl.masks(&e.range) {
-        return Some(format!(
-            "it changes templated text on line {line} (`{}`)",
-            line_text(src, e.range.start)
-        ));
-    }
-    if e.text.contains('\n') || !is_token(root, &e.range) {
-        let templated = match tpl.actions.iter().find(|a| {
-            let under = e.range.start..subtree_end(&tpl.masked, e.range.start);
-            a.range.start < under.end && under.start < a.range.end
-        }) {
-            Some(a) => format!(
-                ", whose content is templated (`{}` on line {})",
-                src[a.range.clone()].trim(),
-                line_of(src, a.range.start)
-            ),
-            None => String::new(),
-        };
-        return Some(format!(
-            "it restructures line {line} (`{}`){templated}",
-            line_text(src, e.range.start)
-        ));
-    }
-    None
-}
-
-/// Where the block under the line holding `offset` ends: at the next line (not blank in the
-/// masked text) indented no deeper than it.
-fn subtree_end(masked: &str, offset: usize) -> usize {
-    let indent = |p: usize| {
-        let line = &masked[p..crate::source::line_end(masked, p)];
-        (!line.trim().is_empty()).then(|| line.len() - line.trim_start_matches(' ').len())
-    };
-    let start = crate::source::line_start(masked, offset);
-    let Some(own) = indent(start) else {
-        return masked.len();
-    };
-    let mut p = crate::source::next_line_start(masked, start);
-    while p < masked.len() {
-        if indent(p).is_some_and(|i| i <= own) {
-            return p;
-        }
-        p = crate::source::next_line_start(masked, p);
-    }
-    masked.len()
-}
-
-/// Whether `range` is exactly the token of one scalar (a key or a value).
-fn is_token(node: &Node, range: &Range<usize>) -> bool {
-    match &node.kind {
-        NodeKind::Scalar { .. } => node.span == *range,
-        NodeKind::Map { entries, .. } => entries
-            .iter()
-            .any(|(k, v)| is_token(k, range) || is_token(v, range)),
-        NodeKind::Seq { items, .. } => items.iter().any(|i| is_token(i, range)),
-        NodeKind::Alias(_) => false,
-    }
-}
-
-fn first_char_of_line(src: &str, offset: usize) -> usize {
-    // An insertion lands at the end of the line before the new one: point at that line.
-    let start = crate::source::line_start(src, offset);
-    start + src[start..].len() - src[start..].trim_start_matches([' ', '\t']).len()
 }
 
 /// The report for the root object of a document whose apiVersion node is `api_node`.
@@ -723,6 +644,32 @@ mod tests {
         );
         assert!(t.masked.ends_with("           # done\n"));
         assert!(parse_stream(&t.masked).is_ok());
+    }
+
+    #[test]
+    fn helper_labels_read_as_one_entry_and_move_with_their_indent() {
+        let src = "spec:\n  template:\n    metadata:\n      labels:\n        {{- include \"a.sel\" . | nindent 8 }}\n        tier: x\n  other:\n{{ include \"a.sel\" . | indent 4 }}\n";
+        let t = Template::scan(src).unwrap();
+        assert_eq!(t.masked.len(), src.len());
+        // Under `labels:` a placeholder entry; under `other:` (not a string map) blank.
+        assert!(
+            t.masked.contains("        include__a.sel__.: x"),
+            "{}",
+            t.masked
+        );
+        assert_eq!(t.placeholders.len(), 1);
+        let docs = parse_stream(&t.masked).unwrap();
+        let labels = docs[0].root.get("spec").and_then(|s| s.get("template"));
+        let labels = labels
+            .and_then(|t| t.get("metadata"))
+            .and_then(|m| m.get("labels"));
+        assert_eq!(labels.map(|l| l.entries().len()), Some(2));
+        let p = &t.placeholders[0];
+        let call = &src[t.actions[p.action].range.clone()];
+        assert_eq!(
+            p.call_at(call, 6).as_deref(),
+            Some("      {{- include \"a.sel\" . | nindent 6 }}")
+        );
     }
 
     #[test]

@@ -57,16 +57,18 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
                     "{}",
                     rel.display()
                 );
-                // Only apiVersion lines change: every template action stays byte-identical.
+                // Only apiVersion lines change, and lines are added: every other line (and
+                // so every template action) stays byte-identical, in order.
                 let (g, o) = (
                     String::from_utf8(got).unwrap(),
                     String::from_utf8(original).unwrap(),
                 );
-                assert_eq!(g.lines().count(), o.lines().count());
-                for (a, b) in g.lines().zip(o.lines()) {
+                let mut new = g.lines();
+                for b in o.lines() {
                     assert!(
-                        a == b || a.starts_with("apiVersion: "),
-                        "{}: {b} -> {a}",
+                        new.any(|a| a == b
+                            || (a.starts_with("apiVersion: ") && b.starts_with("apiVersion: "))),
+                        "{}: `{b}` is gone",
                         rel.display()
                     );
                 }
@@ -75,7 +77,10 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
         }
     }
     if std::env::var_os("KUBEMIG_BLESS").is_none() {
-        assert_eq!(changed, 4, "cronjob, hpa, pdb and rbac are rewritten");
+        assert_eq!(
+            changed, 5,
+            "cronjob, deployment, hpa, pdb and rbac are rewritten"
+        );
     }
 
     // A second run changes nothing; what is left needs a human.
@@ -91,7 +96,7 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
         "blocked objects keep the exit status"
     );
     let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(stderr.contains("4 need a human"), "{stderr}");
+    assert!(stderr.contains("3 need a human"), "{stderr}");
 }
 
 #[test]
@@ -100,9 +105,9 @@ fn findings_name_the_template_line_and_the_reason() {
     common::copy_tree(&data().join("webapp"), &work.path().join("webapp"));
     let out = common::kubemig(work.path(), &["check", "webapp/templates"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    // An inserted pin inside templated content: at the line after which it would go.
+    // An inserted pin inside a `range`: at the line after which it would go.
     assert!(text.contains(
-        "webapp/templates/ingress.yaml:33:11: Ingress {{ $fullName }}: manual [HELM-TEMPLATED]: extensions/v1beta1 -> networking.k8s.io/v1 needs more than a changed value here: it adds `pathType… (kubemig explain HELM-TEMPLATED)"
+        "webapp/templates/ingress.yaml:33:11: Ingress {{ $fullName }}: manual [HELM-TEMPLATED]: extensions/v1beta1 -> networking.k8s.io/v1 cannot be written into this template: it adds `pathType… (kubemig explain HELM-TEMPLATED)"
     ), "{text}");
     // The whole advice, in JSON (text cuts it to one line).
     let json = common::kubemig(
@@ -125,9 +130,9 @@ fn findings_name_the_template_line_and_the_reason() {
         })
         .collect();
     let full = full.join("\n");
-    assert!(full.contains("webapp/templates/ingress.yaml:33:11: extensions/v1beta1 -> networking.k8s.io/v1 needs more than a changed value here: it adds `pathType: ImplementationSpecific` after line 33"), "{full}");
+    assert!(full.contains("webapp/templates/ingress.yaml:33:11: extensions/v1beta1 -> networking.k8s.io/v1 cannot be written into this template: it adds `pathType: ImplementationSpecific` after line 33, and no plain place in its mapping takes it"), "{full}");
     // A field whose value is templated.
-    assert!(full.contains("webapp/templates/hpa-worker.yaml:18:9: autoscaling/v2beta1 -> autoscaling/v2 needs more than a changed value here: it changes templated text on line 18"), "{full}");
+    assert!(full.contains("webapp/templates/hpa-worker.yaml:18:9: autoscaling/v2beta1 -> autoscaling/v2 cannot be written into this template: it changes templated text on line 18"), "{full}");
     // A guard whose branches are all removed.
     assert!(full.contains("webapp/templates/ingress-admin.yaml:4:13: apiVersion is chosen by the template guard `{{- if semverCompare \">=1.14-0\" .Capabilities.KubeVersion.GitVersion -}}` (line 3) and no branch is served at 1.36"), "{full}");
     // An object rendered only where its own API is served: a warning, not a rewrite.
@@ -145,7 +150,7 @@ fn findings_name_the_template_line_and_the_reason() {
 }
 
 #[test]
-fn branches_that_set_the_same_key_are_a_finding_not_an_error() {
+fn branches_that_set_the_same_key_elsewhere_do_not_block_a_migration() {
     let work = tempfile::tempdir().unwrap();
     write(
         work.path(),
@@ -173,10 +178,23 @@ spec:
           image: web
 ",
     );
+    // The branches are read one at a time; the migration changes only the apiVersion line.
     let out = common::kubemig(work.path(), &["check", "deploy.yaml"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("deploy.yaml:9:3: Deployment {{ .Release.Name }}: manual [HELM-TEMPLATED]: `replicas` is set in two branches of a template `if` (lines 7 and 9)"), "{text}");
+    assert!(
+        text.contains(
+            "deploy.yaml:1:13: Deployment {{ .Release.Name }}: apps/v1beta2 -> apps/v1\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("needs a human"), "{text}");
+    let before = fs::read_to_string(work.path().join("deploy.yaml")).unwrap();
+    let fix = common::kubemig(work.path(), &["fix", "deploy.yaml"]);
+    assert_eq!(fix.status.code(), Some(0), "{fix:?}");
+    assert_eq!(
+        fs::read_to_string(work.path().join("deploy.yaml")).unwrap(),
+        before.replace("apps/v1beta2", "apps/v1")
+    );
 
     // The same duplicate without a template branch is still an error.
     write(
@@ -280,24 +298,17 @@ spec:
 }
 
 #[test]
-fn a_rule_that_reads_templated_content_is_refused() {
-    // The selector's labels come from a helper: kubemig cannot tell an empty selector (whose
-    // meaning changes in policy/v1) from a templated one, so a human decides.
+fn a_selector_filled_by_a_helper_is_read_as_labels() {
+    // The selector's labels come from a helper: read as at least one label (not an empty
+    // selector, whose meaning changes in policy/v1), so only the apiVersion changes.
     let work = tempfile::tempdir().unwrap();
     let src = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      {{- include \"sel\" . | nindent 6 }}\n";
     write(work.path(), "pdb.yaml", src);
     let out = common::kubemig(work.path(), &["fix", "pdb.yaml"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("pdb.yaml:7:3: PodDisruptionBudget {{ .Release.Name }}: manual [HELM-TEMPLATED]: policy/v1beta1 -> policy/v1 needs more than a changed value here: it restructures line 7 (`selector:`), whose… (kubemig explain HELM-TEMPLATED)"), "{err}");
-    // The whole advice is in JSON.
-    let json = common::kubemig(work.path(), &["check", "--format", "json", "pdb.yaml"]);
-    assert!(String::from_utf8_lossy(&json.stdout).contains(
-        "whose content is templated (`{{- include \\\"sel\\\" . | nindent 6 }}` on line 9)"
-    ));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(
         fs::read_to_string(work.path().join("pdb.yaml")).unwrap(),
-        src
+        src.replace("policy/v1beta1", "policy/v1")
     );
 }
 
@@ -468,4 +479,91 @@ fn a_duplicate_under_a_condition_is_an_error_that_names_it() {
         stderr.contains("the second `replicas` is set when `{{- if .Values.ha }}` (line 7) holds"),
         "{stderr}"
     );
+}
+
+/// Item 2 of the Helm issue, through the binary: workloads whose migration inserts the
+/// apps/v1 selector and pinned defaults are rewritten in the template. The selector copies
+/// the pod template's labels as written (inline actions, and a helper call with its
+/// `nindent`/`indent` set to the new column), the pins go in right after `spec:` when the
+/// end of `spec` is templated, and a key set in both branches of an `if` elsewhere does not
+/// block it. The files `fix` writes are in `testdata/helm/expected/<chart>/`.
+#[test]
+fn workloads_get_their_selector_and_pins_in_the_template() {
+    let work = tempfile::tempdir().unwrap();
+    let charts = ["shapes", "kube-lego", "chronograf", "rethinkdb"];
+    for c in charts {
+        common::copy_tree(&data().join(c), &work.path().join(c));
+    }
+    let mut args = vec!["fix", "-t", "1.33"];
+    args.extend(charts);
+    let fix = common::kubemig(work.path(), &args);
+    assert!(
+        !String::from_utf8_lossy(&fix.stderr).contains("error:"),
+        "{fix:?}"
+    );
+    for rel in [
+        "shapes/templates/include-labels.yaml",
+        "shapes/templates/indent-labels.yaml",
+        "kube-lego/templates/deployment.yaml",
+        "chronograf/templates/deployment.yaml",
+        "rethinkdb/templates/rethinkdb-proxy-deployment.yaml",
+    ] {
+        let got = fs::read(work.path().join(rel)).unwrap();
+        assert_ne!(got, fs::read(data().join(rel)).unwrap(), "{rel} unchanged");
+        common::golden(&data().join("expected").join(rel), &got);
+    }
+    // A second run changes nothing.
+    let again = common::kubemig(
+        work.path(),
+        &["diff", "-t", "1.33", "shapes/templates/include-labels.yaml"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+}
+
+/// What cannot be written for every value is reported at the value: a strategy filled by
+/// `toYaml` (the rolling-update pins would change it), and pod labels partly chosen by an
+/// `if`/`with` (the selector cannot be written for every value).
+#[test]
+fn templated_values_a_rule_needs_are_reported_where_they_are() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
+    let out = common::kubemig(
+        work.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "-t",
+            "1.33",
+            "shapes/templates",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: [{}] {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["code"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let found = found.join("\n");
+    assert!(found.contains("shapes/templates/toyaml-strategy.yaml:8:13: [KUBEMIG-SHAPE] `spec.strategy` is not a mapping (in a Helm template: it is filled by `{{ toYaml .Values.strategy | nindent 4 }}`"), "{found}");
+    assert!(found.contains("shapes/templates/conditional-labels.yaml:10:7: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: it copies `labels` (line 10), whose content is templated (`{{- with .Values.podLabels }}` on line 12)"), "{found}");
+    // Both stay as they are.
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "shapes/templates"]);
+    assert_eq!(fix.status.code(), Some(1));
+    for f in ["toyaml-strategy.yaml", "conditional-labels.yaml"] {
+        assert_eq!(
+            fs::read(work.path().join("shapes/templates").join(f)).unwrap(),
+            fs::read(data().join("shapes/templates").join(f)).unwrap()
+        );
+    }
 }

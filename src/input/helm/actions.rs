@@ -45,6 +45,43 @@ pub struct Template {
     /// Branches left out of `masked` (blanked) because the template is YAML only branch by
     /// branch: read like actions, opaque.
     pub(crate) dropped: Vec<Range<usize>>,
+    /// Helper calls that fill a string map (labels, annotations, a selector's matchLabels)
+    /// and are read as one placeholder entry of it, so that a copy of the map carries them.
+    pub(crate) placeholders: Vec<Placeholder>,
+}
+
+/// `{{- include "app.labels" . | nindent 8 }}` on its own line under `labels:`: read as an
+/// entry `include__app.labels___.: x` at the column Helm renders it, so the map is not empty
+/// and a migration that copies it (the apps/v1 selector from the pod template's labels)
+/// copies the call, which [`Placeholder::call_at`] writes back at the new column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Placeholder {
+    /// Index of the action in `Template::actions`.
+    pub(crate) action: usize,
+    /// The key the masked text reads (unique to the call, whatever its indentation).
+    pub(crate) key: String,
+    /// Where the indentation number is in the action's text.
+    number: Range<usize>,
+    /// `nindent` (a line break, then the column) rather than `indent` (the column added to
+    /// where the action is).
+    nindent: bool,
+}
+
+impl Placeholder {
+    /// The action's text rewritten to render at column `col`, with the indentation the line
+    /// needs before it; `None` when the placeholder would not fit in it.
+    pub(crate) fn call_at(&self, action_text: &str, col: usize) -> Option<String> {
+        let call = format!(
+            "{}{col}{}",
+            &action_text[..self.number.start],
+            &action_text[self.number.end..]
+        );
+        match self.nindent {
+            true => Some(format!("{}{call}", " ".repeat(col))),
+            // `indent` renders its first line where the action is: write it at column 0.
+            false => (col + self.key.len() + 3 <= call.len()).then_some(call),
+        }
+    }
 }
 
 /// Which branches of the template's `if` blocks a masked reading keeps.
@@ -170,15 +207,21 @@ impl Template {
     }
 
     fn scan_keeping(text: &str, keep: Keep) -> Result<Template, usize> {
+        Template::scan_dropping(text, keep, None)
+    }
+
+    /// Like `scan_keeping`, but only the `if` blocks in `only` (when given) lose branches.
+    fn scan_dropping(text: &str, keep: Keep, only: Option<&[usize]>) -> Result<Template, usize> {
         let actions = lex(text)?;
         let branches = branches(&actions, text.len());
-        let dropped = dropped(&branches, keep);
-        let masked = mask(text, &actions, &dropped);
+        let dropped = dropped(&branches, keep, only);
+        let (masked, placeholders) = mask(text, &actions, &dropped);
         Ok(Template {
             masked,
             actions,
             branches,
             dropped,
+            placeholders,
         })
     }
 
@@ -186,12 +229,16 @@ impl Template {
     /// YAML (an `else` that continues a different parent, branches of different shape), it
     /// is read with only the first, then only the last branch of each `if`: each is what
     /// Helm renders for some values. The error is the full reading's.
+    ///
+    /// When it is YAML but sets a key in two branches of one `if` (`imagePullPolicy` in
+    /// the `if` and in the `else`), only those `if`s are read with one branch: the rest of
+    /// the object stays readable, and an edit that touches the dropped branch is blocked.
     pub fn scan_yaml(
         text: &str,
     ) -> Result<Result<(Template, Vec<Document>), crate::yaml::SyntaxError>, usize> {
         let tpl = Template::scan(text)?;
         let first = match parse_stream(&tpl.masked) {
-            Ok(docs) => return Ok(Ok((tpl, docs))),
+            Ok(docs) => return Template::one_branch_where_keys_repeat(text, tpl, docs),
             Err(e) => e,
         };
         if tpl.branches.iter().any(|b| b.is_if && b.index > 0) {
@@ -205,6 +252,45 @@ impl Template {
         Ok(Err(first))
     }
 
+    /// The full reading `tpl` (parsed as `docs`), or, when it sets a key in two branches of
+    /// one `if`, the reading with one branch of each such `if` that parses without one.
+    #[allow(clippy::type_complexity)]
+    fn one_branch_where_keys_repeat(
+        text: &str,
+        tpl: Template,
+        docs: Vec<Document>,
+    ) -> Result<Result<(Template, Vec<Document>), crate::yaml::SyntaxError>, usize> {
+        let mut blocks: Vec<usize> = Vec::new();
+        let mut reading = None;
+        // Each round drops the branches behind one more repeated key.
+        for _ in 0..32 {
+            let (t, d) = match &reading {
+                Some((t, d)) => (t, d),
+                None => (&tpl, &docs),
+            };
+            let new: Vec<usize> = repeated_in_branches(t, d)
+                .into_iter()
+                .filter(|b| !blocks.contains(b))
+                .collect();
+            if new.is_empty() {
+                break;
+            }
+            blocks.extend(new);
+            let mut next = None;
+            for keep in [Keep::First, Keep::Last] {
+                let t = Template::scan_dropping(text, keep, Some(&blocks))?;
+                if let Ok(d) = parse_stream(&t.masked) {
+                    next = Some((t, d));
+                    break;
+                }
+            }
+            match next {
+                Some(n) => reading = Some(n),
+                None => return Ok(Ok((tpl, docs))),
+            }
+        }
+        Ok(Ok(reading.unwrap_or((tpl, docs))))
+    }
     /// Whether any action overlaps `range` (an empty range: lies strictly around it).
     pub(crate) fn masks(&self, range: &Range<usize>) -> bool {
         self.actions
@@ -246,8 +332,47 @@ impl Template {
     }
 }
 
-/// The branch ranges a reading that keeps `keep` leaves out.
-fn dropped(branches: &[Branch], keep: Keep) -> Vec<Range<usize>> {
+/// The `if` blocks that set one key of a mapping in two of their branches (a root
+/// `apiVersion` or `kind` chosen by a guard excepted: that is read as a guard).
+fn repeated_in_branches(tpl: &Template, docs: &[Document]) -> Vec<usize> {
+    fn walk(tpl: &Template, node: &Node, root: bool, out: &mut Vec<usize>) {
+        match &node.kind {
+            NodeKind::Map { entries, .. } => {
+                let mut seen: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+                for (k, _) in entries {
+                    let Some(key) = k.as_str() else { continue };
+                    if root && (key == "apiVersion" || key == "kind") {
+                        continue;
+                    }
+                    match seen.get(key) {
+                        Some(&first) => {
+                            if let Some(branch) = tpl.choice(&[first, k.span.start])
+                                && !out.contains(&branch.block)
+                            {
+                                out.push(branch.block);
+                            }
+                        }
+                        None => {
+                            seen.insert(key, k.span.start);
+                        }
+                    }
+                }
+                entries.iter().for_each(|(_, v)| walk(tpl, v, false, out));
+            }
+            NodeKind::Seq { items, .. } => items.iter().for_each(|i| walk(tpl, i, false, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for d in docs {
+        walk(tpl, &d.root, true, &mut out);
+    }
+    out
+}
+
+/// The branch ranges a reading that keeps `keep` (of the `if` blocks in `only`, when
+/// given) leaves out.
+fn dropped(branches: &[Branch], keep: Keep, only: Option<&[usize]>) -> Vec<Range<usize>> {
     if keep == Keep::All {
         return Vec::new();
     }
@@ -261,6 +386,7 @@ fn dropped(branches: &[Branch], keep: Keep) -> Vec<Range<usize>> {
     branches
         .iter()
         .filter(|b| b.is_if && last(b).is_some_and(|l| l > 0))
+        .filter(|b| only.is_none_or(|o| o.contains(&b.block)))
         .filter(|b| match keep {
             Keep::First => b.index > 0,
             _ => Some(b.index) != last(b),
@@ -279,7 +405,14 @@ fn dropped(branches: &[Branch], keep: Keep) -> Vec<Range<usize>> {
 ///   spaces, so that the lines below are the value;
 /// - a line of actions ending in `-}}`, which trims the next line's indentation: that line
 ///   is read where Helm puts it (a line break replaces a blank of its indentation).
-pub(crate) fn mask(text: &str, actions: &[Action], dropped: &[Range<usize>]) -> String {
+///
+/// A helper call that fills a string map is read as a placeholder entry ([`Placeholder`]).
+pub(crate) fn mask(
+    text: &str,
+    actions: &[Action],
+    dropped: &[Range<usize>],
+) -> (String, Vec<Placeholder>) {
+    let mut placeholders = Vec::new();
     let b = text.as_bytes();
     let mut inside = vec![false; b.len()];
     for a in actions {
@@ -345,6 +478,10 @@ pub(crate) fn mask(text: &str, actions: &[Action], dropped: &[Range<usize>]) -> 
             {
                 out[i] = fill;
             }
+            if *blank && let Some((p, at)) = placeholder(text, actions, line, &out, &lines[..n]) {
+                out[at..at + p.key.len() + 3].copy_from_slice(format!("{}: x", p.key).as_bytes());
+                placeholders.push(p);
+            }
             // `{{ … -}}` alone on its line: the next line renders at the action's column.
             let last = line.clone().rev().find(|&i| inside[i]);
             if *blank
@@ -378,7 +515,101 @@ pub(crate) fn mask(text: &str, actions: &[Action], dropped: &[Range<usize>]) -> 
             }
         }
     }
-    String::from_utf8(out).expect("actions start and end on ASCII bytes")
+    placeholders.retain(|p| {
+        let a = &actions[p.action].range;
+        !dropped.iter().any(|d| d.start < a.end && a.start < d.end)
+    });
+    let masked = String::from_utf8(out).expect("actions start and end on ASCII bytes");
+    (masked, placeholders)
+}
+
+/// The keys under which a helper's output is a string map by the API's schema. A helper
+/// there is read as rendering at least one entry (a selector helper that renders nothing
+/// would be an empty selector: kubemig assumes it does not).
+const STRING_MAPS: &[&str] = &["labels:", "matchLabels:", "annotations:"];
+
+/// The placeholder for the one action on `line` (whose lines before are `before`, masked
+/// so far in `out`), and where its key goes: an `include` piped to `nindent N` or `indent
+/// N`, rendered at a column under a `labels:`, `matchLabels:` or `annotations:` key and
+/// beside its other entries.
+fn placeholder(
+    text: &str,
+    actions: &[Action],
+    line: &Range<usize>,
+    out: &[u8],
+    before: &[(Range<usize>, bool, usize)],
+) -> Option<(Placeholder, usize)> {
+    let mut on_line = actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.range.start < line.end && line.start < a.range.end);
+    let (index, action) = on_line.next()?;
+    if on_line.next().is_some() || action.range.start < line.start || action.range.end > line.end {
+        return None;
+    }
+    let call = &text[action.range.clone()];
+    let trim_left = call.starts_with("{{-");
+    let inner = call
+        .strip_prefix("{{")?
+        .trim_start_matches('-')
+        .strip_suffix("}}")?
+        .trim_end_matches('-');
+    let (head, pipe) = inner.rsplit_once('|')?;
+    let head = head.trim();
+    if !head.starts_with("include ") || head.contains('|') || head.contains('\n') {
+        return None;
+    }
+    let mut words = pipe.split_whitespace();
+    let (func, n) = (words.next()?, words.next()?);
+    let n: usize = n.parse().ok().filter(|_| words.next().is_none())?;
+    let at_col = action.range.start - line.start;
+    let col = match func {
+        "nindent" => n,
+        // With `{{-` the first line would join the line before.
+        "indent" if !trim_left => at_col + n,
+        _ => return None,
+    };
+    // The map it fills: the nearest line above at a lower column, with only siblings
+    // at `col` between.
+    let parent = before.iter().rev().find_map(|(l, blank, indent)| {
+        if *blank {
+            return None;
+        }
+        let content = String::from_utf8_lossy(&out[l.clone()]).to_string();
+        let content = content.split(" #").next().unwrap_or("").trim().to_string();
+        match indent {
+            i if *i < col => Some(Some(content)),
+            i if *i == col => None,
+            _ => Some(None),
+        }
+    })??;
+    let parent = parent.strip_prefix("- ").unwrap_or(&parent);
+    if !STRING_MAPS.contains(&parent) {
+        return None;
+    }
+    let key: String = head
+        .bytes()
+        .map(|c| match c {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'_' | b'-' => c as char,
+            _ => '_',
+        })
+        .collect();
+    let start = line.start + col;
+    if col < at_col || start + key.len() + 3 > action.range.end {
+        return None;
+    }
+    let bar = call.rfind('|')?;
+    let number_at = bar + call[bar..].find(|c: char| c.is_ascii_digit())?;
+    let number = number_at..number_at + n.to_string().len();
+    Some((
+        Placeholder {
+            action: index,
+            key,
+            number,
+            nindent: func == "nindent",
+        },
+        start,
+    ))
 }
 
 pub(crate) fn branches(actions: &[Action], len: usize) -> Vec<Branch> {

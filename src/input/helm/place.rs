@@ -1,0 +1,562 @@
+//! Which planned edits a template can take, and where. The plan is made on the masked
+//! text; an edit is applied to the template when it touches no templated region and does
+//! not depend on one:
+//!
+//! - a replaced token (an apiVersion value, a renamed key) must not overlap an action, nor
+//!   lie in an `if` read with one branch only (the other branch would keep the old text);
+//! - a restructured entry must be plain down to the end of its block, in the same
+//!   `if`/`range`/`with` branch as the object;
+//! - new entries (the apps/v1 `selector`, pinned defaults) go in at a plain gap of their
+//!   mapping: where the emitter put them when that is safe, else before one of the
+//!   mapping's keys (the first first: right after `spec:`), else after its last entry. A
+//!   gap is plain when it is in the object's own branch, no action is cut, the text before
+//!   it does not end in `-}}` (which would trim the new lines' indentation), and the blank
+//!   lines after it hold only control actions (`if`, `end`…), not a `toYaml` whose output
+//!   would end up under the new entry;
+//! - what a new entry copies (the selector's labels) must be reproducible: plain text,
+//!   values filled by an inline action (copied as written) and helper calls under a
+//!   string map (copied with their `nindent` set to the new column), but no `if`, `range`
+//!   or whole-line `toYaml`, and nothing in a dropped branch.
+
+use std::ops::Range;
+
+use foldhash::{HashMap, HashMapExt};
+
+use super::actions::{Template, Word};
+use crate::edit::Edit;
+use crate::plan::mtree::{MKind, MNode};
+use crate::source::{column, line_end, line_start, next_line_start};
+use crate::yaml::{Node, NodeKind};
+
+/// Why an edit cannot be applied to the template, at the offset to report it at.
+pub(super) struct Refusal {
+    pub(super) at: usize,
+    pub(super) why: String,
+}
+
+/// The edits of one document's plan as the template takes them, or why it cannot.
+pub(super) fn admit(
+    tpl: &Template,
+    src: &str,
+    root: &Node,
+    expected: Option<&MNode>,
+    edits: &[Edit],
+) -> Result<Vec<Edit>, Refusal> {
+    let home = context(tpl, root.span.start);
+    let copies = match expected {
+        Some(m) => copied(tpl, src, root, m)?,
+        None => Vec::new(),
+    };
+    let mut out = Vec::with_capacity(edits.len());
+    for e in edits {
+        let e = if e.range.is_empty() {
+            insertion(tpl, src, root, &home, e)?
+        } else {
+            replacement(tpl, src, root, &home, e)?
+        };
+        out.push(unmask_copies(tpl, src, &copies, e)?);
+    }
+    Ok(out)
+}
+
+/// The `if`/`range`/`with` branches around `offset`, as (block, branch).
+fn context(tpl: &Template, offset: usize) -> Vec<(usize, usize)> {
+    tpl.around(offset).map(|b| (b.block, b.index)).collect()
+}
+
+/// 1-based line of a byte offset.
+fn line_of(src: &str, offset: usize) -> usize {
+    memchr::memchr_iter(b'\n', &src.as_bytes()[..offset.min(src.len())]).count() + 1
+}
+
+fn line_text(src: &str, offset: usize) -> &str {
+    let start = line_start(src, offset);
+    src[start..line_end(src, offset.max(start))].trim()
+}
+
+/// The first action overlapping `range` that is not a placeholder, or a dropped branch
+/// there (as the `if` that drops it).
+fn templated_in(tpl: &Template, src: &str, range: &Range<usize>) -> Option<(usize, String)> {
+    let action = tpl.actions.iter().enumerate().find(|(i, a)| {
+        a.range.start < range.end
+            && range.start < a.range.end
+            && !tpl.placeholders.iter().any(|p| p.action == *i)
+    });
+    if let Some((_, a)) = action {
+        return Some((a.range.start, src[a.range.clone()].trim().to_string()));
+    }
+    let d = tpl
+        .dropped
+        .iter()
+        .find(|d| d.start < range.end && range.start < d.end)?;
+    let b = tpl.branches.iter().find(|b| b.range == *d)?;
+    Some((b.cond.start, src[b.cond.clone()].trim().to_string()))
+}
+
+/// An `if` read with one branch (`Template::scan_yaml`) around `offset`: its opener.
+fn one_branch_if(tpl: &Template, offset: usize) -> Option<Range<usize>> {
+    tpl.around(offset)
+        .find(|b| {
+            tpl.branches
+                .iter()
+                .any(|c| c.block == b.block && tpl.dropped.contains(&c.range))
+        })
+        .and_then(|b| tpl.opener(b.block))
+        .map(|o| o.cond.clone())
+}
+
+fn replacement(
+    tpl: &Template,
+    src: &str,
+    root: &Node,
+    home: &[(usize, usize)],
+    e: &Edit,
+) -> Result<Edit, Refusal> {
+    let line = line_of(src, e.range.start);
+    let refuse = |why: String| Refusal {
+        at: e.range.start,
+        why,
+    };
+    if tpl.masks(&e.range) {
+        return Err(refuse(format!(
+            "it changes templated text on line {line} (`{}`)",
+            line_text(src, e.range.start)
+        )));
+    }
+    if let Some(cond) = one_branch_if(tpl, e.range.start) {
+        return Err(refuse(format!(
+            "it changes line {line} (`{}`), in a branch of `{}` (line {}) whose other branches set the same key",
+            line_text(src, e.range.start),
+            src[cond.clone()].trim(),
+            line_of(src, cond.start)
+        )));
+    }
+    if !e.text.contains('\n') && is_token(root, &e.range) {
+        return Ok(e.clone());
+    }
+    let under = without_closing_lines(
+        tpl,
+        src,
+        line_start(src, e.range.start)..subtree_end(&tpl.masked, e.range.start),
+    );
+    let region = under.start..under.end.max(e.range.end);
+    let templated = templated_in(tpl, src, &region);
+    if templated.is_some()
+        || context(tpl, region.start) != home
+        || context(tpl, region.end.saturating_sub(1).max(region.start)) != home
+    {
+        let templated = templated.map_or(String::new(), |(at, text)| {
+            format!(
+                ", whose content is templated (`{text}` on line {})",
+                line_of(src, at)
+            )
+        });
+        return Err(refuse(format!(
+            "it restructures line {line} (`{}`){templated}",
+            line_text(src, e.range.start)
+        )));
+    }
+    Ok(e.clone())
+}
+
+/// `lines` without the lines at its end that hold only actions that write nothing (`{{-
+/// end }}` closing an outer `if`): they read as blank, so a block seems to run over them.
+fn without_closing_lines(tpl: &Template, src: &str, lines: Range<usize>) -> Range<usize> {
+    let mut end = lines.end;
+    while end > lines.start {
+        let start = line_start(src, end - 1);
+        let line = start..end;
+        let blank = indent_at(&tpl.masked, start).is_none();
+        let writes = tpl
+            .actions
+            .iter()
+            .any(|a| a.range.start < line.end && line.start < a.range.end && a.word == Word::Other);
+        if !blank || writes {
+            break;
+        }
+        end = start;
+    }
+    lines.start..end
+}
+
+/// Where the block under the line holding `offset` ends: at the next line (not blank in the
+/// masked text) indented no deeper than it.
+pub(super) fn subtree_end(masked: &str, offset: usize) -> usize {
+    let start = line_start(masked, offset);
+    let Some(own) = indent_at(masked, start) else {
+        return masked.len();
+    };
+    let mut p = next_line_start(masked, start);
+    while p < masked.len() {
+        if indent_at(masked, p).is_some_and(|i| i <= own) {
+            return p;
+        }
+        p = next_line_start(masked, p);
+    }
+    masked.len()
+}
+
+/// The indentation of the line starting at `p` in the masked text, `None` when blank.
+fn indent_at(masked: &str, p: usize) -> Option<usize> {
+    let line = &masked[p..line_end(masked, p)];
+    (!line.trim().is_empty()).then(|| line.len() - line.trim_start_matches(' ').len())
+}
+
+/// Whether `range` is exactly the token of one scalar (a key or a value).
+fn is_token(node: &Node, range: &Range<usize>) -> bool {
+    match &node.kind {
+        NodeKind::Scalar { .. } => node.span == *range,
+        NodeKind::Map { entries, .. } => entries
+            .iter()
+            .any(|(k, v)| is_token(k, range) || is_token(v, range)),
+        NodeKind::Seq { items, .. } => items.iter().any(|i| is_token(i, range)),
+        NodeKind::Alias(_) => false,
+    }
+}
+
+/// New lines, placed at a plain gap of their mapping.
+fn insertion(
+    tpl: &Template,
+    src: &str,
+    root: &Node,
+    home: &[(usize, usize)],
+    e: &Edit,
+) -> Result<Edit, Refusal> {
+    let p = e.range.start;
+    let anchor = match p > 0 && src.as_bytes()[p - 1] == b'\n' {
+        true => line_end(src, p - 1),
+        false => p,
+    };
+    let first_line = e.text.lines().map(str::trim).find(|l| !l.is_empty());
+    let refuse = |why: &str| Refusal {
+        at: first_char_of_line(src, anchor),
+        why: format!(
+            "it adds `{}` after line {}{why}",
+            first_line.unwrap_or_default(),
+            line_of(src, anchor)
+        ),
+    };
+    // As whole lines inserted at a line start.
+    let nl = if src.contains("\r\n") { "\r\n" } else { "\n" };
+    let (at, text) = if (p == 0 || src.as_bytes()[p - 1] == b'\n') && e.text.ends_with('\n') {
+        (p, e.text.clone())
+    } else if let Some(rest) = e.text.strip_prefix(nl)
+        && src[p..].starts_with(nl)
+    {
+        (p + nl.len(), format!("{rest}{nl}"))
+    } else {
+        return Err(refuse(""));
+    };
+    let Some(col) = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+    else {
+        return Ok(Edit::insert(at, text));
+    };
+    let item = text.trim_start().starts_with('-');
+    let gaps: Vec<usize> = match (item, mapping_at(root, src, &tpl.masked, at, col)) {
+        (false, Some(map)) => std::iter::once(at)
+            .chain(map.keys.iter().map(|k| line_start(src, *k)))
+            .chain(std::iter::once(map.end))
+            .collect(),
+        // An item's place in its list is its meaning: it stays where it is.
+        _ => vec![at],
+    };
+    match gaps
+        .into_iter()
+        .find(|g| plain_gap(tpl, src, home, *g, col))
+    {
+        Some(g) => Ok(Edit::insert(g, text)),
+        None => {
+            let templated = following_output(tpl, src, at).map_or(String::new(), |(o, t)| {
+                format!(
+                    ", where templated text follows (`{t}` on line {})",
+                    line_of(src, o)
+                )
+            });
+            Err(refuse(&format!(
+                "{templated}, and no plain place in its mapping takes it"
+            )))
+        }
+    }
+}
+
+fn first_char_of_line(src: &str, offset: usize) -> usize {
+    let start = line_start(src, offset);
+    start + src[start..].len() - src[start..].trim_start_matches([' ', '\t']).len()
+}
+
+/// A block mapping: where its keys start and where its block ends.
+struct Mapping {
+    keys: Vec<usize>,
+    end: usize,
+}
+
+/// The innermost block mapping whose keys are at column `col` and whose block holds `at`.
+fn mapping_at(root: &Node, src: &str, masked: &str, at: usize, col: usize) -> Option<Mapping> {
+    fn walk(n: &Node, src: &str, masked: &str, at: usize, col: usize, best: &mut Option<Mapping>) {
+        match &n.kind {
+            NodeKind::Map {
+                flow: false,
+                entries,
+            } if !entries.is_empty() => {
+                let first = entries[0].0.span.start;
+                let last = entries[entries.len() - 1].0.span.start;
+                if column(src, first) == col
+                    && line_start(src, first) <= at
+                    && at <= subtree_end(masked, last)
+                {
+                    *best = Some(Mapping {
+                        keys: entries.iter().map(|(k, _)| k.span.start).collect(),
+                        end: subtree_end(masked, last),
+                    });
+                }
+                entries
+                    .iter()
+                    .for_each(|(_, v)| walk(v, src, masked, at, col, best));
+            }
+            NodeKind::Map { entries, .. } => entries
+                .iter()
+                .for_each(|(_, v)| walk(v, src, masked, at, col, best)),
+            NodeKind::Seq { items, .. } => items
+                .iter()
+                .for_each(|i| walk(i, src, masked, at, col, best)),
+            _ => {}
+        }
+    }
+    let mut best = None;
+    walk(root, src, masked, at, col, &mut best);
+    best
+}
+
+/// Whether new lines at column `col` can go in at line start `g`: see the module doc.
+fn plain_gap(tpl: &Template, src: &str, home: &[(usize, usize)], g: usize, col: usize) -> bool {
+    if g > src.len() || (g > 0 && src.as_bytes()[g - 1] != b'\n') {
+        return false;
+    }
+    let cut = |r: &Range<usize>| r.start < g && g < r.end;
+    if tpl.actions.iter().any(|a| cut(&a.range)) || tpl.dropped.iter().any(cut) {
+        return false;
+    }
+    if context(tpl, g) != home {
+        return false;
+    }
+    if src[..g].trim_end().ends_with("-}}") {
+        return false;
+    }
+    if following_output(tpl, src, g).is_some() {
+        return false;
+    }
+    // The next line with text continues the mapping or closes it.
+    let mut p = g;
+    while p < src.len() {
+        if let Some(i) = indent_at(&tpl.masked, p) {
+            let rest = tpl.masked[p + i..].trim_start();
+            return i < col || (i == col && !rest.starts_with("- ") && !rest.starts_with('-'));
+        }
+        p = next_line_start(src, p);
+    }
+    true
+}
+
+/// An action that writes text (not `if`, `else`, `end`, `range`, `with`, nor a comment) on
+/// the lines from `g` that read as blank: its output would follow lines inserted at `g`.
+fn following_output(tpl: &Template, src: &str, g: usize) -> Option<(usize, String)> {
+    let mut p = g;
+    while p < src.len() && indent_at(&tpl.masked, p).is_none() {
+        let end = next_line_start(src, p);
+        if let Some(a) = tpl.actions.iter().find(|a| {
+            a.range.start < end
+                && p <= a.range.start
+                && a.word == Word::Other
+                && !src[a.range.clone()]
+                    .trim_start_matches("{{")
+                    .trim_start_matches('-')
+                    .trim_start()
+                    .starts_with("/*")
+        }) {
+            return Some((a.range.start, src[a.range.clone()].trim().to_string()));
+        }
+        p = end;
+    }
+    None
+}
+
+/// A copied original node: the lines it spans, whose actions are copied as written.
+struct Copy {
+    lines: Range<usize>,
+}
+
+/// The original nodes the migrated document copies into new entries, checked to be
+/// reproducible (see the module doc).
+fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>, Refusal> {
+    let mut by_id: HashMap<usize, (&Node, Option<&Node>)> = HashMap::new();
+    fn index<'n>(
+        n: &'n Node,
+        key: Option<&'n Node>,
+        out: &mut HashMap<usize, (&'n Node, Option<&'n Node>)>,
+    ) {
+        out.insert(n.id, (n, key));
+        match &n.kind {
+            NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                index(k, None, out);
+                index(v, Some(k), out)
+            }),
+            NodeKind::Seq { items, .. } => items.iter().for_each(|i| index(i, None, out)),
+            _ => {}
+        }
+    }
+    index(root, None, &mut by_id);
+    let mut origs = Vec::new();
+    fn new_entries(m: &MNode, inside_new: bool, out: &mut Vec<usize>) {
+        if inside_new && let Some(id) = m.orig {
+            out.push(id);
+            return;
+        }
+        match &m.kind {
+            MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                let new = inside_new || k.orig.is_none();
+                new_entries(v, new, out)
+            }),
+            MKind::Seq { items, .. } => items
+                .iter()
+                .for_each(|i| new_entries(i, inside_new || i.orig.is_none(), out)),
+            _ => {}
+        }
+    }
+    new_entries(m, false, &mut origs);
+    let mut out = Vec::new();
+    for id in origs {
+        let Some(&(node, key)) = by_id.get(&id) else {
+            continue;
+        };
+        let (from, lines) = match key {
+            Some(k) => (
+                k.span.start,
+                without_closing_lines(
+                    tpl,
+                    src,
+                    line_start(src, k.span.start)..subtree_end(&tpl.masked, k.span.start),
+                ),
+            ),
+            None => (node.span.start, node.span.clone()),
+        };
+        let name = key.and_then(Node::as_str).unwrap_or("a value");
+        let refuse = |why: String| Refusal {
+            at: from,
+            why: format!("it copies `{name}` (line {}), {why}", line_of(src, from)),
+        };
+        // Whole-line actions other than placeholders, control actions and dropped
+        // branches make the copy depend on values.
+        let value = match key {
+            Some(_) => node.span.start.max(next_line_start(src, from))..lines.end,
+            None => lines.clone(),
+        };
+        let action = tpl
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.range.start < lines.end && lines.start < a.range.end)
+            .find(|(i, a)| {
+                let placeholder = tpl.placeholders.iter().any(|p| p.action == *i);
+                let whole_line = src[line_start(src, a.range.start)..a.range.start]
+                    .trim()
+                    .is_empty()
+                    && src[a.range.end..line_end(src, a.range.end)]
+                        .trim()
+                        .is_empty();
+                !placeholder && (a.word != Word::Other || whole_line)
+            })
+            .map(|(_, a)| (a.range.start, src[a.range.clone()].trim().to_string()));
+        let dropped = tpl
+            .dropped
+            .iter()
+            .find(|d| d.start < value.end && value.start < d.end)
+            .and_then(|d| tpl.branches.iter().find(|b| b.range == *d))
+            .map(|b| (b.cond.start, src[b.cond.clone()].trim().to_string()));
+        if let Some((at, text)) = action.or(dropped) {
+            return Err(refuse(format!(
+                "whose content is templated (`{text}` on line {}): kubemig cannot write it for every value",
+                line_of(src, at)
+            )));
+        }
+        let inline = tpl
+            .actions
+            .iter()
+            .any(|a| a.range.start < value.end && value.start < a.range.end);
+        if inline && matches!(node.kind, NodeKind::Scalar { .. }) && key.is_some() {
+            // A templated scalar copied into a new entry: its line is not copied whole.
+            return Err(refuse(format!(
+                "whose value is templated (`{}`)",
+                line_text(src, node.span.start)
+            )));
+        }
+        out.push(Copy { lines: value });
+    }
+    Ok(out)
+}
+
+/// The edit with each copied line that reads masked text written as the original: inline
+/// actions as they are, a placeholder's helper call with its indentation set to the column
+/// it is copied to.
+fn unmask_copies(tpl: &Template, src: &str, copies: &[Copy], e: Edit) -> Result<Edit, Refusal> {
+    if copies.is_empty() || !e.range.is_empty() && !e.text.contains('\n') {
+        return Ok(e);
+    }
+    // Masked line (trimmed) -> the original line (trimmed) and its placeholder, if any.
+    let mut lines: HashMap<&str, (&str, Option<usize>)> = HashMap::new();
+    for c in copies {
+        let mut p = line_start(src, c.lines.start);
+        while p < c.lines.end {
+            let end = line_end(src, p);
+            let (m, o) = (tpl.masked[p..end].trim(), src[p..end].trim());
+            if m != o {
+                let placeholder = tpl.placeholders.iter().position(|ph| {
+                    tpl.actions[ph.action].range.start >= p
+                        && tpl.actions[ph.action].range.end <= end
+                });
+                if lines
+                    .insert(m, (o, placeholder))
+                    .is_some_and(|(was, _)| was != o)
+                {
+                    return Err(Refusal {
+                        at: p,
+                        why: format!(
+                            "it copies line {} (`{o}`), which reads like another templated line of it",
+                            line_of(src, p)
+                        ),
+                    });
+                }
+            }
+            p = next_line_start(src, p);
+        }
+    }
+    if lines.is_empty() {
+        return Ok(e);
+    }
+    let mut text = String::with_capacity(e.text.len() + 64);
+    for l in e.text.split_inclusive('\n') {
+        let body = l.trim_end_matches(['\n', '\r']);
+        let ending = &l[body.len()..];
+        let col = body.len() - body.trim_start_matches(' ').len();
+        match lines.get(body.trim()) {
+            Some((orig, None)) => text.push_str(&format!("{}{orig}{ending}", " ".repeat(col))),
+            Some((orig, Some(i))) => {
+                let ph = &tpl.placeholders[*i];
+                let call = ph.call_at(orig, col).ok_or_else(|| Refusal {
+                    at: e.range.start,
+                    why: format!(
+                        "it copies `{orig}` to column {col}, where kubemig cannot read it back"
+                    ),
+                })?;
+                text.push_str(&format!("{call}{ending}"));
+            }
+            None => text.push_str(l),
+        }
+    }
+    Ok(Edit {
+        range: e.range,
+        text,
+    })
+}
