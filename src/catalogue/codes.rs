@@ -74,8 +74,8 @@ codes! {
         "A deprecated field, annotation or label that the target still honours.",
         "A deprecated field, annotation or label that the target still honours: nothing breaks, so kubemig only notes it (shown with -v). `--enable MIGRATION-ID` or --include-deprecated applies the migration.";
     HELM_TEMPLATED = "HELM-TEMPLATED", Manual, true, GUIDE,
-        "An object in a Helm template whose migration needs more than a literal apiVersion changed.",
-        "The apiVersion of an object in a Helm template is computed by template code: kubemig cannot rewrite it. Change the template by hand.";
+        "An object in a Helm template whose migration must change or read text a template action writes.",
+        "The migration of this object in a Helm template must edit or read text that a `{{ … }}` action writes (a computed apiVersion, a `toYaml` value the pins would change, labels chosen by `if`/`with`/`range`, an insert inside `range`), so no rewrite holds for every value. The finding names the line or action; change the template by hand, e.g. write the field literally or give the values file the new shape.";
     HELM_GUARDED = "HELM-GUARDED", Warn, true, GUIDE,
         "An object in a Helm template already guarded by a Capabilities check on its apiVersion.",
         "The object in a Helm template is already guarded by a Capabilities check on its apiVersion: kubemig leaves the branches as the chart author wrote them.";
