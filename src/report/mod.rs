@@ -1,4 +1,6 @@
-//! Everything kubemig prints. Only this module writes to stdout or stderr.
+//! How kubemig words and formats what it prints. The streams belong to `run`, which hands
+//! them to these writers; a few one-line messages (`fixed N objects`, walk warnings) are
+//! still written by `run/outcome.rs` itself.
 
 pub mod diff;
 pub mod github;
