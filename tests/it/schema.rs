@@ -450,6 +450,11 @@ fn has_api_schema(api_version: &str, kind: &str) -> bool {
         "gateway.networking.k8s.io",
         "keda.sh",
         "keda.k8s.io",
+        "source.toolkit.fluxcd.io",
+        "kustomize.toolkit.fluxcd.io",
+        "helm.toolkit.fluxcd.io",
+        "notification.toolkit.fluxcd.io",
+        "image.toolkit.fluxcd.io",
     ];
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     !(NOT_SERVED.contains(&group) || (api_version == "v1" && kind == "Config"))
