@@ -91,6 +91,12 @@ pub fn newline_at(text: &str, offset: usize) -> &'static str {
     }
 }
 
+/// 1-based line of a byte offset, counted on the spot: for the odd message about a text
+/// that has no [`Source`] (a Helm template's lines, once per finding).
+pub fn line_of(text: &str, offset: usize) -> usize {
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
+}
+
 /// Byte offset of the start of the line containing `offset`.
 pub fn line_start(text: &str, offset: usize) -> usize {
     memchr::memrchr(b'\n', &text.as_bytes()[..offset]).map_or(0, |i| i + 1)

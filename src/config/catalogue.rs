@@ -6,6 +6,7 @@ use anyhow::{Context as _, Result, bail};
 use super::{FILE_NAME, Settings};
 use crate::catalogue::Catalogue;
 use crate::catalogue::model::CatalogueFile;
+use crate::source::line_of;
 
 impl Settings {
     /// The catalogue a run uses, when it is not the embedded one as it is: extra rules files
@@ -53,7 +54,7 @@ fn check_rules_file(name: &str, text: &str) -> Result<()> {
             Some(e) => (
                 e.span()
                     .map(|s| {
-                        format!(":{}", text[..s.start.min(text.len())].matches('\n').count() + 1)
+                        format!(":{}", line_of(text, s.start))
                     })
                     .unwrap_or_default(),
                 e.message().trim_end().to_string(),

@@ -223,7 +223,7 @@ fn load(path: &Path) -> Result<FileConfig> {
         let at = e
             .span()
             .map(|s| {
-                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                let line = crate::source::line_of(&text, s.start);
                 format!(":{line}")
             })
             .unwrap_or_default();

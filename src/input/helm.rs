@@ -37,12 +37,8 @@ use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
 use crate::plan::mtree::MNode;
 use crate::plan::{DocPlan, DuplicateKey, Finding, ObjectReport, Status, plan_document};
+use crate::source::line_of;
 use crate::yaml::{Document, Node, Value};
-
-/// 1-based line of a byte offset.
-fn line_of(src: &str, offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &src.as_bytes()[..offset.min(src.len())]).count() + 1
-}
 
 /// A Helm template, its actions masked.
 pub struct Helm {

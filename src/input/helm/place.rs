@@ -25,7 +25,7 @@ use foldhash::{HashMap, HashMapExt};
 use super::actions::{Template, Word};
 use crate::edit::Edit;
 use crate::plan::mtree::{MKind, MNode};
-use crate::source::{column, line_end, line_start, next_line_start};
+use crate::source::{column, line_end, line_of, line_start, next_line_start};
 use crate::yaml::{Node, NodeKind};
 
 /// Why an edit cannot be applied to the template, at the offset to report it at.
@@ -62,11 +62,6 @@ pub(super) fn admit(
 /// The `if`/`range`/`with` branches around `offset`, as (block, branch).
 fn context(tpl: &Template, offset: usize) -> Vec<(usize, usize)> {
     tpl.around(offset).map(|b| (b.block, b.index)).collect()
-}
-
-/// 1-based line of a byte offset.
-fn line_of(src: &str, offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &src.as_bytes()[..offset.min(src.len())]).count() + 1
 }
 
 fn line_text(src: &str, offset: usize) -> &str {
