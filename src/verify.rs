@@ -29,8 +29,21 @@ pub enum Expect<'a> {
 /// root node (or the start) to the start of the next one's (or the end), so its `---`, its
 /// comments and directives, its content and what follows it up to the next document.
 pub fn document_text<'s>(src: &'s str, docs: &[Document], i: usize) -> &'s str {
-    let start = if i == 0 { 0 } else { docs[i - 1].root.span.end };
-    let end = docs.get(i + 1).map_or(src.len(), |d| d.root.span.start);
+    document_text_at(src, 0, docs, i)
+}
+
+/// [`document_text`] when `src` is a part of the text `docs` were parsed from, starting at
+/// its byte `base` (`docs` are the documents of that part, and its first document's text
+/// starts with the part).
+pub fn document_text_at<'s>(src: &'s str, base: usize, docs: &[Document], i: usize) -> &'s str {
+    let start = if i == 0 {
+        0
+    } else {
+        docs[i - 1].root.span.end - base
+    };
+    let end = docs
+        .get(i + 1)
+        .map_or(src.len(), |d| d.root.span.start - base);
     &src[start.min(end)..end]
 }
 
@@ -38,6 +51,17 @@ pub fn document_text<'s>(src: &'s str, docs: &[Document], i: usize) -> &'s str {
 /// document of the output as a second run would (the input kind's planning).
 pub fn verify_docs(
     output: &str,
+    expected: &[Expect],
+    plan_again: impl Fn(&Document) -> Result<DocPlan, DuplicateKey>,
+) -> Result<(), String> {
+    verify_docs_from(output, 0, expected, plan_again)
+}
+
+/// [`verify_docs`] for a part of a stream whose first document is document `first` (0-based)
+/// of the text it comes from: errors name documents by their number there.
+pub fn verify_docs_from(
+    output: &str,
+    first: usize,
     expected: &[Expect],
     plan_again: impl Fn(&Document) -> Result<DocPlan, DuplicateKey>,
 ) -> Result<(), String> {
@@ -65,14 +89,14 @@ pub fn verify_docs(
         if !meant {
             return Err(format!(
                 "document {} does not mean what the migration planned",
-                doc.index + 1
+                first + doc.index + 1
             ));
         }
         let again = plan_again(doc).map_err(|e| e.to_string())?;
         if !again.edits.is_empty() {
             return Err(format!(
                 "document {} would change again on a second run",
-                doc.index + 1
+                first + doc.index + 1
             ));
         }
     }

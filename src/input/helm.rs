@@ -100,6 +100,7 @@ impl InputKind for Helm {
         &self,
         output: &str,
         _src: &str,
+        _base: usize,
         docs: &[Document],
         expected: &[Option<MNode>],
         cat: &Catalogue,

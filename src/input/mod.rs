@@ -62,13 +62,18 @@ pub trait InputKind {
     ) -> Result<DocPlan, DuplicateKey>;
 
     /// Check `output`, the spliced rewrite of `src` (whose documents are `docs`, planned to
-    /// mean `expected`, `None` for a document the plan left alone). The error is the whole
-    /// message. By default: each changed document means what was planned, each unchanged
-    /// one is the very same text, and a second run plans no edit (`verify::verify_docs`).
+    /// mean `expected`, `None` for a document the plan left alone). `src` starts at byte
+    /// `base` of the text `docs` were parsed from: a kind that is [`InputKind::chunked`] may
+    /// be given a part of a chunk, whole documents cut where a chunk may be cut
+    /// (`engine::verify_parts`). The error is the whole message. By default: each changed
+    /// document means what was planned, each unchanged one is the very same text, and a
+    /// second run plans no edit (`verify::verify_docs`).
+    #[allow(clippy::too_many_arguments)]
     fn verify(
         &self,
         output: &str,
         src: &str,
+        base: usize,
         docs: &[Document],
         expected: &[Option<MNode>],
         cat: &Catalogue,
@@ -81,13 +86,16 @@ pub trait InputKind {
             .map(|(i, (d, e))| match e {
                 Some(m) => Expect::Planned(m),
                 None => Expect::Same {
-                    text: verify::document_text(src, docs, i),
+                    text: verify::document_text_at(src, base, docs, i),
                     doc: d,
                 },
             })
             .collect();
-        verify::verify_docs(output, &want, |doc| self.plan(output, doc, cat, window))
-            .map_err(|why| format!("self-verification failed: {why}"))
+        let first = docs.first().map_or(0, |d| d.index);
+        verify::verify_docs_from(output, first, &want, |doc| {
+            self.plan(output, doc, cat, window)
+        })
+        .map_err(|why| format!("self-verification failed: {why}"))
     }
 }
 
