@@ -280,7 +280,7 @@ fn verify_parts(
         let before = sorted.partition_point(|e| e.range.start <= at);
         before > 0 && sorted[before - 1].range.end >= at
     };
-    let cuts = chunks(text, 1).into_iter().skip(1).map(|r| r.start);
+    let cuts = cuts(text, docs).into_iter();
     let mut parts = Vec::new();
     let (mut start, mut out_start, mut doc, mut edit) = (0, 0, 0, 0);
     for end in cuts
@@ -332,43 +332,76 @@ pub fn chunks(src: &str, target: usize) -> Vec<std::ops::Range<usize>> {
     if src.len() <= target {
         return std::iter::once(0..src.len()).collect();
     }
-    let bytes = src.as_bytes();
-    let line_at = |start: usize| {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
-        (&src[start..end], end)
-    };
     let mut out = Vec::new();
     let mut chunk_start = 0;
     let mut prev_content = false;
     let mut pos = 0;
-    while pos < bytes.len() {
-        let (line, next) = line_at(pos);
+    while pos < src.len() {
+        let (line, next) = line_at(src, pos);
         let mark = marker(line);
-        if mark == Some(b'-') && prev_content && pos - chunk_start >= target && {
-            // Content before the next marker.
-            let mut at = next;
-            loop {
-                if at >= bytes.len() {
-                    break false;
-                }
-                let (l, n) = line_at(at);
-                if marker(l).is_some() {
-                    break false;
-                }
-                if is_content(l) {
-                    break true;
-                }
-                at = n;
-            }
-        } {
+        if mark == Some(b'-')
+            && prev_content
+            && pos - chunk_start >= target
+            && content_follows(src, next)
+        {
             out.push(chunk_start..pos);
             chunk_start = pos;
         }
         prev_content = mark.is_none() && is_content(line);
         pos = next;
     }
-    out.push(chunk_start..bytes.len());
+    out.push(chunk_start..src.len());
     out
+}
+
+/// Where [`chunks`] may cut `src` (every such place, whatever the size), found between the
+/// documents parsed from it rather than by reading every line: a `---` line ends the
+/// document before it, so it lies between one document's root node and the next one's.
+fn cuts(src: &str, docs: &[crate::yaml::Document]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for pair in docs.windows(2) {
+        let (end, next_root) = (pair[0].root.span.end, pair[1].root.span.start);
+        let mut pos = src[..end.min(src.len())].rfind('\n').map_or(0, |n| n + 1);
+        // Whether the line before the first one read is content.
+        let mut prev_content = pos > 0 && {
+            let start = src[..pos - 1].rfind('\n').map_or(0, |n| n + 1);
+            let line = line_at(src, start).0;
+            marker(line).is_none() && is_content(line)
+        };
+        while pos < src.len() && pos <= next_root {
+            let (line, next) = line_at(src, pos);
+            let mark = marker(line);
+            if mark == Some(b'-') && prev_content && pos > 0 && content_follows(src, next) {
+                out.push(pos);
+            }
+            prev_content = mark.is_none() && is_content(line);
+            pos = next;
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The line that starts at `start`, with its line break, and where the next one starts.
+fn line_at(src: &str, start: usize) -> (&str, usize) {
+    let bytes = src.as_bytes();
+    let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+    (&src[start..end], end)
+}
+
+/// Whether a line of content comes at or after `at` before the next document marker.
+fn content_follows(src: &str, mut at: usize) -> bool {
+    while at < src.len() {
+        let (line, next) = line_at(src, at);
+        if marker(line).is_some() {
+            return false;
+        }
+        if is_content(line) {
+            return true;
+        }
+        at = next;
+    }
+    false
 }
 
 /// `Some(b'-')` for a `---` line, `Some(b'.')` for a `...` line (as `plan::suppress` reads them).
@@ -578,6 +611,21 @@ mod tests {
             )
             .unwrap_err();
             assert!(err.contains("does not mean"), "{err}");
+        }
+    }
+
+    #[test]
+    fn cuts_between_documents_are_where_chunks_may_start() {
+        let texts = [
+            stream(120),
+            "a: 1\n---\nb: 2\n# c\n---\nc: 3\n---\n---\nd: 4\n...\n%YAML 1.2\n---\ne: 5\n".to_string(),
+            "--- a\n--- b\n---\nk: v\n---\n# x\nc: |\n  t\n---\nd: [1,\n  2]\n---\n--- e\n---\nf: 1 # c\n---\n\n# y\ng: 1\n...\n---\nh\n".to_string(),
+        ];
+        for text in texts {
+            let docs = crate::yaml::parse_stream(&text).unwrap();
+            let starts: Vec<usize> = chunks(&text, 1).iter().skip(1).map(|r| r.start).collect();
+            assert!(!starts.is_empty());
+            assert_eq!(cuts(&text, &docs), starts, "{text:?}");
         }
     }
 
