@@ -212,8 +212,33 @@ impl MNode {
 
     /// Concrete paths matching a pattern that may contain `[*]`.
     pub fn expand(&self, pattern: &[Seg], prefix: &mut Vec<Seg>, out: &mut Vec<Path>) {
+        self.expand_into(pattern, prefix, out, &mut None);
+    }
+
+    /// [`MNode::expand`], also giving the node each path leads to (in `nodes`, parallel to
+    /// `out`), so that a caller need not walk each path again from the root.
+    pub fn expand_nodes<'a>(
+        &'a self,
+        pattern: &[Seg],
+        prefix: &mut Vec<Seg>,
+        out: &mut Vec<Path>,
+        nodes: &mut Vec<&'a MNode>,
+    ) {
+        self.expand_into(pattern, prefix, out, &mut Some(nodes));
+    }
+
+    fn expand_into<'a>(
+        &'a self,
+        pattern: &[Seg],
+        prefix: &mut Vec<Seg>,
+        out: &mut Vec<Path>,
+        nodes: &mut Option<&mut Vec<&'a MNode>>,
+    ) {
         let Some((first, rest)) = pattern.split_first() else {
             out.push(Path(prefix.clone()));
+            if let Some(nodes) = nodes {
+                nodes.push(self);
+            }
             return;
         };
         match (first, &self.kind) {
@@ -221,7 +246,7 @@ impl MNode {
                 for (k, v) in entries {
                     if let Some(key) = k.as_str() {
                         prefix.push(Seg::Key(key.into()));
-                        v.expand(rest, prefix, out);
+                        v.expand_into(rest, prefix, out, nodes);
                         prefix.pop();
                     }
                 }
@@ -229,14 +254,14 @@ impl MNode {
             (Seg::AnyItem, MKind::Seq { items, .. }) => {
                 for (i, item) in items.iter().enumerate() {
                     prefix.push(Seg::Index(i));
-                    item.expand(rest, prefix, out);
+                    item.expand_into(rest, prefix, out, nodes);
                     prefix.pop();
                 }
             }
             (seg, _) => {
                 if let Some(child) = self.get(std::slice::from_ref(seg)) {
                     prefix.push(seg.clone());
-                    child.expand(rest, prefix, out);
+                    child.expand_into(rest, prefix, out, nodes);
                     prefix.pop();
                 }
             }

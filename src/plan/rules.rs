@@ -65,7 +65,9 @@ pub fn apply_in(
             found.reverse();
         }
         for at in found {
-            let orig = doc.get(&at.0).and_then(|n| n.orig);
+            // The matched node's original id, read before the first change to it (and only
+            // when a rule applies there: most schema nodes a CRD rule visits fail its test).
+            let mut orig: Option<Option<usize>> = None;
             for vars in bindings(doc, base, &at, &rule.lets, ctx.options) {
                 let r = Resolver {
                     base,
@@ -75,6 +77,7 @@ pub fn apply_in(
                 if !holds(doc, rule, &r) {
                     continue;
                 }
+                let orig = *orig.get_or_insert_with(|| doc.get(&at.0).and_then(|n| n.orig));
                 let changed = run_ops(doc, rule, &r)?;
                 any_change |= changed;
                 if let Some(spec) = &rule.finding
@@ -490,6 +493,9 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
         return Vec::new();
     };
     let mut found = Vec::new();
+    // The node each found path leads to: `recurse` goes on from it without walking the path
+    // again from the root (the object has no duplicate keys here, so the path leads to it).
+    let mut nodes = Vec::new();
     // One prefix buffer for every expansion: `expand` pushes and pops it back as it goes, and
     // each clone of a deep path (CRD schemas) is a string allocation per segment.
     let mut prefix = base.0.clone();
@@ -505,10 +511,10 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
                 continue;
             };
             let pattern: Vec<Seg> = site.0.iter().chain(rest).cloned().collect();
-            object.expand(&pattern, &mut prefix, &mut found);
+            object.expand_nodes(&pattern, &mut prefix, &mut found, &mut nodes);
             continue;
         }
-        object.expand(&at.0, &mut prefix, &mut found);
+        object.expand_nodes(&at.0, &mut prefix, &mut found, &mut nodes);
     }
     let mut next = 0;
     while next < found.len() && !rule.recurse.is_empty() && found.len() < 100_000 {
@@ -520,10 +526,9 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
         // Borrow the path as the prefix instead of cloning it: `expand` only appends to
         // `found` and hands the prefix back as it got it.
         let mut here = std::mem::take(&mut found[at].0);
-        if let Some(node) = doc.get(&here) {
-            for pattern in &rule.recurse {
-                node.expand(&pattern.0, &mut here, &mut found);
-            }
+        let node: &MNode = nodes[at];
+        for pattern in &rule.recurse {
+            node.expand_nodes(&pattern.0, &mut here, &mut found, &mut nodes);
         }
         found[at].0 = here;
     }
