@@ -374,4 +374,8 @@ const CORPUS: &[&str] = &[
     "docker-registry",
     "metrics-server",
     "heapster",
+    "nfs-client-provisioner",
+    "cluster-autoscaler",
+    "oauth2-proxy",
+    "coredns",
 ];
