@@ -316,7 +316,7 @@ fn plan_in_template(
 }
 
 /// A templated value (masked: `key: {{ toYaml … }}`, or a `toYaml` line alone under
-/// `key:`) that a rule of the object's migration must look inside: the rule's path goes on
+/// `key:`) that a rewriting rule of the object's migration must look inside: its path goes on
 /// past it (`spec.metrics[*].resource` through `metrics:`). Read as masked, the value is a
 /// scalar the rule skips, so the apiVersion alone would change and the rendered object
 /// would keep the old version's fields under the new version. Its offset and path.
@@ -362,7 +362,13 @@ fn rule_reads_templated(
         .iter()
         .find(|(k, _)| *k == r.kind)
         .map(|(_, s)| s.split('.').filter(|s| !s.is_empty()).collect::<Vec<_>>());
-    for rule in hops.iter().flat_map(|h| &h.rules) {
+    // Rules that only check (a finding, no ops) say what is invalid at the old version;
+    // a value the chart fills must be valid there, so only a rewrite needs to see it.
+    for rule in hops
+        .iter()
+        .flat_map(|h| &h.rules)
+        .filter(|r| !r.ops.is_empty())
+    {
         for at in &rule.at {
             let segs: Vec<Seg> = match at.0.split_first() {
                 Some((Seg::Key(first), rest)) if &**first == "@pod" => {
