@@ -493,10 +493,7 @@ fn helper_verdict(
     let body = &text[start..end];
     let guarded = body.contains(".Capabilities") || body.contains("semverCompare");
     let to = replacements(cat, gv, None, window);
-    let served: Vec<&str> = to
-        .split(" or ")
-        .filter(|t| returns(body, t))
-        .collect();
+    let served: Vec<&str> = to.split(" or ").filter(|t| returns(body, t)).collect();
     if guarded && !served.is_empty() {
         return (
             Status::Noted,

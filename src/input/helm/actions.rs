@@ -461,7 +461,10 @@ pub(crate) fn mask(
                 // The value of the key above: a scalar of `x` at the column below the key,
                 // so that a rule that must read or change the value meets something it
                 // cannot read (and reports it) rather than an empty value.
-                for i in line.clone().filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r') {
+                for i in line
+                    .clone()
+                    .filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r')
+                {
                     out[i] = if i - line.start >= col { b'x' } else { b' ' };
                 }
                 continue;
