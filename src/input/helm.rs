@@ -737,6 +737,30 @@ mod tests {
     use crate::yaml::parse_stream;
 
     #[test]
+    fn a_to_yaml_line_alone_under_a_key_is_its_value() {
+        // Under `metrics:` with nothing else: a scalar below the key, not an empty value.
+        let src = "spec:\n  metrics:\n{{ toYaml .Values.m | indent 4 }}\n  max: 3\n";
+        let t = Template::scan(src).unwrap();
+        assert_eq!(t.masked.len(), src.len());
+        assert!(
+            t.masked.contains("\n  metrics:\n    xxxx"),
+            "{:?}",
+            t.masked
+        );
+        let docs = parse_stream(&t.masked).unwrap();
+        let m = docs[0].root.get("spec").and_then(|s| s.get("metrics"));
+        assert!(m.is_some_and(|m| t.masks(&m.span)), "{:?}", t.masked);
+        // Beside other entries of the key (more labels), it stays blank.
+        let src = "labels:\n  a: b\n{{ toYaml .Values.l | indent 2 }}\n";
+        let t = Template::scan(src).unwrap();
+        assert!(
+            t.masked.starts_with("labels:\n  a: b\n       "),
+            "{:?}",
+            t.masked
+        );
+    }
+
+    #[test]
     fn masks_keep_length_and_structure() {
         let src = "{{- if .Values.on }}\napiVersion: v1\nmetadata:\n  name: {{ include \"x\" . }}-web\n  labels:\n    {{- include \"l\" . | nindent 4 }}\n{{- end }} # done\n";
         let t = Template::scan(src).unwrap();
