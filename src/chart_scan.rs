@@ -198,6 +198,10 @@ impl Charts {
                             .or_insert((gv.to_string(), format!("{}:{l}:{c}", p.display())));
                     }
                     self.push(&p, &s, at, gv, None, "helper", msg, status, Some(level));
+                    // Named for the report line (`helper app.deployment.apiVersion`).
+                    if let Some(r) = self.extra.get_mut(&p).and_then(|e| e.last_mut()) {
+                        r.report.name = define_at(&s.text, at);
+                    }
                 } else {
                     let doc = document_of(&s.text, at);
                     let kind = literal_kind(&s.text[doc.clone()]);
@@ -489,7 +493,7 @@ fn helper_verdict(
     let body = &text[start..end];
     let guarded = body.contains(".Capabilities") || body.contains("semverCompare");
     let to = replacements(cat, gv, None, window);
-    let served: Vec<&str> = to.split(" or ").filter(|t| body.contains(t)).collect();
+    let served: Vec<&str> = to.split(" or ").filter(|t| returns(body, t)).collect();
     if guarded && !served.is_empty() {
         return (
             Status::Noted,
@@ -508,6 +512,16 @@ fn helper_verdict(
             window.target
         ),
     )
+}
+
+/// Whether `body` names the group/version `gv` as a whole token: `batch/v1` is not in a
+/// helper that returns only `batch/v1beta1` and `batch/v2alpha1`.
+fn returns(body: &str, gv: &str) -> bool {
+    memchr::memmem::find_iter(body.as_bytes(), gv.as_bytes()).any(|at| {
+        !body.as_bytes()[at + gv.len()..]
+            .first()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 /// The name of the `define` block that holds `at`.
@@ -588,6 +602,27 @@ mod tests {
             found,
             vec!["extensions/v1beta1", "networking.k8s.io/v1beta1"]
         );
+    }
+
+    #[test]
+    fn a_helper_guard_is_a_fallback_only_when_another_branch_returns_the_replacement() {
+        let cat = Catalogue::embedded().unwrap();
+        let window = Window {
+            target: crate::catalogue::Release::parse("1.33").unwrap(),
+            min: None,
+            include_deprecated: false,
+        };
+        // Neither branch is served at 1.33: `batch/v1` inside `batch/v1beta1` is no
+        // replacement.
+        let text = "{{- define \"cronjob.apiVersion\" -}}\n{{- if semverCompare \"< 1.8-0\" .Capabilities.KubeVersion.GitVersion -}}\n{{- print \"batch/v2alpha1\" }}\n{{- else -}}\n{{- print \"batch/v1beta1\" }}\n{{- end -}}\n{{- end -}}\n";
+        let at = text.find("batch/v1beta1").unwrap();
+        let (status, _, _) = helper_verdict(text, at, "batch/v1beta1", &cat, window);
+        assert_eq!(status, Status::Blocked);
+        let text = text.replace("batch/v2alpha1", "batch/v1");
+        let at = text.find("batch/v1beta1").unwrap();
+        let (status, _, _) = helper_verdict(&text, at, "batch/v1beta1", &cat, window);
+        assert_eq!(status, Status::Noted);
+        assert_eq!(define_at(&text, at).as_deref(), Some("cronjob.apiVersion"));
     }
 
     #[test]

@@ -34,11 +34,13 @@ pub use actions::{Template, is_template};
 
 use super::{InputKind, Unreadable};
 use crate::catalogue::codes;
+use crate::catalogue::registry::POD_TEMPLATE_SITES;
 use crate::catalogue::{Catalogue, Decision, Level, Release, Window, decide};
 use crate::plan::mtree::MNode;
 use crate::plan::{DocPlan, DuplicateKey, Finding, ObjectReport, Status, plan_document};
 use crate::source::line_of;
-use crate::yaml::{Document, Node, Value};
+use crate::yaml::path::Seg;
+use crate::yaml::{Document, Node, NodeKind, Value};
 
 /// A Helm template, its actions masked.
 pub struct Helm {
@@ -246,6 +248,35 @@ fn plan_in_template(
             ),
         }
     }
+    let mut reads_templated = false;
+    for r in plan
+        .objects
+        .iter_mut()
+        .filter(|r| r.status == Status::Migrated && r.field.is_none())
+    {
+        if let Some((at, path)) = rule_reads_templated(tpl, root, cat, r) {
+            reads_templated = true;
+            r.status = Status::Blocked;
+            r.findings.push(Finding::new(
+                codes::HELM_TEMPLATED,
+                format!(
+                    "{} -> {} cannot be written into this template: its rules rewrite what is under `{path}`, which is filled by `{}` (line {}), which kubemig cannot read; make this change by hand{}",
+                    r.from,
+                    r.to.as_deref().unwrap_or("the new version"),
+                    one_line(src[at..crate::source::line_end(src, at)].trim()),
+                    line_of(src, at),
+                    r.migration.as_ref().map_or(String::new(), |id| format!(
+                        " (`kubemig explain {id}` shows all of it)"
+                    )),
+                ),
+                at,
+            ));
+        }
+    }
+    if reads_templated {
+        plan.edits.clear();
+        plan.expected = None;
+    }
     if plan.edits.is_empty() {
         return Ok(plan);
     }
@@ -283,6 +314,86 @@ fn plan_in_template(
         }
     }
     Ok(plan)
+}
+
+/// A templated value (masked: `key: {{ toYaml … }}`, or a `toYaml` line alone under
+/// `key:`) that a rewriting rule of the object's migration must look inside: its path goes on
+/// past it (`spec.metrics[*].resource` through `metrics:`). Read as masked, the value is a
+/// scalar the rule skips, so the apiVersion alone would change and the rendered object
+/// would keep the old version's fields under the new version. Its offset and path.
+fn rule_reads_templated(
+    tpl: &Template,
+    root: &Node,
+    cat: &Catalogue,
+    r: &ObjectReport,
+) -> Option<(usize, String)> {
+    fn walk(tpl: &Template, n: &Node, segs: &[Seg], path: &mut Vec<String>) -> Option<usize> {
+        let (first, rest) = segs.split_first()?;
+        if matches!(n.kind, NodeKind::Scalar { .. }) && tpl.masks(&n.span) {
+            return Some(n.span.start);
+        }
+        match (first, &n.kind) {
+            (Seg::Key(k), _) => {
+                let child = n.get(k)?;
+                path.push(k.to_string());
+                let hit = walk(tpl, child, rest, path);
+                if hit.is_none() {
+                    path.pop();
+                }
+                hit
+            }
+            (Seg::AnyItem, NodeKind::Seq { items, .. }) => {
+                items.iter().find_map(|i| walk(tpl, i, rest, path))
+            }
+            (Seg::Index(i), NodeKind::Seq { items, .. }) => walk(tpl, items.get(*i)?, rest, path),
+            (Seg::AnyKey, NodeKind::Map { entries, .. }) => {
+                entries.iter().find_map(|(_, v)| walk(tpl, v, rest, path))
+            }
+            _ => None,
+        }
+    }
+    let mut hops = Vec::new();
+    for h in cat.chain_from(&r.from, &r.kind) {
+        hops.push(h);
+        if Some(h.meta.to.as_str()) == r.to.as_deref() {
+            break;
+        }
+    }
+    let site = POD_TEMPLATE_SITES
+        .iter()
+        .find(|(k, _)| *k == r.kind)
+        .map(|(_, s)| s.split('.').filter(|s| !s.is_empty()).collect::<Vec<_>>());
+    // Rules that only check (a finding, no ops) say what is invalid at the old version;
+    // a value the chart fills must be valid there, so only a rewrite needs to see it.
+    for rule in hops
+        .iter()
+        .flat_map(|h| &h.rules)
+        .filter(|r| !r.ops.is_empty())
+    {
+        for at in &rule.at {
+            let segs: Vec<Seg> = match at.0.split_first() {
+                Some((Seg::Key(first), rest)) if &**first == "@pod" => {
+                    let Some(site) = &site else { continue };
+                    site.iter()
+                        .map(|s| Seg::Key((*s).into()))
+                        .chain(rest.iter().cloned())
+                        .collect()
+                }
+                _ => at.0.clone(),
+            };
+            let mut path = Vec::new();
+            if let Some(at) = walk(tpl, root, &segs, &mut path) {
+                // At the action that fills it (the filler of a line alone starts past it).
+                let at = tpl
+                    .actions
+                    .iter()
+                    .find(|a| a.range.start <= at && at < a.range.end)
+                    .map_or(at, |a| a.range.start);
+                return Some((at, path.join(".")));
+            }
+        }
+    }
+    None
 }
 
 /// The report for the root object of a document whose apiVersion node is `api_node`.
@@ -625,6 +736,30 @@ mod tests {
     use super::actions::lex;
     use super::*;
     use crate::yaml::parse_stream;
+
+    #[test]
+    fn a_to_yaml_line_alone_under_a_key_is_its_value() {
+        // Under `metrics:` with nothing else: a scalar below the key, not an empty value.
+        let src = "spec:\n  metrics:\n{{ toYaml .Values.m | indent 4 }}\n  max: 3\n";
+        let t = Template::scan(src).unwrap();
+        assert_eq!(t.masked.len(), src.len());
+        assert!(
+            t.masked.contains("\n  metrics:\n    xxxx"),
+            "{:?}",
+            t.masked
+        );
+        let docs = parse_stream(&t.masked).unwrap();
+        let m = docs[0].root.get("spec").and_then(|s| s.get("metrics"));
+        assert!(m.is_some_and(|m| t.masks(&m.span)), "{:?}", t.masked);
+        // Beside other entries of the key (more labels), it stays blank.
+        let src = "labels:\n  a: b\n{{ toYaml .Values.l | indent 2 }}\n";
+        let t = Template::scan(src).unwrap();
+        assert!(
+            t.masked.starts_with("labels:\n  a: b\n       "),
+            "{:?}",
+            t.masked
+        );
+    }
 
     #[test]
     fn masks_keep_length_and_structure() {

@@ -1,16 +1,15 @@
 """Render a Helm chart offline with Helm's own Go SDK (helm-python-sdk, which binds
 libhelm_c) and write each template's output to OUT/<template path>.
 
-    python render.py CHART_DIR OUT_DIR [VALUES.json]
+    python render.py CHART_DIR OUT_DIR [VALUES.yaml]
 
-VALUES.json (JSON, which is also YAML: a chart's `ci/*-values.yaml` written as JSON) is
-merged over the chart's values.yaml, as `helm template -f` does.
+VALUES (YAML or JSON, e.g. a chart's `ci/*-values.yaml`, parsed by Helm's own values
+reader) is merged over the chart's values.yaml, as `helm template -f` does.
 
 Used by tests/helm_render.rs to check that a chart kubemig fixed still renders, and renders
 what kubemig would make of the chart's rendered output.
 """
 
-import json
 import os
 import sys
 
@@ -22,7 +21,7 @@ def main() -> None:
     values = None
     if len(sys.argv) > 3:
         with open(sys.argv[3], encoding="utf-8") as f:
-            values = json.load(f)
+            values = helm.values_from_yaml(f.read())
     chart = helm.Chart.load(chart_dir)
     rendered = chart.render(values, name="rel", namespace="shop", is_install=True)
     for path, text in sorted(rendered.items()):

@@ -375,10 +375,10 @@ fn every_shape_migrates_and_no_removed_api_in_a_chart_is_silent() {
     }
     for place in [
         // A helper that returns a removed version, unguarded; the template that uses it.
-        "shapes/templates/_helpers.tpl:31:1: helper <unnamed>: manual [HELM-UNRESOLVED]: the helper returns apps/v1beta2",
+        "shapes/templates/_helpers.tpl:31:1: helper shapes.statefulset.apiVersion: manual [HELM-UNRESOLVED]: the helper returns apps/v1beta2",
         "shapes/templates/worker.yaml:1:13: StatefulSet <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion comes from the helper `shapes.statefulset.apiVersion`",
         // The guarded fallback for older clusters: noted.
-        "shapes/templates/_helpers.tpl:25:1: helper <unnamed>: info [HELM-UNRESOLVED]: the helper returns extensions/v1beta1 under a guard",
+        "shapes/templates/_helpers.tpl:25:1: helper shapes.deployment.apiVersion: info [HELM-UNRESOLVED]: the helper returns extensions/v1beta1 under a guard",
         // A version from values: both places.
         "shapes/templates/rbac.yaml:2:13: Role <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion is built from `.Values.rbac.apiVersion`, which shapes/values.yaml:7:15",
         "shapes/values.yaml:7:15: value <unnamed>: manual [HELM-UNRESOLVED]: `rbac.apiVersion` is the version of the apiVersion in shapes/templates/rbac.yaml:2",
@@ -444,7 +444,9 @@ fn a_removed_api_only_in_helpers_or_values_fails_the_check() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("c/templates/_helpers.tpl:2:1: helper <unnamed>: manual [HELM-UNRESOLVED]"),
+        text.contains(
+            "c/templates/_helpers.tpl:2:1: helper c.psp.apiVersion: manual [HELM-UNRESOLVED]"
+        ),
         "{text}"
     );
     assert!(

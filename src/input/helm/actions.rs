@@ -457,6 +457,18 @@ pub(crate) fn mask(
             if *blank && leading_block {
                 fill = b'x';
             }
+            if *blank && let Some(col) = fills_empty_key(text, actions, line, &out, &lines, n) {
+                // The value of the key above: a scalar of `x` at the column below the key,
+                // so that a rule that must read or change the value meets something it
+                // cannot read (and reports it) rather than an empty value.
+                for i in line
+                    .clone()
+                    .filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r')
+                {
+                    out[i] = if i - line.start >= col { b'x' } else { b' ' };
+                }
+                continue;
+            }
             if !*blank {
                 // The value is only actions (`key: {{ … }}`) and deeper lines follow.
                 let first = line.clone().find(|&i| inside[i]).unwrap_or(line.end);
@@ -521,6 +533,51 @@ pub(crate) fn mask(
     });
     let masked = String::from_utf8(out).expect("actions start and end on ASCII bytes");
     (masked, placeholders)
+}
+
+/// Whether line `n` (only actions) is the whole value of the key on the line above it: a
+/// `toYaml` piped to `indent`/`nindent` after `key:` with nothing else under the key
+/// (`metrics:` then `{{ toYaml .Values.hpa.metrics | indent 4 }}`). Read as blank, the key
+/// would be empty and a rule that rewrites its value would leave the rendered value as it
+/// was; the column (past the key's) the filler starts at is returned instead.
+fn fills_empty_key(
+    text: &str,
+    actions: &[Action],
+    line: &Range<usize>,
+    out: &[u8],
+    lines: &[(Range<usize>, bool, usize)],
+    n: usize,
+) -> Option<usize> {
+    let mut on_line = actions
+        .iter()
+        .filter(|a| a.range.start < line.end && line.start < a.range.end);
+    let action = on_line.next()?;
+    if on_line.next().is_some()
+        || action.word != Word::Other
+        || action.range.start < line.start
+        || action.range.end > line.end
+    {
+        return None;
+    }
+    let call = &text[action.range.clone()];
+    if !call.contains("toYaml") || !(call.contains("indent ") || call.contains("nindent ")) {
+        return None;
+    }
+    let (above, _, key_indent) = lines[..n].iter().rev().find(|(_, blank, _)| !blank)?;
+    let above = String::from_utf8_lossy(&out[above.clone()]).to_string();
+    let above = above.split(" #").next().unwrap_or("").trim_end();
+    let key = above.trim_start().trim_start_matches("- ");
+    if !above.ends_with(':') || key.contains(": ") || key.starts_with('-') {
+        return None;
+    }
+    // The indent of the key itself (`- key:` puts it two columns right of the dash).
+    let key_col = key_indent + (above.trim_start().len() - key.len());
+    let next = lines[n + 1..].iter().find(|(_, blank, _)| !blank);
+    if next.is_some_and(|(_, _, i)| *i > key_col) {
+        return None;
+    }
+    let col = key_col + 2;
+    (action.range.end - line.start > col + 1).then_some(col)
 }
 
 /// The keys under which a helper's output is a string map by the API's schema. A helper
