@@ -486,7 +486,7 @@ mod tests {
         let mut unique = 0;
         let mut line = move |i: u64, r: u64, distinct: bool| {
             unique += 1;
-            if distinct && r % 7 != 0 {
+            if distinct && !r.is_multiple_of(7) {
                 return format!("line {unique}\n");
             }
             match r % 7 {
@@ -500,17 +500,17 @@ mod tests {
             }
         };
         let mut checked = 0;
-        for case in 0..3000 {
+        for case in 0..3000u32 {
             let distinct = case % 2 == 1;
             let n = 1 + rand(60);
             // With distinct lines, a marker every fifth line: no two equal lines side by side.
             let mut old: Vec<String> = (0..n)
                 .map(|i| match distinct {
-                    true => line(i, u64::from(i % 5 != 0), true),
+                    true => line(i, u64::from(!i.is_multiple_of(5)), true),
                     false => line(i, rand(7), false),
                 })
                 .collect();
-            if case % 3 == 0 && !distinct {
+            if case.is_multiple_of(3) && !distinct {
                 old.insert(0, "---\n".into());
             }
             let mut new = old.clone();
@@ -534,10 +534,10 @@ mod tests {
                 }
             }
             let (mut old, mut new) = (old.concat(), new.concat());
-            if case % 5 == 0 && !distinct {
+            if case.is_multiple_of(5) && !distinct {
                 old = old.trim_end().to_string();
             }
-            if case % 7 == 0 && !distinct {
+            if case.is_multiple_of(7) && !distinct {
                 new = new.trim_end().to_string();
             }
             let reference = whole(&old, &new);
