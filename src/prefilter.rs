@@ -197,11 +197,22 @@ fn anchor(needle: &str) -> (&str, usize) {
 /// read. A field migration acts on an object only if one of its `mentions` is among them
 /// (the catalogue's contract, which the prefilter relies on too), so the planner skips the
 /// others without copying the document for them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ObjectText {
     text: String,
     /// An alias stands for a node elsewhere in the document: nothing can be ruled out.
     aliased: bool,
+}
+
+impl Default for ObjectText {
+    fn default() -> ObjectText {
+        // Room for a typical object's keys and values: growing the text from nothing cost
+        // as much as filling it (a reallocation and copy at every doubling).
+        ObjectText {
+            text: String::with_capacity(4096),
+            aliased: false,
+        }
+    }
 }
 
 impl ObjectText {

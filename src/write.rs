@@ -43,12 +43,18 @@ pub struct Staged {
 /// with the original's permissions and owner; refuse what a rename would break. Nothing is
 /// flushed yet: [`Batch::commit`] flushes many files at once, then renames them.
 pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
-    let meta = fs::symlink_metadata(path).context("cannot stat the file")?;
-    if meta.file_type().is_symlink() {
-        bail!(
+    // Opened without following a symlink, and asked about through the descriptor: the
+    // metadata and the content checked below are the same file's (one path lookup, not two).
+    let (mut file, meta) = match open_no_follow(path) {
+        Ok(f) => {
+            let meta = f.metadata().context("cannot stat the file")?;
+            (f, meta)
+        }
+        Err(e) if is_symlink(path, &e) => bail!(
             "is a symlink; kubemig does not write through symlinks, run it on the file the link points to"
-        );
-    }
+        ),
+        Err(e) => return Err(e).context("cannot re-read the file before replacing it"),
+    };
     if meta.permissions().readonly() {
         bail!("is read-only; kubemig does not replace read-only files, make it writable first");
     }
@@ -62,10 +68,12 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
             );
         }
     }
-    let now = fs::read(path).context("cannot re-read the file before replacing it")?;
-    if now != original {
+    if !same_content(&mut file, meta.len(), original)
+        .context("cannot re-read the file before replacing it")?
+    {
         bail!("changed on disk while kubemig was working; it was left unchanged, rerun kubemig");
     }
+    drop(file);
     let dir = parent(path);
     remove_leftovers(dir);
     // The process id is asked for once, not once per file.
@@ -81,26 +89,90 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
         let tmp = tempfile::Builder::new()
             .prefix(PREFIX.as_str())
             .suffix(".tmp")
-            .tempfile_in(dir)
+            .tempfile_in(absolute(dir))
             .context("cannot create a temporary file next to it")?;
         live.paths.insert(tmp.path().to_path_buf());
         tmp
     };
     tmp.write_all(new)
         .context("cannot write the temporary file")?;
-    fs::set_permissions(tmp.path(), meta.permissions())
+    // Through the descriptor: no path lookup.
+    tmp.as_file()
+        .set_permissions(meta.permissions())
         .context("cannot copy the file's permissions")?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         // Only root can give a file away; for anyone else the new file is theirs already.
-        let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
     }
     Ok(Staged {
         path: path.to_path_buf(),
         meta,
         tmp: Some(tmp.into_temp_path()),
     })
+}
+
+/// `path` opened for reading, failing on a symlink instead of following it (`O_NOFOLLOW`),
+/// and without waiting on a FIFO.
+fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(
+            (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+        );
+    }
+    options.open(path)
+}
+
+/// Whether `open_no_follow` failed with `e` because `path` is a symlink.
+fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() != Some(rustix::io::Errno::LOOP.raw_os_error()) {
+        return false;
+    }
+    #[cfg(not(unix))]
+    let _ = e;
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Whether `file` (of `size` bytes by its metadata) holds exactly `original`. A different
+/// size is a change without reading; otherwise one `read` of `size + 1` bytes that returns
+/// `size` has reached the end.
+fn same_content(file: &mut fs::File, size: u64, original: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    if size != original.len() as u64 {
+        return Ok(false);
+    }
+    let mut now = vec![0; original.len() + 1];
+    let mut got = 0;
+    loop {
+        match file.read(&mut now[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        if got == original.len() || got == now.len() {
+            // Exactly the size it had (or more: a change either way).
+            break;
+        }
+    }
+    Ok(got == original.len() && now[..got] == *original)
+}
+
+/// `dir` as an absolute path, the working directory asked for once: the temporary file's
+/// name is made absolute, which costs a `getcwd` per file otherwise.
+fn absolute(dir: &Path) -> std::borrow::Cow<'_, Path> {
+    static CWD: std::sync::LazyLock<Option<PathBuf>> =
+        std::sync::LazyLock::new(|| std::env::current_dir().ok());
+    match &*CWD {
+        Some(cwd) if dir.is_relative() => std::borrow::Cow::Owned(cwd.join(dir)),
+        _ => std::borrow::Cow::Borrowed(dir),
+    }
 }
 
 impl Drop for Staged {

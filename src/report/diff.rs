@@ -1,36 +1,339 @@
 //! Unified diffs that `git apply` and `patch -p1` accept.
+//!
+//! A migration changes a few lines here and there. A large file's texts are diffed one YAML
+//! document at a time (when both have the same document markers), so that memory follows
+//! the largest changed document, not the file (a diff of the whole texts holds a line
+//! table of each and Myers's arrays: several times the file). The hunks are grouped across
+//! documents as one diff of the whole texts groups them (3 lines of context, hunks closer
+//! than 6 lines merged). Where a change could be placed on either of two equal lines, the
+//! whole diff and the document's diff may place it differently (both are minimal and apply
+//! alike); files up to [`WHOLE_DIFF_BYTES`] are diffed whole, as they always were.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use anstyle::{AnsiColor, Style};
-use similar::{ChangeTag, TextDiff};
+use similar::{DiffTag, TextDiff};
+
+/// Lines of context around each change.
+const CONTEXT: usize = 3;
+
+/// Texts up to this size (old and new together) are diffed whole; larger ones a document at
+/// a time.
+const WHOLE_DIFF_BYTES: usize = 8 << 20;
 
 /// Write the diff of `old` → `new` for `name` (`a/NAME`, `b/NAME` headers).
 pub fn write(w: &mut dyn Write, name: &str, old: &str, new: &str) -> io::Result<()> {
-    let diff = TextDiff::from_lines(old, new);
+    let by_document = old.len() + new.len() > WHOLE_DIFF_BYTES;
+    write_in(w, name, old, new, by_document)
+}
+
+/// [`write`], a document at a time or whole.
+fn write_in(
+    w: &mut dyn Write,
+    name: &str,
+    old: &str,
+    new: &str,
+    by_document: bool,
+) -> io::Result<()> {
     let header = Style::new().bold();
-    let hunk_style = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
-    let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
-    let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
     writeln!(w, "{header}--- {}{header:#}", header_name("a/", name))?;
     writeln!(w, "{header}+++ {}{header:#}", header_name("b/", name))?;
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        writeln!(w, "{hunk_style}{}{hunk_style:#}", hunk.header())?;
-        for change in hunk.iter_changes() {
-            let (sign, style) = match change.tag() {
-                ChangeTag::Delete => ('-', del),
-                ChangeTag::Insert => ('+', ins),
-                ChangeTag::Equal => (' ', Style::new()),
-            };
-            let line = change.value();
-            let body = line.strip_suffix('\n').unwrap_or(line);
-            writeln!(w, "{style}{sign}{body}{style:#}")?;
-            if change.missing_newline() {
-                writeln!(w, "\\ No newline at end of file")?;
-            }
+    let mut hunks = Hunks::new(w, old, new);
+    let (mut at_old, mut at_new) = (0, 0);
+    let pairs = match by_document {
+        true => documents(old, new),
+        false => vec![(0..old.len(), 0..new.len())],
+    };
+    for (o, n) in pairs {
+        let (a, b) = (&old[o.clone()], &new[n.clone()]);
+        if a == b {
+            let len = count_lines(a);
+            hunks.op(Op::equal(at_old, at_new, len, o))?;
+            at_old += len;
+            at_new += len;
+            continue;
+        }
+        let diff = TextDiff::from_lines(a, b);
+        for op in diff.ops() {
+            let (tag, or, nr) = op.as_tag_tuple();
+            hunks.op(Op {
+                tag,
+                old_at: at_old + or.start,
+                old_len: or.len(),
+                new_at: at_new + nr.start,
+                new_len: nr.len(),
+                old: span(|i| diff.old_slice(i), a, o.start, or.clone()),
+                new: span(|i| diff.new_slice(i), b, n.start, nr),
+            })?;
+        }
+        at_old += diff.old_len();
+        at_new += diff.new_len();
+    }
+    hunks.finish()
+}
+
+/// Lines `r` of `text` (whose line `i` is `line(i)`) as a byte range, `offset` added.
+fn span<'t>(
+    line: impl Fn(usize) -> Option<&'t str>,
+    text: &str,
+    offset: usize,
+    r: Range<usize>,
+) -> Range<usize> {
+    let at = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+    match (line(r.start), r.end.checked_sub(1).and_then(&line)) {
+        (Some(first), Some(last)) if !r.is_empty() => {
+            offset + at(first)..offset + at(last) + last.len()
+        }
+        _ => offset..offset,
+    }
+}
+
+/// The documents of `old` and `new`, paired: byte ranges that each start at a `---` line
+/// (the first at the start of the text). When the texts do not have the same number of
+/// markers (a migration added or removed a document), the whole texts as one pair.
+fn documents(old: &str, new: &str) -> Vec<(Range<usize>, Range<usize>)> {
+    let (a, b) = (markers(old), markers(new));
+    if a.len() != b.len() {
+        return vec![(0..old.len(), 0..new.len())];
+    }
+    let ranges = |starts: Vec<usize>, len: usize| -> Vec<Range<usize>> {
+        let ends = starts.iter().skip(1).copied().chain([len]);
+        starts
+            .iter()
+            .copied()
+            .zip(ends)
+            .map(|(s, e)| s..e)
+            .collect()
+    };
+    ranges(a, old.len())
+        .into_iter()
+        .zip(ranges(b, new.len()))
+        .collect()
+}
+
+/// 0 and the offset of every `---` document marker line after it.
+fn markers(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut out = vec![0];
+    for nl in memchr::memmem::find_iter(bytes, b"\n---") {
+        let at = nl + 1;
+        if matches!(bytes.get(at + 3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            out.push(at);
         }
     }
-    Ok(())
+    out
+}
+
+/// What a diff op says, with its lines as byte ranges of the old and new texts (an equal
+/// run's text is taken from the old one).
+#[derive(Clone)]
+struct Op {
+    tag: DiffTag,
+    old_at: usize,
+    old_len: usize,
+    new_at: usize,
+    new_len: usize,
+    old: Range<usize>,
+    new: Range<usize>,
+}
+
+impl Op {
+    fn equal(old_at: usize, new_at: usize, len: usize, bytes: Range<usize>) -> Op {
+        Op {
+            tag: DiffTag::Equal,
+            old_at,
+            old_len: len,
+            new_at,
+            new_len: len,
+            old: bytes,
+            new: 0..0,
+        }
+    }
+}
+
+/// Groups ops into hunks as they come, as `similar::group_diff_ops` groups the ops of a
+/// whole diff: the first equal run cut to its last lines of context, the last one to its
+/// first, and a hunk ended at an equal run longer than twice the context.
+struct Hunks<'a> {
+    w: &'a mut dyn Write,
+    old: &'a str,
+    new: &'a str,
+    /// Equal runs not yet placed, merged (whether one is the last is known at the end).
+    equal: Option<Op>,
+    /// Whether an op has been placed (the first equal run is cut differently).
+    started: bool,
+    group: Vec<Op>,
+}
+
+impl<'a> Hunks<'a> {
+    fn new(w: &'a mut dyn Write, old: &'a str, new: &'a str) -> Hunks<'a> {
+        Hunks {
+            w,
+            old,
+            new,
+            equal: None,
+            started: false,
+            group: Vec::new(),
+        }
+    }
+
+    fn op(&mut self, op: Op) -> io::Result<()> {
+        if op.tag == DiffTag::Equal {
+            if op.old_len == 0 {
+                return Ok(());
+            }
+            match &mut self.equal {
+                Some(e) => {
+                    e.old_len += op.old_len;
+                    e.new_len += op.new_len;
+                    e.old.end = op.old.end;
+                }
+                None => self.equal = Some(op),
+            }
+            return Ok(());
+        }
+        if let Some(e) = self.equal.take() {
+            self.place_equal(e, false)?;
+        }
+        self.started = true;
+        self.group.push(op);
+        Ok(())
+    }
+
+    fn place_equal(&mut self, mut e: Op, last: bool) -> io::Result<()> {
+        let n = CONTEXT;
+        if !self.started {
+            self.started = true;
+            let skip = e.old_len.saturating_sub(n);
+            e = self.cut(&e, skip, e.old_len - skip);
+        }
+        if last {
+            let keep = e.old_len.min(n);
+            e = self.cut(&e, 0, keep);
+        }
+        if e.old_len > n * 2 {
+            let head = self.cut(&e, 0, n);
+            self.group.push(head);
+            self.flush()?;
+            let tail = self.cut(&e, e.old_len - n, n);
+            self.group.push(tail);
+        } else {
+            self.group.push(e);
+        }
+        Ok(())
+    }
+
+    /// `len` lines of the equal run `e` from its line `skip`.
+    fn cut(&self, e: &Op, skip: usize, len: usize) -> Op {
+        let text = &self.old[e.old.clone()];
+        let start = skip_lines(text, skip);
+        let end = start + skip_lines(&text[start..], len);
+        Op::equal(
+            e.old_at + skip,
+            e.new_at + skip,
+            len,
+            e.old.start + start..e.old.start + end,
+        )
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        if let Some(e) = self.equal.take() {
+            self.place_equal(e, true)?;
+        }
+        self.flush()
+    }
+
+    /// Write the group as a hunk, unless it holds no change.
+    fn flush(&mut self) -> io::Result<()> {
+        let group = std::mem::take(&mut self.group);
+        if group.iter().all(|op| op.tag == DiffTag::Equal) {
+            return Ok(());
+        }
+        let hunk_style = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+        let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
+        let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        writeln!(
+            self.w,
+            "{hunk_style}@@ -{} +{} @@{hunk_style:#}",
+            HunkRange(first.old_at, last.old_at + last.old_len),
+            HunkRange(first.new_at, last.new_at + last.new_len)
+        )?;
+        for op in &group {
+            let old = &self.old[op.old.clone()];
+            let new = &self.new[op.new.clone()];
+            match op.tag {
+                DiffTag::Equal => self.lines(' ', Style::new(), old)?,
+                DiffTag::Delete => self.lines('-', del, old)?,
+                DiffTag::Insert => self.lines('+', ins, new)?,
+                DiffTag::Replace => {
+                    self.lines('-', del, old)?;
+                    self.lines('+', ins, new)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn lines(&mut self, sign: char, style: Style, text: &str) -> io::Result<()> {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let end = skip_lines(rest, 1);
+            let line = &rest[..end];
+            rest = &rest[end..];
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            writeln!(self.w, "{style}{sign}{body}{style:#}")?;
+            if !line.ends_with(['\r', '\n']) {
+                writeln!(self.w, "\\ No newline at end of file")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A hunk header's range, as `similar` (and diff) writes it: `START,LEN`, 1-based, `START`
+/// alone for one line, the line before for none.
+struct HunkRange(usize, usize);
+
+impl std::fmt::Display for HunkRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let len = self.1.saturating_sub(self.0);
+        match len {
+            1 => write!(f, "{}", self.0 + 1),
+            0 => write!(f, "{},0", self.0),
+            _ => write!(f, "{},{len}", self.0 + 1),
+        }
+    }
+}
+
+/// The byte offset after the first `n` lines of `text` (all of it if it has fewer), lines
+/// ending as `similar` ends them: at `\n`, `\r\n` or a lone `\r`.
+fn skip_lines(text: &str, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let bytes = text.as_bytes();
+    let mut left = n;
+    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+            continue;
+        }
+        left -= 1;
+        if left == 0 {
+            return at + 1;
+        }
+    }
+    bytes.len()
+}
+
+/// The number of lines of `text`, counted as `similar` counts them.
+fn count_lines(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let ends = memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&at| !(bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n')))
+        .count();
+    ends + usize::from(!bytes.is_empty() && !text.ends_with(['\r', '\n']))
 }
 
 /// The file name on a `---`/`+++` line, spelled as `git diff` spells it so that both
@@ -90,6 +393,168 @@ mod tests {
             plain(out),
             "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,2 +1,2 @@\n a: 1\n-b: 2\n+b: 3\n"
         );
+    }
+
+    /// The diff of the whole texts, as `write` made it before it went document by document:
+    /// the reference its output must equal.
+    fn whole(old: &str, new: &str) -> String {
+        use similar::ChangeTag;
+        let mut w = String::from("--- a/x\n+++ b/x\n");
+        let diff = similar::TextDiff::from_lines(old, new);
+        for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+            w.push_str(&format!("{}\n", hunk.header()));
+            for change in hunk.iter_changes() {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
+                };
+                let line = change.value();
+                let body = line.strip_suffix('\n').unwrap_or(line);
+                w.push_str(&format!("{sign}{body}\n"));
+                if change.missing_newline() {
+                    w.push_str("\\ No newline at end of file\n");
+                }
+            }
+        }
+        w
+    }
+
+    /// Apply a plain unified diff (as `write` makes it) to `old`.
+    fn patch(old: &str, diff: &str) -> String {
+        let old_lines: Vec<&str> = old.split_inclusive(['\n']).collect();
+        let mut out = String::new();
+        let mut at = 0;
+        let mut lines = diff.lines().skip(2).peekable();
+        while let Some(h) = lines.next() {
+            let start: usize = h[4..].split([',', ' ']).next().unwrap().parse().unwrap();
+            let start = if h[4..].split(' ').next().unwrap().ends_with(",0") {
+                start
+            } else {
+                start - 1
+            };
+            while at < start {
+                out.push_str(old_lines[at]);
+                at += 1;
+            }
+            let mut last: Option<char> = None;
+            while let Some(l) = lines.peek().filter(|l| !l.starts_with("@@")) {
+                let l = *l;
+                lines.next();
+                if l.starts_with('\\') {
+                    if last == Some('+') || last == Some(' ') {
+                        out.pop();
+                    }
+                    continue;
+                }
+                last = l.chars().next();
+                match last {
+                    Some(' ') => {
+                        out.push_str(&l[1..]);
+                        out.push('\n');
+                        at += 1;
+                    }
+                    Some('-') => at += 1,
+                    _ => {
+                        out.push_str(&l[1..]);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        while at < old_lines.len() {
+            out.push_str(old_lines[at]);
+            at += 1;
+        }
+        out
+    }
+
+    /// Streams of documents with changes of every shape (a line replaced, lines inserted or
+    /// deleted, at a document's start or end, documents added, no final newline): whole,
+    /// the same output as `similar`'s own unified diff; document by document, the same when
+    /// no change could be placed on either of two equal lines (every line unique), and a
+    /// patch that makes the new text otherwise.
+    #[test]
+    fn document_by_document_is_the_whole_diff() {
+        let mut seed = 7u64;
+        let mut rand = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut unique = 0;
+        let mut line = move |i: u64, r: u64, distinct: bool| {
+            unique += 1;
+            if distinct && !r.is_multiple_of(7) {
+                return format!("line {unique}\n");
+            }
+            match r % 7 {
+                0 => "---\n".to_string(),
+                1 => format!("  key{}: value\n", i % 5),
+                2 => "\n".to_string(),
+                3 => format!("kind: K{}\r\n", i % 3),
+                4 => "apiVersion: v1\n".to_string(),
+                5 => format!("  - item {}\r", i % 4),
+                _ => format!("line {i}\n"),
+            }
+        };
+        let mut checked = 0;
+        for case in 0..3000u32 {
+            let distinct = case % 2 == 1;
+            let n = 1 + rand(60);
+            // With distinct lines, a marker every fifth line: no two equal lines side by side.
+            let mut old: Vec<String> = (0..n)
+                .map(|i| match distinct {
+                    true => line(i, u64::from(!i.is_multiple_of(5)), true),
+                    false => line(i, rand(7), false),
+                })
+                .collect();
+            if case.is_multiple_of(3) && !distinct {
+                old.insert(0, "---\n".into());
+            }
+            let mut new = old.clone();
+            // With distinct lines, the changes keep the document markers (as migrations do).
+            let kind = |r: u64| if distinct { 1 + r % 6 } else { r };
+            for _ in 0..1 + rand(6) {
+                let at = rand(new.len() as u64 + 1) as usize;
+                match rand(4) {
+                    0 if at < new.len() && !(distinct && new[at] == "---\n") => {
+                        new[at] = line(rand(9), kind(rand(7)), distinct)
+                    }
+                    1 => new.insert(at, line(rand(9), kind(rand(7)), distinct)),
+                    2 if at < new.len() && !(distinct && new[at] == "---\n") => {
+                        new.remove(at);
+                    }
+                    _ => {
+                        for k in 0..rand(5) {
+                            new.insert(at, line(k, kind(rand(7)), distinct));
+                        }
+                    }
+                }
+            }
+            let (mut old, mut new) = (old.concat(), new.concat());
+            if case.is_multiple_of(5) && !distinct {
+                old = old.trim_end().to_string();
+            }
+            if case.is_multiple_of(7) && !distinct {
+                new = new.trim_end().to_string();
+            }
+            let reference = whole(&old, &new);
+            let mut out = Vec::new();
+            super::write_in(&mut out, "x", &old, &new, false).unwrap();
+            assert_eq!(plain(out), reference, "{old:?}\n=>\n{new:?}");
+            let mut out = Vec::new();
+            super::write_in(&mut out, "x", &old, &new, true).unwrap();
+            let by_document = plain(out);
+            if distinct {
+                assert_eq!(by_document, reference, "{old:?}\n=>\n{new:?}");
+            } else if !old.contains('\r') && !new.contains('\r') {
+                assert_eq!(patch(&old, &by_document), new, "{by_document}");
+            }
+            checked += usize::from(old != new);
+        }
+        assert!(checked > 2000);
     }
 
     #[test]

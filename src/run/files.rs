@@ -101,14 +101,23 @@ pub(super) fn stage(input: &Input, out: &mut Outcome) -> Option<write::Staged> {
         Ok(s) => {
             // The text is in the temporary file now; only the fact of a rewrite is still
             // needed, so memory stays bounded while the batch waits.
-            *old = String::new();
-            *new = String::new();
+            drop_texts(out);
             Some(s)
         }
         Err(e) => {
             not_written(out, e);
             None
         }
+    }
+}
+
+/// Free the old and new texts of a rewrite, keeping the fact of it: what `check` and a
+/// staged `fix` report needs. Freed on the worker that made them, where freeing is cheap,
+/// not on the reporting thread, and not held in the reorder buffer.
+pub(super) fn drop_texts(out: &mut Outcome) {
+    if let Some((old, new)) = &mut out.rewrite {
+        *old = String::new();
+        *new = String::new();
     }
 }
 

@@ -132,7 +132,11 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         let mut out = files.outcome(input, &ctx, &stdin, limit);
         let staged = match mode {
             Mode::Fix => files::stage(input, &mut out),
-            _ => None,
+            Mode::Check => {
+                files::drop_texts(&mut out);
+                None
+            }
+            Mode::Diff => None,
         };
         progress.inc();
         (out, staged)

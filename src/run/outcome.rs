@@ -44,6 +44,8 @@ pub(super) struct Reporter<'a> {
     statistics: Option<text::Statistics>,
     scripts: Option<ScanSummary>,
     exit: Exit,
+    /// What one report writes, gathered before it goes to its stream ([`batched`]).
+    scratch: Vec<u8>,
 }
 
 impl<'a> Reporter<'a> {
@@ -75,6 +77,7 @@ impl<'a> Reporter<'a> {
             statistics: args.statistics.then(text::Statistics::default),
             scripts: None,
             exit: Exit::Clean,
+            scratch: Vec::new(),
         }
     }
 
@@ -181,9 +184,13 @@ impl<'a> Reporter<'a> {
             }
             Mode::Diff => {
                 if let Some((old, new)) = &out.rewrite {
-                    diff::write(&mut self.stdout, &name, old, new)?;
+                    batched(&mut self.stdout, &mut self.scratch, |w| {
+                        diff::write(w, &name, old, new)
+                    })?;
                 }
-                text::objects(&mut self.stderr, &name, &out, self.verbosity, true)?;
+                batched(&mut self.stderr, &mut self.scratch, |w| {
+                    text::objects(w, &name, &out, self.verbosity, true)
+                })?;
                 pending || blocked
             }
             Mode::Fix => {
@@ -203,7 +210,9 @@ impl<'a> Reporter<'a> {
             Some(c) => c.objects(name, out, self.cat),
             // --statistics: the table replaces the lines, as ruff's does.
             None if self.statistics_only => {}
-            None => text::objects(&mut self.stdout, name, out, self.verbosity, false)?,
+            None => batched(&mut self.stdout, &mut self.scratch, |w| {
+                text::objects(w, name, out, self.verbosity, false)
+            })?,
         }
         Ok(())
     }
@@ -238,13 +247,17 @@ impl<'a> Reporter<'a> {
                         .any(|o| o.item.status == Status::Migrated)
                 })
                 .count();
-            writeln!(
-                self.stderr,
-                "{name}: fixed {n} object{}",
-                if n == 1 { "" } else { "s" }
-            )?;
+            batched(&mut self.stderr, &mut self.scratch, |w| {
+                writeln!(
+                    w,
+                    "{name}: fixed {n} object{}",
+                    if n == 1 { "" } else { "s" }
+                )
+            })?;
         }
-        text::objects(&mut self.stderr, name, out, self.verbosity, true)?;
+        batched(&mut self.stderr, &mut self.scratch, |w| {
+            text::objects(w, name, out, self.verbosity, true)
+        })?;
         Ok(())
     }
 
@@ -317,6 +330,47 @@ impl<'a> Reporter<'a> {
                 s.write(&mut self.stderr, fix)?;
             }
         }
+        Ok(())
+    }
+}
+
+/// Run `report` on a buffer and pass what it wrote to `out` in one piece (in pieces of
+/// [`SPILL`] bytes for a long one, such as a large file's diff): one write to the colour layer
+/// and one system call per report, not one per line (stdout) or per piece of a line
+/// (stderr, which has no buffer). What reaches `out`, and in which order, is unchanged.
+fn batched(
+    out: &mut dyn Write,
+    scratch: &mut Vec<u8>,
+    report: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    scratch.clear();
+    let mut spill = Spill { out, buf: scratch };
+    let result = report(&mut spill);
+    let Spill { out, buf } = spill;
+    out.write_all(buf)?;
+    buf.clear();
+    result
+}
+
+/// How much [`batched`] gathers before it passes it on.
+const SPILL: usize = 64 << 10;
+
+struct Spill<'a> {
+    out: &'a mut dyn Write,
+    buf: &'a mut Vec<u8>,
+}
+
+impl Write for Spill<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= SPILL {
+            self.out.write_all(self.buf)?;
+            self.buf.clear();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }

@@ -51,10 +51,7 @@ pub(super) fn input(
             if meta.len() > limit {
                 return Err(too_big(meta.len()));
             }
-            let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-            (&mut file)
-                .take(limit + 1)
-                .read_to_end(&mut bytes)
+            let bytes = read_whole(&mut file, meta.len(), limit)
                 .map_err(|e| format!("cannot read: {e}"))?;
             if bytes.len() as u64 > limit {
                 return Err(too_big(bytes.len() as u64));
@@ -62,6 +59,28 @@ pub(super) fn input(
             Ok(bytes)
         }
     }
+}
+
+/// Read `file`, of `size` bytes by its metadata, to its end (at most `limit` and one byte
+/// more). One `read` for a file that is the size it says: a read that fills exactly `size`
+/// bytes of a `size + 1` buffer is at the end (one more `read` to see 0 would only find it
+/// again); a short read (a file shrinking, a FUSE or network file system) or a file that grew
+/// goes on to the end as before.
+fn read_whole(file: &mut std::fs::File, size: u64, limit: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0; size.min(limit) as usize + 1];
+    let n = loop {
+        match file.read(&mut bytes) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => break r?,
+        }
+    };
+    bytes.truncate(n);
+    if n as u64 != size {
+        file.by_ref()
+            .take(limit + 1 - n as u64)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 fn open_nonblocking(p: &Path) -> io::Result<std::fs::File> {
