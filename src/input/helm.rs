@@ -251,7 +251,10 @@ fn plan_in_template(
     if plan.edits.is_empty() {
         return Ok(plan);
     }
-    let admitted = place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits);
+    let admitted = match depends_on_if(tpl, src, doc, &plan.edits, cat, window) {
+        Some(refusal) => Err(refusal),
+        None => place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits),
+    };
     match admitted {
         Ok(place::Admitted {
             edits,
@@ -345,6 +348,87 @@ fn port_choice_read(m: &mut MNode, name: &str, number: &str) {
         }
         port_choice_read(v, name, number);
     }
+}
+
+/// An `if` without `else` inside the object (`{{- if .Values.rolling }}` around
+/// `strategy:`) that the plan depends on: read without it, as Helm renders the object
+/// when its condition does not hold, the object needs other edits (the pinned
+/// `strategy` where the `if` wrote one). Those cannot be written for the values that
+/// take the `if`, so the object is reported at the `if`.
+fn depends_on_if(
+    tpl: &Template,
+    src: &str,
+    doc: &Document,
+    edits: &[crate::edit::Edit],
+    cat: &Catalogue,
+    window: Window,
+) -> Option<place::Refusal> {
+    let span = &doc.root.span;
+    let ifs: Vec<&Branch> = tpl
+        .branches
+        .iter()
+        .filter(|b| {
+            b.is_if
+                && span.start <= b.cond.start
+                && b.range.end <= span.end
+                && tpl.branches.iter().filter(|c| c.block == b.block).count() == 1
+        })
+        .collect();
+    if ifs.is_empty() {
+        return None;
+    }
+    let mut alt = tpl.masked.clone().into_bytes();
+    for b in &ifs {
+        for i in b.range.clone() {
+            if alt[i] != b'\n' && alt[i] != b'\r' {
+                alt[i] = b' ';
+            }
+        }
+    }
+    let alt = String::from_utf8(alt).ok()?;
+    let docs = crate::yaml::parse_stream(&alt).ok()?;
+    let d = docs.into_iter().find(|d| d.index == doc.index)?;
+    let other = plan_document(&alt, &d, cat, window).ok()?;
+    let inside = |e: &crate::edit::Edit| {
+        ifs.iter()
+            .any(|b| b.range.start <= e.range.start && e.range.end <= b.range.end)
+    };
+    // Where a new entry goes does not change what the object means: compare texts.
+    let key = |e: &crate::edit::Edit| match e.range.is_empty() {
+        true => (0..0, e.text.trim().to_string()),
+        false => (e.range.clone(), e.text.clone()),
+    };
+    let mut a: Vec<_> = edits.iter().filter(|e| !inside(e)).map(key).collect();
+    let mut b: Vec<_> = other.edits.iter().filter(|e| !inside(e)).map(key).collect();
+    a.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
+    b.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
+    if a == b {
+        return None;
+    }
+    let extra = b
+        .iter()
+        .find(|e| !a.contains(e))
+        .or_else(|| a.iter().find(|e| !b.contains(e)))
+        .map(|(_, t)| t.trim().lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    let cond = ifs
+        .iter()
+        .find(|b| {
+            other
+                .edits
+                .iter()
+                .chain(edits)
+                .any(|e| e.range.start >= b.range.start && e.range.start <= b.range.end)
+        })
+        .unwrap_or(&ifs[0]);
+    Some(place::Refusal {
+        at: cond.cond.start,
+        why: format!(
+            "what it writes depends on `{}` (line {}): when that does not hold, the object needs `{extra}` as well, which kubemig cannot write for the values that take the `if`",
+            src[cond.cond.clone()].trim(),
+            line_of(src, cond.cond.start)
+        ),
+    })
 }
 
 /// The report for the root object of a document whose apiVersion node is `api_node`.

@@ -348,7 +348,18 @@ fn insertion(
             // An item's place in its list is its meaning: it stays where it is.
             _ => (vec![at], home.to_vec()),
         };
-    if !home.iter().all(|h| own.contains(h)) {
+    // Beyond the object's branches only `range` bodies: an `if` or `with` around the
+    // mapping renders it for some values only, and for the others the entry would be
+    // missing where plain mode writes it.
+    let ranged = |(block, _): &(usize, usize)| {
+        tpl.opener(*block).is_some_and(|o| {
+            src[o.cond.clone()]
+                .trim_start_matches(['{', '-', ' '])
+                .starts_with("range")
+        })
+    };
+    if !home.iter().all(|h| own.contains(h)) || own.iter().any(|b| !home.contains(b) && !ranged(b))
+    {
         return Err(refuse(", outside the object's own branch"));
     }
     match gaps
