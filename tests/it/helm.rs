@@ -70,7 +70,12 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
                         .iter()
                         .find_map(|k| b.trim().strip_prefix(k))
                     {
-                        assert!(g.contains(&format!("name: {v}")) || g.contains(&format!("number: {v}")), "{}: `{b}` is lost", rel.display());
+                        assert!(
+                            g.contains(&format!("name: {v}"))
+                                || g.contains(&format!("number: {v}")),
+                            "{}: `{b}` is lost",
+                            rel.display()
+                        );
                         continue;
                     }
                     assert!(
@@ -589,7 +594,14 @@ fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
     common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
     let out = common::kubemig(
         work.path(),
-        &["check", "--format", "json", "-t", "1.33", "shapes/templates"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "-t",
+            "1.33",
+            "shapes/templates",
+        ],
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let found: Vec<String> = v["findings"]
@@ -618,7 +630,11 @@ fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
     }
     let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "shapes/templates"]);
     assert_eq!(fix.status.code(), Some(1), "{fix:?}");
-    for f in ["ingress-helm2.yaml", "ingress-helm3.yaml", "ingress-values-port.yaml"] {
+    for f in [
+        "ingress-helm2.yaml",
+        "ingress-helm3.yaml",
+        "ingress-values-port.yaml",
+    ] {
         let rel = Path::new("shapes/templates").join(f);
         let got = fs::read(work.path().join(&rel)).unwrap();
         common::golden(&data().join("expected").join(&rel), &got);
