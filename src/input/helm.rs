@@ -182,6 +182,9 @@ fn plan_in_template(
     {
         let offsets: Vec<usize> = apis.iter().map(|n| n.span.start).collect();
         if let Some(branch) = tpl.choice(&offsets) {
+            if let Some(plan) = through_guard(tpl, src, doc, &apis, kind, branch, cat, window) {
+                return Ok(plan);
+            }
             let mut plan = DocPlan::default();
             plan.objects.extend(chosen_by_guard(
                 tpl, src, doc, &apis, kind, branch, cat, window,
@@ -280,9 +283,18 @@ fn plan_in_template(
     if plan.edits.is_empty() {
         return Ok(plan);
     }
-    let admitted = place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits);
+    let admitted = match depends_on_if(tpl, src, doc, &plan.edits, cat, window) {
+        Some(refusal) => Err(refusal),
+        None => place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits),
+    };
     match admitted {
-        Ok(edits) => plan.edits = edits,
+        Ok(place::Admitted {
+            edits,
+            port_choices: choices,
+        }) => {
+            plan.edits = edits;
+            port_choices(&mut plan, src, choices);
+        }
         Err(place::Refusal { at, why }) => {
             for r in plan
                 .objects
@@ -396,6 +408,141 @@ fn rule_reads_templated(
     None
 }
 
+/// Templated servicePorts written as a choice between `port.number` and `port.name`: what
+/// the masked output reads, and an info finding at each.
+fn port_choices(plan: &mut DocPlan, src: &str, choices: Vec<(usize, String, String)>) {
+    for (at, name, number) in choices {
+        if let Some(m) = plan.expected.as_mut() {
+            port_choice_read(m, &name, &number);
+        }
+        if let Some(r) = plan
+            .objects
+            .iter_mut()
+            .find(|r| r.status == Status::Migrated && r.field.is_none())
+        {
+            r.findings.push(Finding::at_level(
+                        codes::HELM_TEMPLATED,
+                        Level::Info,
+                        format!(
+                            "servicePort is `{}` (line {}), a number or a name depending on values: wrote `port.number` and `port.name` in an `if` that picks the one the rendered value is (digits: a number), as the API server's conversion does",
+                            one_line(src[at..crate::source::line_end(src, at)].trim()),
+                            line_of(src, at)
+                        ),
+                        at,
+                    ));
+        }
+    }
+}
+
+/// A templated servicePort written as an `if` between `port.number` and `port.name`: the
+/// masked reading of the output has both keys (`number` first), each with its action's
+/// filler, where the plan has `name` alone.
+fn port_choice_read(m: &mut MNode, name: &str, number: &str) {
+    use crate::plan::mtree::MKind;
+    let MKind::Map { entries, .. } = &mut m.kind else {
+        if let MKind::Seq { items, .. } = &mut m.kind {
+            items
+                .iter_mut()
+                .for_each(|i| port_choice_read(i, name, number));
+        }
+        return;
+    };
+    for (k, v) in entries.iter_mut() {
+        let is_port = matches!(&k.kind, MKind::Scalar { value, .. } if value == "port");
+        if is_port
+            && let MKind::Map { entries: port, .. } = &mut v.kind
+            && let [(k, v)] = port.as_slice()
+            && matches!(&k.kind, MKind::Scalar { value, .. } if value == "name")
+            && matches!(&v.kind, MKind::Scalar { value, .. } if value == name)
+        {
+            port.insert(0, (MNode::plain("number"), MNode::plain(number)));
+            continue;
+        }
+        port_choice_read(v, name, number);
+    }
+}
+
+/// An `if` without `else` inside the object (`{{- if .Values.rolling }}` around
+/// `strategy:`) that the plan depends on: read without it, as Helm renders the object
+/// when its condition does not hold, the object needs other edits (the pinned
+/// `strategy` where the `if` wrote one). Those cannot be written for the values that
+/// take the `if`, so the object is reported at the `if`.
+fn depends_on_if(
+    tpl: &Template,
+    src: &str,
+    doc: &Document,
+    edits: &[crate::edit::Edit],
+    cat: &Catalogue,
+    window: Window,
+) -> Option<place::Refusal> {
+    let span = &doc.root.span;
+    let ifs: Vec<&Branch> = tpl
+        .branches
+        .iter()
+        .filter(|b| {
+            b.is_if
+                && span.start <= b.cond.start
+                && b.range.end <= span.end
+                && tpl.branches.iter().filter(|c| c.block == b.block).count() == 1
+        })
+        .collect();
+    if ifs.is_empty() {
+        return None;
+    }
+    let mut alt = tpl.masked.clone().into_bytes();
+    for b in &ifs {
+        for i in b.range.clone() {
+            if alt[i] != b'\n' && alt[i] != b'\r' {
+                alt[i] = b' ';
+            }
+        }
+    }
+    let alt = String::from_utf8(alt).ok()?;
+    let docs = crate::yaml::parse_stream(&alt).ok()?;
+    let d = docs.into_iter().find(|d| d.index == doc.index)?;
+    let other = plan_document(&alt, &d, cat, window).ok()?;
+    let inside = |e: &crate::edit::Edit| {
+        ifs.iter()
+            .any(|b| b.range.start <= e.range.start && e.range.end <= b.range.end)
+    };
+    // Where a new entry goes does not change what the object means: compare texts.
+    let key = |e: &crate::edit::Edit| match e.range.is_empty() {
+        true => (0..0, e.text.trim().to_string()),
+        false => (e.range.clone(), e.text.clone()),
+    };
+    let mut a: Vec<_> = edits.iter().filter(|e| !inside(e)).map(key).collect();
+    let mut b: Vec<_> = other.edits.iter().filter(|e| !inside(e)).map(key).collect();
+    a.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
+    b.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
+    if a == b {
+        return None;
+    }
+    let extra = b
+        .iter()
+        .find(|e| !a.contains(e))
+        .or_else(|| a.iter().find(|e| !b.contains(e)))
+        .map(|(_, t)| t.trim().lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    let cond = ifs
+        .iter()
+        .find(|b| {
+            other
+                .edits
+                .iter()
+                .chain(edits)
+                .any(|e| e.range.start >= b.range.start && e.range.start <= b.range.end)
+        })
+        .unwrap_or(&ifs[0]);
+    Some(place::Refusal {
+        at: cond.cond.start,
+        why: format!(
+            "what it writes depends on `{}` (line {}): when that does not hold, the object needs `{extra}` as well, which kubemig cannot write for the values that take the `if`",
+            src[cond.cond.clone()].trim(),
+            line_of(src, cond.cond.start)
+        ),
+    })
+}
+
 /// The report for the root object of a document whose apiVersion node is `api_node`.
 fn report(
     tpl: &Template,
@@ -482,6 +629,97 @@ fn unmask_kind(tpl: &Template, src: &str, doc: &Document, plan: &mut DocPlan) {
             f.message = f.message.replace(value, &original);
         }
     }
+}
+
+/// An apiVersion chosen by an `if`/`else` guard between two versions the target does not
+/// serve, which both migrate to the same one with the same edits of the object (the
+/// `helm create` Ingress of Helm 3.0-3.3: `networking.k8s.io/v1beta1` from 1.14 on, else
+/// `extensions/v1beta1`): the object below the guard is migrated, and each branch's
+/// literal becomes the new version, since the object each would render is the new one.
+/// `None` when that does not hold (the guard is then reported).
+#[allow(clippy::too_many_arguments)]
+fn through_guard(
+    tpl: &Template,
+    src: &str,
+    doc: &Document,
+    apis: &[&Node],
+    kind: &str,
+    branch: &Branch,
+    cat: &Catalogue,
+    window: Window,
+) -> Option<DocPlan> {
+    let branches = tpl
+        .branches
+        .iter()
+        .filter(|b| b.block == branch.block)
+        .count();
+    if apis.len() != 2 || branches != 2 || apis.iter().any(|n| tpl.masks(&n.span)) {
+        return None;
+    }
+    let mut to = None;
+    for n in apis {
+        match decide(cat, n.as_str()?, kind, window) {
+            Decision::Migrate { to: t, .. } if to.as_ref().is_none_or(|x| *x == t) => to = Some(t),
+            _ => return None,
+        }
+    }
+    let to = to?;
+    // Plan the object with each branch; the edits below the guard must be the same.
+    let mut plans = Vec::new();
+    for first in [true, false] {
+        let t = Template::scan_one_branch(src, branch.block, first).ok()?;
+        let docs = crate::yaml::parse_stream(&t.masked).ok()?;
+        let d = docs.into_iter().find(|d| d.index == doc.index)?;
+        let api = d.root.get("apiVersion")?.span.clone();
+        let mut plan = plan_document(&t.masked, &d, cat, window).ok()?;
+        plan.edits.retain(|e| e.range != api);
+        plans.push((t, d, plan));
+    }
+    if plans[0].2.edits != plans[1].2.edits
+        || plans.iter().any(|(_, _, p)| {
+            p.objects.is_empty() || p.objects.iter().any(|r| r.status != Status::Migrated)
+        })
+    {
+        return None;
+    }
+    let (t, d, mut plan) = plans.swap_remove(0);
+    unmask_names(&t, src, &d, &mut plan);
+    let admitted = place::admit(&t, src, &d.root, plan.expected.as_ref(), &plan.edits).ok()?;
+    plan.edits = admitted.edits;
+    port_choices(&mut plan, src, admitted.port_choices);
+    for n in apis {
+        plan.edits.push(crate::edit::Edit {
+            range: n.span.clone(),
+            text: to.clone(),
+        });
+    }
+    plan.edits.sort_by_key(|e| e.range.start);
+    // The masked output reads both literals.
+    if let Some(crate::plan::mtree::MKind::Map { entries, .. }) =
+        plan.expected.as_mut().map(|m| &mut m.kind)
+    {
+        let at = entries
+            .iter()
+            .position(|(k, _)| matches!(&k.kind, crate::plan::mtree::MKind::Scalar { value, .. } if value == "apiVersion"))?;
+        entries.insert(at + 1, (MNode::plain("apiVersion"), MNode::plain(&to)));
+    }
+    let opener = tpl.opener(branch.block).unwrap_or(branch);
+    let guard = src[opener.cond.clone()].trim();
+    let olds: Vec<&str> = apis.iter().filter_map(|n| n.as_str()).collect();
+    if let Some(r) = plan.objects.first_mut() {
+        r.findings.push(Finding::at_level(
+            codes::HELM_GUARDED,
+            Level::Info,
+            format!(
+                "apiVersion is chosen by the template guard `{guard}` (line {}) between {}, neither served at {}: wrote {to} in both branches, for the object below them is migrated to it",
+                line_of(src, opener.cond.start),
+                olds.join(" and "),
+                window.target
+            ),
+            apis[0].span.start,
+        ));
+    }
+    Some(plan)
 }
 
 /// An apiVersion chosen by an `if`/`else` guard: leave it; say whether the target is

@@ -57,17 +57,31 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
                     "{}",
                     rel.display()
                 );
-                // Only apiVersion lines change, and lines are added: every other line (and
-                // so every template action) stays byte-identical, in order.
+                // Only apiVersion lines change (and `spec.backend`'s key), an Ingress backend's two lines are rewritten
+                // (its values carried over), and lines are added: every other line (and so
+                // every template action) stays byte-identical, in order.
                 let (g, o) = (
                     String::from_utf8(got).unwrap(),
                     String::from_utf8(original).unwrap(),
                 );
                 let mut new = g.lines();
                 for b in o.lines() {
+                    if let Some(v) = ["serviceName: ", "servicePort: "]
+                        .iter()
+                        .find_map(|k| b.trim().strip_prefix(k))
+                    {
+                        assert!(
+                            g.contains(&format!("name: {v}"))
+                                || g.contains(&format!("number: {v}")),
+                            "{}: `{b}` is lost",
+                            rel.display()
+                        );
+                        continue;
+                    }
                     assert!(
                         new.any(|a| a == b
-                            || (a.starts_with("apiVersion: ") && b.starts_with("apiVersion: "))),
+                            || (a.starts_with("apiVersion: ") && b.starts_with("apiVersion: "))
+                            || (a == "  defaultBackend:" && b == "  backend:")),
                         "{}: `{b}` is gone",
                         rel.display()
                     );
@@ -78,8 +92,8 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
     }
     if std::env::var_os("KUBEMIG_BLESS").is_none() {
         assert_eq!(
-            changed, 5,
-            "cronjob, deployment, hpa, pdb and rbac are rewritten"
+            changed, 7,
+            "cronjob, deployment, hpa, both Ingresses, pdb and rbac are rewritten"
         );
     }
 
@@ -96,7 +110,7 @@ fn chart_templates_are_migrated_where_literal_and_reported_where_templated() {
         "blocked objects keep the exit status"
     );
     let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(stderr.contains("3 need a human"), "{stderr}");
+    assert!(stderr.contains("1 needs a human"), "{stderr}");
 }
 
 #[test]
@@ -105,9 +119,9 @@ fn findings_name_the_template_line_and_the_reason() {
     common::copy_tree(&data().join("webapp"), &work.path().join("webapp"));
     let out = common::kubemig(work.path(), &["check", "webapp/templates"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    // An inserted pin inside a `range`: at the line after which it would go.
+    // A pin inside a `range` body: written there, once per rendered path.
     assert!(text.contains(
-        "webapp/templates/ingress.yaml:33:11: Ingress {{ $fullName }}: manual [HELM-TEMPLATED]: extensions/v1beta1 -> networking.k8s.io/v1 cannot be written into this template: it adds `pathType… (kubemig explain HELM-TEMPLATED)"
+        "webapp/templates/ingress.yaml:33:13: Ingress {{ $fullName }}: pin [ING-PATHTYPE]: networking.k8s.io/v1 requires pathType"
     ), "{text}");
     // The whole advice, in JSON (text cuts it to one line).
     let json = common::kubemig(
@@ -130,11 +144,11 @@ fn findings_name_the_template_line_and_the_reason() {
         })
         .collect();
     let full = full.join("\n");
-    assert!(full.contains("webapp/templates/ingress.yaml:33:11: extensions/v1beta1 -> networking.k8s.io/v1 cannot be written into this template: it adds `pathType: ImplementationSpecific` after line 33, and no plain place in its mapping takes it"), "{full}");
+
     // A field whose value is templated.
     assert!(full.contains("webapp/templates/hpa-worker.yaml:18:9: autoscaling/v2beta1 -> autoscaling/v2 cannot be written into this template: it changes templated text on line 18"), "{full}");
-    // A guard whose branches are all removed.
-    assert!(full.contains("webapp/templates/ingress-admin.yaml:4:13: apiVersion is chosen by the template guard `{{- if semverCompare \">=1.14-0\" .Capabilities.KubeVersion.GitVersion -}}` (line 3) and no branch is served at 1.36"), "{full}");
+    // A guard between two removed versions that migrate alike: both branches rewritten.
+    assert!(full.contains("webapp/templates/ingress-admin.yaml:4:13: apiVersion is chosen by the template guard `{{- if semverCompare \">=1.14-0\" .Capabilities.KubeVersion.GitVersion -}}` (line 3) between networking.k8s.io/v1beta1 and extensions/v1beta1, neither served at 1.36: wrote networking.k8s.io/v1 in both branches"), "{full}");
     // An object rendered only where its own API is served: a warning, not a rewrite.
     assert!(
         full.contains(
@@ -568,4 +582,75 @@ fn templated_values_a_rule_needs_are_reported_where_they_are() {
             fs::read(data().join("shapes/templates").join(f)).unwrap()
         );
     }
+}
+
+/// Item 1 of the Helm issue's last round: Ingress paths inside `{{ range }}` (the `helm
+/// create` scaffolds of Helm 2 and 3.0-3.3) get `pathType` and the v1 backend written in
+/// the range body; a templated servicePort becomes an `if` that picks `port.number` or
+/// `port.name` by what it renders; a `semverCompare` guard between two removed versions
+/// gets the new one in both branches. A servicePort piped to `quote`, and a strategy that
+/// exists only under an `if` (the pins would differ for the other values), are reported
+/// at their lines. The files `fix` writes are in `testdata/helm/expected/shapes/`.
+#[test]
+fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
+    let out = common::kubemig(
+        work.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "-t",
+            "1.33",
+            "shapes/templates",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: [{}] {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["code"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let found = found.join("\n");
+    for want in [
+        "shapes/templates/ingress-helm3.yaml:38:28: [HELM-TEMPLATED] servicePort is `{{ $svcPort }}` (line 38), a number or a name depending on values",
+        "shapes/templates/ingress-helm3.yaml:5:13: [HELM-GUARDED] apiVersion is chosen by the template guard",
+        "shapes/templates/ingress-quoted-port.yaml:13:28: [HELM-TEMPLATED] extensions/v1beta1 -> networking.k8s.io/v1 cannot be written into this template: servicePort (line 13) is `{{ .Values.service.port | quote }}`, which renders either a number (port.number) or a name (port.name)",
+        "shapes/templates/rolling.yaml:7:3: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: what it writes depends on `{{- if .Values.rolling }}` (line 7): when that does not hold, the object needs `strategy:` as well",
+    ] {
+        assert!(found.contains(want), "{want}\n---\n{found}");
+    }
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "shapes/templates"]);
+    assert_eq!(fix.status.code(), Some(1), "{fix:?}");
+    for f in [
+        "ingress-helm2.yaml",
+        "ingress-helm3.yaml",
+        "ingress-values-port.yaml",
+    ] {
+        let rel = Path::new("shapes/templates").join(f);
+        let got = fs::read(work.path().join(&rel)).unwrap();
+        common::golden(&data().join("expected").join(&rel), &got);
+    }
+    for f in ["ingress-quoted-port.yaml", "rolling.yaml"] {
+        let rel = Path::new("shapes/templates").join(f);
+        assert_eq!(
+            fs::read(work.path().join(&rel)).unwrap(),
+            fs::read(data().join(&rel)).unwrap(),
+            "{f}"
+        );
+    }
+    // A second run changes nothing.
+    let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "shapes/templates"]);
+    assert!(again.stdout.is_empty(), "{again:?}");
 }

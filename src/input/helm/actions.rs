@@ -210,6 +210,16 @@ impl Template {
         Template::scan_dropping(text, keep, None)
     }
 
+    /// The reading with only the first (or only the last) branch of the `if` `block`.
+    pub(crate) fn scan_one_branch(
+        text: &str,
+        block: usize,
+        first: bool,
+    ) -> Result<Template, usize> {
+        let keep = if first { Keep::First } else { Keep::Last };
+        Template::scan_dropping(text, keep, Some(&[block]))
+    }
+
     /// Like `scan_keeping`, but only the `if` blocks in `only` (when given) lose branches.
     fn scan_dropping(text: &str, keep: Keep, only: Option<&[usize]>) -> Result<Template, usize> {
         let actions = lex(text)?;

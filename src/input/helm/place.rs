@@ -34,6 +34,15 @@ pub(super) struct Refusal {
     pub(super) why: String,
 }
 
+/// The edits of one document's plan as the template takes them.
+pub(super) struct Admitted {
+    pub(super) edits: Vec<Edit>,
+    /// Templated `servicePort` values written as a choice between `port.number` and
+    /// `port.name` made when the chart renders: (offset of the value, what the masked
+    /// output reads under `name`, and under `number`). It has both keys under `port`.
+    pub(super) port_choices: Vec<(usize, String, String)>,
+}
+
 /// The edits of one document's plan as the template takes them, or why it cannot.
 pub(super) fn admit(
     tpl: &Template,
@@ -41,20 +50,64 @@ pub(super) fn admit(
     root: &Node,
     expected: Option<&MNode>,
     edits: &[Edit],
-) -> Result<Vec<Edit>, Refusal> {
-    let home = context(tpl, root.span.start);
+) -> Result<Admitted, Refusal> {
+    // The branches the whole object is in (not a guard around its apiVersion line only).
+    let end = root.span.end.saturating_sub(1).max(root.span.start);
+    let home: Vec<(usize, usize)> = tpl
+        .around(root.span.start)
+        .filter(|b| end < b.range.end)
+        .map(|b| (b.block, b.index))
+        .collect();
     let copies = match expected {
         Some(m) => copied(tpl, src, root, m)?,
         None => Vec::new(),
     };
-    let mut out = Vec::with_capacity(edits.len());
+    let moved = moved_values(tpl, src, root, edits)?;
+    let mut out = Admitted {
+        edits: Vec::with_capacity(edits.len()),
+        port_choices: Vec::new(),
+    };
     for e in edits {
         let e = if e.range.is_empty() {
             insertion(tpl, src, root, &home, e)?
         } else {
-            replacement(tpl, src, root, &home, e)?
+            replacement(tpl, src, root, &home, &moved, e)?
         };
-        out.push(unmask_copies(tpl, src, &copies, e)?);
+        let e = unmask_copies(tpl, src, &copies, e)?;
+        out.edits
+            .push(unmask_moved(src, &moved, e, &mut out.port_choices)?);
+    }
+    // A moved value must land somewhere (the rule moved it, it did not drop it), and
+    // written as the template has it: never as the masked filler.
+    for m in &moved {
+        if let Some(e) = out.edits.iter().find(|e| e.text.contains(&m.masked)) {
+            return Err(Refusal {
+                at: m.span.start,
+                why: format!(
+                    "it moves `{}` (line {}), templated, to a place kubemig cannot write it (`{}`)",
+                    m.key,
+                    line_of(src, m.span.start),
+                    e.text
+                        .lines()
+                        .find(|l| l.contains(&m.masked))
+                        .unwrap_or("")
+                        .trim()
+                ),
+            });
+        }
+        let landed = out.edits.iter().any(|e| e.text.contains(&m.original))
+            || out.port_choices.iter().any(|(at, ..)| *at == m.span.start);
+        if !landed {
+            return Err(Refusal {
+                at: m.span.start,
+                why: format!(
+                    "it removes `{}: {}` (line {}), whose value is templated",
+                    m.key,
+                    m.original,
+                    line_of(src, m.span.start)
+                ),
+            });
+        }
     }
     Ok(out)
 }
@@ -71,11 +124,19 @@ fn line_text(src: &str, offset: usize) -> &str {
 
 /// The first action overlapping `range` that is not a placeholder, or a dropped branch
 /// there (as the `if` that drops it).
-fn templated_in(tpl: &Template, src: &str, range: &Range<usize>) -> Option<(usize, String)> {
+fn templated_in(
+    tpl: &Template,
+    src: &str,
+    range: &Range<usize>,
+    moved: &[Moved],
+) -> Option<(usize, String)> {
     let action = tpl.actions.iter().enumerate().find(|(i, a)| {
         a.range.start < range.end
             && range.start < a.range.end
             && !tpl.placeholders.iter().any(|p| p.action == *i)
+            && !moved
+                .iter()
+                .any(|m| m.span.start <= a.range.start && a.range.end <= m.span.end)
     });
     if let Some((_, a)) = action {
         return Some((a.range.start, src[a.range.clone()].trim().to_string()));
@@ -105,6 +166,7 @@ fn replacement(
     src: &str,
     root: &Node,
     home: &[(usize, usize)],
+    moved: &[Moved],
     e: &Edit,
 ) -> Result<Edit, Refusal> {
     let line = line_of(src, e.range.start);
@@ -112,7 +174,19 @@ fn replacement(
         at: e.range.start,
         why,
     };
-    if tpl.masks(&e.range) {
+    let inside_moved = |r: &Range<usize>| {
+        moved
+            .iter()
+            .any(|m| m.span.start <= r.start && r.end <= m.span.end)
+    };
+    let masked = tpl
+        .actions
+        .iter()
+        .map(|a| &a.range)
+        .filter(|a| !inside_moved(a))
+        .chain(&tpl.dropped)
+        .any(|a| a.start < e.range.end.max(e.range.start + 1) && e.range.start < a.end);
+    if masked {
         return Err(refuse(format!(
             "it changes templated text on line {line} (`{}`)",
             line_text(src, e.range.start)
@@ -129,16 +203,14 @@ fn replacement(
     if !e.text.contains('\n') && is_token(root, &e.range) {
         return Ok(e.clone());
     }
-    let under = without_closing_lines(
-        tpl,
-        src,
-        line_start(src, e.range.start)..subtree_end(&tpl.masked, e.range.start),
-    );
-    let region = under.start..under.end.max(e.range.end);
-    let templated = templated_in(tpl, src, &region);
+    let region = restructured(tpl, src, e);
+    let templated = templated_in(tpl, src, &region, moved);
+    // The whole block in one branch: the object's own, or (a path of an Ingress inside
+    // `{{ range }}`) the one its entry is written in, which renders it once per item.
+    let own = context(tpl, region.start);
     if templated.is_some()
-        || context(tpl, region.start) != home
-        || context(tpl, region.end.saturating_sub(1).max(region.start)) != home
+        || !home.iter().all(|h| own.contains(h))
+        || context(tpl, region.end.saturating_sub(1).max(region.start)) != own
     {
         let templated = templated.map_or(String::new(), |(at, text)| {
             format!(
@@ -152,6 +224,16 @@ fn replacement(
         )));
     }
     Ok(e.clone())
+}
+
+/// The lines a restructuring edit rewrites: its entry's whole block.
+fn restructured(tpl: &Template, src: &str, e: &Edit) -> Range<usize> {
+    let under = without_closing_lines(
+        tpl,
+        src,
+        line_start(src, e.range.start)..subtree_end(&tpl.masked, e.range.start),
+    );
+    under.start..under.end.max(e.range.end)
 }
 
 /// `lines` without the lines at its end that hold only actions that write nothing (`{{-
@@ -250,17 +332,39 @@ fn insertion(
         return Ok(Edit::insert(at, text));
     };
     let item = text.trim_start().starts_with('-');
-    let gaps: Vec<usize> = match (item, mapping_at(root, src, &tpl.masked, at, col)) {
-        (false, Some(map)) => std::iter::once(at)
-            .chain(map.keys.iter().map(|k| line_start(src, *k)))
-            .chain(std::iter::once(map.end))
-            .collect(),
-        // An item's place in its list is its meaning: it stays where it is.
-        _ => vec![at],
+    // New entries go in the branch their mapping is written in: the object's own, or a
+    // `range`/`with` body inside it that renders the mapping once per item (an Ingress
+    // path), never a branch deeper than the mapping (an entry meant for the object inside
+    // a `range` would be rendered once per item).
+    let (gaps, own): (Vec<usize>, Vec<(usize, usize)>) =
+        match (item, mapping_at(root, src, &tpl.masked, at, col)) {
+            (false, Some(map)) => (
+                std::iter::once(at)
+                    .chain(map.keys.iter().map(|k| line_start(src, *k)))
+                    .chain(std::iter::once(map.end))
+                    .collect(),
+                context(tpl, map.owner),
+            ),
+            // An item's place in its list is its meaning: it stays where it is.
+            _ => (vec![at], home.to_vec()),
+        };
+    // Beyond the object's branches only `range` bodies: an `if` or `with` around the
+    // mapping renders it for some values only, and for the others the entry would be
+    // missing where plain mode writes it.
+    let ranged = |(block, _): &(usize, usize)| {
+        tpl.opener(*block).is_some_and(|o| {
+            src[o.cond.clone()]
+                .trim_start_matches(['{', '-', ' '])
+                .starts_with("range")
+        })
     };
+    if !home.iter().all(|h| own.contains(h)) || own.iter().any(|b| !home.contains(b) && !ranged(b))
+    {
+        return Err(refuse(", outside the object's own branch"));
+    }
     match gaps
         .into_iter()
-        .find(|g| plain_gap(tpl, src, home, *g, col))
+        .find(|g| plain_gap(tpl, src, &own, *g, col))
     {
         Some(g) => Ok(Edit::insert(g, text)),
         None => {
@@ -286,11 +390,22 @@ fn first_char_of_line(src: &str, offset: usize) -> usize {
 struct Mapping {
     keys: Vec<usize>,
     end: usize,
+    /// Where the mapping is written: its key in the parent mapping, or its list item.
+    owner: usize,
 }
 
 /// The innermost block mapping whose keys are at column `col` and whose block holds `at`.
 fn mapping_at(root: &Node, src: &str, masked: &str, at: usize, col: usize) -> Option<Mapping> {
-    fn walk(n: &Node, src: &str, masked: &str, at: usize, col: usize, best: &mut Option<Mapping>) {
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        n: &Node,
+        owner: usize,
+        src: &str,
+        masked: &str,
+        at: usize,
+        col: usize,
+        best: &mut Option<Mapping>,
+    ) {
         match &n.kind {
             NodeKind::Map {
                 flow: false,
@@ -305,23 +420,24 @@ fn mapping_at(root: &Node, src: &str, masked: &str, at: usize, col: usize) -> Op
                     *best = Some(Mapping {
                         keys: entries.iter().map(|(k, _)| k.span.start).collect(),
                         end: subtree_end(masked, last),
+                        owner,
                     });
                 }
                 entries
                     .iter()
-                    .for_each(|(_, v)| walk(v, src, masked, at, col, best));
+                    .for_each(|(k, v)| walk(v, k.span.start, src, masked, at, col, best));
             }
             NodeKind::Map { entries, .. } => entries
                 .iter()
-                .for_each(|(_, v)| walk(v, src, masked, at, col, best)),
+                .for_each(|(k, v)| walk(v, k.span.start, src, masked, at, col, best)),
             NodeKind::Seq { items, .. } => items
                 .iter()
-                .for_each(|i| walk(i, src, masked, at, col, best)),
+                .for_each(|i| walk(i, i.span.start, src, masked, at, col, best)),
             _ => {}
         }
     }
     let mut best = None;
-    walk(root, src, masked, at, col, &mut best);
+    walk(root, root.span.start, src, masked, at, col, &mut best);
     best
 }
 
@@ -554,4 +670,192 @@ fn unmask_copies(tpl: &Template, src: &str, copies: &[Copy], e: Edit) -> Result<
         range: e.range,
         text,
     })
+}
+
+/// Templated values a restructuring may move, by their key. The Ingress rules test
+/// `serviceName` only for presence, so it moves as written. They choose by the type of
+/// `servicePort` (`port.number` for an integer, `port.name` for a name), which an action
+/// decides only when the chart renders: it is written as that choice
+/// ([`port_choice`]). A value any other rule reads stays refused.
+const MOVABLE: &[&str] = &["serviceName", "servicePort"];
+
+/// A templated scalar that a restructuring moves to a new key.
+struct Moved {
+    key: &'static str,
+    span: Range<usize>,
+    masked: String,
+    original: String,
+}
+
+/// The templated `MOVABLE` values inside the blocks that `edits` restructure.
+fn moved_values(
+    tpl: &Template,
+    src: &str,
+    root: &Node,
+    edits: &[Edit],
+) -> Result<Vec<Moved>, Refusal> {
+    let regions: Vec<Range<usize>> = edits
+        .iter()
+        .filter(|e| !e.range.is_empty() && (e.text.contains('\n') || !is_token(root, &e.range)))
+        .map(|e| restructured(tpl, src, e))
+        .collect();
+    fn walk(n: &Node, out: &mut Vec<(&'static str, Range<usize>)>) {
+        match &n.kind {
+            NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                if let (Some(key), NodeKind::Scalar { .. }) = (k.as_str(), &v.kind)
+                    && let Some(m) = MOVABLE.iter().find(|m| **m == key)
+                {
+                    out.push((m, v.span.clone()));
+                }
+                walk(v, out)
+            }),
+            NodeKind::Seq { items, .. } => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(root, &mut found);
+    let mut out: Vec<Moved> = Vec::new();
+    for (key, span) in found {
+        if !tpl.masks(&span)
+            || !regions
+                .iter()
+                .any(|r| r.start <= span.start && span.end <= r.end)
+        {
+            continue;
+        }
+        let (masked, original) = (
+            tpl.masked[span.clone()].to_string(),
+            src[span.clone()].to_string(),
+        );
+        // The masked text is how the emitter's copy is found again: it must name one value.
+        if masked.contains('\n')
+            || out
+                .iter()
+                .any(|m| m.masked == masked && m.original != original)
+        {
+            return Err(Refusal {
+                at: span.start,
+                why: format!(
+                    "it moves `{key}` (line {}), whose value `{original}` reads like another templated value",
+                    line_of(src, span.start)
+                ),
+            });
+        }
+        out.push(Moved {
+            key,
+            span,
+            masked,
+            original,
+        });
+    }
+    Ok(out)
+}
+
+/// The edit with each moved templated value written as the original: `serviceName`'s as
+/// it is, `servicePort`'s (`name: …` under `port:`) as a choice made when it renders.
+fn unmask_moved(
+    src: &str,
+    moved: &[Moved],
+    e: Edit,
+    choices: &mut Vec<(usize, String, String)>,
+) -> Result<Edit, Refusal> {
+    if moved.is_empty() || !e.text.contains('\n') {
+        return Ok(e);
+    }
+    let mut text = String::with_capacity(e.text.len() + 128);
+    let mut after_port = false;
+    for l in e.text.split_inclusive('\n') {
+        let body = l.trim_end_matches(['\n', '\r']);
+        let ending = &l[body.len()..];
+        let col = body.len() - body.trim_start_matches(' ').len();
+        let trimmed = body.trim();
+        let port_line = std::mem::replace(&mut after_port, trimmed == "port:");
+        let Some((key, value)) = trimmed.split_once(": ") else {
+            text.push_str(l);
+            continue;
+        };
+        let find = |k: &str| moved.iter().find(|m| m.masked == value && m.key == k);
+        match (find("servicePort"), find("serviceName")) {
+            (Some(m), _) if port_line && key == "name" => {
+                let action = port_choice(src, m)?;
+                let pad = " ".repeat(col);
+                let nl = match e.text.contains("\r\n") {
+                    true => "\r\n",
+                    false => "\n",
+                };
+                text.push_str(&format!(
+                    "{pad}{{{{- if regexMatch \"^[0-9]+$\" (toString {}) }}}}{nl}{pad}number: {{{{ {action} }}}}{nl}{pad}{{{{- else }}}}{nl}{pad}name: {}{nl}{pad}{{{{- end }}}}{ending}",
+                    match action.contains('|') {
+                        true => format!("({action})"),
+                        false => action.clone(),
+                    },
+                    m.original
+                ));
+                // What the masked reading of the output has: the number's action bare,
+                // the name's as the original (quotes are not part of the value).
+                let name = m.masked.trim_matches(['"', '\'']).to_string();
+                choices.push((m.span.start, name, "x".repeat(action.len() + 6)));
+            }
+            (_, Some(m)) if key == "name" => {
+                text.push_str(&format!("{}{key}: {}{ending}", " ".repeat(col), m.original));
+            }
+            _ => text.push_str(l),
+        }
+    }
+    Ok(Edit {
+        range: e.range,
+        text,
+    })
+}
+
+/// The pipeline of a templated `servicePort` whose rendered text decides between
+/// `port.number` and `port.name`: one action (quoted or not) that renders a value as it
+/// is, a variable or a field with `default`, `int` or `toString`. Anything else (`quote`,
+/// `printf`, text around it…) renders text kubemig cannot tell apart from the value.
+fn port_choice(src: &str, m: &Moved) -> Result<String, Refusal> {
+    let refuse = || Refusal {
+        at: m.span.start,
+        why: format!(
+            "servicePort (line {}) is `{}`, which renders either a number (port.number) or a name (port.name); kubemig writes that choice into the template only for a variable or a field (`{{{{ $svcPort }}}}`, `{{{{ .Values.service.port }}}}`, with `default`), so choose the form by hand",
+            line_of(src, m.span.start),
+            m.original
+        ),
+    };
+    let o = m.original.as_str();
+    let inner = match o.as_bytes().first() {
+        Some(q @ (b'"' | b'\'')) if o.len() >= 2 && o.as_bytes()[o.len() - 1] == *q => {
+            &o[1..o.len() - 1]
+        }
+        _ => o,
+    };
+    let action = inner
+        .strip_prefix("{{ ")
+        .and_then(|a| a.strip_suffix(" }}"))
+        .filter(|a| !a.contains("{{") && !a.contains("}}"))
+        .map(str::trim)
+        .ok_or_else(refuse)?;
+    let reference =
+        |w: &str| (w.starts_with('$') || w.starts_with('.')) && !w.contains(['(', ')', '"']);
+    let literal = |w: &str| {
+        w.parse::<i64>().is_ok()
+            || (w.len() >= 2
+                && w.starts_with('"')
+                && w.ends_with('"')
+                && !w[1..w.len() - 1].contains(['"', '\\']))
+    };
+    let ok = action.split('|').enumerate().all(|(i, cmd)| {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        match (i, words.as_slice()) {
+            (0, [w]) => reference(w),
+            (0, ["default", d, w]) => (literal(d) || reference(d)) && reference(w),
+            (_, ["default", d]) => literal(d) || reference(d),
+            (_, ["int" | "toString"]) => true,
+            _ => false,
+        }
+    });
+    if !ok {
+        return Err(refuse());
+    }
+    Ok(action.to_string())
 }
