@@ -257,7 +257,7 @@ fn plan_in_template(
         .iter_mut()
         .filter(|r| r.status == Status::Migrated && r.field.is_none())
     {
-        if let Some((at, path)) = rule_reads_templated(tpl, root, cat, r) {
+        if let Some((at, path)) = rule_reads_templated(tpl, src, root, cat, r) {
             reads_templated = true;
             r.status = Status::Blocked;
             r.findings.push(Finding::new(
@@ -335,6 +335,7 @@ fn plan_in_template(
 /// would keep the old version's fields under the new version. Its offset and path.
 fn rule_reads_templated(
     tpl: &Template,
+    src: &str,
     root: &Node,
     cat: &Catalogue,
     r: &ObjectReport,
@@ -364,6 +365,7 @@ fn rule_reads_templated(
             _ => None,
         }
     }
+    let injected = injected_lines(tpl, src, root);
     let mut hops = Vec::new();
     for h in cat.chain_from(&r.from, &r.kind) {
         hops.push(h);
@@ -393,6 +395,16 @@ fn rule_reads_templated(
                 }
                 _ => at.0.clone(),
             };
+            if let Some((at, steps)) = injected.iter().find(|(_, s)| leads_to(s, &segs)) {
+                let path: Vec<String> = steps
+                    .iter()
+                    .map(|s| match s {
+                        Step::Key(k) => k.clone(),
+                        Step::Item(i) => i.to_string(),
+                    })
+                    .collect();
+                return Some((*at, path.join(".")));
+            }
             let mut path = Vec::new();
             if let Some(at) = walk(tpl, root, &segs, &mut path) {
                 // At the action that fills it (the filler of a line alone starts past it).
@@ -406,6 +418,97 @@ fn rule_reads_templated(
         }
     }
     None
+}
+
+/// A step of the path to a node: a key, or an item's index (`[*]` in a rule matches any).
+enum Step {
+    Key(String),
+    Item(usize),
+}
+
+/// Whether a rule's path goes through (or ends at) the node at `steps`: YAML that an action
+/// writes into that node may be what the rule must see.
+fn leads_to(steps: &[Step], segs: &[Seg]) -> bool {
+    steps.len() <= segs.len()
+        && steps.iter().zip(segs).all(|(step, seg)| match (step, seg) {
+            (Step::Key(k), Seg::Key(s)) => k.as_str() == &**s,
+            (Step::Key(_), Seg::AnyKey) | (Step::Item(_), Seg::AnyItem) => true,
+            (Step::Item(i), Seg::Index(j)) => i == j,
+            _ => false,
+        })
+}
+
+/// Lines of the object that are a single action writing YAML (`{{ toYaml $extraPaths |
+/// indent 10 }}` alone on its line, among a list's items): the masked text reads them as
+/// blank, so what they write is invisible to the rules. Each with its offset and the path
+/// of the node it writes into (the key's value it sits under, or the deepest collection
+/// around it). Helper calls read as placeholder entries and values read as a masked
+/// scalar are seen already.
+fn injected_lines(tpl: &Template, src: &str, root: &Node) -> Vec<(usize, Vec<Step>)> {
+    // Down to the collection whose entries (or items) are at the column the action writes
+    // at: through the last entry before the line while it is left of that column.
+    fn around(src: &str, n: &Node, off: usize, col: usize, path: &mut Vec<Step>) {
+        let column = |at: usize| at - crate::source::line_start(src, at);
+        match &n.kind {
+            NodeKind::Map { entries, .. } => {
+                if let Some((k, v)) = entries.iter().rev().find(|(k, _)| k.span.start <= off)
+                    && column(k.span.start) < col
+                {
+                    path.push(Step::Key(k.as_str().unwrap_or_default().to_string()));
+                    around(src, v, off, col, path);
+                }
+            }
+            NodeKind::Seq { items, .. } => {
+                if let Some((i, item)) = items
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, i)| i.span.start <= off)
+                    && column(item.span.start) <= col
+                {
+                    path.push(Step::Item(i));
+                    around(src, item, off, col, path);
+                }
+            }
+            _ => {}
+        }
+    }
+    let span = &root.span;
+    let mut out = Vec::new();
+    for (i, a) in tpl.actions.iter().enumerate() {
+        if !matches!(a.word, actions::Word::Other)
+            || a.range.start < span.start
+            || a.range.end > span.end
+        {
+            continue;
+        }
+        let call = &src[a.range.clone()];
+        let writes = ["toYaml", "include", "template", "tpl", "indent"]
+            .iter()
+            .any(|w| call.contains(w));
+        let (start, end) = (
+            crate::source::line_start(src, a.range.start),
+            crate::source::line_end(src, a.range.start),
+        );
+        if !writes
+            || call.contains(":=")
+            || a.range.end > end
+            || !src[start..a.range.start].trim().is_empty()
+            || !src[a.range.end..end].trim().is_empty()
+            || !tpl.masked[start..end].trim().is_empty()
+            || tpl.placeholders.iter().any(|p| p.action == i)
+        {
+            continue;
+        }
+        // Where what it writes starts: `nindent N` at column N, `indent N` N columns right
+        // of the action.
+        let at = a.range.start - start;
+        let col = actions::rendered_column(call, at).unwrap_or(at);
+        let mut path = Vec::new();
+        around(src, root, a.range.start, col, &mut path);
+        out.push((a.range.start, path));
+    }
+    out
 }
 
 /// Templated servicePorts written as a choice between `port.number` and `port.name`: what
@@ -676,8 +779,12 @@ fn through_guard(
         plans.push((t, d, plan));
     }
     if plans[0].2.edits != plans[1].2.edits
-        || plans.iter().any(|(_, _, p)| {
-            p.objects.is_empty() || p.objects.iter().any(|r| r.status != Status::Migrated)
+        || plans.iter().any(|(t, d, p)| {
+            p.objects.is_empty()
+                || p.objects.iter().any(|r| {
+                    r.status != Status::Migrated
+                        || rule_reads_templated(t, src, &d.root, cat, r).is_some()
+                })
         })
     {
         return None;
@@ -1000,6 +1107,25 @@ mod tests {
     }
 
     #[test]
+    fn a_block_scalar_filled_by_an_indented_action_reads_as_its_content() {
+        // docker-registry's configmap: the action at column 0 writes at column 4.
+        let src = "data:\n  config.yml: |-\n{{ toYaml .Values.configData | indent 4 }}\n";
+        let t = Template::scan(src).unwrap();
+        assert!(t.masked.contains("\n    xxxx"), "{:?}", t.masked);
+        assert!(parse_stream(&t.masked).is_ok());
+    }
+
+    #[test]
+    fn alike_actions_mask_alike_and_others_apart() {
+        let src = "a: {{ $serviceName }}\nb: {{ $servicePort }}\nc: {{ $serviceName }}\n";
+        let t = Template::scan(src).unwrap();
+        let vals: Vec<&str> = t.masked.lines().map(|l| &l[3..]).collect();
+        assert_ne!(vals[0], vals[1]);
+        assert_eq!(vals[0], vals[2]);
+        assert!(vals.iter().all(|v| v.len() == 18 && v.starts_with('x')));
+    }
+
+    #[test]
     fn masks_keep_length_and_structure() {
         let src = "{{- if .Values.on }}\napiVersion: v1\nmetadata:\n  name: {{ include \"x\" . }}-web\n  labels:\n    {{- include \"l\" . | nindent 4 }}\n{{- end }} # done\n";
         let t = Template::scan(src).unwrap();
@@ -1008,10 +1134,10 @@ mod tests {
             t.masked
                 .starts_with("                    \napiVersion: v1\n")
         );
-        assert!(
-            t.masked
-                .contains(&format!("  name: {}-web\n", "x".repeat(19)))
-        );
+        assert!(t.masked.contains(&format!(
+            "  name: {}-web\n",
+            actions::inline_filler("{{ include \"x\" . }}")
+        )));
         assert!(t.masked.ends_with("           # done\n"));
         assert!(parse_stream(&t.masked).is_ok());
     }

@@ -405,6 +405,54 @@ fn dropped(branches: &[Branch], keep: Keep, only: Option<&[usize]>) -> Vec<Range
         .collect()
 }
 
+/// Two actions of one length (`{{ $serviceName }}`, `{{ $servicePort }}`) would mask
+/// alike, and a moved or copied value is found again by its masked text: each inline
+/// filler ends in a hash of its action's text (base 36; it still starts with `x`, so it
+/// reads as a string). Of the text, not the action's place, so that the same action
+/// masks the same in a rewritten template, and alike actions, which render alike, too.
+fn tag_fillers(out: &mut [u8], text: &str, actions: &[Action], line: &Range<usize>) {
+    let from = actions.partition_point(|a| a.range.start < line.start);
+    for a in actions[from..]
+        .iter()
+        .take_while(|a| a.range.start < line.end)
+        .filter(|a| a.range.end <= line.end)
+    {
+        let fill = inline_filler(&text[a.range.clone()]);
+        out[a.range.clone()].copy_from_slice(fill.as_bytes());
+    }
+}
+
+/// The column where what an action at column `at` writes starts, when it says:
+/// `nindent N` at N, `indent N` N columns right of the action.
+pub(crate) fn rendered_column(call: &str, at: usize) -> Option<usize> {
+    let number = |w: &str| {
+        let rest = &call[call.find(w)? + w.len()..];
+        rest.trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse::<usize>()
+            .ok()
+    };
+    number("nindent ").or_else(|| number("indent ").map(|n| at + n))
+}
+
+/// What an action inside a line masks to: `x`s of its byte length, the last (up to four)
+/// a hash of its text.
+pub(crate) fn inline_filler(action: &str) -> String {
+    // FNV-1a: stable across runs and builds, unlike the std hasher's seed.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in action.bytes() {
+        h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut fill = vec![b'x'; action.len()];
+    let room = action.len().saturating_sub(1).min(4);
+    for i in 0..room {
+        fill[action.len() - 1 - i] = b"0123456789abcdefghijklmnopqrstuvwxyz"[(h % 36) as usize];
+        h /= 36;
+    }
+    String::from_utf8(fill).unwrap_or_default()
+}
+
 /// Mask `text`: actions by filler of their length (spaces on a line of nothing else, `x`
 /// inside a line), `dropped` branches by spaces. Three shapes get other filler, so that
 /// the masked text is the YAML Helm renders:
@@ -466,6 +514,22 @@ pub(crate) fn mask(
             let mut fill = if *blank { b' ' } else { b'x' };
             if *blank && leading_block {
                 fill = b'x';
+                // Where what the action writes starts (`indent 4` at column 0): the filler
+                // too, or the block scalar would end at it.
+                let first = line.clone().find(|&i| inside[i]).unwrap_or(line.start);
+                let from = actions
+                    .iter()
+                    .find(|a| a.range.start == first)
+                    .and_then(|a| rendered_column(&text[a.range.clone()], first - line.start));
+                if let Some(col) = from {
+                    for i in line
+                        .clone()
+                        .filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r')
+                    {
+                        out[i] = if i - line.start >= col { b'x' } else { b' ' };
+                    }
+                    continue;
+                }
             }
             if *blank && let Some(col) = fills_empty_key(text, actions, line, &out, &lines, n) {
                 // The value of the key above: a scalar of `x` at the column below the key,
@@ -499,6 +563,9 @@ pub(crate) fn mask(
                 .filter(|&i| inside[i] && b[i] != b'\n' && b[i] != b'\r')
             {
                 out[i] = fill;
+            }
+            if fill == b'x' && !*blank {
+                tag_fillers(&mut out, text, actions, line);
             }
             if *blank && let Some((p, at)) = placeholder(text, actions, line, &out, &lines[..n]) {
                 out[at..at + p.key.len() + 3].copy_from_slice(format!("{}: x", p.key).as_bytes());

@@ -795,7 +795,11 @@ fn unmask_moved(
                 // What the masked reading of the output has: the number's action bare,
                 // the name's as the original (quotes are not part of the value).
                 let name = m.masked.trim_matches(['"', '\'']).to_string();
-                choices.push((m.span.start, name, "x".repeat(action.len() + 6)));
+                choices.push((
+                    m.span.start,
+                    name,
+                    super::actions::inline_filler(&format!("{{{{ {action} }}}}")),
+                ));
             }
             (_, Some(m)) if key == "name" => {
                 text.push_str(&format!("{}{key}: {}{ending}", " ".repeat(col), m.original));
