@@ -474,18 +474,23 @@ mod tests {
         assert_eq!(objects(a), objects(b));
     }
 
-    #[test]
-    fn a_stream_in_chunks_is_processed_as_a_whole() {
-        let cat = Catalogue::embedded().unwrap();
-        let ctx = Context {
-            catalogue: &cat,
+    /// A context at the catalogue's newest release, without a prefilter.
+    fn newest(cat: &Catalogue, include_deprecated: bool) -> Context<'_> {
+        Context {
+            catalogue: cat,
             window: Window {
                 target: cat.newest,
                 min: None,
-                include_deprecated: true,
+                include_deprecated,
             },
             prefilter: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_stream_in_chunks_is_processed_as_a_whole() {
+        let cat = Catalogue::embedded().unwrap();
+        let ctx = newest(&cat, true);
         let text = stream(120);
         let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX);
         assert!(whole.rewrite.is_some() && whole.suppressed > 0 && whole.objects.len() > 50);
@@ -538,15 +543,7 @@ mod tests {
     #[test]
     fn verification_parses_again_only_the_parts_that_changed() {
         let cat = Catalogue::embedded().unwrap();
-        let ctx = Context {
-            catalogue: &cat,
-            window: Window {
-                target: cat.newest,
-                min: None,
-                include_deprecated: false,
-            },
-            prefilter: None,
-        };
+        let ctx = newest(&cat, false);
         let svc = |n: usize| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: s{n}\n");
         let old = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: p\nspec:\n  minAvailable: 1\n";
         let text = format!(

@@ -543,34 +543,7 @@ fn workloads_get_their_selector_and_pins_in_the_template() {
 fn templated_values_a_rule_needs_are_reported_where_they_are() {
     let work = tempfile::tempdir().unwrap();
     common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
-    let out = common::kubemig(
-        work.path(),
-        &[
-            "check",
-            "--format",
-            "json",
-            "-t",
-            "1.33",
-            "shapes/templates",
-        ],
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<String> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{}:{}: [{}] {}",
-                f["path"].as_str().unwrap(),
-                f["line"],
-                f["column"],
-                f["code"].as_str().unwrap_or(""),
-                f["message"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    let found = found.join("\n");
+    let found = shapes_findings(work.path());
     assert!(found.contains("shapes/templates/toyaml-strategy.yaml:8:13: [KUBEMIG-SHAPE] `spec.strategy` is not a mapping (in a Helm template: it is filled by `{{ toYaml .Values.strategy | nindent 4 }}`"), "{found}");
     assert!(found.contains("shapes/templates/conditional-labels.yaml:10:7: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: it copies `labels` (line 10), whose content is templated (`{{- with .Values.podLabels }}` on line 12)"), "{found}");
     // Both stay as they are.
@@ -595,34 +568,7 @@ fn templated_values_a_rule_needs_are_reported_where_they_are() {
 fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
     let work = tempfile::tempdir().unwrap();
     common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
-    let out = common::kubemig(
-        work.path(),
-        &[
-            "check",
-            "--format",
-            "json",
-            "-t",
-            "1.33",
-            "shapes/templates",
-        ],
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<String> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{}:{}: [{}] {}",
-                f["path"].as_str().unwrap(),
-                f["line"],
-                f["column"],
-                f["code"].as_str().unwrap_or(""),
-                f["message"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    let found = found.join("\n");
+    let found = shapes_findings(work.path());
     for want in [
         "shapes/templates/ingress-helm3.yaml:38:28: [HELM-TEMPLATED] servicePort is `{{ $svcPort }}` (line 38), a number or a name depending on values",
         "shapes/templates/ingress-helm3.yaml:5:13: [HELM-GUARDED] apiVersion is chosen by the template guard",
@@ -653,4 +599,37 @@ fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
     // A second run changes nothing.
     let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "shapes/templates"]);
     assert!(again.stdout.is_empty(), "{again:?}");
+}
+
+/// `check -t 1.33 --format json` of `shapes/templates` under `dir`: one
+/// `path:line:column: [CODE] message` line per finding.
+fn shapes_findings(dir: &Path) -> String {
+    let out = common::kubemig(
+        dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "-t",
+            "1.33",
+            "shapes/templates",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: [{}] {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["code"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    found.join("\n")
 }
