@@ -633,3 +633,69 @@ fn shapes_findings(dir: &Path) -> String {
         .collect();
     found.join("\n")
 }
+
+/// Two insert places the third round of public charts showed. kube-state-metrics: the last
+/// line of `spec` is in an `if` closed by a `{{- end }}` at column 0, so pins written
+/// "at the end of spec" would render only when that `if` holds; they go in right after
+/// `spec:`. traefik's dashboard Ingress: a path item without `path`, where plain mode
+/// writes `pathType` as the item's first entry right after `- `; the template gets it as a
+/// whole line after the item's last one.
+#[test]
+fn pins_stay_out_of_a_trailing_if_and_an_item_takes_a_new_first_entry() {
+    let work = tempfile::tempdir().unwrap();
+    let deploy = "apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: ksm
+spec:
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        app: ksm
+    spec:
+      containers:
+      - name: ksm
+        image: ksm
+{{- if .Values.tolerations }}
+      tolerations:
+{{ toYaml .Values.tolerations | indent 8 }}
+{{- end }}
+";
+    let ingress = "{{- if .Values.dashboard.enabled }}
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata:
+  name: dash
+spec:
+  rules:
+  - host: {{ .Values.dashboard.domain }}
+    http:
+      paths:
+      - backend:
+          serviceName: dash
+          servicePort: 80
+{{- end }}
+";
+    let d = write(work.path(), "c/templates/deploy.yaml", deploy);
+    let i = write(work.path(), "c/templates/ingress.yaml", ingress);
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "c"]);
+    assert_eq!(fix.status.code(), Some(0), "{fix:?}");
+    let d = fs::read_to_string(d).unwrap();
+    assert!(
+        d.contains("spec:\n  strategy:\n    type: RollingUpdate\n"),
+        "{d}"
+    );
+    assert!(
+        d.ends_with("{{ toYaml .Values.tolerations | indent 8 }}\n{{- end }}\n"),
+        "{d}"
+    );
+    let i = fs::read_to_string(i).unwrap();
+    assert!(
+        i.ends_with("              number: 80\n        pathType: ImplementationSpecific\n{{- end }}\n"),
+        "{i}"
+    );
+    // A second run changes nothing.
+    let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "c"]);
+    assert!(again.stdout.is_empty(), "{again:?}");
+}

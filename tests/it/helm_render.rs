@@ -333,9 +333,26 @@ fn shapes_chart_renders_after_fix_and_no_removed_api_is_unreported() {
 #[test]
 #[ignore = "needs helm-python-sdk 0.2.2 (Helm's Go SDK): .ci/run installs it"]
 fn public_charts_mostly_migrate_and_none_is_unreported_or_broken() {
+    let total = measure_all(CORPUS);
+    assert_eq!(
+        (total.objects, total.migrated, total.reported),
+        (38, 26, 12),
+        "{total:?}"
+    );
+    assert!(
+        total.migrated * 100 >= total.objects * 65,
+        "{} of {} migrated",
+        total.migrated,
+        total.objects
+    );
+}
+
+/// Every chart of `charts` measured, summed up; none may be unreported or broken, and
+/// `kubemig check` may say "cannot read" of none.
+fn measure_all(charts: &[&str]) -> Measure {
     let py = python();
     let mut total = Measure::default();
-    for name in CORPUS {
+    for name in charts {
         let m = measure(&py, name);
         eprintln!(
             "{name}: {} objects, {} migrated, {} reported, {:?} unreported, {:?} broken, {} errors",
@@ -363,19 +380,32 @@ fn public_charts_mostly_migrate_and_none_is_unreported_or_broken() {
     );
     assert!(total.unreported.is_empty(), "{total:?}");
     assert!(total.broken.is_empty(), "{total:?}");
-    assert_eq!(total.errors, 0);
+    assert_eq!(total.errors, 0, "{total:?}");
+    total
+}
+
+/// The third round of public charts (`testdata/helm/SOURCES.md`), measured apart from
+/// the first two so that each round's numbers stay comparable.
+#[test]
+#[ignore = "needs helm-python-sdk 0.2.2 (Helm's Go SDK): .ci/run installs it"]
+fn third_round_public_charts_migrate_and_none_is_unreported_or_broken() {
+    let total = measure_all(CORPUS3);
     assert_eq!(
         (total.objects, total.migrated, total.reported),
-        (38, 26, 12),
+        (0, 0, 0),
         "{total:?}"
     );
-    assert!(
-        total.migrated * 100 >= total.objects * 65,
-        "{} of {} migrated",
-        total.migrated,
-        total.objects
-    );
 }
+
+/// The third round's charts.
+const CORPUS3: &[&str] = &[
+    "zookeeper",
+    "kube-state-metrics",
+    "kubernetes-dashboard",
+    "traefik",
+    "prometheus-adapter",
+    "redis-ha",
+];
 
 /// The public charts in `testdata/helm` (see `SOURCES.md` there).
 const CORPUS: &[&str] = &[

@@ -321,6 +321,10 @@ fn insertion(
         && src[p..].starts_with(nl)
     {
         (p + nl.len(), format!("{rest}{nl}"))
+    } else if let Some(lines) = first_entry_of_item(src, p, &e.text, nl) {
+        // A new first entry of a list item (`- pathType: …` before `backend:`, an Ingress
+        // path without `path`): the same entry as whole lines after the item's last line.
+        (content_end(&tpl.masked, p), lines)
     } else {
         return Err(refuse(""));
     };
@@ -340,17 +344,26 @@ fn insertion(
         match (item, mapping_at(root, src, &tpl.masked, at, col)) {
             (false, Some(map)) => (
                 std::iter::once(at)
-                    .chain(map.keys.iter().map(|k| line_start(src, *k)))
-                    .chain(std::iter::once(map.end))
+                    // Before a key that starts its line: the first key of a list item
+                    // follows its `- `, and lines before it would end the item above.
+                    .chain(
+                        map.keys
+                            .iter()
+                            .filter(|k| first_char_of_line(src, **k) == **k)
+                            .map(|k| line_start(src, *k)),
+                    )
+                    .chain([content_end(&tpl.masked, map.owner), map.end])
                     .collect(),
                 context(tpl, map.owner),
             ),
             // An item's place in its list is its meaning: it stays where it is.
             _ => (vec![at], home.to_vec()),
         };
-    // Beyond the object's branches only `range` bodies: an `if` or `with` around the
-    // mapping renders it for some values only, and for the others the entry would be
-    // missing where plain mode writes it.
+    // Beyond the object's branches: `range` bodies, and `if`/`with` branches that hold the
+    // whole mapping (it renders only there, so the entry is needed exactly there) of a
+    // block this reading kept whole. When another branch of the block was left out of the
+    // reading, it was not planned, and an entry written in one branch only would leave
+    // the other as it was.
     let ranged = |(block, _): &(usize, usize)| {
         tpl.opener(*block).is_some_and(|o| {
             src[o.cond.clone()]
@@ -358,7 +371,15 @@ fn insertion(
                 .starts_with("range")
         })
     };
-    if !home.iter().all(|h| own.contains(h)) || own.iter().any(|b| !home.contains(b) && !ranged(b))
+    let read_whole = |(block, _): &(usize, usize)| {
+        !tpl.branches
+            .iter()
+            .any(|c| c.block == *block && tpl.dropped.contains(&c.range))
+    };
+    if !home.iter().all(|h| own.contains(h))
+        || own
+            .iter()
+            .any(|b| !home.contains(b) && !ranged(b) && !read_whole(b))
     {
         return Err(refuse(", outside the object's own branch"));
     }
@@ -379,6 +400,46 @@ fn insertion(
             )))
         }
     }
+}
+
+/// `text`, an entry inserted at `p` right after a list item's `- ` and followed by the
+/// indentation of the item's keys, as whole lines at that indentation.
+fn first_entry_of_item(src: &str, p: usize, text: &str, nl: &str) -> Option<String> {
+    let start = line_start(src, p);
+    let before = &src[start..p];
+    let col = p - start;
+    let indent = " ".repeat(col);
+    let body = text.strip_suffix(&indent)?;
+    (before.trim_start_matches(' ') == "- " && body.ends_with(nl) && !body.trim().is_empty())
+        .then(|| {
+            body.split_inclusive(nl)
+                .enumerate()
+                .map(|(i, l)| match i {
+                    0 => format!("{indent}{l}"),
+                    _ => l.to_string(),
+                })
+                .collect()
+        })
+}
+
+/// The start of the line after the last line with text of the block that starts on the
+/// line of `offset` (the lines of actions alone after it, `{{- end }}`, not counted).
+fn content_end(masked: &str, offset: usize) -> usize {
+    let start = line_start(masked, offset);
+    let Some(own) = indent_at(masked, start) else {
+        return next_line_start(masked, start);
+    };
+    let mut end = next_line_start(masked, start);
+    let mut p = end;
+    while p < masked.len() {
+        match indent_at(masked, p) {
+            Some(i) if i <= own => break,
+            Some(_) => end = next_line_start(masked, p),
+            None => {}
+        }
+        p = next_line_start(masked, p);
+    }
+    end
 }
 
 fn first_char_of_line(src: &str, offset: usize) -> usize {
@@ -450,7 +511,16 @@ fn plain_gap(tpl: &Template, src: &str, home: &[(usize, usize)], g: usize, col: 
     if tpl.actions.iter().any(|a| cut(&a.range)) || tpl.dropped.iter().any(cut) {
         return false;
     }
-    if context(tpl, g) != home {
+    // Lines inserted at `g` go before an action that starts there: a `{{- end }}` at column
+    // 0 right at `g` closes a branch the new lines would be in (kube-state-metrics: the end
+    // of `spec` is the last line of an `if .Values.tolerations`).
+    let inside: Vec<(usize, usize)> = tpl
+        .branches
+        .iter()
+        .filter(|b| b.range.start <= g && g <= b.range.end)
+        .map(|b| (b.block, b.index))
+        .collect();
+    if inside != home {
         return false;
     }
     if src[..g].trim_end().ends_with("-}}") {
