@@ -677,6 +677,34 @@ spec:
           servicePort: 80
 {{- end }}
 ";
+    // kubernetes-dashboard: the rules are chosen by an `if`/`else`, each with its paths in
+    // a `range`; both branches are read and planned, and each gets its own entries.
+    let chosen = "apiVersion: extensions/v1beta1
+kind: Ingress
+metadata:
+  name: dash
+spec:
+  rules:
+  {{- if .Values.hosts }}
+  {{- range $host := .Values.hosts }}
+    - host: {{ $host }}
+      http:
+        paths:
+          - path: /
+            backend:
+              serviceName: dash
+              servicePort: 443
+  {{- end -}}
+  {{- else }}
+    - http:
+        paths:
+          - path: /
+            backend:
+              serviceName: dash
+              servicePort: 443
+  {{- end }}
+";
+    let c = write(work.path(), "c/templates/chosen.yaml", chosen);
     let d = write(work.path(), "c/templates/deploy.yaml", deploy);
     let i = write(work.path(), "c/templates/ingress.yaml", ingress);
     let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "c"]);
@@ -692,9 +720,18 @@ spec:
     );
     let i = fs::read_to_string(i).unwrap();
     assert!(
-        i.ends_with("              number: 80\n        pathType: ImplementationSpecific\n{{- end }}\n"),
+        i.ends_with(
+            "              number: 80\n        pathType: ImplementationSpecific\n{{- end }}\n"
+        ),
         "{i}"
     );
+    let c = fs::read_to_string(c).unwrap();
+    assert_eq!(
+        c.matches("pathType: ImplementationSpecific").count(),
+        2,
+        "{c}"
+    );
+    assert_eq!(c.matches("number: 443").count(), 2, "{c}");
     // A second run changes nothing.
     let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "c"]);
     assert!(again.stdout.is_empty(), "{again:?}");

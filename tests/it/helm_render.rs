@@ -385,14 +385,17 @@ fn measure_all(charts: &[&str]) -> Measure {
 }
 
 /// The third round of public charts (`testdata/helm/SOURCES.md`), measured apart from
-/// the first two so that each round's numbers stay comparable.
+/// the first two so that each round's numbers stay comparable. 18 objects over 6 charts:
+/// 17 migrated, 1 reported (prometheus-adapter's PodSecurityPolicy: no served
+/// replacement). Main before this round: 13 migrated, 4 reported, 1 unreported and broken
+/// (kube-state-metrics: pins written into a trailing `if`).
 #[test]
 #[ignore = "needs helm-python-sdk 0.2.2 (Helm's Go SDK): .ci/run installs it"]
 fn third_round_public_charts_migrate_and_none_is_unreported_or_broken() {
     let total = measure_all(CORPUS3);
     assert_eq!(
         (total.objects, total.migrated, total.reported),
-        (0, 0, 0),
+        (18, 17, 1),
         "{total:?}"
     );
 }

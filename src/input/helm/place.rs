@@ -410,8 +410,8 @@ fn first_entry_of_item(src: &str, p: usize, text: &str, nl: &str) -> Option<Stri
     let col = p - start;
     let indent = " ".repeat(col);
     let body = text.strip_suffix(&indent)?;
-    (before.trim_start_matches(' ') == "- " && body.ends_with(nl) && !body.trim().is_empty())
-        .then(|| {
+    (before.trim_start_matches(' ') == "- " && body.ends_with(nl) && !body.trim().is_empty()).then(
+        || {
             body.split_inclusive(nl)
                 .enumerate()
                 .map(|(i, l)| match i {
@@ -419,7 +419,8 @@ fn first_entry_of_item(src: &str, p: usize, text: &str, nl: &str) -> Option<Stri
                     _ => l.to_string(),
                 })
                 .collect()
-        })
+        },
+    )
 }
 
 /// The start of the line after the last line with text of the block that starts on the
