@@ -408,6 +408,8 @@ const CORPUS3: &[&str] = &[
     "traefik",
     "prometheus-adapter",
     "redis-ha",
+    "fluentd",
+    "kube2iam",
 ];
 
 /// The public charts in `testdata/helm` (see `SOURCES.md` there).
