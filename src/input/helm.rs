@@ -283,9 +283,13 @@ fn plan_in_template(
     if plan.edits.is_empty() {
         return Ok(plan);
     }
+    let mut else_pins = None;
     let admitted = match depends_on_if(tpl, src, doc, &plan.edits, cat, window) {
-        Some(refusal) => Err(refusal),
-        None => place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits),
+        Err(refusal) => Err(refusal),
+        Ok(pins) => {
+            else_pins = pins;
+            place::admit(tpl, src, root, plan.expected.as_ref(), &plan.edits)
+        }
     };
     match admitted {
         Ok(place::Admitted {
@@ -293,6 +297,11 @@ fn plan_in_template(
             port_choices: choices,
         }) => {
             plan.edits = edits;
+            if let Some(e) = else_pins {
+                else_branch_found(&mut plan, src, &e);
+                plan.edits.push(e);
+                plan.edits.sort_by_key(|e| e.range.start);
+            }
             port_choices(&mut plan, src, choices);
         }
         Err(place::Refusal { at, why }) => {
@@ -511,6 +520,27 @@ fn injected_lines(tpl: &Template, src: &str, root: &Node) -> Vec<(usize, Vec<Ste
     out
 }
 
+/// An info finding at the `{{- else }}` written for entries needed only when an `if`
+/// does not hold.
+fn else_branch_found(plan: &mut DocPlan, src: &str, e: &crate::edit::Edit) {
+    if let Some(r) = plan
+        .objects
+        .iter_mut()
+        .find(|r| r.status == Status::Migrated && r.field.is_none())
+    {
+        let first = e.text.lines().nth(1).unwrap_or("").trim();
+        r.findings.push(Finding::at_level(
+            codes::HELM_TEMPLATED,
+            Level::Info,
+            format!(
+                "`{first}` is needed only when the `if` before line {} does not hold: wrote it in an `{{{{- else }}}}` of that `if`",
+                line_of(src, e.range.start)
+            ),
+            e.range.start,
+        ));
+    }
+}
+
 /// Templated servicePorts written as a choice between `port.number` and `port.name`: what
 /// the masked output reads, and an info finding at each.
 fn port_choices(plan: &mut DocPlan, src: &str, choices: Vec<(usize, String, String)>) {
@@ -577,7 +607,7 @@ fn depends_on_if(
     edits: &[crate::edit::Edit],
     cat: &Catalogue,
     window: Window,
-) -> Option<place::Refusal> {
+) -> Result<Option<crate::edit::Edit>, place::Refusal> {
     let span = &doc.root.span;
     let ifs: Vec<&Branch> = tpl
         .branches
@@ -590,7 +620,7 @@ fn depends_on_if(
         })
         .collect();
     if ifs.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut alt = tpl.masked.clone().into_bytes();
     for b in &ifs {
@@ -600,10 +630,13 @@ fn depends_on_if(
             }
         }
     }
-    let alt = String::from_utf8(alt).ok()?;
-    let docs = crate::yaml::parse_stream(&alt).ok()?;
-    let d = docs.into_iter().find(|d| d.index == doc.index)?;
-    let other = plan_document(&alt, &d, cat, window).ok()?;
+    let Some(other) = String::from_utf8(alt).ok().and_then(|alt| {
+        let docs = crate::yaml::parse_stream(&alt).ok()?;
+        let d = docs.into_iter().find(|d| d.index == doc.index)?;
+        plan_document(&alt, &d, cat, window).ok()
+    }) else {
+        return Ok(None);
+    };
     let inside = |e: &crate::edit::Edit| {
         ifs.iter()
             .any(|b| b.range.start <= e.range.start && e.range.end <= b.range.end)
@@ -618,7 +651,17 @@ fn depends_on_if(
     a.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
     b.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
     if a == b {
-        return None;
+        return Ok(None);
+    }
+    let extra: Vec<&crate::edit::Edit> = other
+        .edits
+        .iter()
+        .filter(|e| !inside(e) && !a.contains(&key(e)))
+        .collect();
+    if a.iter().all(|e| b.contains(e))
+        && let Some(e) = else_branch(tpl, src, &ifs, &extra)
+    {
+        return Ok(Some(e));
     }
     let extra = b
         .iter()
@@ -636,7 +679,7 @@ fn depends_on_if(
                 .any(|e| e.range.start >= b.range.start && e.range.start <= b.range.end)
         })
         .unwrap_or(&ifs[0]);
-    Some(place::Refusal {
+    Err(place::Refusal {
         at: cond.cond.start,
         why: format!(
             "what it writes depends on `{}` (line {}): when that does not hold, the object needs `{extra}` as well, which kubemig cannot write for the values that take the `if`",
@@ -644,6 +687,64 @@ fn depends_on_if(
             line_of(src, cond.cond.start)
         ),
     })
+}
+
+/// The entries the object needs only when one `if` does not hold (`b`, the plan without
+/// it, inserts them; `a`, the plan with it, does not, and is otherwise the same), written
+/// as that `if`'s `{{- else }}` branch: the `if` sets the same keys at the same column
+/// (kube2iam's `updateStrategy` under a `semverCompare`, a `strategy` under
+/// `{{- if .Values.rolling }}`), and both its actions trim, so the new branch renders
+/// the entries on their own lines and the `if` branch renders as before.
+fn else_branch(
+    tpl: &Template,
+    src: &str,
+    ifs: &[&Branch],
+    extra: &[&crate::edit::Edit],
+) -> Option<crate::edit::Edit> {
+    use crate::source::{line_end, line_start, next_line_start};
+    if extra.is_empty() || extra.iter().any(|e| !e.range.is_empty()) {
+        return None;
+    }
+    let [branch] = ifs else { return None };
+    let end = branch.range.end;
+    let trims = |at: usize| src[at..].starts_with("{{-");
+    if !trims(branch.cond.start) || !trims(end) || !src[line_start(src, end)..end].trim().is_empty()
+    {
+        return None;
+    }
+    // The keys the `if` sets, at the column of its least indented lines.
+    let mut keys: Vec<(usize, &str)> = Vec::new();
+    let mut p = next_line_start(src, branch.range.start);
+    while p < end {
+        let line = &tpl.masked[p..line_end(&tpl.masked, p)];
+        let text = line.trim_start_matches(' ');
+        if !text.trim().is_empty() {
+            let col = line.len() - text.len();
+            let key = text.split(':').next().unwrap_or("").trim();
+            keys.push((col, key));
+        }
+        p = next_line_start(src, p);
+    }
+    let col = keys.iter().map(|(c, _)| *c).min()?;
+    let set: Vec<&str> = keys
+        .iter()
+        .filter(|(c, _)| *c == col)
+        .map(|(_, k)| *k)
+        .collect();
+    let nl = if src.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut text = format!("{}{{{{- else }}}}{nl}", &src[line_start(src, end)..end]);
+    for e in extra {
+        let t = e.text.trim_start_matches(['\r', '\n']);
+        let first = t.lines().next()?;
+        let indent = first.len() - first.trim_start_matches(' ').len();
+        let key = first.trim().split(':').next().unwrap_or("");
+        if indent != col || !set.contains(&key) || t.contains("{{") {
+            return None;
+        }
+        text.push_str(t.trim_end_matches(['\r', '\n']));
+        text.push_str(nl);
+    }
+    Some(crate::edit::Edit::insert(line_start(src, end), text))
 }
 
 /// The report for the root object of a document whose apiVersion node is `api_node`.

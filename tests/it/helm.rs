@@ -561,9 +561,10 @@ fn templated_values_a_rule_needs_are_reported_where_they_are() {
 /// create` scaffolds of Helm 2 and 3.0-3.3) get `pathType` and the v1 backend written in
 /// the range body; a templated servicePort becomes an `if` that picks `port.number` or
 /// `port.name` by what it renders; a `semverCompare` guard between two removed versions
-/// gets the new one in both branches. A servicePort piped to `quote`, and a strategy that
-/// exists only under an `if` (the pins would differ for the other values), are reported
-/// at their lines. The files `fix` writes are in `testdata/helm/expected/shapes/`.
+/// gets the new one in both branches. A strategy that exists only under an `if` gets the
+/// pins the other values need in an `{{- else }}` of that `if`. A servicePort piped to
+/// `quote` is reported at its line. The files `fix` writes are in
+/// `testdata/helm/expected/shapes/`.
 #[test]
 fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
     let work = tempfile::tempdir().unwrap();
@@ -573,7 +574,7 @@ fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
         "shapes/templates/ingress-helm3.yaml:38:28: [HELM-TEMPLATED] servicePort is `{{ $svcPort }}` (line 38), a number or a name depending on values",
         "shapes/templates/ingress-helm3.yaml:5:13: [HELM-GUARDED] apiVersion is chosen by the template guard",
         "shapes/templates/ingress-quoted-port.yaml:13:28: [HELM-TEMPLATED] extensions/v1beta1 -> networking.k8s.io/v1 cannot be written into this template: servicePort (line 13) is `{{ .Values.service.port | quote }}`, which renders either a number (port.number) or a name (port.name)",
-        "shapes/templates/rolling.yaml:7:3: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: what it writes depends on `{{- if .Values.rolling }}` (line 7): when that does not hold, the object needs `strategy:` as well",
+        "shapes/templates/rolling.yaml:13:1: [HELM-TEMPLATED] `strategy:` is needed only when the `if` before line 13 does not hold: wrote it in an `{{- else }}` of that `if`",
     ] {
         assert!(found.contains(want), "{want}\n---\n{found}");
     }
@@ -583,19 +584,17 @@ fn ingress_paths_in_range_bodies_and_templated_ports_are_migrated() {
         "ingress-helm2.yaml",
         "ingress-helm3.yaml",
         "ingress-values-port.yaml",
+        "rolling.yaml",
     ] {
         let rel = Path::new("shapes/templates").join(f);
         let got = fs::read(work.path().join(&rel)).unwrap();
         common::golden(&data().join("expected").join(&rel), &got);
     }
-    for f in ["ingress-quoted-port.yaml", "rolling.yaml"] {
-        let rel = Path::new("shapes/templates").join(f);
-        assert_eq!(
-            fs::read(work.path().join(&rel)).unwrap(),
-            fs::read(data().join(&rel)).unwrap(),
-            "{f}"
-        );
-    }
+    let rel = Path::new("shapes/templates/ingress-quoted-port.yaml");
+    assert_eq!(
+        fs::read(work.path().join(rel)).unwrap(),
+        fs::read(data().join(rel)).unwrap()
+    );
     // A second run changes nothing.
     let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "shapes/templates"]);
     assert!(again.stdout.is_empty(), "{again:?}");

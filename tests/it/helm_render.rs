@@ -295,11 +295,11 @@ fn shapes_chart_renders_after_fix_and_no_removed_api_is_unreported() {
     assert_eq!(m.errors, 0, "{m:?}");
     assert!(m.broken.is_empty(), "{m:?}");
     assert!(m.unreported.is_empty(), "{m:?}");
-    // 38 objects: 20 migrated; 18 reported (apiVersions from values or a helper, a
+    // 38 objects: 22 migrated; 16 reported (apiVersions from values or a helper, a
     // templated kind, a kind no version serves, a strategy from toYaml, labels from an if,
-    // v2beta1 HPA metrics from toYaml, a servicePort piped to `quote`, a strategy only
-    // under an `if`), each with both values files.
-    assert_eq!((m.objects, m.migrated, m.reported), (38, 20, 18), "{m:?}");
+    // v2beta1 HPA metrics from toYaml, a servicePort piped to `quote`), each with both
+    // values files. A strategy only under an `if` migrates: its pins go in an `else`.
+    assert_eq!((m.objects, m.migrated, m.reported), (38, 22, 16), "{m:?}");
     for shape in [
         "templates/cronjob-greeting.yaml",
         "templates/statefulset.yaml",
@@ -313,6 +313,8 @@ fn shapes_chart_renders_after_fix_and_no_removed_api_is_unreported() {
         "templates/ingress-helm2.yaml",
         "templates/ingress-helm3.yaml",
         "templates/ingress-values-port.yaml",
+        // Pins needed only when an `if` does not hold, in an `{{- else }}` of it.
+        "templates/rolling.yaml",
     ] {
         assert!(
             m.templates_migrated.contains(shape),
@@ -385,9 +387,11 @@ fn measure_all(charts: &[&str]) -> Measure {
 }
 
 /// The third round of public charts (`testdata/helm/SOURCES.md`), measured apart from
-/// the first two so that each round's numbers stay comparable. 18 objects over 6 charts:
-/// 17 migrated, 1 reported (prometheus-adapter's PodSecurityPolicy: no served
-/// replacement). Main before this round: 13 migrated, 4 reported, 1 unreported and broken
+/// the first two so that each round's numbers stay comparable. 26 objects over 8 charts:
+/// 23 migrated, 3 reported: prometheus-adapter's PodSecurityPolicy (no served
+/// replacement), kube2iam's DaemonSet (twice: its pod labels end in an
+/// `{{- if .Values.podLabels }}` block, which the apps/v1 selector would have to copy).
+/// Main before this round: 19 migrated, 6 reported, 1 unreported and broken
 /// (kube-state-metrics: pins written into a trailing `if`).
 #[test]
 #[ignore = "needs helm-python-sdk 0.2.2 (Helm's Go SDK): .ci/run installs it"]
@@ -395,7 +399,7 @@ fn third_round_public_charts_migrate_and_none_is_unreported_or_broken() {
     let total = measure_all(CORPUS3);
     assert_eq!(
         (total.objects, total.migrated, total.reported),
-        (18, 17, 1),
+        (26, 23, 3),
         "{total:?}"
     );
 }
