@@ -127,7 +127,7 @@ impl Migrations {
         let place = Place {
             what,
             kind: "value",
-            name: None,
+            name: Some(vpath.to_string()),
         };
         self.migrate(&place, &uses, &candidates, templates, values, cat, window);
     }
