@@ -139,8 +139,7 @@ impl Charts {
                 out.rewrite = Some((rw.old.clone(), rw.new.clone()));
             }
             for (report, at) in &rw.reports {
-                out.finding_positions
-                    .push(vec![*at; report.findings.len()]);
+                out.finding_positions.push(vec![*at; report.findings.len()]);
                 out.objects.push(Located {
                     line: at.0,
                     col: at.1,
@@ -248,9 +247,10 @@ impl Charts {
                             .entry(define)
                             .or_insert((gv.to_string(), format!("{}:{l}:{c}", p.display())));
                     }
-                    self.push(&p, &s, at, gv, None, "helper", msg, status, Some(level));
+                    let pushed =
+                        self.push(&p, &s, at, gv, None, "helper", msg, status, Some(level));
                     // Named for the report line (`helper app.deployment.apiVersion`).
-                    if let Some(r) = self.extra.get_mut(&p).and_then(|e| e.last_mut()) {
+                    if pushed && let Some(r) = self.extra.get_mut(&p).and_then(|e| e.last_mut()) {
                         r.report.name = define_at(&s.text, at);
                     }
                 } else {
@@ -434,7 +434,9 @@ impl Charts {
                 let Some(name) = quoted_after(line, "define").map(str::to_string) else {
                     continue;
                 };
-                let end = text[d + 1..].find("define").map_or(text.len(), |e| d + 1 + e);
+                let end = text[d + 1..]
+                    .find("define")
+                    .map_or(text.len(), |e| d + 1 + e);
                 let body = &text[d..end];
                 let found = occurrences(body, gone);
                 if found.is_empty() {
@@ -457,7 +459,8 @@ impl Charts {
                         }
                     }
                 }
-                m.helper(&name, i, &literals, &templates, cat, window);
+                let guarded = body.contains(".Capabilities") || body.contains("semverCompare");
+                m.helper(&name, i, &literals, guarded, &templates, cat, window);
             }
         }
         for (p, edits) in &m.sources {
@@ -500,7 +503,7 @@ impl Charts {
         message: String,
         status: Status,
         level: Option<Level>,
-    ) {
+    ) -> bool {
         let report = ObjectReport {
             doc_index: 0,
             offset: at,
@@ -526,7 +529,7 @@ impl Charts {
             .get(path)
             .is_some_and(|h| h.iter().any(|r| r.contains(&at)))
         {
-            return;
+            return false;
         }
         let extra = self.extra.entry(path.to_path_buf()).or_default();
         extra.retain(|e| e.report.offset != at);
@@ -535,6 +538,7 @@ impl Charts {
             doc,
             line_col: src.line_col(at),
         });
+        true
     }
 }
 

@@ -48,6 +48,8 @@ struct Place {
     what: String,
     kind: &'static str,
     name: Option<String>,
+    /// A helper whose branches a `.Capabilities`/`semverCompare` guard chooses.
+    guarded: bool,
 }
 
 /// A file of the chart, read.
@@ -111,16 +113,17 @@ impl Migrations {
             }
         }
         // The chart's default values set it: a value set only outside the chart is not
-        // the chart's to change.
-        let root_sets = candidates.iter().any(|c| {
+        // the chart's to change. The default first: the template's report names it.
+        let default = |c: &Candidate| {
             c.places.iter().any(|(i, _)| {
                 values[*i]
                     .path
                     .file_name()
                     .is_some_and(|n| n == "values.yaml")
             })
-        });
-        if !root_sets {
+        };
+        candidates.sort_by_key(|c| !default(c));
+        if !candidates.first().is_some_and(default) {
             return;
         }
         let what = format!("`.Values.{vpath}`");
@@ -128,17 +131,20 @@ impl Migrations {
             what,
             kind: "value",
             name: Some(vpath.to_string()),
+            guarded: false,
         };
         self.migrate(&place, &uses, &candidates, templates, values, cat, window);
     }
 
     /// A helper `name` defined in `files[file]` (a `.tpl`), returning the group/versions
-    /// at `literals` (byte ranges there).
+    /// at `literals` (byte ranges there), `guarded` when a guard chooses between them.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn helper(
         &mut self,
         name: &str,
         file: usize,
         literals: &[Range<usize>],
+        guarded: bool,
         files: &[ChartFile],
         cat: &Catalogue,
         window: Window,
@@ -161,6 +167,7 @@ impl Migrations {
             what: format!("the helper `{name}`"),
             kind: "helper",
             name: Some(name.to_string()),
+            guarded,
         };
         self.migrate(&place, &uses, &candidates, files, files, cat, window);
     }
@@ -181,12 +188,13 @@ impl Migrations {
         if uses.is_empty() || candidates.is_empty() {
             return;
         }
-        if uses.keys().any(|t| {
-            !templates[*t].walked || self.templates.contains_key(&templates[*t].path)
-        }) || candidates
-            .iter()
-            .flat_map(|c| &c.places)
-            .any(|(i, _)| !sources[*i].walked)
+        if uses
+            .keys()
+            .any(|t| !templates[*t].walked || self.templates.contains_key(&templates[*t].path))
+            || candidates
+                .iter()
+                .flat_map(|c| &c.places)
+                .any(|(i, _)| !sources[*i].walked)
         {
             return;
         }
@@ -277,9 +285,9 @@ impl Migrations {
             outcomes.push((*t, out));
         }
         // A helper's branches are the in-template guard's case (`through_guard`).
-        let code = match place.kind {
-            "helper" => codes::HELM_GUARDED,
-            _ => codes::HELM_UNRESOLVED,
+        let code = match place.guarded {
+            true => codes::HELM_GUARDED,
+            false => codes::HELM_UNRESOLVED,
         };
         // Where the value is set.
         let mut places: Vec<String> = Vec::new();
@@ -389,7 +397,12 @@ impl Migrations {
 /// `Some(Some(to))`: `gv` is gone at the target and a `kind` object migrates to `to`;
 /// `Some(None)`: gone, and not migrated (no literal kind, no served replacement); `None`:
 /// served.
-fn gone_to(cat: &Catalogue, gv: &str, kind: Option<&str>, window: Window) -> Option<Option<String>> {
+fn gone_to(
+    cat: &Catalogue,
+    gv: &str,
+    kind: Option<&str>,
+    window: Window,
+) -> Option<Option<String>> {
     if !super::is_gone(cat, gv, window) {
         return None;
     }
@@ -468,7 +481,9 @@ fn planned(
         let line = api_lines(&restored).into_iter().nth(u.ordinal)?;
         let value = value_range(&restored, line);
         let v = &restored[value.clone()];
-        let mid = v.strip_prefix(u.prefix.as_str())?.strip_suffix(u.suffix.as_str())?;
+        let mid = v
+            .strip_prefix(u.prefix.as_str())?
+            .strip_suffix(u.suffix.as_str())?;
         let start = value.start + u.prefix.len();
         let end = start + mid.len();
         restored.replace_range(start..end, &text[u.action.clone()]);
@@ -482,7 +497,12 @@ fn planned(
         for f in &mut item.findings {
             f.offset = map(f.offset);
         }
-        positions.push(item.findings.iter().map(|f| src.line_col(f.offset)).collect());
+        positions.push(
+            item.findings
+                .iter()
+                .map(|f| src.line_col(f.offset))
+                .collect(),
+        );
         let (line, col) = src.line_col(item.offset);
         objects.push(Located { line, col, item });
     }
@@ -524,7 +544,11 @@ fn api_uses(text: &str, is_source: impl Fn(&str) -> bool) -> Vec<Use> {
             continue;
         };
         let close = close + 2;
-        if v[open + 2..].find("{{").is_some_and(|o| open + 2 + o < close) || close < open {
+        if v[open + 2..]
+            .find("{{")
+            .is_some_and(|o| open + 2 + o < close)
+            || close < open
+        {
             continue;
         }
         if !is_source(&v[open..close]) {
@@ -660,4 +684,124 @@ pub(super) fn apply(text: &str, edits: &[SourceEdit]) -> Option<String> {
         last = e.range.start;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> ChartFile {
+        ChartFile {
+            path: PathBuf::from(path),
+            src: Source::decode(text.as_bytes().to_vec()).unwrap(),
+            walked: true,
+        }
+    }
+
+    #[test]
+    fn an_apiversion_use_is_the_whole_templated_part_of_the_value() {
+        let text = "a: 1\n---\napiVersion: rbac.authorization.k8s.io/{{ .Values.rbac.apiVersion }}\nkind: Role\n";
+        let uses = api_uses(text, |a| is_values_action(a, "rbac.apiVersion"));
+        assert_eq!(uses.len(), 1);
+        let u = &uses[0];
+        assert_eq!(&text[u.action.clone()], "{{ .Values.rbac.apiVersion }}");
+        assert_eq!(
+            (u.ordinal, u.prefix.as_str(), u.suffix.as_str()),
+            (0, "rbac.authorization.k8s.io/", "")
+        );
+        assert_eq!(u.kind.as_deref(), Some("Role"));
+        // A pipeline or a quoted value is not the value as set.
+        for v in [
+            "{{ .Values.rbac.apiVersion | default \"v1\" }}",
+            "\"{{ .Values.rbac.apiVersion }}\"",
+        ] {
+            let text = format!("apiVersion: {v}\nkind: Role\n");
+            assert!(
+                api_uses(&text, |a| is_values_action(a, "rbac.apiVersion")).is_empty(),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_use_of_a_values_path_must_be_an_apiversion() {
+        let dep = "apiVersion: {{ .Values.deployment.apiVersion }}\nkind: Deployment\n";
+        let uses = values_uses("deployment.apiVersion", &[file("t/d.yaml", dep)]).unwrap();
+        assert_eq!(uses[&0].len(), 1);
+        // Read as data, read whole through a parent, used by a helper: not rewritten.
+        for other in [
+            "data:\n  v: {{ .Values.deployment.apiVersion }}\n",
+            "{{- with .Values.deployment }}\nx: {{ .apiVersion }}\n{{- end }}\n",
+            "x: {{ toYaml .Values | nindent 2 }}\n",
+        ] {
+            let files = [file("t/d.yaml", dep), file("t/o.yaml", other)];
+            assert!(
+                values_uses("deployment.apiVersion", &files).is_none(),
+                "{other}"
+            );
+        }
+        let helper = file(
+            "t/_h.tpl",
+            "{{- define \"x\" -}}{{ .Values.deployment.apiVersion }}{{- end -}}\n",
+        );
+        assert!(values_uses("deployment.apiVersion", &[file("t/d.yaml", dep), helper]).is_none());
+        // Another path that starts alike is another value.
+        let files = [
+            file("t/d.yaml", dep),
+            file("t/o.yaml", "r: {{ .Values.deployment.apiVersionOld }}\n"),
+        ];
+        assert!(values_uses("deployment.apiVersion", &files).is_some());
+    }
+
+    #[test]
+    fn every_use_of_a_helper_must_be_an_apiversion() {
+        let tpl = file(
+            "t/_h.tpl",
+            "{{- define \"c.api\" -}}\nbatch/v1beta1\n{{- end -}}\n",
+        );
+        let cj = file(
+            "t/cj.yaml",
+            "apiVersion: {{ template \"c.api\" . }}\nkind: CronJob\n",
+        );
+        let uses = helper_uses("c.api", &[tpl, cj]).unwrap();
+        assert_eq!(uses.keys().collect::<Vec<_>>(), vec![&1]);
+        let tpl = file(
+            "t/_h.tpl",
+            "{{- define \"c.api\" -}}\nbatch/v1beta1\n{{- end -}}\n",
+        );
+        let cj = file(
+            "t/cj.yaml",
+            "apiVersion: {{ template \"c.api\" . }}\nkind: CronJob\n",
+        );
+        let data = file(
+            "t/cm.yaml",
+            "data:\n  api: {{ include \"c.api\" . | quote }}\n",
+        );
+        assert!(helper_uses("c.api", &[tpl, cj, data]).is_none());
+    }
+
+    #[test]
+    fn source_edits_apply_last_first_and_refuse_overlaps() {
+        let edit = |r: Range<usize>, t: &str| SourceEdit {
+            range: r,
+            text: t.into(),
+            report: ObjectReport {
+                doc_index: 0,
+                offset: 0,
+                kind: String::new(),
+                name: None,
+                namespace: None,
+                from: String::new(),
+                to: None,
+                migration: None,
+                field: None,
+                status: Status::Noted,
+                findings: vec![],
+            },
+        };
+        let text = "a: \"extensions/v1beta1\" # keep\nb: v1beta1\n";
+        let out = apply(text, &[edit(4..22, "apps/v1"), edit(34..41, "v1")]).unwrap();
+        assert_eq!(out, "a: \"apps/v1\" # keep\nb: v1\n");
+        assert!(apply(text, &[edit(4..22, "x"), edit(10..12, "y")]).is_none());
+    }
 }
