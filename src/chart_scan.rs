@@ -16,12 +16,19 @@
 //! - a literal removed apiVersion in a template that produced no report (its `kind:` is
 //!   templated, or the catalogue does not list the kind).
 //!
+//! Where every use of such a values path or helper is a template's apiVersion of an object
+//! that migrates, the value is rewritten where it is set and the templates are migrated
+//! under it instead (`sources`).
+//!
 //! Entry points: [`Charts::build`] once per run, [`Charts::inputs`] (the helpers join the
 //! walked files), and [`Charts::amend`] on each file's outcome.
+
+mod sources;
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Window, decide};
@@ -36,6 +43,18 @@ use crate::yaml::{Node, NodeKind, parse_stream};
 pub struct Charts {
     extra: HashMap<PathBuf, Vec<Extra>>,
     helpers: Vec<PathBuf>,
+    /// Templates migrated under a value written in (`sources`): their outcomes, taken once.
+    planned: Mutex<HashMap<PathBuf, Outcome>>,
+    /// Values files and helpers rewritten with them: old and new text, and their reports.
+    rewrites: HashMap<PathBuf, Rewrite>,
+    /// Places rewritten, not to be reported.
+    handled: HashMap<PathBuf, Vec<Range<usize>>>,
+}
+
+struct Rewrite {
+    old: String,
+    new: String,
+    reports: Vec<(ObjectReport, (usize, usize))>,
 }
 
 /// One report to add to a file's outcome.
@@ -72,7 +91,7 @@ impl Charts {
         }
         let gone = gone_versions(cat, window);
         for root in roots {
-            charts.scan_chart(&root, &gone, cat, window);
+            charts.scan_chart(&root, &gone, inputs, cat, window);
         }
         charts
     }
@@ -97,6 +116,13 @@ impl Charts {
         all
     }
 
+    /// The outcome of a template migrated under a value its apiVersion takes from a values
+    /// file or a helper (planned once, by [`Charts::build`]).
+    pub fn planned(&self, input: &Input) -> Option<Outcome> {
+        let Input::File(p) = input else { return None };
+        self.planned.lock().ok()?.remove(p)
+    }
+
     /// Whether `input` is a chart helper: not a manifest, only scanned here.
     pub fn is_helper(&self, input: &Input) -> bool {
         matches!(input, Input::File(p) if self.helpers.contains(p))
@@ -106,6 +132,22 @@ impl Charts {
     /// template pass did not report.
     pub fn amend(&self, input: &Input, out: &mut Outcome) {
         let Input::File(p) = input else { return };
+        if let Some(rw) = self.rewrites.get(p) {
+            // A values file or helper holds no object of its own to rewrite: its text is
+            // the one the chart scan read.
+            if out.rewrite.is_none() && out.error.is_none() {
+                out.rewrite = Some((rw.old.clone(), rw.new.clone()));
+            }
+            for (report, at) in &rw.reports {
+                out.finding_positions.push(vec![*at; report.findings.len()]);
+                out.objects.push(Located {
+                    line: at.0,
+                    col: at.1,
+                    item: report.clone(),
+                });
+            }
+            out.parsed = true;
+        }
         let Some(extra) = self.extra.get(p) else {
             return;
         };
@@ -135,7 +177,14 @@ impl Charts {
         out.parsed = true;
     }
 
-    fn scan_chart(&mut self, root: &Path, gone: &[String], cat: &Catalogue, window: Window) {
+    fn scan_chart(
+        &mut self,
+        root: &Path,
+        gone: &[String],
+        inputs: &[Input],
+        cat: &Catalogue,
+        window: Window,
+    ) {
         let mut files = Vec::new();
         collect(&root.join("templates"), &mut files);
         let mut values: Vec<PathBuf> = std::fs::read_dir(root)
@@ -158,6 +207,7 @@ impl Charts {
             .into_iter()
             .filter_map(|p| read(&p).map(|s| (p, s)))
             .collect();
+        self.migrate_sources(&files, &values, gone, inputs, cat, window);
         for (p, s) in &values {
             for (at, gv) in occurrences(&s.text, gone) {
                 let msg = format!(
@@ -197,9 +247,10 @@ impl Charts {
                             .entry(define)
                             .or_insert((gv.to_string(), format!("{}:{l}:{c}", p.display())));
                     }
-                    self.push(&p, &s, at, gv, None, "helper", msg, status, Some(level));
+                    let pushed =
+                        self.push(&p, &s, at, gv, None, "helper", msg, status, Some(level));
                     // Named for the report line (`helper app.deployment.apiVersion`).
-                    if let Some(r) = self.extra.get_mut(&p).and_then(|e| e.last_mut()) {
+                    if pushed && let Some(r) = self.extra.get_mut(&p).and_then(|e| e.last_mut()) {
                         r.report.name = define_at(&s.text, at);
                     }
                 } else {
@@ -249,9 +300,10 @@ impl Charts {
                 let at =
                     start + indent + "apiVersion:".len() + (value.len() - value.trim_start().len());
                 for (vp, vs) in values {
-                    let Some(node) = lookup(&vs.text, &vpath) else {
+                    let Some(node) = lookup_span(&vs.text, &vpath) else {
                         continue;
                     };
+                    let node = (node.0.start, node.1);
                     let Some(v) = node.1.as_deref() else { continue };
                     let gv = format!("{prefix}{v}{suffix}");
                     if !is_gone(cat, &gv, window) {
@@ -327,6 +379,118 @@ impl Charts {
         }
     }
 
+    /// Values paths and helpers that give a template's apiVersion: migrated where every use
+    /// allows it (`sources`); what is rewritten is then not reported.
+    fn migrate_sources(
+        &mut self,
+        files: &[PathBuf],
+        values: &[(PathBuf, Source)],
+        gone: &[String],
+        inputs: &[Input],
+        cat: &Catalogue,
+        window: Window,
+    ) {
+        let walked = |p: &Path| inputs.iter().any(|i| matches!(i, Input::File(f) if f == p));
+        let chart_file = |p: &Path, src: Source| sources::ChartFile {
+            walked: walked(p) || p.to_str().is_some_and(|n| n.ends_with(".tpl")),
+            path: p.to_path_buf(),
+            src,
+        };
+        let templates: Vec<sources::ChartFile> = files
+            .iter()
+            .filter_map(|p| {
+                let s = Source::decode(std::fs::read(p).ok()?).ok()?;
+                Some(chart_file(p, s))
+            })
+            .collect();
+        let values: Vec<sources::ChartFile> = values
+            .iter()
+            .filter_map(|(p, s)| {
+                let s = Source::decode(s.text.clone().into_bytes()).ok()?;
+                Some(chart_file(p, s))
+            })
+            .collect();
+        let mut m = sources::Migrations::default();
+        let mut vpaths = BTreeSet::new();
+        for f in &templates {
+            for line in f.src.text.lines() {
+                if let Some(v) = line.strip_prefix("apiVersion:")
+                    && let Some(p) = values_path(v)
+                {
+                    vpaths.insert(p);
+                }
+            }
+        }
+        for p in &vpaths {
+            m.values_path(p, &templates, &values, cat, window);
+        }
+        for (i, f) in templates.iter().enumerate() {
+            if !f.path.to_str().is_some_and(|n| n.ends_with(".tpl")) {
+                continue;
+            }
+            let text = &f.src.text;
+            for (d, _) in text.match_indices("define") {
+                let line = &text[d..crate::source::line_end(text, d)];
+                let Some(name) = quoted_after(line, "define").map(str::to_string) else {
+                    continue;
+                };
+                let end = text[d + 1..]
+                    .find("define")
+                    .map_or(text.len(), |e| d + 1 + e);
+                let body = &text[d..end];
+                let found = occurrences(body, gone);
+                if found.is_empty() {
+                    continue;
+                }
+                let mut literals: Vec<Range<usize>> =
+                    found.iter().map(|(a, g)| d + a..d + a + g.len()).collect();
+                for (_, g) in &found {
+                    for to in replacements(cat, g, None, window).split(" or ") {
+                        for (a, _) in body.match_indices(to) {
+                            let after = body.as_bytes().get(a + to.len());
+                            let r = d + a..d + a + to.len();
+                            if !after.is_some_and(|c| c.is_ascii_alphanumeric())
+                                && !literals.contains(&r)
+                                && !in_comment(body, a)
+                                && !in_guard(body, a)
+                            {
+                                literals.push(r);
+                            }
+                        }
+                    }
+                }
+                let guarded = body.contains(".Capabilities") || body.contains("semverCompare");
+                m.helper(&name, i, &literals, guarded, &templates, cat, window);
+            }
+        }
+        for (p, edits) in &m.sources {
+            let Some(f) = templates.iter().chain(&values).find(|f| &f.path == p) else {
+                continue;
+            };
+            let Some(new) = sources::apply(&f.src.text, edits) else {
+                continue;
+            };
+            let reports = edits
+                .iter()
+                .map(|e| (e.report.clone(), f.src.line_col(e.range.start)))
+                .collect();
+            self.rewrites.insert(
+                p.clone(),
+                Rewrite {
+                    old: f.src.text.clone(),
+                    new,
+                    reports,
+                },
+            );
+        }
+        for (p, h) in m.handled {
+            self.handled.entry(p).or_default().extend(h);
+        }
+        if let Ok(mut planned) = self.planned.lock() {
+            planned.extend(m.templates);
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
@@ -339,7 +503,7 @@ impl Charts {
         message: String,
         status: Status,
         level: Option<Level>,
-    ) {
+    ) -> bool {
         let report = ObjectReport {
             doc_index: 0,
             offset: at,
@@ -360,6 +524,13 @@ impl Charts {
         };
         // The same place found twice (a values file's group/version that a template also
         // reads): the later, more specific report wins.
+        if self
+            .handled
+            .get(path)
+            .is_some_and(|h| h.iter().any(|r| r.contains(&at)))
+        {
+            return false;
+        }
         let extra = self.extra.entry(path.to_path_buf()).or_default();
         extra.retain(|e| e.report.offset != at);
         extra.push(Extra {
@@ -367,6 +538,7 @@ impl Charts {
             doc,
             line_col: src.line_col(at),
         });
+        true
     }
 }
 
@@ -573,15 +745,15 @@ fn values_path(action: &str) -> Option<String> {
     (!path.is_empty()).then_some(path)
 }
 
-/// The offset and string value of `path` (`a.b`) in a values file.
-fn lookup(text: &str, path: &str) -> Option<(usize, Option<String>)> {
+/// The span and string value of `path` (`a.b`) in a values file.
+fn lookup_span(text: &str, path: &str) -> Option<(Range<usize>, Option<String>)> {
     let docs = parse_stream(text).ok()?;
     let mut node: &Node = &docs.first()?.root;
     for key in path.split('.') {
         node = node.get(key)?;
     }
     match &node.kind {
-        NodeKind::Scalar { .. } => Some((node.span.start, node.as_str().map(str::to_string))),
+        NodeKind::Scalar { .. } => Some((node.span.clone(), node.as_str().map(str::to_string))),
         _ => None,
     }
 }
@@ -635,8 +807,8 @@ mod tests {
         let text = "a: 1\n---\nb: 2\n---\nc: 3\n";
         assert_eq!(&text[document_of(text, 10)], "b: 2\n");
         assert_eq!(
-            lookup("rbac:\n  apiVersion: v1beta1\n", "rbac.apiVersion"),
-            Some((20, Some("v1beta1".into())))
+            lookup_span("rbac:\n  apiVersion: v1beta1\n", "rbac.apiVersion"),
+            Some((20..27, Some("v1beta1".into())))
         );
     }
 }

@@ -78,6 +78,12 @@ impl Files {
         stdin: &Option<io::Result<Vec<u8>>>,
         limit: u64,
     ) -> Outcome {
+        // A template whose apiVersion comes from a values file or a helper that the chart
+        // scan migrated: planned there, with the value written in.
+        if let Some(mut out) = self.charts.planned(input) {
+            self.charts.amend(input, &mut out);
+            return out;
+        }
         let mut out = match super::read::input(input, stdin, limit) {
             _ if self.charts.is_helper(input) => Outcome::default(),
             Ok(bytes) => engine::process_as(bytes, ctx, self.role_of(input)),

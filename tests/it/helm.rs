@@ -388,14 +388,15 @@ fn every_shape_migrates_and_no_removed_api_in_a_chart_is_silent() {
         assert!(format!("{line}\n").ends_with(migration), "{line}");
     }
     for place in [
-        // A helper that returns a removed version, unguarded; the template that uses it.
-        "shapes/templates/_helpers.tpl:31:1: helper shapes.statefulset.apiVersion: manual [HELM-UNRESOLVED]: the helper returns apps/v1beta2",
-        "shapes/templates/worker.yaml:1:13: StatefulSet <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion comes from the helper `shapes.statefulset.apiVersion`",
+        // A helper that returns a removed version, unguarded, used only as an apiVersion:
+        // rewritten, and the template that uses it migrated.
+        "shapes/templates/_helpers.tpl:31:1: helper shapes.statefulset.apiVersion: info [HELM-UNRESOLVED]: the helper `shapes.statefulset.apiVersion` gives apps/v1beta2, not served at 1.36: rewrote `apps/v1beta2` to",
+        "shapes/templates/worker.yaml:1:13: StatefulSet {{ include \"shapes.fullname\" . }}-worker: apps/v1beta2 -> apps/v1\n",
         // The guarded fallback for older clusters: noted.
         "shapes/templates/_helpers.tpl:25:1: helper shapes.deployment.apiVersion: info [HELM-UNRESOLVED]: the helper returns extensions/v1beta1 under a guard",
-        // A version from values: both places.
-        "shapes/templates/rbac.yaml:2:13: Role <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion is built from `.Values.rbac.apiVersion`, which shapes/values.yaml:7:15",
-        "shapes/values.yaml:7:15: value <unnamed>: manual [HELM-UNRESOLVED]: `rbac.apiVersion` is the version of the apiVersion in shapes/templates/rbac.yaml:2",
+        // A version from values, used only there: the value is rewritten, the Role migrated.
+        "shapes/templates/rbac.yaml:2:13: Role {{ include \"shapes.fullname\" . }}: rbac.authorization.k8s.io/v1beta1 -> rbac.authorization.k8s.io/v1\n",
+        "shapes/values.yaml:7:15: value rbac.apiVersion: info [HELM-UNRESOLVED]: `.Values.rbac.apiVersion` gives rbac.authorization.k8s.io/v1beta1",
         // A templated kind, an unknown kind.
         "shapes/templates/templated-kind.yaml:1:13: {{ .Values.worker.kind }} {{ include \"shapes.fullname\" . }}-templated: manual [G-API-GONE]",
         "shapes/templates/unknown-kind.yaml:1:13: ThirdPartyResource",
@@ -449,10 +450,11 @@ fn a_removed_api_only_in_helpers_or_values_fails_the_check() {
         "_helpers.tpl",
         "{{- define \"c.psp.apiVersion\" -}}\npolicy/v1beta1\n{{- end -}}\n",
     );
+    // The value is also read as data: it cannot be rewritten for the Ingress alone.
     write(
         &chart.join("templates"),
         "ingress.yaml",
-        "apiVersion: {{ .Values.ingress.apiVersion }}\nkind: Ingress\nmetadata:\n  name: {{ .Release.Name }}\n",
+        "apiVersion: {{ .Values.ingress.apiVersion }}\nkind: Ingress\nmetadata:\n  name: {{ .Release.Name }}\n  annotations:\n    api: {{ .Values.ingress.apiVersion | quote }}\n",
     );
     let out = common::kubemig(work.path(), &["check", "c"]);
     let text = String::from_utf8(out.stdout).unwrap();
@@ -734,4 +736,171 @@ spec:
     // A second run changes nothing.
     let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "c"]);
     assert!(again.stdout.is_empty(), "{again:?}");
+}
+
+/// `testdata/helm/sources`: an apiVersion that comes from a values file (whole, or the
+/// version half of `group/{{ .Values.x }}`) or from a helper is migrated where every use of
+/// it is the apiVersion of an object that migrates: the value is rewritten where it is set
+/// (values.yaml and the chart's `ci/` values, quoting and comments kept), the template gets
+/// the object's edits. A values path also read as data is reported at both places.
+#[test]
+fn apiversions_from_values_and_helpers_migrate_where_every_use_allows() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_tree(&data().join("sources"), &work.path().join("sources"));
+    let check = common::kubemig(work.path(), &["check", "-v", "-t", "1.33", "sources"]);
+    let text = String::from_utf8(check.stdout).unwrap();
+    assert_eq!(check.status.code(), Some(1), "{text}");
+    for place in [
+        "sources/templates/deployment.yaml:1:13: Deployment {{ include \"sources.name\" . }}: extensions/v1beta1 -> apps/v1\n",
+        "sources/templates/deployment.yaml:1:13: Deployment {{ include \"sources.name\" . }}: info [HELM-UNRESOLVED]: the apiVersion comes from `.Values.deployment.apiVersion`",
+        "sources/templates/rbac.yaml:10:13: RoleBinding {{ include \"sources.name\" . }}: rbac.authorization.k8s.io/v1beta1 -> rbac.authorization.k8s.io/v1\n",
+        "sources/templates/cronjob.yaml:1:13: CronJob {{ include \"sources.name\" . }}-cleanup: batch/v1beta1 -> batch/v1\n",
+        "sources/templates/pdb.yaml:1:13: PodDisruptionBudget {{ include \"sources.name\" . }}: policy/v1beta1 -> policy/v1\n",
+        "sources/values.yaml:3:16: value deployment.apiVersion: info [HELM-UNRESOLVED]",
+        "sources/values.yaml:7:15: value rbac.apiVersion: info [HELM-UNRESOLVED]",
+        "sources/ci/old-values.yaml:2:16: value deployment.apiVersion: info [HELM-UNRESOLVED]",
+        "sources/ci/old-values.yaml:5:15: value cron.apiVersion: info [HELM-UNRESOLVED]",
+        "sources/templates/_helpers.tpl:15:1: helper sources.pdb.apiVersion: info [HELM-GUARDED]",
+        // Read as data too: both places need a human.
+        "sources/templates/monitor.yaml:1:13: DaemonSet <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion is built from `.Values.monitor.apiVersion`",
+        "sources/values.yaml:13:15: value <unnamed>: manual [HELM-UNRESOLVED]: `monitor.apiVersion` is the version of the apiVersion in sources/templates/monitor.yaml:1",
+    ] {
+        assert!(text.contains(place), "{place}\n---\n{text}");
+    }
+    // Nothing else about the migrated sources needs a human.
+    let manual: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("manual [") || l.ends_with("needs a human"))
+        .collect();
+    assert_eq!(manual.len(), 4, "{manual:#?}");
+    assert!(
+        manual
+            .iter()
+            .all(|l| l.contains("monitor") || l.starts_with("sources/values.yaml:13:15:")),
+        "{manual:#?}"
+    );
+
+    // JSON names each place.
+    let json = common::kubemig(
+        work.path(),
+        &["check", "-t", "1.33", "--format", "json", "sources"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let places: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"]
+            )
+        })
+        .collect();
+    for p in [
+        "sources/templates/monitor.yaml:1:13",
+        "sources/values.yaml:13:15",
+    ] {
+        assert!(places.iter().any(|x| x == p), "{p}: {places:?}");
+    }
+
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "sources"]);
+    assert_eq!(fix.status.code(), Some(1), "{fix:?}");
+    let read = |f: &str| fs::read_to_string(work.path().join("sources").join(f)).unwrap();
+    let orig = |f: &str| fs::read_to_string(data().join("sources").join(f)).unwrap();
+    // Values rewritten in place: quoting and comments kept, every other byte the same.
+    assert_eq!(
+        read("values.yaml"),
+        orig("values.yaml")
+            .replace(
+                "\"extensions/v1beta1\"  # the chart's default",
+                "\"apps/v1\"  # the chart's default"
+            )
+            .replace("apiVersion: v1beta1", "apiVersion: v1")
+            .replace("batch/v1beta1", "batch/v1")
+    );
+    assert_eq!(
+        read("ci/old-values.yaml"),
+        orig("ci/old-values.yaml")
+            .replace("'extensions/v1beta1'", "'apps/v1'")
+            .replace("batch/v2alpha1", "batch/v1")
+    );
+    // The helper's removed branch becomes the replacement its other branch returns.
+    assert_eq!(
+        read("templates/_helpers.tpl"),
+        orig("templates/_helpers.tpl").replace("policy/v1beta1\n", "policy/v1\n")
+    );
+    // The template keeps its action and gets the Deployment's selector and pins.
+    let dep = read("templates/deployment.yaml");
+    assert!(
+        dep.starts_with("apiVersion: {{ .Values.deployment.apiVersion }}\n"),
+        "{dep}"
+    );
+    assert!(dep.contains("  selector:\n    matchLabels:\n      {{- include \"sources.selectorLabels\" . | nindent 6 }}\n"), "{dep}");
+    assert!(
+        dep.contains("  revisionHistoryLimit: 2147483647\n"),
+        "{dep}"
+    );
+    // Untouched: the monitor (and its value) and the templates that needed no edit.
+    for f in [
+        "templates/monitor.yaml",
+        "templates/rbac.yaml",
+        "templates/pdb.yaml",
+    ] {
+        assert_eq!(read(f), orig(f), "{f}");
+    }
+    assert!(read("values.yaml").contains("monitor:\n  apiVersion: extensions/v1beta1\n"));
+
+    // A second run changes nothing; the monitor still needs a human.
+    let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "sources"]);
+    assert!(again.stdout.is_empty(), "{again:?}");
+    assert_eq!(again.status.code(), Some(1));
+}
+
+/// A values file that sets the path to a version no migration agrees on (an apps/v1beta1
+/// Deployment pins other defaults than an extensions/v1beta1 one), or a template not among
+/// the files of the run: nothing is rewritten, both places are reported.
+#[test]
+fn a_values_apiversion_is_left_reported_when_a_value_or_a_file_disagrees() {
+    let work = tempfile::tempdir().unwrap();
+    let chart = work.path().join("sources");
+    common::copy_tree(&data().join("sources"), &chart);
+    write(
+        &chart.join("ci"),
+        "old-values.yaml",
+        "deployment:\n  apiVersion: apps/v1beta1\n",
+    );
+    let check = common::kubemig(work.path(), &["check", "-t", "1.33", "sources"]);
+    let text = String::from_utf8(check.stdout).unwrap();
+    assert!(
+        text.contains("sources/templates/deployment.yaml:1:13: Deployment <unnamed>: manual [HELM-UNRESOLVED]: the apiVersion is built from `.Values.deployment.apiVersion`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sources/ci/old-values.yaml:2:15: value <unnamed>: manual [HELM-UNRESOLVED]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sources/values.yaml:3:15: value <unnamed>: manual [HELM-UNRESOLVED]"),
+        "{text}"
+    );
+    // The others still migrate.
+    assert!(
+        text.contains("sources/templates/rbac.yaml:1:13: Role"),
+        "{text}"
+    );
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "sources"]);
+    assert_eq!(fix.status.code(), Some(1), "{fix:?}");
+    let dep = fs::read_to_string(chart.join("templates/deployment.yaml")).unwrap();
+    assert_eq!(
+        dep,
+        fs::read_to_string(data().join("sources/templates/deployment.yaml")).unwrap()
+    );
+    assert!(
+        fs::read_to_string(chart.join("values.yaml"))
+            .unwrap()
+            .contains("\"extensions/v1beta1\"")
+    );
 }
