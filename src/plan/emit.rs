@@ -122,11 +122,10 @@ pub struct Emitter<'a> {
     /// For the value of each block-mapping entry: its key. By node id, like `floors` and
     /// `parents`: ids are dense, and every node of a changed document is indexed.
     key_of: Vec<Option<&'a Node>>,
-    /// For each block-mapping key: where the previous entry ends, above which none of its
-    /// own-line comments can start (0 for other nodes).
-    floors: Vec<usize>,
-    /// Indentation step to use for mappings nested in each block mapping.
-    steps: HashMap<usize, usize>,
+    /// For each block-mapping key but the first: the previous entry, where the key's floor
+    /// is (see `floor`). Indexing records nodes; what is worked out from the text (floors,
+    /// columns, steps) is worked out when asked, for the few nodes an edit is near.
+    prev_entry: Vec<Option<(&'a Node, &'a Node)>>,
     layout: Layout,
     /// Original ids still present in the working tree; filled on the first `node` call.
     live: IdSet,
@@ -148,12 +147,25 @@ pub struct Emitter<'a> {
     /// column in a block mapping, the dash's in a block sequence, the enclosing block
     /// context's for nodes inside flow collections): the lines of a multi-line scalar or
     /// flow collection, and a block scalar's explicit indentation, are relative to it
-    /// (`usize::MAX`: not indexed).
-    parents: Vec<usize>,
+    /// (`Parent::Unknown`: not indexed).
+    parents: Vec<Parent<'a>>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
     pub edits: Vec<Edit>,
+}
+
+/// Where the column of the block collection a node is written in comes from (see
+/// `Emitter::parents`), worked out when asked.
+#[derive(Debug, Clone, Copy)]
+enum Parent<'a> {
+    Unknown,
+    /// This column (the document's root: 0).
+    Col(usize),
+    /// The column of a block mapping starting at this offset.
+    At(usize),
+    /// The column of the dash of this block sequence item.
+    Dash(&'a Node),
 }
 
 /// How a value is written: on block lines, or in a flow collection, either on one line or
@@ -172,8 +184,7 @@ impl<'a> Emitter<'a> {
             src,
             nodes: vec![root; count],
             key_of: vec![None; count],
-            floors: vec![0; count],
-            steps: HashMap::new(),
+            prev_entry: vec![None; count],
             layout,
             live: IdSet::with_capacity(count),
             in_place: IdSet::with_capacity(count),
@@ -183,7 +194,7 @@ impl<'a> Emitter<'a> {
             carried: RefCell::new(HashSet::new()),
             not_carried: Vec::new(),
             block_ends: HashMap::new(),
-            parents: vec![usize::MAX; count],
+            parents: vec![Parent::Unknown; count],
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -193,7 +204,7 @@ impl<'a> Emitter<'a> {
             },
             edits: Vec::new(),
         };
-        emitter.index(root, None, 0);
+        emitter.index(root, Parent::Col(0));
         emitter
     }
 
@@ -204,19 +215,19 @@ impl<'a> Emitter<'a> {
         self.key_of[id] = Some(key);
     }
 
-    fn set_floor(&mut self, id: usize, floor: usize) {
-        if id >= self.floors.len() {
-            self.floors.resize(id + 1, 0);
+    fn set_prev_entry(&mut self, id: usize, prev: (&'a Node, &'a Node)) {
+        if id >= self.prev_entry.len() {
+            self.prev_entry.resize(id + 1, None);
         }
-        self.floors[id] = floor;
+        self.prev_entry[id] = Some(prev);
     }
 
-    fn index(&mut self, node: &'a Node, outer_step: Option<usize>, parent: usize) {
+    fn index(&mut self, node: &'a Node, parent: Parent<'a>) {
         if node.id >= self.nodes.len() {
             self.nodes.resize(node.id + 1, node);
         }
         if node.id >= self.parents.len() {
-            self.parents.resize(node.id + 1, usize::MAX);
+            self.parents.resize(node.id + 1, Parent::Unknown);
         }
         self.nodes[node.id] = node;
         self.parents[node.id] = parent;
@@ -225,48 +236,27 @@ impl<'a> Emitter<'a> {
             NodeKind::Map { flow, entries } => {
                 let inner_parent = match flow {
                     true => parent,
-                    false => column(src, node.span.start),
+                    false => Parent::At(node.span.start),
                 };
-                let mut inner = None;
                 for (i, (k, v)) in entries.iter().enumerate() {
-                    let mut child_step = None;
                     if !flow {
-                        let floor = match i {
-                            0 => 0,
-                            _ => {
-                                let (pk, pv) = &entries[i - 1];
-                                next_line_start(src, line_end(src, entry_end(src, pk, pv)))
-                            }
-                        };
                         self.set_key_of(v.id, k);
-                        self.set_floor(k.id, floor);
-                        if let NodeKind::Map {
-                            flow: false,
-                            entries: e,
-                        } = &v.kind
-                            && !e.is_empty()
-                        {
-                            let (kc, vc) = (column(src, k.span.start), column(src, v.span.start));
-                            if vc > kc {
-                                child_step = Some(vc - kc);
-                                inner = inner.or(child_step);
-                            }
+                        if i > 0 {
+                            let (pk, pv) = &entries[i - 1];
+                            self.set_prev_entry(k.id, (pk, pv));
                         }
                     }
-                    self.index(k, None, inner_parent);
-                    self.index(v, child_step, inner_parent);
-                }
-                if let Some(step) = inner.or(outer_step) {
-                    self.steps.insert(node.id, step);
+                    self.index(k, inner_parent);
+                    self.index(v, inner_parent);
                 }
             }
             NodeKind::Seq { items, flow } => {
                 for i in items {
                     let dash = match flow {
                         true => parent,
-                        false => column(src, item_dash_offset(src, i)),
+                        false => Parent::Dash(i),
                     };
-                    self.index(i, None, dash);
+                    self.index(i, dash);
                 }
             }
             NodeKind::Scalar {
@@ -530,8 +520,34 @@ impl<'a> Emitter<'a> {
     }
 
     /// The indentation step for block mappings created inside the mapping `o`.
+    /// The indentation step for mappings nested in the mapping `o`: that of its first entry
+    /// whose value is a block mapping indented more than its key; else that of `o` itself
+    /// under its own key; else the document's.
     fn step_in(&self, o: &Node) -> usize {
-        self.steps.get(&o.id).copied().unwrap_or(self.layout.step)
+        let src = self.src;
+        let step = |k: &Node, v: &Node| match &v.kind {
+            NodeKind::Map {
+                flow: false,
+                entries,
+            } if !entries.is_empty() => {
+                let (kc, vc) = (column(src, k.span.start), column(src, v.span.start));
+                (vc > kc).then(|| vc - kc)
+            }
+            _ => None,
+        };
+        let NodeKind::Map { flow, entries } = &o.kind else {
+            return self.layout.step;
+        };
+        let inner = match flow {
+            false => entries.iter().find_map(|(k, v)| step(k, v)),
+            true => None,
+        };
+        inner
+            .or_else(|| {
+                let key = self.key_of.get(o.id).copied().flatten()?;
+                step(key, o)
+            })
+            .unwrap_or(self.layout.step)
     }
 
     fn map(
@@ -788,7 +804,15 @@ impl<'a> Emitter<'a> {
         if !blank(&src[ls..k.span.start]) || self.root_first == Some(k.id) {
             return None;
         }
-        let floor = self.floors.get(k.id).copied().unwrap_or(0);
+        // Where the previous entry ends: none of this key's own-line comments is above it.
+        let floor = self
+            .prev_entry
+            .get(k.id)
+            .copied()
+            .flatten()
+            .map_or(0, |(pk, pv)| {
+                next_line_start(src, line_end(src, entry_end(src, pk, pv)))
+            });
         let indent = column(src, k.span.start);
         let mut start = ls;
         while start > floor {
@@ -1389,8 +1413,10 @@ impl<'a> Emitter<'a> {
     /// The block indentation the original node `o` is written in (see `parents`).
     fn parent_of(&self, o: &Node) -> usize {
         match self.parents.get(o.id) {
-            Some(&p) if p != usize::MAX => p,
-            _ => indentation(self.src, o.span.start),
+            Some(Parent::Col(c)) => *c,
+            Some(Parent::At(at)) => column(self.src, *at),
+            Some(Parent::Dash(item)) => column(self.src, item_dash_offset(self.src, item)),
+            Some(Parent::Unknown) | None => indentation(self.src, o.span.start),
         }
     }
 
