@@ -122,7 +122,15 @@ pub fn next_line_start(text: &str, offset: usize) -> usize {
 /// prefix as spaces: this is the indentation a sibling inserted on a new line must use.
 pub fn column(text: &str, offset: usize) -> usize {
     let start = line_start(text, offset);
-    let col = text[start..offset].chars().count();
+    let prefix = &text[start..offset];
+    // Counting the bytes that start a character is `chars().count()`, whose setup is made
+    // for long texts; an indentation is a few bytes (the emitter asks for the column of
+    // every block node of a changed document).
+    let col = if prefix.len() < 32 {
+        prefix.bytes().filter(|&b| (b as i8) >= -0x40).count()
+    } else {
+        prefix.chars().count()
+    };
     if start == 0 && text.starts_with('\u{feff}') {
         col.saturating_sub(1)
     } else {

@@ -122,19 +122,18 @@ pub struct Emitter<'a> {
     /// For the value of each block-mapping entry: its key. By node id, like `floors` and
     /// `parents`: ids are dense, and every node of a changed document is indexed.
     key_of: Vec<Option<&'a Node>>,
-    /// For each block-mapping key: where the previous entry ends, above which none of its
-    /// own-line comments can start (0 for other nodes).
-    floors: Vec<usize>,
-    /// Indentation step to use for mappings nested in each block mapping.
-    steps: HashMap<usize, usize>,
+    /// For each block-mapping key but the first: the previous entry, where the key's floor
+    /// is (see `floor`). Indexing records nodes; what is worked out from the text (floors,
+    /// columns, steps) is worked out when asked, for the few nodes an edit is near.
+    prev_entry: Vec<Option<(&'a Node, &'a Node)>>,
     layout: Layout,
     /// Original ids still present in the working tree; filled on the first `node` call.
-    live: HashSet<usize>,
+    live: IdSet,
     /// Keys of deleted entries that new entries overwrite in place: their comments stay.
-    in_place: HashSet<usize>,
+    in_place: IdSet,
     /// Original nodes whose text is deleted or replaced where it was: a copy of one of them
     /// elsewhere is the only place its comments can go.
-    gone: HashSet<usize>,
+    gone: IdSet,
     prepared: bool,
     /// Indentation step for the block entries being rendered.
     step: Cell<usize>,
@@ -148,12 +147,25 @@ pub struct Emitter<'a> {
     /// column in a block mapping, the dash's in a block sequence, the enclosing block
     /// context's for nodes inside flow collections): the lines of a multi-line scalar or
     /// flow collection, and a block scalar's explicit indentation, are relative to it
-    /// (`usize::MAX`: not indexed).
-    parents: Vec<usize>,
+    /// (`Parent::Unknown`: not indexed).
+    parents: Vec<Parent<'a>>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
     pub edits: Vec<Edit>,
+}
+
+/// Where the column of the block collection a node is written in comes from (see
+/// `Emitter::parents`), worked out when asked.
+#[derive(Debug, Clone, Copy)]
+enum Parent<'a> {
+    Unknown,
+    /// This column (the document's root: 0).
+    Col(usize),
+    /// The column of a block mapping starting at this offset.
+    At(usize),
+    /// The column of the dash of this block sequence item.
+    Dash(&'a Node),
 }
 
 /// How a value is written: on block lines, or in a flow collection, either on one line or
@@ -172,18 +184,17 @@ impl<'a> Emitter<'a> {
             src,
             nodes: vec![root; count],
             key_of: vec![None; count],
-            floors: vec![0; count],
-            steps: HashMap::new(),
+            prev_entry: vec![None; count],
             layout,
-            live: HashSet::new(),
-            in_place: HashSet::new(),
-            gone: HashSet::new(),
+            live: IdSet::with_capacity(count),
+            in_place: IdSet::with_capacity(count),
+            gone: IdSet::with_capacity(count),
             prepared: false,
             step: Cell::new(layout.step),
             carried: RefCell::new(HashSet::new()),
             not_carried: Vec::new(),
             block_ends: HashMap::new(),
-            parents: vec![usize::MAX; count],
+            parents: vec![Parent::Unknown; count],
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -193,7 +204,7 @@ impl<'a> Emitter<'a> {
             },
             edits: Vec::new(),
         };
-        emitter.index(root, None, 0);
+        emitter.index(root, Parent::Col(0));
         emitter
     }
 
@@ -204,19 +215,19 @@ impl<'a> Emitter<'a> {
         self.key_of[id] = Some(key);
     }
 
-    fn set_floor(&mut self, id: usize, floor: usize) {
-        if id >= self.floors.len() {
-            self.floors.resize(id + 1, 0);
+    fn set_prev_entry(&mut self, id: usize, prev: (&'a Node, &'a Node)) {
+        if id >= self.prev_entry.len() {
+            self.prev_entry.resize(id + 1, None);
         }
-        self.floors[id] = floor;
+        self.prev_entry[id] = Some(prev);
     }
 
-    fn index(&mut self, node: &'a Node, outer_step: Option<usize>, parent: usize) {
+    fn index(&mut self, node: &'a Node, parent: Parent<'a>) {
         if node.id >= self.nodes.len() {
             self.nodes.resize(node.id + 1, node);
         }
         if node.id >= self.parents.len() {
-            self.parents.resize(node.id + 1, usize::MAX);
+            self.parents.resize(node.id + 1, Parent::Unknown);
         }
         self.nodes[node.id] = node;
         self.parents[node.id] = parent;
@@ -225,48 +236,27 @@ impl<'a> Emitter<'a> {
             NodeKind::Map { flow, entries } => {
                 let inner_parent = match flow {
                     true => parent,
-                    false => column(src, node.span.start),
+                    false => Parent::At(node.span.start),
                 };
-                let mut inner = None;
                 for (i, (k, v)) in entries.iter().enumerate() {
-                    let mut child_step = None;
                     if !flow {
-                        let floor = match i {
-                            0 => 0,
-                            _ => {
-                                let (pk, pv) = &entries[i - 1];
-                                next_line_start(src, line_end(src, entry_end(src, pk, pv)))
-                            }
-                        };
                         self.set_key_of(v.id, k);
-                        self.set_floor(k.id, floor);
-                        if let NodeKind::Map {
-                            flow: false,
-                            entries: e,
-                        } = &v.kind
-                            && !e.is_empty()
-                        {
-                            let (kc, vc) = (column(src, k.span.start), column(src, v.span.start));
-                            if vc > kc {
-                                child_step = Some(vc - kc);
-                                inner = inner.or(child_step);
-                            }
+                        if i > 0 {
+                            let (pk, pv) = &entries[i - 1];
+                            self.set_prev_entry(k.id, (pk, pv));
                         }
                     }
-                    self.index(k, None, inner_parent);
-                    self.index(v, child_step, inner_parent);
-                }
-                if let Some(step) = inner.or(outer_step) {
-                    self.steps.insert(node.id, step);
+                    self.index(k, inner_parent);
+                    self.index(v, inner_parent);
                 }
             }
             NodeKind::Seq { items, flow } => {
                 for i in items {
                     let dash = match flow {
                         true => parent,
-                        false => column(src, item_dash_offset(src, i)),
+                        false => Parent::Dash(i),
                     };
-                    self.index(i, None, dash);
+                    self.index(i, dash);
                 }
             }
             NodeKind::Scalar {
@@ -530,8 +520,34 @@ impl<'a> Emitter<'a> {
     }
 
     /// The indentation step for block mappings created inside the mapping `o`.
+    /// The indentation step for mappings nested in the mapping `o`: that of its first entry
+    /// whose value is a block mapping indented more than its key; else that of `o` itself
+    /// under its own key; else the document's.
     fn step_in(&self, o: &Node) -> usize {
-        self.steps.get(&o.id).copied().unwrap_or(self.layout.step)
+        let src = self.src;
+        let step = |k: &Node, v: &Node| match &v.kind {
+            NodeKind::Map {
+                flow: false,
+                entries,
+            } if !entries.is_empty() => {
+                let (kc, vc) = (column(src, k.span.start), column(src, v.span.start));
+                (vc > kc).then(|| vc - kc)
+            }
+            _ => None,
+        };
+        let NodeKind::Map { flow, entries } = &o.kind else {
+            return self.layout.step;
+        };
+        let inner = match flow {
+            false => entries.iter().find_map(|(k, v)| step(k, v)),
+            true => None,
+        };
+        inner
+            .or_else(|| {
+                let key = self.key_of.get(o.id).copied().flatten()?;
+                step(key, o)
+            })
+            .unwrap_or(self.layout.step)
     }
 
     fn map(
@@ -740,7 +756,7 @@ impl<'a> Emitter<'a> {
             if blank(&src[ls..k.span.start]) {
                 let start = self.comments_above(k).map_or(ls, |r| r.start);
                 let mut end = next_line_start(src, line_end(src, entry_end(src, k, v)));
-                if !self.live.contains(&v.id) {
+                if !self.live.contains(v.id) {
                     // Own-line comments indented under the deleted entry go with it.
                     let indent = column(src, k.span.start);
                     while end < src.len() {
@@ -788,7 +804,15 @@ impl<'a> Emitter<'a> {
         if !blank(&src[ls..k.span.start]) || self.root_first == Some(k.id) {
             return None;
         }
-        let floor = self.floors.get(k.id).copied().unwrap_or(0);
+        // Where the previous entry ends: none of this key's own-line comments is above it.
+        let floor = self
+            .prev_entry
+            .get(k.id)
+            .copied()
+            .flatten()
+            .map_or(0, |(pk, pv)| {
+                next_line_start(src, line_end(src, entry_end(src, pk, pv)))
+            });
         let indent = column(src, k.span.start);
         let mut start = ls;
         while start > floor {
@@ -1012,12 +1036,12 @@ impl<'a> Emitter<'a> {
             return none;
         };
         // A key still in its place keeps its comments there.
-        if self.live.contains(&k.id) && !self.gone.contains(&k.id) {
+        if self.live.contains(k.id) && !self.gone.contains(k.id) {
             return none;
         }
         let above = self
             .comments_above(k)
-            .filter(|_| !self.in_place.contains(&k.id))
+            .filter(|_| !self.in_place.contains(k.id))
             .map(|r| &src[r]);
         // After `key:`, or after the anchor and tag that follow it on that line.
         let colon = colon_after(src, k.span.end);
@@ -1060,50 +1084,89 @@ impl<'a> Emitter<'a> {
         flow: Option<Flow>,
         carry: bool,
     ) -> Result<String> {
+        let mut out = String::new();
+        self.entry_into(&mut out, k, v, col, flow, carry)?;
+        Ok(out)
+    }
+
+    /// [`Emitter::entry`], appended to `out`. A moved subtree is rendered level by level
+    /// into one buffer: each level returning its own text, copied into its parent's, copied
+    /// the whole subtree once per level (a CRD schema is a dozen deep). On an error `out`
+    /// holds part of the entry; callers give up the whole rendering then.
+    fn entry_into(
+        &self,
+        out: &mut String,
+        k: &MNode,
+        v: &MNode,
+        col: usize,
+        flow: Option<Flow>,
+        carry: bool,
+    ) -> Result<()> {
         let key = self
             .inline(k, col)
             .ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
         if let Some(flow) = flow {
             let colon = self.layout.colon();
-            return Ok(format!("{key}{colon}{}", self.flow_text(v, flow)?));
+            let text = self.flow_text(v, flow)?;
+            out.push_str(&key);
+            out.push_str(colon);
+            out.push_str(&text);
+            return Ok(());
         }
         let comments = if carry {
             self.comments_of(v)
         } else {
             Carried::default()
         };
-        let mut out = String::new();
         if let Some(above) = comments.above {
             let nl = self.nl(0);
             for line in above.lines() {
                 out.push_str(line.trim());
                 out.push_str(nl);
-                out.push_str(&" ".repeat(col));
+                push_spaces(out, col);
             }
         }
         out.push_str(&key);
         out.push(':');
-        out.push_str(&self.after_key(v, col, &comments)?);
-        Ok(out)
+        self.after_key_into(out, v, col, &comments)
     }
 
-    /// The text that follows `key:` for a value whose key sits at column `key_col`.
-    fn after_key(&self, v: &MNode, key_col: usize, comments: &Carried) -> Result<String> {
+    /// The text that follows `key:` for a value whose key sits at column `key_col`,
+    /// appended to `out`.
+    fn after_key_into(
+        &self,
+        out: &mut String,
+        v: &MNode,
+        key_col: usize,
+        comments: &Carried,
+    ) -> Result<()> {
         let step = self.step.get();
-        let props = self.props(v)?.map_or(String::new(), |p| format!(" {p}"));
+        let props = self.props(v)?;
+        let push_props = |out: &mut String| {
+            if let Some(p) = props {
+                out.push(' ');
+                out.push_str(p);
+            }
+        };
         let comment = comments.after_value.or(comments.after_key);
         if self.is_implicit_null(v) {
             // `key:` with nothing after it stays that way.
             if comments.after_value.is_some() {
                 self.carried.borrow_mut().insert(comments.id);
             }
-            return Ok(format!("{props}{}", comment.unwrap_or("")));
+            push_props(out);
+            out.push_str(comment.unwrap_or(""));
+            return Ok(());
         }
         if let Some(text) = self.inline(v, key_col) {
             if comments.after_value.is_some() {
                 self.carried.borrow_mut().insert(comments.id);
             }
-            return Ok(format!("{props} {text}{}", comment.unwrap_or("")));
+            push_props(out);
+            out.push(' ');
+            out.push_str(&text);
+            out.push_str(comment.unwrap_or(""));
+            return Ok(());
         }
         let nl = self.nl(0);
         let col = match v.kind {
@@ -1117,27 +1180,26 @@ impl<'a> Emitter<'a> {
         if end.is_some() {
             self.carried.borrow_mut().insert(comments.id);
         }
-        let mut before = String::new();
         let before_value = comments
             .before_value
             .filter(|_| raw || !self.first_key_carries_them(v, comments.id));
+        push_props(out);
+        out.push_str(comments.after_key.unwrap_or(""));
         for line in before_value.into_iter().flat_map(str::lines) {
             if !line.trim().is_empty() {
-                before.push_str(nl);
-                before.push_str(&" ".repeat(col));
-                before.push_str(line.trim());
+                out.push_str(nl);
+                push_spaces(out, col);
+                out.push_str(line.trim());
             }
         }
-        Ok(format!(
-            "{props}{}{before}{nl}{}{}{}",
-            comments.after_key.unwrap_or(""),
-            " ".repeat(col),
-            match raw_text {
-                Some(text) => text,
-                None => self.block(v, col)?,
-            },
-            end.unwrap_or("")
-        ))
+        out.push_str(nl);
+        push_spaces(out, col);
+        match raw_text {
+            Some(text) => out.push_str(&text),
+            None => self.block_into(out, v, col)?,
+        }
+        out.push_str(end.unwrap_or(""));
+        Ok(())
     }
 
     /// Whether the comment lines between a moved value's key and its first line go with
@@ -1151,8 +1213,8 @@ impl<'a> Emitter<'a> {
             return false;
         };
         entries.iter().any(|(k, _)| k.orig == Some(first.id))
-            && self.gone.contains(&first.id)
-            && !self.in_place.contains(&first.id)
+            && self.gone.contains(first.id)
+            && !self.in_place.contains(first.id)
             && self.comments_above(first).is_some()
     }
 
@@ -1164,47 +1226,70 @@ impl<'a> Emitter<'a> {
             .is_some_and(|n| n.span.is_empty() && n.is_null_scalar())
     }
 
-    /// A block collection whose first line starts at column `col` (already positioned).
-    fn block(&self, v: &MNode, col: usize) -> Result<String> {
+    /// A block collection whose first line starts at column `col` (already positioned),
+    /// appended to `out`.
+    fn block_into(&self, out: &mut String, v: &MNode, col: usize) -> Result<()> {
         if let Some(raw) = self.raw(v, col) {
-            return Ok(raw);
+            out.push_str(&raw);
+            return Ok(());
         }
         let nl = self.nl(0);
-        let sep = format!("{nl}{}", " ".repeat(col));
+        let sep = |out: &mut String| {
+            out.push_str(nl);
+            push_spaces(out, col);
+        };
         match &v.kind {
             MKind::Map { entries, .. } if !entries.is_empty() => {
-                let parts: Vec<String> = entries
-                    .iter()
-                    .map(|(k, v)| self.entry(k, v, col, None, true))
-                    .collect::<Result<_>>()?;
-                Ok(parts.join(&sep))
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        sep(out);
+                    }
+                    self.entry_into(out, k, v, col, None, true)?;
+                }
+                Ok(())
             }
             MKind::Seq { items, .. } if !items.is_empty() => {
-                let parts: Vec<String> = items
-                    .iter()
-                    .map(|i| Ok(format!("- {}", self.item(i, col + 2)?)))
-                    .collect::<Result<_>>()?;
-                Ok(parts.join(&sep))
+                for (n, i) in items.iter().enumerate() {
+                    if n > 0 {
+                        sep(out);
+                    }
+                    out.push_str("- ");
+                    self.item_into(out, i, col + 2)?;
+                }
+                Ok(())
             }
-            _ => Ok(self.flow_body(v, Flow::Inline)?),
+            _ => {
+                out.push_str(&self.flow_body(v, Flow::Inline)?);
+                Ok(())
+            }
         }
     }
 
     /// A sequence item's content after `- `, at column `col`.
     fn item(&self, v: &MNode, col: usize) -> Result<String> {
+        let mut out = String::new();
+        self.item_into(&mut out, v, col)?;
+        Ok(out)
+    }
+
+    /// [`Emitter::item`], appended to `out`.
+    fn item_into(&self, out: &mut String, v: &MNode, col: usize) -> Result<()> {
         let props = self.props(v)?;
         // The dash is two columns to the left: the item's lines are relative to it.
         if let Some(text) = self.inline(v, col.saturating_sub(2)) {
-            return Ok(match props {
-                Some(p) => format!("{p} {text}"),
-                None => text,
-            });
+            if let Some(p) = props {
+                out.push_str(p);
+                out.push(' ');
+            }
+            out.push_str(&text);
+            return Ok(());
         }
-        let block = self.block(v, col)?;
-        Ok(match props {
-            Some(p) => format!("{p}{}{}{block}", self.nl(0), " ".repeat(col)),
-            None => block,
-        })
+        if let Some(p) = props {
+            out.push_str(p);
+            out.push_str(self.nl(0));
+            push_spaces(out, col);
+        }
+        self.block_into(out, v, col)
     }
 
     /// Text for a value that starts on the line it is placed on: scalars, flow
@@ -1328,8 +1413,10 @@ impl<'a> Emitter<'a> {
     /// The block indentation the original node `o` is written in (see `parents`).
     fn parent_of(&self, o: &Node) -> usize {
         match self.parents.get(o.id) {
-            Some(&p) if p != usize::MAX => p,
-            _ => indentation(self.src, o.span.start),
+            Some(Parent::Col(c)) => *c,
+            Some(Parent::At(at)) => column(self.src, *at),
+            Some(Parent::Dash(item)) => column(self.src, item_dash_offset(self.src, item)),
+            Some(Parent::Unknown) | None => indentation(self.src, o.span.start),
         }
     }
 
@@ -1407,8 +1494,36 @@ struct Carried<'a> {
     after_value: Option<&'a str>,
 }
 
+/// Append `n` spaces.
+fn push_spaces(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// A set of node ids. Ids are dense (numbered per document), so a flag per id: the emitter
+/// fills these for every node of a changed document, and hashing each id cost more than
+/// the rest of the walk.
+#[derive(Debug, Default)]
+struct IdSet(Vec<bool>);
+
+impl IdSet {
+    fn with_capacity(count: usize) -> IdSet {
+        IdSet(vec![false; count])
+    }
+
+    fn insert(&mut self, id: usize) {
+        if id >= self.0.len() {
+            self.0.resize(id + 1, false);
+        }
+        self.0[id] = true;
+    }
+
+    fn contains(&self, id: usize) -> bool {
+        self.0.get(id).copied().unwrap_or(false)
+    }
+}
+
 /// The ids of `n` and every node inside it.
-fn collect_ids(n: &Node, out: &mut HashSet<usize>) {
+fn collect_ids(n: &Node, out: &mut IdSet) {
     out.insert(n.id);
     match &n.kind {
         NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
@@ -1421,7 +1536,7 @@ fn collect_ids(n: &Node, out: &mut HashSet<usize>) {
 }
 
 /// Every original id in the working tree.
-fn collect_live(m: &MNode, out: &mut HashSet<usize>) {
+fn collect_live(m: &MNode, out: &mut IdSet) {
     if let Some(id) = m.orig {
         out.insert(id);
     }

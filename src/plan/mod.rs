@@ -616,14 +616,19 @@ fn field_migrations(
         Some(w) => w.get(&path.0).map(crate::prefilter::ObjectText::of_mnode),
         None => node_at(&doc.root, path).map(crate::prefilter::ObjectText::of_node),
     };
-    let mut said = text(work);
+    // Built on first use: most objects have no field migration that applies to their kind.
+    let mut said: Option<Option<crate::prefilter::ObjectText>> = None;
     for field in cat.fields.iter().filter(|f| {
         f.applies_to(api, &object.kind)
             && !cat.ignores(&f.meta.id)
             && (f.meta.active_at(window.target, window.include_deprecated)
                 || f.meta.deprecated_only_at(window.target))
     }) {
-        if said.as_ref().is_some_and(|t| !t.mentions(&field.mentions)) {
+        if said
+            .get_or_insert_with(|| text(work))
+            .as_ref()
+            .is_some_and(|t| !t.mentions(&field.mentions))
+        {
             continue;
         }
         // Deprecated but still working at the target, and not enabled: what it would do is
@@ -716,7 +721,7 @@ fn field_migrations(
             Status::Blocked
         } else if changed {
             *work = Some(trial);
-            said = text(work);
+            said = None;
             Status::Migrated
         } else {
             Status::Noted
@@ -744,8 +749,9 @@ fn place_hits(
     object: &Path,
     fallback: usize,
 ) -> Vec<Finding> {
+    // Every node of the document, by id: only when a hit is to be placed at its original
+    // node (most objects have no hits).
     let mut nodes = Vec::new();
-    index_nodes(root, &mut nodes);
     let mut out: Vec<(Finding, usize)> = Vec::new();
     for hit in hits {
         if let Some((_, n)) = out
@@ -759,7 +765,12 @@ fn place_hits(
         let offset = hit
             .orig
             .filter(|_| !at_object)
-            .and_then(|id| nodes.iter().find(|n| n.id == id).copied())
+            .and_then(|id| {
+                if nodes.is_empty() {
+                    index_nodes(root, &mut nodes);
+                }
+                nodes.iter().find(|n: &&&Node| n.id == id).copied()
+            })
             .or_else(|| node_at(root, &hit.at))
             .map_or(fallback, |n| n.span.start);
         let offset = if at_object { fallback } else { offset };
