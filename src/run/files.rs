@@ -11,7 +11,7 @@ use crate::catalogue::{Catalogue, Window};
 use crate::chart_scan::Charts;
 use crate::cli::RunArgs;
 use crate::config::Settings;
-use crate::engine::{self, Context, FileError, Outcome};
+use crate::engine::{self, Context, FileError, Keep, Outcome};
 use crate::kustomize::{Role, Roles};
 use crate::plan::Status;
 use crate::walk::{Input, Walked, walk_with};
@@ -77,10 +77,11 @@ impl Files {
         ctx: &Context,
         stdin: &Option<io::Result<Vec<u8>>>,
         limit: u64,
+        keep: Keep,
     ) -> Outcome {
         let mut out = match super::read::input(input, stdin, limit) {
             _ if self.charts.is_helper(input) => Outcome::default(),
-            Ok(bytes) => engine::process_as(bytes, ctx, self.role_of(input)),
+            Ok(bytes) => engine::process_keeping(bytes, ctx, self.role_of(input), keep),
             Err(e) => Outcome {
                 error: Some(FileError::new(e)),
                 ..Outcome::default()
@@ -111,10 +112,10 @@ pub(super) fn stage(input: &Input, out: &mut Outcome) -> Option<write::Staged> {
     }
 }
 
-/// Free the old and new texts of a rewrite, keeping the fact of it: what `check` and a
-/// staged `fix` report needs. Freed on the worker that made them, where freeing is cheap,
-/// not on the reporting thread, and not held in the reorder buffer.
-pub(super) fn drop_texts(out: &mut Outcome) {
+/// Free the old and new texts of a rewrite, keeping the fact of it: what a staged `fix`
+/// reports. Freed on the worker that made them, where freeing is cheap, not on the
+/// reporting thread, and not held in the reorder buffer.
+fn drop_texts(out: &mut Outcome) {
     if let Some((old, new)) = &mut out.rewrite {
         *old = String::new();
         *new = String::new();

@@ -17,7 +17,7 @@ use crate::catalogue::{Catalogue, Release, Window};
 use crate::cli::Format;
 use crate::cli::{CatalogueArgs, Cli, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs};
 use crate::config::Settings;
-use crate::engine::Context;
+use crate::engine::{Context, Keep};
 use crate::prefilter::Prefilter;
 use crate::report::progress::Progress;
 use crate::walk::Input;
@@ -128,15 +128,19 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let limit = settings.max_file_size;
     let stdin = read::stdin(&files.walked.inputs, limit);
     let progress = Progress::new(files.inputs.len(), !args.quiet);
+    // What the reporter needs of a rewrite: `fix` writes the new text, `diff` prints the
+    // hunks (made here, on the workers), `check` only counts it. A large stream is then
+    // never held whole in its rewritten form, but for `fix`.
+    let keep = match mode {
+        Mode::Fix => Keep::Texts,
+        Mode::Diff => Keep::Diff,
+        Mode::Check => Keep::Nothing,
+    };
     let work = |input: &Input| {
-        let mut out = files.outcome(input, &ctx, &stdin, limit);
+        let mut out = files.outcome(input, &ctx, &stdin, limit, keep);
         let staged = match mode {
             Mode::Fix => files::stage(input, &mut out),
-            Mode::Check => {
-                files::drop_texts(&mut out);
-                None
-            }
-            Mode::Diff => None,
+            Mode::Check | Mode::Diff => None,
         };
         progress.inc();
         (out, staged)
