@@ -558,11 +558,23 @@ mod tests {
         let cat = Catalogue::embedded().unwrap();
         let ctx = newest(&cat, true);
         let text = stream(120);
-        let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX, Keep::Texts);
+        let whole = process_in_chunks(
+            text.clone().into_bytes(),
+            &ctx,
+            Role::Plain,
+            usize::MAX,
+            Keep::Texts,
+        );
         assert!(whole.rewrite.is_some() && whole.suppressed > 0 && whole.objects.len() > 50);
         for size in [1, 300, 1000] {
             assert!(chunks(&text, size).len() > 10);
-            let parts = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, size, Keep::Texts);
+            let parts = process_in_chunks(
+                text.clone().into_bytes(),
+                &ctx,
+                Role::Plain,
+                size,
+                Keep::Texts,
+            );
             same(&whole, &parts);
         }
         // An error in a late document, found in its chunk, is the whole file's error.
@@ -575,7 +587,13 @@ mod tests {
                 stream(60),
                 stream(10).trim_start_matches('\u{feff}')
             );
-            let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX, Keep::Texts);
+            let whole = process_in_chunks(
+                text.clone().into_bytes(),
+                &ctx,
+                Role::Plain,
+                usize::MAX,
+                Keep::Texts,
+            );
             assert!(whole.error.is_some() && whole.objects.is_empty());
             same(
                 &whole,

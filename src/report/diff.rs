@@ -93,7 +93,8 @@ impl<'a> Stream<'a> {
         let a = &self.old[o.clone()];
         if a == b {
             let len = count_lines(a);
-            self.hunks.op(Op::equal(self.at_old, self.at_new, len, o), "");
+            self.hunks
+                .op(Op::equal(self.at_old, self.at_new, len, o), "");
             self.at_old += len;
             self.at_new += len;
             return;

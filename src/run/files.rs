@@ -31,13 +31,16 @@ pub(super) struct Files {
     stdin_role: Option<Role>,
 }
 
-impl Files {
-    pub(super) fn walk(
-        args: &RunArgs,
-        settings: &Settings,
-        cat: &Catalogue,
-        window: Window,
-    ) -> Files {
+/// The walked files with their kustomize roles: what needs only the settings, so it can
+/// be found while the catalogue is read.
+pub(super) struct Walk {
+    walked: Walked,
+    roles: Roles,
+    stdin_role: Option<Role>,
+}
+
+impl Walk {
+    pub(super) fn new(args: &RunArgs, settings: &Settings) -> Walk {
         let paths = if args.stdin_filename.is_some() {
             vec![PathBuf::from("-")]
         } else {
@@ -45,14 +48,30 @@ impl Files {
         };
         let walked = walk_with(&paths, &settings.walk);
         let roles = Roles::build(&walked.inputs, &walked.not_links);
-        // Helm charts among the files: helpers and values files are scanned as text
-        // (`chart_scan`), so no removed group/version in a chart goes unreported.
-        let charts = Charts::build(&walked.inputs, cat, window);
-        let inputs = charts.inputs(&walked.inputs);
         let stdin_role = args.stdin_filename.as_ref().map(|p| {
             let as_file = [Input::File(p.clone())];
             Roles::build(&as_file, &[false]).of(&as_file[0])
         });
+        Walk {
+            walked,
+            roles,
+            stdin_role,
+        }
+    }
+}
+
+impl Files {
+    /// The walked files and the Helm charts among them.
+    pub(super) fn new(walk: Walk, cat: &Catalogue, window: Window) -> Files {
+        let Walk {
+            walked,
+            roles,
+            stdin_role,
+        } = walk;
+        // Helm charts among the files: helpers and values files are scanned as text
+        // (`chart_scan`), so no removed group/version in a chart goes unreported.
+        let charts = Charts::build(&walked.inputs, cat, window);
+        let inputs = charts.inputs(&walked.inputs);
         Files {
             walked,
             roles,
