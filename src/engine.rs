@@ -602,6 +602,30 @@ mod tests {
         }
     }
 
+    /// A stream over the whole-diff limit is diffed a chunk at a time as it is rewritten:
+    /// the same hunks as the diff of the whole texts, the same report, and no texts kept.
+    #[test]
+    fn a_large_stream_is_diffed_as_it_is_rewritten() {
+        let cat = Catalogue::embedded().unwrap();
+        let ctx = newest(&cat, true);
+        let mut text = stream(120);
+        let body = stream(120).trim_start_matches('\u{feff}').to_string();
+        while !crate::report::diff::streams(text.len()) {
+            text.push_str(&body);
+        }
+        let texts = process_keeping(text.clone().into_bytes(), &ctx, Role::Plain, Keep::Texts);
+        let (old, new) = texts.rewrite.clone().unwrap();
+        let diff = process_keeping(text.clone().into_bytes(), &ctx, Role::Plain, Keep::Diff);
+        assert_eq!(diff.diff, Some(crate::report::diff::hunks(&old, &new)));
+        assert_eq!(diff.rewrite, Some(Default::default()));
+        let check = process_keeping(text.into_bytes(), &ctx, Role::Plain, Keep::Nothing);
+        assert_eq!((check.rewrite, check.diff), (Some(Default::default()), None));
+        for o in [&diff, &check] {
+            assert_eq!(o.objects.len(), texts.objects.len());
+            assert_eq!(o.finding_positions, texts.finding_positions);
+        }
+    }
+
     /// Plan every document of `text` as a plain manifest: its documents, edits and
     /// expected trees.
     fn planned(

@@ -622,6 +622,19 @@ mod tests {
             let mut out = Vec::new();
             write_in(&mut out, "x", &old, &new, true).unwrap();
             let by_document = plain(out);
+            // A piece at a time, cut at markers that both texts have in the same places:
+            // the same as document by document.
+            let (a, b) = (super::markers(&old), super::markers(&new));
+            if a.len() == b.len() && a.len() > 2 {
+                let cut = 1 + (case as usize) % (a.len() - 1);
+                let mut stream = super::Stream::new(&old);
+                stream.chunk(0..a[cut], &new[..b[cut]]);
+                stream.chunk(a[cut]..old.len(), &new[b[cut]..]);
+                let mut out = Vec::new();
+                super::header(&mut out, "x").unwrap();
+                out.extend(stream.finish());
+                assert_eq!(plain(out), by_document, "{old:?}\n=>\n{new:?}");
+            }
             if distinct {
                 assert_eq!(by_document, reference, "{old:?}\n=>\n{new:?}");
             } else if !old.contains('\r') && !new.contains('\r') {
