@@ -605,6 +605,7 @@ mod tests {
     /// A stream over the whole-diff limit is diffed a chunk at a time as it is rewritten:
     /// the same hunks as the diff of the whole texts, the same report, and no texts kept.
     #[test]
+    #[ignore = "slow under load: a 9 MB stream processed three times; run with --include-ignored"]
     fn a_large_stream_is_diffed_as_it_is_rewritten() {
         let cat = Catalogue::embedded().unwrap();
         let ctx = newest(&cat, true);
@@ -619,7 +620,8 @@ mod tests {
         assert_eq!(diff.diff, Some(crate::report::diff::hunks(&old, &new)));
         assert_eq!(diff.rewrite, Some(Default::default()));
         let check = process_keeping(text.into_bytes(), &ctx, Role::Plain, Keep::Nothing);
-        assert_eq!((check.rewrite, check.diff), (Some(Default::default()), None));
+        assert_eq!(check.rewrite, Some(Default::default()));
+        assert_eq!(check.diff, None);
         for o in [&diff, &check] {
             assert_eq!(o.objects.len(), texts.objects.len());
             assert_eq!(o.finding_positions, texts.finding_positions);
