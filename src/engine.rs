@@ -48,8 +48,12 @@ pub struct Outcome {
     pub objects: Vec<Located<ObjectReport>>,
     /// Positions of each object's findings, parallel to `objects[i].item.findings`.
     pub finding_positions: Vec<Vec<(usize, usize)>>,
-    /// The original text and the rewrite, when something changed.
+    /// The original text and the rewrite, when something changed. Both empty when the
+    /// run asked for less ([`Keep`]): the fact of a rewrite stays.
     pub rewrite: Option<(String, String)>,
+    /// The diff's hunks (`report::diff::hunks`), when something changed and the run asked
+    /// for them ([`Keep::Diff`]).
+    pub diff: Option<Vec<u8>>,
     pub error: Option<FileError>,
     /// Whether the file was parsed (false when the prefilter skipped it).
     pub parsed: bool,
@@ -101,6 +105,18 @@ impl Outcome {
     }
 }
 
+/// What of a rewrite a run keeps in the [`Outcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The old and new texts (`fix` writes the new one).
+    Texts,
+    /// The diff's hunks (`diff`). A stream larger than the whole-diff limit is diffed a
+    /// chunk at a time as it is rewritten, so its rewrite is never held whole.
+    Diff,
+    /// Only the fact of a rewrite (`check`): nothing of the new text is held.
+    Nothing,
+}
+
 /// Run the pipeline on one file's bytes.
 pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
     process_as(bytes, ctx, Role::Plain)
@@ -110,11 +126,43 @@ pub fn process(bytes: Vec<u8>, ctx: &Context) -> Outcome {
 /// kustomization is always parsed (its patch targets spell group and version apart), a
 /// patch is a partial object.
 pub fn process_as(bytes: Vec<u8>, ctx: &Context, role: Role) -> Outcome {
-    process_in_chunks(bytes, ctx, role, CHUNK_BYTES)
+    process_keeping(bytes, ctx, role, Keep::Texts)
+}
+
+/// [`process_as`], keeping what `keep` says of a rewrite.
+pub fn process_keeping(bytes: Vec<u8>, ctx: &Context, role: Role, keep: Keep) -> Outcome {
+    process_in_chunks(bytes, ctx, role, CHUNK_BYTES, keep)
+}
+
+/// Where a rewrite goes as it is made, a chunk at a time.
+enum Output<'a> {
+    /// Held whole.
+    Whole(String),
+    /// Diffed a chunk at a time against the old text.
+    Diff(crate::report::diff::Stream<'a>),
+    /// Dropped.
+    Dropped,
+}
+
+impl Output<'_> {
+    /// `src[range]` became `new`.
+    fn push(&mut self, range: std::ops::Range<usize>, new: &str) {
+        match self {
+            Output::Whole(s) => s.push_str(new),
+            Output::Diff(d) => d.chunk(range, new),
+            Output::Dropped => {}
+        }
+    }
 }
 
 /// [`process_as`], splitting streams larger than `chunk` bytes ([`chunks`]).
-fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) -> Outcome {
+fn process_in_chunks(
+    bytes: Vec<u8>,
+    ctx: &Context,
+    role: Role,
+    chunk: usize,
+    keep: Keep,
+) -> Outcome {
     let mut out = Outcome::default();
     let source = match Source::decode(bytes) {
         Ok(s) => s,
@@ -146,7 +194,13 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
         true => chunks(src, chunk),
         false => std::iter::once(0..src.len()).collect(),
     };
-    let mut output = String::new();
+    let mut output = match keep {
+        Keep::Nothing => Output::Dropped,
+        Keep::Diff if crate::report::diff::streams(src.len()) => {
+            Output::Diff(crate::report::diff::Stream::new(src))
+        }
+        Keep::Texts | Keep::Diff => Output::Whole(String::new()),
+    };
     let mut changed = false;
     let mut failure: Option<String> = None;
     let mut doc_base = 0;
@@ -155,7 +209,7 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
     for range in ranges {
         let base = range.start;
         let text = &src[range.clone()];
-        let docs = match crate::yaml::parse_stream(&yaml[range]) {
+        let docs = match crate::yaml::parse_stream(&yaml[range.clone()]) {
             Ok(d) => d,
             Err(e) => {
                 out.error = Some(FileError {
@@ -196,12 +250,12 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
             continue;
         }
         if edits.is_empty() {
-            output.push_str(text);
+            output.push(range, text);
             continue;
         }
         changed = true;
         match rewrite(text, &docs, &edits, &expected, ctx, &*kind) {
-            Ok(new) => output.push_str(&new),
+            Ok(new) => output.push(range, &new),
             Err(why) => failure = Some(why),
         }
     }
@@ -213,7 +267,18 @@ fn process_in_chunks(bytes: Vec<u8>, ctx: &Context, role: Role, chunk: usize) ->
             o.item.status = crate::plan::Status::Blocked;
         }
     } else if changed {
-        out.rewrite = Some((source.text, output));
+        out.rewrite = Some(match (keep, output) {
+            (Keep::Texts, Output::Whole(new)) => (source.text, new),
+            (_, Output::Whole(new)) => {
+                out.diff = Some(crate::report::diff::hunks(&source.text, &new));
+                Default::default()
+            }
+            (_, Output::Diff(stream)) => {
+                out.diff = Some(stream.finish());
+                Default::default()
+            }
+            (_, Output::Dropped) => Default::default(),
+        });
     }
     out
 }
@@ -432,6 +497,7 @@ impl Outcome {
             .rewrite
             .as_ref()
             .map_or(0, |(old, new)| old.len() + new.len())
+            + self.diff.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -492,11 +558,23 @@ mod tests {
         let cat = Catalogue::embedded().unwrap();
         let ctx = newest(&cat, true);
         let text = stream(120);
-        let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX);
+        let whole = process_in_chunks(
+            text.clone().into_bytes(),
+            &ctx,
+            Role::Plain,
+            usize::MAX,
+            Keep::Texts,
+        );
         assert!(whole.rewrite.is_some() && whole.suppressed > 0 && whole.objects.len() > 50);
         for size in [1, 300, 1000] {
             assert!(chunks(&text, size).len() > 10);
-            let parts = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, size);
+            let parts = process_in_chunks(
+                text.clone().into_bytes(),
+                &ctx,
+                Role::Plain,
+                size,
+                Keep::Texts,
+            );
             same(&whole, &parts);
         }
         // An error in a late document, found in its chunk, is the whole file's error.
@@ -509,12 +587,44 @@ mod tests {
                 stream(60),
                 stream(10).trim_start_matches('\u{feff}')
             );
-            let whole = process_in_chunks(text.clone().into_bytes(), &ctx, Role::Plain, usize::MAX);
+            let whole = process_in_chunks(
+                text.clone().into_bytes(),
+                &ctx,
+                Role::Plain,
+                usize::MAX,
+                Keep::Texts,
+            );
             assert!(whole.error.is_some() && whole.objects.is_empty());
             same(
                 &whole,
-                &process_in_chunks(text.into_bytes(), &ctx, Role::Plain, 500),
+                &process_in_chunks(text.into_bytes(), &ctx, Role::Plain, 500, Keep::Texts),
             );
+        }
+    }
+
+    /// A stream over the whole-diff limit is diffed a chunk at a time as it is rewritten:
+    /// the same hunks as the diff of the whole texts, the same report, and no texts kept.
+    #[test]
+    #[ignore = "slow under load: a 9 MB stream processed three times; run with --include-ignored"]
+    fn a_large_stream_is_diffed_as_it_is_rewritten() {
+        let cat = Catalogue::embedded().unwrap();
+        let ctx = newest(&cat, true);
+        let mut text = stream(120);
+        let body = stream(120).trim_start_matches('\u{feff}').to_string();
+        while !crate::report::diff::streams(text.len()) {
+            text.push_str(&body);
+        }
+        let texts = process_keeping(text.clone().into_bytes(), &ctx, Role::Plain, Keep::Texts);
+        let (old, new) = texts.rewrite.clone().unwrap();
+        let diff = process_keeping(text.clone().into_bytes(), &ctx, Role::Plain, Keep::Diff);
+        assert_eq!(diff.diff, Some(crate::report::diff::hunks(&old, &new)));
+        assert_eq!(diff.rewrite, Some(Default::default()));
+        let check = process_keeping(text.into_bytes(), &ctx, Role::Plain, Keep::Nothing);
+        assert_eq!(check.rewrite, Some(Default::default()));
+        assert_eq!(check.diff, None);
+        for o in [&diff, &check] {
+            assert_eq!(o.objects.len(), texts.objects.len());
+            assert_eq!(o.finding_positions, texts.finding_positions);
         }
     }
 

@@ -30,14 +30,38 @@ struct Reorder<O> {
     slots: Vec<Option<std::thread::Result<O>>>,
     bytes: usize,
     stop: bool,
+    /// Workers waiting for room, and whether the calling thread waits for a finished item:
+    /// a wake-up is a system call, made only when someone waits.
+    idle: usize,
+    waiting: bool,
 }
 
-/// Run `work` on every item on `threads` threads and hand the results to `emit` in item order,
-/// on the calling thread, as soon as each is next in line. At most `bound.files` items are
-/// taken ahead of the one being emitted, and a worker only starts another item while the
-/// finished ones waiting hold fewer than `bound.bytes` (the next in line always goes), so
-/// memory does not grow with the number of items. A panic in `work` is re-raised here;
-/// an error from `emit` stops the workers and is returned.
+impl<O> Reorder<O> {
+    /// The items a thread may take now (none: it must wait, or all are taken).
+    fn take(&mut self, n: usize, files: usize, bytes: usize) -> std::ops::Range<usize> {
+        let ahead = self.next - self.emitted;
+        if self.stop
+            || self.next >= n
+            || ahead >= files
+            || (self.bytes >= bytes && self.next != self.emitted)
+        {
+            return self.next..self.next;
+        }
+        // A few items at a time: one lock for several small files.
+        let take = BATCH.min(files - ahead).min(n - self.next);
+        self.next += take;
+        self.next - take..self.next
+    }
+}
+
+/// Run `work` on every item on `threads` threads (the calling one among them) and hand the
+/// results to `emit` in item order, on the calling thread, as soon as each is next in line.
+/// At most `bound.files` items are taken ahead of the one being emitted, and a thread only
+/// starts another item while the finished ones waiting hold fewer than `bound.bytes` (the
+/// next in line always goes), so memory does not grow with the number of items. The calling
+/// thread emits what is ready and otherwise works like the others, so `threads` is the
+/// number of threads busy: one thread is one, with nothing handed between threads. A panic
+/// in `work` is re-raised here; an error from `emit` stops the workers and is returned.
 pub fn run_ordered<'a, I, O, E>(
     items: &'a [I],
     threads: usize,
@@ -60,11 +84,31 @@ where
         slots: (0..files.min(items.len())).map(|_| None).collect(),
         bytes: 0,
         stop: false,
+        idle: 0,
+        waiting: false,
     });
-    let changed = Condvar::new();
+    // Workers wait on `room` for the calling thread to emit; it waits on `ready` for them.
+    let (room, ready) = (Condvar::new(), Condvar::new());
     let n = items.len();
+    // Run `run`'s items and put their results in their slots.
+    let run_batch = |run: std::ops::Range<usize>, done: &mut Vec<_>| {
+        for i in run {
+            let out = catch_unwind(AssertUnwindSafe(|| work(&items[i])));
+            let w = out.as_ref().map_or(0, &weight);
+            done.push((i, out, w));
+        }
+        let mut s = state.lock().unwrap();
+        let len = s.slots.len();
+        for (i, out, w) in done.drain(..) {
+            s.slots[i % len] = Some(out);
+            s.bytes += w;
+        }
+        if s.waiting {
+            ready.notify_one();
+        }
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, n.max(1)) {
+        for _ in 1..threads.clamp(1, n.max(1)) {
             scope.spawn(|| {
                 let mut done = Vec::with_capacity(BATCH);
                 loop {
@@ -74,60 +118,61 @@ where
                             if s.stop || s.next >= n {
                                 return;
                             }
-                            let ahead = s.next - s.emitted;
-                            if ahead < files && (s.bytes < bound.bytes || s.next == s.emitted) {
-                                break;
+                            let run = s.take(n, files, bound.bytes);
+                            if !run.is_empty() {
+                                break run;
                             }
-                            s = changed.wait(s).unwrap();
+                            s.idle += 1;
+                            s = room.wait(s).unwrap();
+                            s.idle -= 1;
                         }
-                        // A few items at a time: one lock for several small files.
-                        let take = BATCH.min(files - (s.next - s.emitted)).min(n - s.next);
-                        s.next += take;
-                        s.next - take..s.next
                     };
-                    for i in run {
-                        let out = catch_unwind(AssertUnwindSafe(|| work(&items[i])));
-                        let w = out.as_ref().map_or(0, &weight);
-                        done.push((i, out, w));
-                    }
-                    let mut s = state.lock().unwrap();
-                    let len = s.slots.len();
-                    for (i, out, w) in done.drain(..) {
-                        s.slots[i % len] = Some(out);
-                        s.bytes += w;
-                    }
-                    changed.notify_all();
+                    run_batch(run, &mut done);
                 }
             });
         }
         let stop = |state: &Mutex<Reorder<O>>| {
             state.lock().unwrap().stop = true;
-            changed.notify_all();
+            room.notify_all();
         };
-        let mut ready = Vec::new();
+        let mut finished = Vec::new();
+        let mut done = Vec::with_capacity(BATCH);
         let mut i = 0;
         while i < n {
-            {
-                // Take every finished item that is next in line, under one lock.
+            let run = {
+                // Take every finished item that is next in line, under one lock; with none,
+                // work on the next few items, or wait for a worker's.
                 let mut s = state.lock().unwrap();
                 let len = s.slots.len();
                 loop {
-                    while let Some(out) = s.slots[(i + ready.len()) % len].take() {
+                    while let Some(out) = s.slots[(i + finished.len()) % len].take() {
                         s.bytes -= out.as_ref().map_or(0, &weight);
-                        ready.push(out);
-                        if i + ready.len() == n {
+                        finished.push(out);
+                        if i + finished.len() == n {
                             break;
                         }
                     }
-                    if !ready.is_empty() {
-                        break;
+                    if !finished.is_empty() {
+                        s.emitted = i + finished.len();
+                        if s.idle > 0 {
+                            room.notify_all();
+                        }
+                        break None;
                     }
-                    s = changed.wait(s).unwrap();
+                    let run = s.take(n, files, bound.bytes);
+                    if !run.is_empty() {
+                        break Some(run);
+                    }
+                    s.waiting = true;
+                    s = ready.wait(s).unwrap();
+                    s.waiting = false;
                 }
-                s.emitted = i + ready.len();
-                changed.notify_all();
+            };
+            if let Some(run) = run {
+                run_batch(run, &mut done);
+                continue;
             }
-            for out in ready.drain(..) {
+            for out in finished.drain(..) {
                 match out {
                     Ok(out) => {
                         if let Err(e) = emit(&items[i], out) {

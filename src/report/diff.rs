@@ -24,53 +24,104 @@ const WHOLE_DIFF_BYTES: usize = 8 << 20;
 
 /// Write the diff of `old` → `new` for `name` (`a/NAME`, `b/NAME` headers).
 pub fn write(w: &mut dyn Write, name: &str, old: &str, new: &str) -> io::Result<()> {
-    let by_document = old.len() + new.len() > WHOLE_DIFF_BYTES;
-    write_in(w, name, old, new, by_document)
+    header(w, name)?;
+    w.write_all(&hunks(old, new))
 }
 
-/// [`write`], a document at a time or whole.
-fn write_in(
-    w: &mut dyn Write,
-    name: &str,
-    old: &str,
-    new: &str,
-    by_document: bool,
-) -> io::Result<()> {
+/// The `---`/`+++` lines that name the file a diff's hunks are for.
+pub fn header(w: &mut dyn Write, name: &str) -> io::Result<()> {
     let header = Style::new().bold();
     writeln!(w, "{header}--- {}{header:#}", header_name("a/", name))?;
-    writeln!(w, "{header}+++ {}{header:#}", header_name("b/", name))?;
-    let mut hunks = Hunks::new(w, old, new);
-    let (mut at_old, mut at_new) = (0, 0);
-    let pairs = match by_document {
-        true => documents(old, new),
-        false => vec![(0..old.len(), 0..new.len())],
-    };
-    for (o, n) in pairs {
-        let (a, b) = (&old[o.clone()], &new[n.clone()]);
+    writeln!(w, "{header}+++ {}{header:#}", header_name("b/", name))
+}
+
+/// The hunks of the diff of `old` → `new` (what follows [`header`]): whole, or a document
+/// at a time for large texts.
+pub fn hunks(old: &str, new: &str) -> Vec<u8> {
+    let by_document = old.len() + new.len() > WHOLE_DIFF_BYTES;
+    hunks_in(old, new, by_document)
+}
+
+/// [`hunks`], a document at a time or whole.
+fn hunks_in(old: &str, new: &str, by_document: bool) -> Vec<u8> {
+    let mut stream = Stream::new(old);
+    match by_document {
+        true => stream.chunk(0..old.len(), new),
+        false => stream.pair(0..old.len(), new),
+    }
+    stream.finish()
+}
+
+/// Whether a text of `len` bytes is surely diffed a document at a time by [`hunks`]
+/// whatever its rewrite, and so may be diffed a chunk at a time with [`Stream`] as the
+/// rewrite is made.
+pub fn streams(len: usize) -> bool {
+    len > WHOLE_DIFF_BYTES
+}
+
+/// A diff made as the new text is made, a piece at a time, with the whole old text at
+/// hand: each piece of the new text is diffed against its piece of the old one a document
+/// at a time, and can be dropped once given. Only the hunks are kept.
+pub struct Stream<'a> {
+    old: &'a str,
+    hunks: Hunks<'a>,
+    at_old: usize,
+    at_new: usize,
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(old: &'a str) -> Stream<'a> {
+        Stream {
+            old,
+            hunks: Hunks::new(old),
+            at_old: 0,
+            at_new: 0,
+        }
+    }
+
+    /// The next piece: `old[range]` (the pieces given so far end where it starts) became
+    /// `new`; their documents are paired by their `---` markers.
+    pub fn chunk(&mut self, range: Range<usize>, new: &str) {
+        for (o, n) in documents(&self.old[range.clone()], new) {
+            let o = range.start + o.start..range.start + o.end;
+            self.pair(o, &new[n]);
+        }
+    }
+
+    /// `old[o]` became `b`, diffed as a whole.
+    fn pair(&mut self, o: Range<usize>, b: &str) {
+        let a = &self.old[o.clone()];
         if a == b {
             let len = count_lines(a);
-            hunks.op(Op::equal(at_old, at_new, len, o))?;
-            at_old += len;
-            at_new += len;
-            continue;
+            self.hunks
+                .op(Op::equal(self.at_old, self.at_new, len, o), "");
+            self.at_old += len;
+            self.at_new += len;
+            return;
         }
         let diff = TextDiff::from_lines(a, b);
         for op in diff.ops() {
             let (tag, or, nr) = op.as_tag_tuple();
-            hunks.op(Op {
+            let new = span(|i| diff.new_slice(i), b, 0, nr.clone());
+            let op = Op {
                 tag,
-                old_at: at_old + or.start,
+                old_at: self.at_old + or.start,
                 old_len: or.len(),
-                new_at: at_new + nr.start,
+                new_at: self.at_new + nr.start,
                 new_len: nr.len(),
-                old: span(|i| diff.old_slice(i), a, o.start, or.clone()),
-                new: span(|i| diff.new_slice(i), b, n.start, nr),
-            })?;
+                old: span(|i| diff.old_slice(i), a, o.start, or),
+                new: 0..0,
+            };
+            self.hunks.op(op, &b[new]);
         }
-        at_old += diff.old_len();
-        at_new += diff.new_len();
+        self.at_old += diff.old_len();
+        self.at_new += diff.new_len();
     }
-    hunks.finish()
+
+    /// The hunks, as [`hunks`] writes them.
+    pub fn finish(self) -> Vec<u8> {
+        self.hunks.finish()
+    }
 }
 
 /// Lines `r` of `text` (whose line `i` is `line(i)`) as a byte range, `offset` added.
@@ -156,9 +207,12 @@ impl Op {
 /// whole diff: the first equal run cut to its last lines of context, the last one to its
 /// first, and a hunk ended at an equal run longer than twice the context.
 struct Hunks<'a> {
-    w: &'a mut dyn Write,
+    /// The hunks written so far.
+    w: Vec<u8>,
     old: &'a str,
-    new: &'a str,
+    /// The new lines of the ops in `group` (the new text is given a piece at a time, and
+    /// a hunk may span pieces).
+    new: String,
     /// Equal runs not yet placed, merged (whether one is the last is known at the end).
     equal: Option<Op>,
     /// Whether an op has been placed (the first equal run is cut differently).
@@ -167,21 +221,22 @@ struct Hunks<'a> {
 }
 
 impl<'a> Hunks<'a> {
-    fn new(w: &'a mut dyn Write, old: &'a str, new: &'a str) -> Hunks<'a> {
+    fn new(old: &'a str) -> Hunks<'a> {
         Hunks {
-            w,
+            w: Vec::new(),
             old,
-            new,
+            new: String::new(),
             equal: None,
             started: false,
             group: Vec::new(),
         }
     }
 
-    fn op(&mut self, op: Op) -> io::Result<()> {
+    /// Take the next op; `new`: its new lines (an equal op's are its old ones).
+    fn op(&mut self, mut op: Op, new: &str) {
         if op.tag == DiffTag::Equal {
             if op.old_len == 0 {
-                return Ok(());
+                return;
             }
             match &mut self.equal {
                 Some(e) => {
@@ -191,17 +246,19 @@ impl<'a> Hunks<'a> {
                 }
                 None => self.equal = Some(op),
             }
-            return Ok(());
+            return;
         }
         if let Some(e) = self.equal.take() {
-            self.place_equal(e, false)?;
+            self.place_equal(e, false);
         }
         self.started = true;
+        let at = self.new.len();
+        self.new.push_str(new);
+        op.new = at..self.new.len();
         self.group.push(op);
-        Ok(())
     }
 
-    fn place_equal(&mut self, mut e: Op, last: bool) -> io::Result<()> {
+    fn place_equal(&mut self, mut e: Op, last: bool) {
         let n = CONTEXT;
         if !self.started {
             self.started = true;
@@ -215,13 +272,12 @@ impl<'a> Hunks<'a> {
         if e.old_len > n * 2 {
             let head = self.cut(&e, 0, n);
             self.group.push(head);
-            self.flush()?;
+            self.flush();
             let tail = self.cut(&e, e.old_len - n, n);
             self.group.push(tail);
         } else {
             self.group.push(e);
         }
-        Ok(())
     }
 
     /// `len` lines of the equal run `e` from its line `skip`.
@@ -237,58 +293,64 @@ impl<'a> Hunks<'a> {
         )
     }
 
-    fn finish(mut self) -> io::Result<()> {
+    fn finish(mut self) -> Vec<u8> {
         if let Some(e) = self.equal.take() {
-            self.place_equal(e, true)?;
+            self.place_equal(e, true);
         }
-        self.flush()
+        self.flush();
+        self.w
     }
 
     /// Write the group as a hunk, unless it holds no change.
-    fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) {
         let group = std::mem::take(&mut self.group);
+        let new = std::mem::take(&mut self.new);
         if group.iter().all(|op| op.tag == DiffTag::Equal) {
-            return Ok(());
+            return;
         }
         let hunk_style = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
         let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
         let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
         let (first, last) = (&group[0], &group[group.len() - 1]);
-        writeln!(
-            self.w,
+        let w = &mut self.w;
+        // Writing to a `Vec` cannot fail.
+        let _ = writeln!(
+            w,
             "{hunk_style}@@ -{} +{} @@{hunk_style:#}",
             HunkRange(first.old_at, last.old_at + last.old_len),
             HunkRange(first.new_at, last.new_at + last.new_len)
-        )?;
+        );
         for op in &group {
             let old = &self.old[op.old.clone()];
-            let new = &self.new[op.new.clone()];
+            let new = &new[op.new.clone()];
             match op.tag {
-                DiffTag::Equal => self.lines(' ', Style::new(), old)?,
-                DiffTag::Delete => self.lines('-', del, old)?,
-                DiffTag::Insert => self.lines('+', ins, new)?,
+                DiffTag::Equal => lines(w, ' ', Style::new(), old),
+                DiffTag::Delete => lines(w, '-', del, old),
+                DiffTag::Insert => lines(w, '+', ins, new),
                 DiffTag::Replace => {
-                    self.lines('-', del, old)?;
-                    self.lines('+', ins, new)?;
+                    lines(w, '-', del, old);
+                    lines(w, '+', ins, new);
                 }
             }
         }
-        Ok(())
+        // The buffer is kept for the next hunk.
+        self.new = new;
+        self.new.clear();
     }
+}
 
-    fn lines(&mut self, sign: char, style: Style, text: &str) -> io::Result<()> {
-        let mut rest = text;
-        while !rest.is_empty() {
-            let end = skip_lines(rest, 1);
-            let line = &rest[..end];
-            rest = &rest[end..];
-            let body = line.strip_suffix('\n').unwrap_or(line);
-            writeln!(self.w, "{style}{sign}{body}{style:#}")?;
-            if !line.ends_with(['\r', '\n']) {
-                writeln!(self.w, "\\ No newline at end of file")?;
-            }
+/// `text`'s lines, each after `sign` and in `style`.
+fn lines(w: &mut Vec<u8>, sign: char, style: Style, text: &str) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = skip_lines(rest, 1);
+        let line = &rest[..end];
+        rest = &rest[end..];
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let _ = writeln!(w, "{style}{sign}{body}{style:#}");
+        if !line.ends_with(['\r', '\n']) {
+            w.extend_from_slice(b"\\ No newline at end of file\n");
         }
-        Ok(())
     }
 }
 
@@ -370,6 +432,19 @@ fn header_name(prefix: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The header and [`super::hunks_in`].
+    fn write_in(
+        w: &mut Vec<u8>,
+        name: &str,
+        old: &str,
+        new: &str,
+        by_document: bool,
+    ) -> std::io::Result<()> {
+        super::header(w, name)?;
+        w.extend(super::hunks_in(old, new, by_document));
+        Ok(())
+    }
+
     #[test]
     fn header_names_are_spelled_like_git() {
         use super::header_name;
@@ -542,11 +617,24 @@ mod tests {
             }
             let reference = whole(&old, &new);
             let mut out = Vec::new();
-            super::write_in(&mut out, "x", &old, &new, false).unwrap();
+            write_in(&mut out, "x", &old, &new, false).unwrap();
             assert_eq!(plain(out), reference, "{old:?}\n=>\n{new:?}");
             let mut out = Vec::new();
-            super::write_in(&mut out, "x", &old, &new, true).unwrap();
+            write_in(&mut out, "x", &old, &new, true).unwrap();
             let by_document = plain(out);
+            // A piece at a time, cut at markers that both texts have in the same places:
+            // the same as document by document.
+            let (a, b) = (super::markers(&old), super::markers(&new));
+            if a.len() == b.len() && a.len() > 2 {
+                let cut = 1 + (case as usize) % (a.len() - 1);
+                let mut stream = super::Stream::new(&old);
+                stream.chunk(0..a[cut], &new[..b[cut]]);
+                stream.chunk(a[cut]..old.len(), &new[b[cut]..]);
+                let mut out = Vec::new();
+                super::header(&mut out, "x").unwrap();
+                out.extend(stream.finish());
+                assert_eq!(plain(out), by_document, "{old:?}\n=>\n{new:?}");
+            }
             if distinct {
                 assert_eq!(by_document, reference, "{old:?}\n=>\n{new:?}");
             } else if !old.contains('\r') && !new.contains('\r') {

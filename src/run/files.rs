@@ -11,7 +11,7 @@ use crate::catalogue::{Catalogue, Window};
 use crate::chart_scan::Charts;
 use crate::cli::RunArgs;
 use crate::config::Settings;
-use crate::engine::{self, Context, FileError, Outcome};
+use crate::engine::{self, Context, FileError, Keep, Outcome};
 use crate::kustomize::{Role, Roles};
 use crate::plan::Status;
 use crate::walk::{Input, Walked, walk_with};
@@ -31,13 +31,16 @@ pub(super) struct Files {
     stdin_role: Option<Role>,
 }
 
-impl Files {
-    pub(super) fn walk(
-        args: &RunArgs,
-        settings: &Settings,
-        cat: &Catalogue,
-        window: Window,
-    ) -> Files {
+/// The walked files with their kustomize roles: what needs only the settings, so it can
+/// be found while the catalogue is read.
+pub(super) struct Walk {
+    walked: Walked,
+    roles: Roles,
+    stdin_role: Option<Role>,
+}
+
+impl Walk {
+    pub(super) fn new(args: &RunArgs, settings: &Settings) -> Walk {
         let paths = if args.stdin_filename.is_some() {
             vec![PathBuf::from("-")]
         } else {
@@ -45,14 +48,30 @@ impl Files {
         };
         let walked = walk_with(&paths, &settings.walk);
         let roles = Roles::build(&walked.inputs, &walked.not_links);
-        // Helm charts among the files: helpers and values files are scanned as text
-        // (`chart_scan`), so no removed group/version in a chart goes unreported.
-        let charts = Charts::build(&walked.inputs, cat, window);
-        let inputs = charts.inputs(&walked.inputs);
         let stdin_role = args.stdin_filename.as_ref().map(|p| {
             let as_file = [Input::File(p.clone())];
             Roles::build(&as_file, &[false]).of(&as_file[0])
         });
+        Walk {
+            walked,
+            roles,
+            stdin_role,
+        }
+    }
+}
+
+impl Files {
+    /// The walked files and the Helm charts among them.
+    pub(super) fn new(walk: Walk, cat: &Catalogue, window: Window) -> Files {
+        let Walk {
+            walked,
+            roles,
+            stdin_role,
+        } = walk;
+        // Helm charts among the files: helpers and values files are scanned as text
+        // (`chart_scan`), so no removed group/version in a chart goes unreported.
+        let charts = Charts::build(&walked.inputs, cat, window);
+        let inputs = charts.inputs(&walked.inputs);
         Files {
             walked,
             roles,
@@ -77,6 +96,7 @@ impl Files {
         ctx: &Context,
         stdin: &Option<io::Result<Vec<u8>>>,
         limit: u64,
+        keep: Keep,
     ) -> Outcome {
         // A template whose apiVersion comes from a values file or a helper that the chart
         // scan migrated: planned there, with the value written in.
@@ -86,7 +106,7 @@ impl Files {
         }
         let mut out = match super::read::input(input, stdin, limit) {
             _ if self.charts.is_helper(input) => Outcome::default(),
-            Ok(bytes) => engine::process_as(bytes, ctx, self.role_of(input)),
+            Ok(bytes) => engine::process_keeping(bytes, ctx, self.role_of(input), keep),
             Err(e) => Outcome {
                 error: Some(FileError::new(e)),
                 ..Outcome::default()
@@ -117,10 +137,10 @@ pub(super) fn stage(input: &Input, out: &mut Outcome) -> Option<write::Staged> {
     }
 }
 
-/// Free the old and new texts of a rewrite, keeping the fact of it: what `check` and a
-/// staged `fix` report needs. Freed on the worker that made them, where freeing is cheap,
-/// not on the reporting thread, and not held in the reorder buffer.
-pub(super) fn drop_texts(out: &mut Outcome) {
+/// Free the old and new texts of a rewrite, keeping the fact of it: what a staged `fix`
+/// reports. Freed on the worker that made them, where freeing is cheap, not on the
+/// reporting thread, and not held in the reorder buffer.
+fn drop_texts(out: &mut Outcome) {
     if let Some((old, new)) = &mut out.rewrite {
         *old = String::new();
         *new = String::new();

@@ -17,7 +17,7 @@ use crate::catalogue::{Catalogue, Release, Window};
 use crate::cli::Format;
 use crate::cli::{CatalogueArgs, Cli, Command, ExplainArgs, ListArgs, RunArgs, VersionArgs};
 use crate::config::Settings;
-use crate::engine::Context;
+use crate::engine::{Context, Keep};
 use crate::prefilter::Prefilter;
 use crate::report::progress::Progress;
 use crate::walk::Input;
@@ -40,13 +40,12 @@ enum Mode {
 }
 
 pub fn run(cli: Cli) -> Result<Exit> {
-    let catalogue = Catalogue::embedded().context("the embedded migration catalogue is invalid")?;
     match cli.command {
-        Command::Check(a) => process(&catalogue, a, Mode::Check),
-        Command::Diff(a) => process(&catalogue, a, Mode::Diff),
-        Command::Fix(a) => process(&catalogue, a, Mode::Fix),
-        Command::List(a) => list(&catalogue, a),
-        Command::Explain(a) => explain(&catalogue, a),
+        Command::Check(a) => process(a, Mode::Check),
+        Command::Diff(a) => process(a, Mode::Diff),
+        Command::Fix(a) => process(a, Mode::Fix),
+        Command::List(a) => list(&embedded()?, a),
+        Command::Explain(a) => explain(&embedded()?, a),
         Command::Completions(a) => {
             crate::cli::completions(a.shell, &mut io::stdout().lock());
             Ok(Exit::Clean)
@@ -88,34 +87,43 @@ fn window(cat: &Catalogue, v: &VersionArgs, include_deprecated: bool) -> Result<
     })
 }
 
+fn embedded() -> Result<Catalogue> {
+    Catalogue::embedded().context("the embedded migration catalogue is invalid")
+}
+
 /// `check`, `diff` or `fix`: the data flow of `lib.rs`, one named step after another.
-fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
+fn process(args: RunArgs, mode: Mode) -> Result<Exit> {
     // Flags over .kubemig.toml over defaults; extra --rules merged into the catalogue.
     let settings = Settings::resolve(&args)?;
     if args.show_config {
-        return show_config(cat, &settings);
+        return show_config(&embedded()?, &settings);
     }
     check_args(&args, mode)?;
     if mode == Mode::Fix {
         // From here on an interrupt removes what `fix` staged instead of leaving it behind.
         crate::interrupt::clean_up_on_signals();
     }
-    let extended = run_catalogue(&settings)?;
     use_threads(args.threads);
-    let cat = extended.as_ref().unwrap_or(cat);
-    let window = window(cat, &settings.versions, settings.include_deprecated)?;
-    let prefilter = Prefilter::new(cat);
+    // Walk, and find the kustomize roles, while the catalogue is read and the prefilter
+    // built on this thread: both are start-up work that nothing else waits on.
+    let (walk, catalogue) = std::thread::scope(|s| {
+        let walk = s.spawn(|| files::Walk::new(&args, &settings));
+        let catalogue = catalogue_and_prefilter(&settings);
+        let walk = walk.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (walk, catalogue)
+    });
+    let (cat, window, prefilter) = catalogue?;
     let ctx = Context {
-        catalogue: cat,
+        catalogue: &cat,
         window,
         prefilter: (!args.no_prefilter).then_some(&prefilter),
     };
+    let cat = &cat;
     if stdin_excluded(&args, &settings, mode)? {
         return Ok(Exit::Clean);
     }
 
-    // Walk.
-    let files = Files::walk(&args, &settings, cat, window);
+    let files = Files::new(walk, cat, window);
     let stdin_name = args
         .stdin_filename
         .as_ref()
@@ -128,15 +136,19 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
     let limit = settings.max_file_size;
     let stdin = read::stdin(&files.walked.inputs, limit);
     let progress = Progress::new(files.inputs.len(), !args.quiet);
+    // What the reporter needs of a rewrite: `fix` writes the new text, `diff` prints the
+    // hunks (made here, on the workers), `check` only counts it. A large stream is then
+    // never held whole in its rewritten form, but for `fix`.
+    let keep = match mode {
+        Mode::Fix => Keep::Texts,
+        Mode::Diff => Keep::Diff,
+        Mode::Check => Keep::Nothing,
+    };
     let work = |input: &Input| {
-        let mut out = files.outcome(input, &ctx, &stdin, limit);
+        let mut out = files.outcome(input, &ctx, &stdin, limit, keep);
         let staged = match mode {
             Mode::Fix => files::stage(input, &mut out),
-            Mode::Check => {
-                files::drop_texts(&mut out);
-                None
-            }
-            Mode::Diff => None,
+            Mode::Check | Mode::Diff => None,
         };
         progress.inc();
         (out, staged)
@@ -153,6 +165,17 @@ fn process(cat: &Catalogue, args: RunArgs, mode: Mode) -> Result<Exit> {
         reporter.scripts(found);
     }
     reporter.finish()
+}
+
+/// The catalogue of a run, its window and its prefilter.
+fn catalogue_and_prefilter(settings: &Settings) -> Result<(Catalogue, Window, Prefilter)> {
+    let cat = match run_catalogue(settings)? {
+        Some(extended) => extended,
+        None => embedded()?,
+    };
+    let window = window(&cat, &settings.versions, settings.include_deprecated)?;
+    let prefilter = Prefilter::new(&cat);
+    Ok((cat, window, prefilter))
 }
 
 /// `--show-config`: the settings in effect, with the packs and add-on versions (and the

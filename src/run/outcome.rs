@@ -183,9 +183,10 @@ impl<'a> Reporter<'a> {
                 pending || blocked
             }
             Mode::Diff => {
-                if let Some((old, new)) = &out.rewrite {
+                if let Some(hunks) = &out.diff {
                     batched(&mut self.stdout, &mut self.scratch, |w| {
-                        diff::write(w, &name, old, new)
+                        diff::header(w, &name)?;
+                        w.write_all(hunks)
                     })?;
                 }
                 batched(&mut self.stderr, &mut self.scratch, |w| {
