@@ -605,7 +605,6 @@ mod tests {
     /// A stream over the whole-diff limit is diffed a chunk at a time as it is rewritten:
     /// the same hunks as the diff of the whole texts, the same report, and no texts kept.
     #[test]
-    #[ignore = "slow under load: a 9 MB stream processed three times; run with --include-ignored"]
     fn a_large_stream_is_diffed_as_it_is_rewritten() {
         let cat = Catalogue::embedded().unwrap();
         let ctx = newest(&cat, true);

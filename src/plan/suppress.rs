@@ -33,10 +33,12 @@ impl Suppress {
         // Asked for every document of a file: the SIMD search, built once.
         static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(MARK));
-        if FINDER.find(src.as_bytes()).is_none() {
+        let (start, end) = region(src, doc.root.span.start);
+        // Only this document's text: a search of the whole text per document would make a
+        // large stream quadratic.
+        if FINDER.find(&src.as_bytes()[start..end]).is_none() {
             return s;
         }
-        let (start, end) = region(src, doc.root.span.start);
         let mut scalars = Vec::new();
         scalar_spans(&doc.root, &mut scalars);
         let text = &src[start..end];
@@ -134,33 +136,33 @@ fn parse(comment: &str) -> Option<Option<Vec<String>>> {
     }
 }
 
-/// The byte range of the document whose root node starts at `root_start`.
+/// The byte range of the document whose root node starts at `root_start`. Walks only the
+/// lines of this document and its neighbours' edges: asked once per document, so a walk
+/// over the whole text would make a large stream quadratic.
 fn region(src: &str, root_start: usize) -> (usize, usize) {
-    let lines = line_starts(src);
-    let line = |i: usize| {
-        let e = lines.get(i + 1).copied().unwrap_or(src.len());
-        &src[lines[i]..e]
-    };
-    let root_line = lines
-        .partition_point(|&s| s <= root_start)
-        .saturating_sub(1);
+    let root = line_around(src, root_start);
     // Start: the `---` that opens the document, the line after the previous `...`, or the
     // file's start.
     let mut start = 0;
     let mut opening = None;
-    for i in (0..=root_line).rev() {
-        match marker(line(i)) {
+    let mut l = root.clone();
+    loop {
+        match marker(&src[l.clone()]) {
             Some(Marker::Start) => {
-                start = lines[i];
-                opening = Some(i);
+                start = l.start;
+                opening = Some(l.start);
                 break;
             }
-            Some(Marker::End) if i < root_line => {
-                start = lines[i + 1];
+            Some(Marker::End) if l.start < root.start => {
+                start = l.end;
                 break;
             }
             _ => {}
         }
+        if l.start == 0 {
+            break;
+        }
+        l = line_around(src, l.start - 1);
     }
     // Comments above the opening `---` come along when no document owns them: back to the
     // previous `...` or the file's start, through documents that are only comments.
@@ -171,15 +173,16 @@ fn region(src: &str, root_start: usize) -> (usize, usize) {
                 start = 0;
                 break;
             }
-            j -= 1;
-            match marker(line(j)) {
+            let prev = line_around(src, j - 1);
+            j = prev.start;
+            match marker(&src[prev.clone()]) {
                 Some(Marker::End) => {
-                    start = lines[j + 1];
+                    start = prev.end;
                     break;
                 }
                 Some(Marker::Start) => {}
-                None if is_content(line(j)) => {
-                    start = lines[open];
+                None if is_content(&src[prev]) => {
+                    start = open;
                     break;
                 }
                 None => {}
@@ -188,20 +191,36 @@ fn region(src: &str, root_start: usize) -> (usize, usize) {
     }
     // End: the next `---`, or past this document's `...`, or the end of the file.
     let mut end = src.len();
-    for k in root_line + 1..lines.len() {
-        match marker(line(k)) {
+    let mut k = root.end;
+    while k < src.len() {
+        let l = line_around(src, k);
+        match marker(&src[l.clone()]) {
             Some(Marker::Start) => {
-                end = lines[k];
+                end = l.start;
                 break;
             }
             Some(Marker::End) => {
-                end = lines.get(k + 1).copied().unwrap_or(src.len());
+                end = l.end;
                 break;
             }
             None => {}
         }
+        k = l.end;
     }
     (start.min(end), end)
+}
+
+/// The line of `src` that holds byte `at`, with its line break; the end of the text
+/// belongs to the last line.
+fn line_around(src: &str, at: usize) -> std::ops::Range<usize> {
+    let b = src.as_bytes();
+    if b.is_empty() {
+        return 0..0;
+    }
+    let at = at.min(b.len() - 1);
+    let start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i + 1);
+    start..end
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,13 +249,6 @@ fn is_content(line: &str) -> bool {
     !(t.is_empty() || t.starts_with('#') || t.starts_with('%'))
 }
 
-fn line_starts(src: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(src.match_indices('\n').map(|(i, _)| i + 1))
-        .filter(|&i| i < src.len() || i == 0)
-        .collect()
-}
-
 fn scalar_spans(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
     match &node.kind {
         NodeKind::Scalar { .. } => out.push(node.span.clone()),
@@ -254,6 +266,107 @@ fn scalar_spans(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line-table walk `region` replaced, kept to hold the two equal.
+    fn region_by_all_lines(src: &str, root_start: usize) -> (usize, usize) {
+        let lines = line_starts(src);
+        let line = |i: usize| {
+            let e = lines.get(i + 1).copied().unwrap_or(src.len());
+            &src[lines[i]..e]
+        };
+        let root_line = lines
+            .partition_point(|&s| s <= root_start)
+            .saturating_sub(1);
+        // Start: the `---` that opens the document, the line after the previous `...`, or the
+        // file's start.
+        let mut start = 0;
+        let mut opening = None;
+        for i in (0..=root_line).rev() {
+            match marker(line(i)) {
+                Some(Marker::Start) => {
+                    start = lines[i];
+                    opening = Some(i);
+                    break;
+                }
+                Some(Marker::End) if i < root_line => {
+                    start = lines[i + 1];
+                    break;
+                }
+                _ => {}
+            }
+        }
+        // Comments above the opening `---` come along when no document owns them: back to the
+        // previous `...` or the file's start, through documents that are only comments.
+        if let Some(open) = opening {
+            let mut j = open;
+            loop {
+                if j == 0 {
+                    start = 0;
+                    break;
+                }
+                j -= 1;
+                match marker(line(j)) {
+                    Some(Marker::End) => {
+                        start = lines[j + 1];
+                        break;
+                    }
+                    Some(Marker::Start) => {}
+                    None if is_content(line(j)) => {
+                        start = lines[open];
+                        break;
+                    }
+                    None => {}
+                }
+            }
+        }
+        // End: the next `---`, or past this document's `...`, or the end of the file.
+        let mut end = src.len();
+        for k in root_line + 1..lines.len() {
+            match marker(line(k)) {
+                Some(Marker::Start) => {
+                    end = lines[k];
+                    break;
+                }
+                Some(Marker::End) => {
+                    end = lines.get(k + 1).copied().unwrap_or(src.len());
+                    break;
+                }
+                None => {}
+            }
+        }
+        (start.min(end), end)
+    }
+
+    fn line_starts(src: &str) -> Vec<usize> {
+        std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < src.len() || i == 0)
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn region_walks_only_nearby_lines_and_finds_what_a_whole_walk_finds(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["---
+", "--- x
+", "...
+", "# c
+", "a: 1
+", "
+", "  b
+", "---", "...", "#
+", "---
+"]),
+                0..24,
+            ),
+            at in 0usize..200,
+        ) {
+            let src: String = parts.concat();
+            let at = at.min(src.len());
+            proptest::prop_assert_eq!(region(&src, at), region_by_all_lines(&src, at));
+        }
+    }
 
     #[test]
     fn parses_directives() {
