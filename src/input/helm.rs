@@ -182,13 +182,21 @@ fn plan_in_template(
     {
         let offsets: Vec<usize> = apis.iter().map(|n| n.span.start).collect();
         if let Some(branch) = tpl.choice(&offsets) {
-            if let Some(plan) = through_guard(tpl, src, doc, &apis, kind, branch, cat, window) {
+            let guarded = Guarded {
+                tpl,
+                src,
+                doc,
+                apis: &apis,
+                kind,
+                branch,
+                cat,
+                window,
+            };
+            if let Some(plan) = guarded.migrate() {
                 return Ok(plan);
             }
             let mut plan = DocPlan::default();
-            plan.objects.extend(chosen_by_guard(
-                tpl, src, doc, &apis, kind, branch, cat, window,
-            ));
+            plan.objects.extend(guarded.left_as_is());
             return Ok(plan);
         }
     }
@@ -835,87 +843,103 @@ fn unmask_kind(tpl: &Template, src: &str, doc: &Document, plan: &mut DocPlan) {
     }
 }
 
-/// An apiVersion chosen by an `if`/`else` guard between two versions the target does not
-/// serve, which both migrate to the same one with the same edits of the object (the
-/// `helm create` Ingress of Helm 3.0-3.3: `networking.k8s.io/v1beta1` from 1.14 on, else
-/// `extensions/v1beta1`): the object below the guard is migrated, and each branch's
-/// literal becomes the new version, since the object each would render is the new one.
-/// `None` when that does not hold (the guard is then reported).
-#[allow(clippy::too_many_arguments)]
-fn through_guard(
-    tpl: &Template,
-    src: &str,
-    doc: &Document,
-    apis: &[&Node],
-    kind: &str,
-    branch: &Branch,
-    cat: &Catalogue,
+/// An object whose apiVersion is chosen by an `if`/`else` guard (`tpl.choice`): the
+/// literals `apis` on the branches of `branch`'s block, under which the object is `kind`.
+struct Guarded<'a> {
+    tpl: &'a Template,
+    src: &'a str,
+    doc: &'a Document,
+    apis: &'a [&'a Node],
+    kind: &'a str,
+    branch: &'a Branch,
+    cat: &'a Catalogue,
     window: Window,
-) -> Option<DocPlan> {
-    let branches = tpl
-        .branches
-        .iter()
-        .filter(|b| b.block == branch.block)
-        .count();
-    if apis.len() != 2 || branches != 2 || apis.iter().any(|n| tpl.masks(&n.span)) {
-        return None;
-    }
-    let mut to = None;
-    for n in apis {
-        match decide(cat, n.as_str()?, kind, window) {
-            Decision::Migrate { to: t, .. } if to.as_ref().is_none_or(|x| *x == t) => to = Some(t),
-            _ => return None,
+}
+
+impl Guarded<'_> {
+    /// An apiVersion chosen by an `if`/`else` guard between two versions the target does not
+    /// serve, which both migrate to the same one with the same edits of the object (the
+    /// `helm create` Ingress of Helm 3.0-3.3: `networking.k8s.io/v1beta1` from 1.14 on, else
+    /// `extensions/v1beta1`): the object below the guard is migrated, and each branch's
+    /// literal becomes the new version, since the object each would render is the new one.
+    /// `None` when that does not hold (the guard is then reported).
+    fn migrate(&self) -> Option<DocPlan> {
+        let Guarded {
+            tpl,
+            src,
+            doc,
+            apis,
+            kind,
+            branch,
+            cat,
+            window,
+        } = *self;
+        let branches = tpl
+            .branches
+            .iter()
+            .filter(|b| b.block == branch.block)
+            .count();
+        if apis.len() != 2 || branches != 2 || apis.iter().any(|n| tpl.masks(&n.span)) {
+            return None;
         }
-    }
-    let to = to?;
-    // Plan the object with each branch; the edits below the guard must be the same.
-    let mut plans = Vec::new();
-    for first in [true, false] {
-        let t = Template::scan_one_branch(src, branch.block, first).ok()?;
-        let docs = crate::yaml::parse_stream(&t.masked).ok()?;
-        let d = docs.into_iter().find(|d| d.index == doc.index)?;
-        let api = d.root.get("apiVersion")?.span.clone();
-        let mut plan = plan_document(&t.masked, &d, cat, window).ok()?;
-        plan.edits.retain(|e| e.range != api);
-        plans.push((t, d, plan));
-    }
-    if plans[0].2.edits != plans[1].2.edits
-        || plans.iter().any(|(t, d, p)| {
-            p.objects.is_empty()
-                || p.objects.iter().any(|r| {
-                    r.status != Status::Migrated
-                        || rule_reads_templated(t, src, &d.root, cat, r).is_some()
-                })
-        })
-    {
-        return None;
-    }
-    let (t, d, mut plan) = plans.swap_remove(0);
-    unmask_names(&t, src, &d, &mut plan);
-    let admitted = place::admit(&t, src, &d.root, plan.expected.as_ref(), &plan.edits).ok()?;
-    plan.edits = admitted.edits;
-    port_choices(&mut plan, src, admitted.port_choices);
-    for n in apis {
-        plan.edits.push(crate::edit::Edit {
-            range: n.span.clone(),
-            text: to.clone(),
-        });
-    }
-    plan.edits.sort_by_key(|e| e.range.start);
-    // The masked output reads both literals.
-    if let Some(crate::plan::mtree::MKind::Map { entries, .. }) =
-        plan.expected.as_mut().map(|m| &mut m.kind)
-    {
-        let at = entries
+        let mut to = None;
+        for n in apis {
+            match decide(cat, n.as_str()?, kind, window) {
+                Decision::Migrate { to: t, .. } if to.as_ref().is_none_or(|x| *x == t) => {
+                    to = Some(t)
+                }
+                _ => return None,
+            }
+        }
+        let to = to?;
+        // Plan the object with each branch; the edits below the guard must be the same.
+        let mut plans = Vec::new();
+        for first in [true, false] {
+            let t = Template::scan_one_branch(src, branch.block, first).ok()?;
+            let docs = crate::yaml::parse_stream(&t.masked).ok()?;
+            let d = docs.into_iter().find(|d| d.index == doc.index)?;
+            let api = d.root.get("apiVersion")?.span.clone();
+            let mut plan = plan_document(&t.masked, &d, cat, window).ok()?;
+            plan.edits.retain(|e| e.range != api);
+            plans.push((t, d, plan));
+        }
+        if plans[0].2.edits != plans[1].2.edits
+            || plans.iter().any(|(t, d, p)| {
+                p.objects.is_empty()
+                    || p.objects.iter().any(|r| {
+                        r.status != Status::Migrated
+                            || rule_reads_templated(t, src, &d.root, cat, r).is_some()
+                    })
+            })
+        {
+            return None;
+        }
+        let (t, d, mut plan) = plans.swap_remove(0);
+        unmask_names(&t, src, &d, &mut plan);
+        let admitted = place::admit(&t, src, &d.root, plan.expected.as_ref(), &plan.edits).ok()?;
+        plan.edits = admitted.edits;
+        port_choices(&mut plan, src, admitted.port_choices);
+        for n in apis {
+            plan.edits.push(crate::edit::Edit {
+                range: n.span.clone(),
+                text: to.clone(),
+            });
+        }
+        plan.edits.sort_by_key(|e| e.range.start);
+        // The masked output reads both literals.
+        if let Some(crate::plan::mtree::MKind::Map { entries, .. }) =
+            plan.expected.as_mut().map(|m| &mut m.kind)
+        {
+            let at = entries
             .iter()
             .position(|(k, _)| matches!(&k.kind, crate::plan::mtree::MKind::Scalar { value, .. } if value == "apiVersion"))?;
-        entries.insert(at + 1, (MNode::plain("apiVersion"), MNode::plain(&to)));
-    }
-    let opener = tpl.opener(branch.block).unwrap_or(branch);
-    let guard = src[opener.cond.clone()].trim();
-    let olds: Vec<&str> = apis.iter().filter_map(|n| n.as_str()).collect();
-    if let Some(r) = plan.objects.first_mut() {
-        r.findings.push(Finding::at_level(
+            entries.insert(at + 1, (MNode::plain("apiVersion"), MNode::plain(&to)));
+        }
+        let opener = tpl.opener(branch.block).unwrap_or(branch);
+        let guard = src[opener.cond.clone()].trim();
+        let olds: Vec<&str> = apis.iter().filter_map(|n| n.as_str()).collect();
+        if let Some(r) = plan.objects.first_mut() {
+            r.findings.push(Finding::at_level(
             codes::HELM_GUARDED,
             Level::Info,
             format!(
@@ -926,68 +950,68 @@ fn through_guard(
             ),
             apis[0].span.start,
         ));
+        }
+        Some(plan)
     }
-    Some(plan)
-}
 
-/// An apiVersion chosen by an `if`/`else` guard: leave it; say whether the target is
-/// covered.
-#[allow(clippy::too_many_arguments)]
-fn chosen_by_guard(
-    tpl: &Template,
-    src: &str,
-    doc: &Document,
-    apis: &[&Node],
-    kind: &str,
-    branch: &Branch,
-    cat: &Catalogue,
-    window: Window,
-) -> Option<ObjectReport> {
-    let values: Vec<(&str, &Node)> = apis
-        .iter()
-        .filter_map(|n| n.as_str().map(|s| (s, *n)))
-        .collect();
-    let decisions: Vec<Decision> = values
-        .iter()
-        .map(|(api, _)| decide(cat, api, kind, window))
-        .collect();
-    if decisions.iter().all(|d| matches!(d, Decision::Current)) {
-        return None;
-    }
-    let opener = tpl.opener(branch.block).unwrap_or(branch);
-    let guard = src[opener.cond.clone()].trim();
-    let guard_line = line_of(src, opener.cond.start);
-    let others = |skip: usize| {
-        values
+    /// An apiVersion chosen by an `if`/`else` guard: leave it; say whether the target is
+    /// covered.
+    fn left_as_is(&self) -> Option<ObjectReport> {
+        let Guarded {
+            tpl,
+            src,
+            doc,
+            apis,
+            kind,
+            branch,
+            cat,
+            window,
+        } = *self;
+        let values: Vec<(&str, &Node)> = apis
             .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .map(|(_, (a, _))| *a)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if let Some(i) = decisions
-        .iter()
-        .position(|d| matches!(d, Decision::Current))
-    {
-        let (api, node) = values[i];
-        let mut r = report(tpl, src, doc, node, kind, api);
-        let capabilities = guard.contains(".Capabilities");
-        let (level, tail) = if capabilities {
-            (
-                Level::Info,
-                "the fallback for older clusters, left as the chart has it".to_string(),
-            )
-        } else {
-            (
-                Level::Warn,
-                format!(
-                    "chosen by values, not by the cluster's capabilities: a release that picks them fails on {}",
-                    window.target
-                ),
-            )
+            .filter_map(|n| n.as_str().map(|s| (s, *n)))
+            .collect();
+        let decisions: Vec<Decision> = values
+            .iter()
+            .map(|(api, _)| decide(cat, api, kind, window))
+            .collect();
+        if decisions.iter().all(|d| matches!(d, Decision::Current)) {
+            return None;
+        }
+        let opener = tpl.opener(branch.block).unwrap_or(branch);
+        let guard = src[opener.cond.clone()].trim();
+        let guard_line = line_of(src, opener.cond.start);
+        let others = |skip: usize| {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, (a, _))| *a)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        r.findings.push(Finding::at_level(
+        if let Some(i) = decisions
+            .iter()
+            .position(|d| matches!(d, Decision::Current))
+        {
+            let (api, node) = values[i];
+            let mut r = report(tpl, src, doc, node, kind, api);
+            let capabilities = guard.contains(".Capabilities");
+            let (level, tail) = if capabilities {
+                (
+                    Level::Info,
+                    "the fallback for older clusters, left as the chart has it".to_string(),
+                )
+            } else {
+                (
+                    Level::Warn,
+                    format!(
+                        "chosen by values, not by the cluster's capabilities: a release that picks them fails on {}",
+                        window.target
+                    ),
+                )
+            };
+            r.findings.push(Finding::at_level(
             codes::HELM_GUARDED,
             level,
             format!(
@@ -998,22 +1022,22 @@ fn chosen_by_guard(
             ),
             r.offset,
         ));
-        return Some(r);
-    }
-    let (api, node) = values[0];
-    let mut r = report(tpl, src, doc, node, kind, api);
-    r.status = Status::Blocked;
-    let add = match &decisions[0] {
-        Decision::Migrate { to, hops, .. } => {
-            r.to = Some(to.clone());
-            r.migration = hops.first().map(|h| h.meta.id.clone());
-            format!(
-                "add a branch for {to} (for example `{{{{- if .Capabilities.APIVersions.Has \"{to}/{kind}\" }}}}`) with the fields {to} needs, by hand"
-            )
+            return Some(r);
         }
-        _ => format!("no served version replaces {api} {kind}: replace the object by hand"),
-    };
-    r.findings.push(Finding::at_level(
+        let (api, node) = values[0];
+        let mut r = report(tpl, src, doc, node, kind, api);
+        r.status = Status::Blocked;
+        let add = match &decisions[0] {
+            Decision::Migrate { to, hops, .. } => {
+                r.to = Some(to.clone());
+                r.migration = hops.first().map(|h| h.meta.id.clone());
+                format!(
+                    "add a branch for {to} (for example `{{{{- if .Capabilities.APIVersions.Has \"{to}/{kind}\" }}}}`) with the fields {to} needs, by hand"
+                )
+            }
+            _ => format!("no served version replaces {api} {kind}: replace the object by hand"),
+        };
+        r.findings.push(Finding::at_level(
         codes::HELM_GUARDED,
         Level::Manual,
         format!(
@@ -1023,7 +1047,8 @@ fn chosen_by_guard(
         ),
         r.offset,
     ));
-    Some(r)
+        Some(r)
+    }
 }
 
 /// Whether the object at `offset` is rendered only where its own `api` is served: inside
