@@ -670,20 +670,16 @@ fn helper_uses(name: &str, files: &[ChartFile]) -> Option<HashMap<usize, Vec<Use
     Some(uses)
 }
 
-/// The new text of a file with its edits.
+/// The new text of a file with its edits (`None` when two overlap or one is out of the text).
 pub(super) fn apply(text: &str, edits: &[SourceEdit]) -> Option<String> {
-    let mut sorted: Vec<&SourceEdit> = edits.iter().collect();
-    sorted.sort_by_key(|e| std::cmp::Reverse(e.range.start));
-    let mut out = text.to_string();
-    let mut last = usize::MAX;
-    for e in sorted {
-        if e.range.end > last || e.range.end > out.len() {
-            return None;
-        }
-        out.replace_range(e.range.clone(), &e.text);
-        last = e.range.start;
-    }
-    Some(out)
+    let edits: Vec<crate::edit::Edit> = edits
+        .iter()
+        .map(|e| crate::edit::Edit {
+            range: e.range.clone(),
+            text: e.text.clone(),
+        })
+        .collect();
+    crate::edit::apply(text, &edits).ok()
 }
 
 #[cfg(test)]
