@@ -49,6 +49,26 @@ pub struct Charts {
     rewrites: HashMap<PathBuf, Rewrite>,
     /// Places rewritten, not to be reported.
     handled: HashMap<PathBuf, Vec<Range<usize>>>,
+    /// The files of each chart whose values or helpers are rewritten with its templates.
+    units: HashMap<PathBuf, Unit>,
+    /// How many charts have units.
+    unit_charts: usize,
+}
+
+/// A file of a chart whose templates take their apiVersion from a values file or a helper
+/// that the chart scan rewrites: the rewrite is one change across files. A carrier (the
+/// values file, the helper) must not be written unless every template planned under it was:
+/// a carrier written alone renders the new apiVersion without the selector and pins its
+/// templates need, and a rerun no longer sees it. A template written alone still renders
+/// the old version, valid there, and a rerun finishes the job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// Which chart (one number per chart in a run).
+    pub chart: usize,
+    /// A values file or helper holding the rewritten value, not a template using it.
+    pub carries: bool,
+    /// How many files of the run are in the unit.
+    pub files: usize,
 }
 
 struct Rewrite {
@@ -116,11 +136,33 @@ impl Charts {
         all
     }
 
+    /// Count the files of each unit among `inputs` (what [`Charts::inputs`] returned): a
+    /// unit is whole when that many have come in.
+    pub fn count_units(&mut self, inputs: &[Input]) {
+        let mut files: HashMap<usize, usize> = HashMap::new();
+        for i in inputs {
+            if let Some(u) = self.unit(i) {
+                *files.entry(u.chart).or_default() += 1;
+            }
+        }
+        for u in self.units.values_mut() {
+            u.files = files.get(&u.chart).copied().unwrap_or(0);
+        }
+    }
+
     /// The outcome of a template migrated under a value its apiVersion takes from a values
     /// file or a helper (planned once, by [`Charts::build`]).
     pub fn planned(&self, input: &Input) -> Option<Outcome> {
         let Input::File(p) = input else { return None };
         self.planned.lock().ok()?.remove(p)
+    }
+
+    /// The chart unit `input` is part of, if its chart rewrites a values file or a helper.
+    pub fn unit(&self, input: &Input) -> Option<Unit> {
+        match input {
+            Input::File(p) => self.units.get(p).copied(),
+            Input::Stdin => None,
+        }
     }
 
     /// Whether `input` is a chart helper: not a manifest, only scanned here.
@@ -485,6 +527,35 @@ impl Charts {
         }
         for (p, h) in m.handled {
             self.handled.entry(p).or_default().extend(h);
+        }
+        let carriers: Vec<&PathBuf> = m
+            .sources
+            .keys()
+            .filter(|p| self.rewrites.contains_key(*p))
+            .collect();
+        if !carriers.is_empty() {
+            let chart = self.unit_charts;
+            self.unit_charts += 1;
+            for p in m.templates.keys() {
+                self.units.insert(
+                    p.clone(),
+                    Unit {
+                        chart,
+                        carries: false,
+                        files: 0,
+                    },
+                );
+            }
+            for p in carriers {
+                self.units.insert(
+                    p.clone(),
+                    Unit {
+                        chart,
+                        carries: true,
+                        files: 0,
+                    },
+                );
+            }
         }
         if let Ok(mut planned) = self.planned.lock() {
             planned.extend(m.templates);

@@ -2,13 +2,14 @@
 //! belongs to, read and put through the pipeline on workers (and for `fix` staged next to
 //! itself), and handed back in path order, `fix`'s renames done a batch at a time.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use crate::catalogue::{Catalogue, Window};
-use crate::chart_scan::Charts;
+use crate::chart_scan::{Charts, Unit};
 use crate::cli::RunArgs;
 use crate::config::Settings;
 use crate::engine::{self, Context, FileError, Keep, Outcome};
@@ -70,8 +71,9 @@ impl Files {
         } = walk;
         // Helm charts among the files: helpers and values files are scanned as text
         // (`chart_scan`), so no removed group/version in a chart goes unreported.
-        let charts = Charts::build(&walked.inputs, cat, window);
+        let mut charts = Charts::build(&walked.inputs, cat, window);
         let inputs = charts.inputs(&walked.inputs);
+        charts.count_units(&inputs);
         Files {
             walked,
             roles,
@@ -79,6 +81,11 @@ impl Files {
             inputs,
             stdin_role,
         }
+    }
+
+    /// The chart unit of `input` ([`Unit`]).
+    pub(super) fn unit(&self, input: &Input) -> Option<Unit> {
+        self.charts.unit(input)
     }
 
     fn role_of(&self, input: &Input) -> Role {
@@ -150,17 +157,23 @@ fn drop_texts(out: &mut Outcome) {
 /// Run `work` on every input on the worker threads and `show` each outcome on this one, in
 /// path order as they come in, through a bounded reorder buffer, so memory does not grow
 /// with the number of files. An outcome whose file `work` staged waits for the rename of
-/// its batch, so that each report says whether its file was really written.
+/// its batch, so that each report says whether its file was really written. The files of
+/// a chart [`Unit`] are renamed in one batch, its carriers last and only if every template
+/// of the unit was written.
 pub(super) fn in_path_order<'a>(
     inputs: &'a [Input],
+    unit: impl Fn(&Input) -> Option<Unit>,
     work: impl Fn(&Input) -> (Outcome, Option<write::Staged>) + Sync,
     mut show: impl FnMut(&'a Input, Outcome) -> Result<()>,
 ) -> Result<()> {
-    let mut batch = write::Batch::default();
+    let mut pending = Pending::default();
     // Batches start at one file and double up to COMMIT_FILES: a run stopped early (killed,
     // timed out) has still replaced the files it finished, so reruns make progress.
     let mut commit_files = 1;
-    let mut waiting: Vec<(&Input, Outcome, bool)> = Vec::new();
+    // The chart units whose files are coming in, with how many are still to come: nothing
+    // is committed while one is open (its files need not be adjacent: a subchart's files
+    // sort between its parent's).
+    let mut open: HashMap<usize, usize> = HashMap::new();
     crate::pool::run_ordered(
         inputs,
         rayon::current_num_threads(),
@@ -168,39 +181,136 @@ pub(super) fn in_path_order<'a>(
         |(out, _)| out.weight(),
         work,
         |input, (out, staged)| {
-            if staged.is_none() && batch.is_empty() {
+            let u = unit(input);
+            if let Some(u) = u {
+                let left = open.entry(u.chart).or_insert(u.files);
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    open.remove(&u.chart);
+                }
+            }
+            if staged.is_none() && u.is_none() && pending.waiting.is_empty() {
                 return show(input, out);
             }
-            waiting.push((input, out, staged.is_some()));
-            if let Some(s) = staged {
-                batch.push(s);
-            }
-            if batch.len() >= commit_files || waiting.len() >= COMMIT_WAITING {
-                commit(&mut batch, &mut waiting, &mut show)?;
+            pending.push(input, out, staged, u);
+            let whole = open.is_empty() && u.is_some();
+            if open.is_empty()
+                && (whole
+                    || pending.staged() >= commit_files
+                    || pending.waiting.len() >= COMMIT_WAITING)
+            {
+                pending.commit(&mut show)?;
                 commit_files = (commit_files * 2).min(COMMIT_FILES);
             }
             Ok(())
         },
     )?;
-    commit(&mut batch, &mut waiting, &mut show)?;
-    batch.sync();
+    pending.commit(&mut show)?;
+    pending.batch.sync();
+    pending.carriers.sync();
     Ok(())
 }
 
-/// Rename a batch of staged files and report every outcome that waited for them.
-fn commit<'a>(
-    batch: &mut write::Batch,
-    waiting: &mut Vec<(&'a Input, Outcome, bool)>,
-    show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>,
-) -> Result<()> {
-    let mut results = batch.commit().into_iter();
-    for (input, mut out, staged) in waiting.drain(..) {
-        if staged && let Some(Err(e)) = results.next() {
-            not_written(&mut out, e);
+/// Outcomes waiting for the renames of their batch, and the staged files of that batch.
+#[derive(Default)]
+struct Pending<'a> {
+    waiting: Vec<Waiting<'a>>,
+    batch: write::Batch,
+    /// Carriers of chart units, renamed after the rest ([`Unit`]).
+    held: Vec<write::Staged>,
+    carriers: write::Batch,
+}
+
+struct Waiting<'a> {
+    input: &'a Input,
+    out: Outcome,
+    staged: bool,
+    unit: Option<Unit>,
+}
+
+impl<'a> Pending<'a> {
+    fn push(
+        &mut self,
+        input: &'a Input,
+        out: Outcome,
+        staged: Option<write::Staged>,
+        unit: Option<Unit>,
+    ) {
+        self.waiting.push(Waiting {
+            input,
+            out,
+            staged: staged.is_some(),
+            unit,
+        });
+        match (staged, unit) {
+            (Some(s), Some(u)) if u.carries => self.held.push(s),
+            (Some(s), _) => self.batch.push(s),
+            (None, _) => {}
         }
-        show(input, out)?;
     }
-    Ok(())
+
+    fn staged(&self) -> usize {
+        self.batch.len() + self.held.len()
+    }
+
+    /// Rename the staged files, then the carriers of units whose templates were all
+    /// written, and report every outcome that waited for them, in order.
+    fn commit(&mut self, show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>) -> Result<()> {
+        let mut results = self.batch.commit().into_iter();
+        let mut plain = Vec::with_capacity(self.waiting.len());
+        // Per unit, the first template that was not written.
+        let mut failed: HashMap<usize, &Path> = HashMap::new();
+        for w in &self.waiting {
+            let r = if w.staged && !w.unit.is_some_and(|u| u.carries) {
+                results.next()
+            } else {
+                None
+            };
+            let not_written = matches!(r, Some(Err(_))) || (!w.staged && w.out.error.is_some());
+            if let (Some(u), Input::File(p)) = (w.unit.filter(|u| !u.carries), w.input)
+                && not_written
+            {
+                failed.entry(u.chart).or_insert(p);
+            }
+            plain.push(r);
+        }
+        let held = std::mem::take(&mut self.held).into_iter();
+        let mut carried: Vec<Option<Result<()>>> = Vec::new();
+        let carrier_units = self
+            .waiting
+            .iter()
+            .filter_map(|w| w.unit.filter(|u| u.carries && w.staged));
+        for (u, s) in carrier_units.zip(held) {
+            match failed.get(&u.chart) {
+                // Dropped: its temporary file is removed.
+                Some(t) => {
+                    drop(s);
+                    carried.push(Some(Err(anyhow::anyhow!(
+                        "left unchanged: {} of the same chart takes its apiVersion from here and could not be written; fix that and rerun kubemig",
+                        t.display()
+                    ))));
+                }
+                None => {
+                    self.carriers.push(s);
+                    carried.push(None);
+                }
+            }
+        }
+        let mut renamed = self.carriers.commit().into_iter();
+        let mut carried = carried.into_iter().map(|c| c.or_else(|| renamed.next()));
+        for (w, r) in self.waiting.drain(..).zip(plain) {
+            let r = match w.unit {
+                Some(u) if u.carries && w.staged => carried.next().flatten(),
+                _ => r,
+            };
+            let mut out = w.out;
+            if let Some(Err(e)) = r {
+                not_written(&mut out, e);
+            }
+            show(w.input, out)?;
+        }
+        Ok(())
+    }
 }
 
 /// Record that the rewrite of `out`'s file could not be written: its objects were not

@@ -153,9 +153,12 @@ fn process(args: RunArgs, mode: Mode) -> Result<Exit> {
         progress.inc();
         (out, staged)
     };
-    files::in_path_order(&files.inputs, work, |input, out| {
-        reporter.show(input, out, &stdin, &progress)
-    })?;
+    files::in_path_order(
+        &files.inputs,
+        |i| files.unit(i),
+        work,
+        |input, out| reporter.show(input, out, &stdin, &progress),
+    )?;
     progress.finish();
 
     // --scan-scripts: `kubectl run` flags in scripts and CI files, after the manifests.

@@ -904,3 +904,62 @@ fn a_values_apiversion_is_left_reported_when_a_value_or_a_file_disagrees() {
             .contains("\"extensions/v1beta1\"")
     );
 }
+
+/// A chart whose values file or helper carries a template's apiVersion is written as one
+/// change: when a template planned under the new value cannot be written, the values files
+/// and helpers of the chart are left as they were (the template alone still renders the old
+/// version, valid there), and a rerun once it can be written finishes the job.
+#[cfg(unix)]
+#[test]
+fn a_value_is_not_rewritten_when_a_template_that_reads_it_cannot_be() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let chart = work.path().join("sources");
+    common::copy_tree(&data().join("sources"), &chart);
+    let orig = |f: &str| fs::read_to_string(data().join("sources").join(f)).unwrap();
+    let read = |f: &str| fs::read_to_string(chart.join(f)).unwrap();
+    let template = chart.join("templates/deployment.yaml");
+    fs::set_permissions(&template, fs::Permissions::from_mode(0o444)).unwrap();
+
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "sources"]);
+    let err = String::from_utf8_lossy(&fix.stderr);
+    assert_eq!(fix.status.code(), Some(2), "{fix:?}");
+    assert!(
+        err.contains("sources/templates/deployment.yaml: error: is read-only"),
+        "{err}"
+    );
+    for carrier in [
+        "values.yaml",
+        "ci/old-values.yaml",
+        "templates/_helpers.tpl",
+    ] {
+        assert_eq!(read(carrier), orig(carrier), "{carrier}");
+        assert!(
+            err.contains(&format!(
+                "sources/{carrier}: error: left unchanged: sources/templates/deployment.yaml of the same chart takes its apiVersion from here"
+            )),
+            "{carrier}: {err}"
+        );
+    }
+    // A template written without its value renders what it did before.
+    assert!(
+        read("templates/cronjob.yaml").starts_with("apiVersion: {{ .Values.cron.apiVersion }}")
+    );
+
+    fs::set_permissions(&template, fs::Permissions::from_mode(0o644)).unwrap();
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "sources"]);
+    assert_eq!(fix.status.code(), Some(1), "{fix:?}");
+    let once = tempfile::tempdir().unwrap();
+    common::copy_tree(&data().join("sources"), &once.path().join("sources"));
+    common::kubemig(once.path(), &["fix", "-t", "1.33", "sources"]);
+    for f in [
+        "values.yaml",
+        "ci/old-values.yaml",
+        "templates/_helpers.tpl",
+        "templates/deployment.yaml",
+        "templates/cronjob.yaml",
+    ] {
+        let direct = fs::read_to_string(once.path().join("sources").join(f)).unwrap();
+        assert_eq!(read(f), direct, "{f}");
+    }
+}
