@@ -585,13 +585,43 @@ fn relocate(text: &str, uses: &[Use]) -> Option<Vec<Use>> {
         .collect()
 }
 
-/// `{{ .Values.a.b }}` exactly (no pipeline, no trimming).
+/// `{{ .Values.a.b }}` exactly (no trimming), or the value checked by `required` (`{{
+/// required "msg" .Values.a.b }}`, `{{ .Values.a.b | required "msg" }}`): once set, it
+/// renders the value itself.
 fn is_values_action(action: &str, vpath: &str) -> bool {
-    let inner = action
+    let Some(inner) = action
         .strip_prefix("{{")
         .and_then(|a| a.strip_suffix("}}"))
-        .map(str::trim);
-    inner.is_some_and(|i| i.strip_prefix("$").unwrap_or(i) == format!(".Values.{vpath}"))
+        .map(str::trim)
+    else {
+        return false;
+    };
+    let is_path = |i: &str| i.strip_prefix("$").unwrap_or(i) == format!(".Values.{vpath}");
+    if is_path(inner) {
+        return true;
+    }
+    if let Some(rest) = inner.strip_prefix("required ")
+        && let Some((_, path)) = quoted_message(rest.trim_start())
+    {
+        return is_path(path.trim());
+    }
+    inner.split_once('|').is_some_and(|(path, call)| {
+        is_path(path.trim())
+            && call
+                .trim()
+                .strip_prefix("required ")
+                .and_then(|m| quoted_message(m.trim_start()))
+                .is_some_and(|(_, rest)| rest.trim().is_empty())
+    })
+}
+
+/// A double-quoted string literal at the start of `text` with no escapes or actions in
+/// it, and the text after it.
+fn quoted_message(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('"')?;
+    let end = body.find('"')?;
+    let msg = &body[..end];
+    (!msg.contains(['\\', '{', '}'])).then(|| (msg, &body[end + 1..]))
 }
 
 /// Every use of `.Values.<vpath>` in the chart's files, by template: `None` when one is not
@@ -706,10 +736,22 @@ mod tests {
             (0, "rbac.authorization.k8s.io/", "")
         );
         assert_eq!(u.kind.as_deref(), Some("Role"));
-        // A pipeline or a quoted value is not the value as set.
+        // `required` renders the value as set (katafygio); a pipeline that may render
+        // another value, or a quoted value, is not the value as set.
+        for v in [
+            "{{ required \"A valid .Values.rbac.apiVersion entry required!\" .Values.rbac.apiVersion }}",
+            "{{ .Values.rbac.apiVersion | required \"set rbac.apiVersion\" }}",
+        ] {
+            let text = format!("apiVersion: rbac.authorization.k8s.io/{v}\nkind: Role\n");
+            let uses = api_uses(&text, |a| is_values_action(a, "rbac.apiVersion"));
+            assert_eq!(uses.len(), 1, "{v}");
+            assert_eq!(&text[uses[0].action.clone()], v);
+        }
         for v in [
             "{{ .Values.rbac.apiVersion | default \"v1\" }}",
             "\"{{ .Values.rbac.apiVersion }}\"",
+            "{{ required \"x\" .Values.rbac.apiVersion | lower }}",
+            "{{ required .Values.msg .Values.rbac.apiVersion }}",
         ] {
             let text = format!("apiVersion: {v}\nkind: Role\n");
             assert!(

@@ -29,6 +29,8 @@
 mod actions;
 mod place;
 
+use std::ops::Range;
+
 use actions::Branch;
 pub use actions::{Template, is_template};
 
@@ -617,65 +619,129 @@ fn depends_on_if(
     window: Window,
 ) -> Result<Option<crate::edit::Edit>, place::Refusal> {
     let span = &doc.root.span;
+    // An `if` that holds the object's last entries ends after its last line: at a
+    // `{{- end }}` that follows (k8s-spot-termination-handler's `updateStrategy` at the end
+    // of `spec`, with an `if` of its own inside). Blank space and the `end`s after the
+    // object are still the object's.
+    let mut end = span.end.min(src.len());
+    loop {
+        let rest = &src[end..];
+        end += rest.len() - rest.trim_start().len();
+        match tpl
+            .actions
+            .iter()
+            .find(|a| a.range.start == end && a.word == actions::Word::End)
+        {
+            Some(a) => end = a.range.end,
+            None => break,
+        }
+    }
     let ifs: Vec<&Branch> = tpl
         .branches
         .iter()
         .filter(|b| {
             b.is_if
                 && span.start <= b.cond.start
-                && b.range.end <= span.end
+                && b.cond.start < span.end
+                && b.range.end <= end
                 && tpl.branches.iter().filter(|c| c.block == b.block).count() == 1
         })
         .collect();
     if ifs.is_empty() {
         return Ok(None);
     }
-    let mut alt = tpl.masked.clone().into_bytes();
-    for b in &ifs {
-        for i in b.range.clone() {
-            if alt[i] != b'\n' && alt[i] != b'\r' {
-                alt[i] = b' ';
+    // The plan of the object read without the branches of `blank`.
+    let without = |blank: &[&Branch]| {
+        let mut alt = tpl.masked.clone().into_bytes();
+        for b in blank {
+            for i in b.range.clone() {
+                if alt[i] != b'\n' && alt[i] != b'\r' {
+                    alt[i] = b' ';
+                }
             }
         }
-    }
-    let Some(other) = String::from_utf8(alt).ok().and_then(|alt| {
-        let docs = crate::yaml::parse_stream(&alt).ok()?;
-        let d = docs.into_iter().find(|d| d.index == doc.index)?;
-        plan_document(&alt, &d, cat, window).ok()
-    }) else {
+        String::from_utf8(alt).ok().and_then(|alt| {
+            let docs = crate::yaml::parse_stream(&alt).ok()?;
+            let d = docs.into_iter().find(|d| d.index == doc.index)?;
+            plan_document(&alt, &d, cat, window).ok()
+        })
+    };
+    let Some(other) = without(&ifs) else {
         return Ok(None);
     };
+    // An edit in a branch of one of the `if`s; an entry the plan appends to a mapping whose
+    // last lines are such a branch lands right after its last text, but belongs to the
+    // mapping (it is placed at a plain gap of it).
     let inside = |e: &crate::edit::Edit| {
-        ifs.iter()
-            .any(|b| b.range.start <= e.range.start && e.range.end <= b.range.end)
+        ifs.iter().any(|b| {
+            let last = b.range.start + tpl.masked[b.range.clone()].trim_end().len();
+            b.range.start <= e.range.start
+                && e.range.end <= b.range.end
+                && !(e.range.is_empty() && e.range.start >= last)
+        })
     };
-    // Where a new entry goes does not change what the object means: compare texts.
-    let key = |e: &crate::edit::Edit| match e.range.is_empty() {
-        true => (0..0, e.text.trim().to_string()),
-        false => (e.range.clone(), e.text.clone()),
+    // Where a new entry goes does not change what the object means: compare texts, entry
+    // by entry (one insertion may write several keys).
+    let keys = |edits: &[crate::edit::Edit]| {
+        let mut k: Vec<(Range<usize>, String, bool)> = edits
+            .iter()
+            .filter(|e| !inside(e))
+            .flat_map(|e| match e.range.is_empty() {
+                true => entries(&e.text)
+                    .into_iter()
+                    .map(|t| (0..0, t, true))
+                    .collect::<Vec<_>>(),
+                false => vec![(e.range.clone(), e.text.clone(), false)],
+            })
+            .collect();
+        k.sort_by(|x, y| (x.0.start, x.1.trim()).cmp(&(y.0.start, y.1.trim())));
+        k
     };
-    let mut a: Vec<_> = edits.iter().filter(|e| !inside(e)).map(key).collect();
-    let mut b: Vec<_> = other.edits.iter().filter(|e| !inside(e)).map(key).collect();
-    a.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
-    b.sort_by(|x, y| (x.0.start, &x.1).cmp(&(y.0.start, &y.1)));
-    if a == b {
+    let same = |x: &(Range<usize>, String, bool), y: &(Range<usize>, String, bool)| {
+        x.0 == y.0 && x.1.trim() == y.1.trim()
+    };
+    let within = |x: &[(Range<usize>, String, bool)], y: &[(Range<usize>, String, bool)]| {
+        x.iter().all(|e| y.iter().any(|f| same(e, f)))
+    };
+    let a = keys(edits);
+    let b = keys(&other.edits);
+    if within(&a, &b) && within(&b, &a) {
         return Ok(None);
     }
-    let extra: Vec<&crate::edit::Edit> = other
-        .edits
+    // New entries only, with their indentation.
+    let extra: Option<Vec<&str>> = b
         .iter()
-        .filter(|e| !inside(e) && !a.contains(&key(e)))
+        .filter(|e| !a.iter().any(|f| same(e, f)))
+        .map(|(_, t, new)| new.then_some(t.as_str()))
         .collect();
-    if a.iter().all(|e| b.contains(e))
-        && let Some(e) = else_branch(tpl, src, &ifs, &extra)
+    if within(&a, &b)
+        && let Some(extra) = extra
     {
-        return Ok(Some(e));
+        // The one `if` whose absence needs the extra entries: the others (an optional
+        // annotation, a container's env entry) change nothing the plan writes.
+        let alike = |blank: &[&Branch], with: &[(Range<usize>, String, bool)]| {
+            without(blank).is_some_and(|p| {
+                let k = keys(&p.edits);
+                within(&k, with) && within(with, &k)
+            })
+        };
+        let culprits: Vec<&Branch> = match ifs.as_slice() {
+            [_] => ifs.clone(),
+            _ => ifs.iter().filter(|i| !alike(&[**i], &a)).copied().collect(),
+        };
+        let alone = match culprits.as_slice() {
+            [c] => ifs.len() == 1 || alike(&[*c], &b),
+            _ => false,
+        };
+        if alone && let Some(e) = else_branch(tpl, src, &culprits, &extra) {
+            return Ok(Some(e));
+        }
     }
     let extra = b
         .iter()
-        .find(|e| !a.contains(e))
-        .or_else(|| a.iter().find(|e| !b.contains(e)))
-        .map(|(_, t)| t.trim().lines().next().unwrap_or("").to_string())
+        .find(|e| !a.iter().any(|f| same(e, f)))
+        .or_else(|| a.iter().find(|e| !b.iter().any(|f| same(e, f))))
+        .map(|(_, t, _)| t.trim().lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
     let cond = ifs
         .iter()
@@ -707,10 +773,10 @@ fn else_branch(
     tpl: &Template,
     src: &str,
     ifs: &[&Branch],
-    extra: &[&crate::edit::Edit],
+    extra: &[&str],
 ) -> Option<crate::edit::Edit> {
     use crate::source::{line_end, line_start, next_line_start};
-    if extra.is_empty() || extra.iter().any(|e| !e.range.is_empty()) {
+    if extra.is_empty() {
         return None;
     }
     let [branch] = ifs else { return None };
@@ -742,7 +808,7 @@ fn else_branch(
     let nl = if src.contains("\r\n") { "\r\n" } else { "\n" };
     let mut text = format!("{}{{{{- else }}}}{nl}", &src[line_start(src, end)..end]);
     for e in extra {
-        let t = e.text.trim_start_matches(['\r', '\n']);
+        let t = e.trim_start_matches(['\r', '\n']);
         let first = t.lines().next()?;
         let indent = first.len() - first.trim_start_matches(' ').len();
         let key = first.trim().split(':').next().unwrap_or("");
@@ -753,6 +819,30 @@ fn else_branch(
         text.push_str(nl);
     }
     Some(crate::edit::Edit::insert(line_start(src, end), text))
+}
+
+/// The entries an insertion writes, each with its indentation: a line at the column of its
+/// first line starts the next (the emitter writes the new keys of one mapping as one
+/// insertion); blank lines and a trailing indentation are dropped.
+fn entries(text: &str) -> Vec<String> {
+    let t = text.trim_start_matches(['\r', '\n']);
+    let col = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let Some(first) = t.lines().find(|l| !l.trim().is_empty()) else {
+        return Vec::new();
+    };
+    let c = col(first);
+    let mut out: Vec<String> = Vec::new();
+    for l in t.lines().filter(|l| !l.trim().is_empty()) {
+        let l = l.trim_end_matches('\r');
+        match out.last_mut() {
+            Some(last) if col(l) != c || l.trim_start().starts_with('-') => {
+                last.push('\n');
+                last.push_str(l);
+            }
+            _ => out.push(l.to_string()),
+        }
+    }
+    out
 }
 
 /// The report for the root object of a document whose apiVersion node is `api_node`.

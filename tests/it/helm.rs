@@ -962,4 +962,108 @@ fn a_value_is_not_rewritten_when_a_template_that_reads_it_cannot_be() {
         let direct = fs::read_to_string(once.path().join("sources").join(f)).unwrap();
         assert_eq!(read(f), direct, "{f}");
     }
+/// Shapes the fourth round of public charts showed (`testdata/helm/SOURCES.md`).
+/// k8s-spot-termination-handler: an extensions/v1beta1 DaemonSet whose `spec` starts with
+/// `template:` (plain mode writes the selector before it, after its indentation: the
+/// template takes it as whole lines) and ends in an `if` that sets `updateStrategy`, with an
+/// `if` of its own inside: without it, the object needs the old default `OnDelete`, which
+/// goes in an `{{- else }}` of it. A Deployment whose `strategy` is in such a trailing `if`
+/// gets its old default strategy there too (it used to get its other pins only, and
+/// rendered without the `if` it rolled out with apps/v1's 25%). katafygio: an apiVersion
+/// built from `{{ required "…" .Values.rbac.apiVersion }}` migrates through the value.
+#[test]
+fn trailing_ifs_get_else_pins_and_required_values_migrate() {
+    let work = tempfile::tempdir().unwrap();
+    let ds = "apiVersion: extensions/v1beta1
+kind: DaemonSet
+metadata:
+  name: spot
+spec:
+  template:
+    metadata:
+      labels:
+        app: spot
+    spec:
+      containers:
+        - name: spot
+          image: spot
+  {{- if .Values.updateStrategy }}
+  updateStrategy:
+    type: {{ .Values.updateStrategy }}
+    {{ if eq .Values.updateStrategy \"RollingUpdate\" }}
+    rollingUpdate:
+      maxUnavailable: 1
+    {{- end }}
+  {{- end }}
+";
+    let deploy = "apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: web
+  {{- if .Values.recreate }}
+  strategy:
+    type: Recreate
+  {{- end }}
+";
+    let rbac = "apiVersion: rbac.authorization.k8s.io/{{ required \"A valid .Values.rbac.apiVersion entry required!\" .Values.rbac.apiVersion }}
+kind: ClusterRole
+metadata:
+  name: reader
+rules: []
+";
+    write(
+        work.path(),
+        "c/Chart.yaml",
+        "apiVersion: v1\nname: c\nversion: 0.1.0\n",
+    );
+    let values = write(
+        work.path(),
+        "c/values.yaml",
+        "rbac:\n  apiVersion: v1beta1 # the chart's default\n",
+    );
+    let ds = write(work.path(), "c/templates/daemonset.yaml", ds);
+    let d = write(work.path(), "c/templates/deployment.yaml", deploy);
+    let r = write(work.path(), "c/templates/rbac.yaml", rbac);
+    let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "c"]);
+    assert_eq!(fix.status.code(), Some(0), "{fix:?}");
+    let ds = fs::read_to_string(ds).unwrap();
+    assert!(
+        ds.contains("spec:\n  selector:\n    matchLabels:\n      app: spot\n  template:\n"),
+        "{ds}"
+    );
+    assert!(
+        ds.ends_with(
+            "    {{- end }}\n  {{- else }}\n  updateStrategy:\n    type: OnDelete\n  {{- end }}\n"
+        ),
+        "{ds}"
+    );
+    let d = fs::read_to_string(d).unwrap();
+    assert!(
+        d.ends_with(
+            "    type: Recreate\n  {{- else }}\n  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 1\n      maxSurge: 1\n  {{- end }}\n"
+        ),
+        "{d}"
+    );
+    assert_eq!(d.matches("revisionHistoryLimit").count(), 1, "{d}");
+    assert_eq!(fs::read_to_string(r).unwrap(), rbac);
+    assert_eq!(
+        fs::read_to_string(values).unwrap(),
+        "rbac:\n  apiVersion: v1 # the chart's default\n"
+    );
+    // A second run changes nothing.
+    let again = common::kubemig(work.path(), &["diff", "-t", "1.33", "c"]);
+    assert!(again.stdout.is_empty(), "{again:?}");
 }

@@ -325,6 +325,10 @@ fn insertion(
         // A new first entry of a list item (`- pathType: …` before `backend:`, an Ingress
         // path without `path`): the same entry as whole lines after the item's last line.
         (content_end(&tpl.masked, p), lines)
+    } else if let Some(lines) = before_key_of_line(src, p, &e.text, nl) {
+        // Before the mapping's first key (`selector:` ahead of `template:` in a DaemonSet
+        // whose `spec` has no other key): the same entries as whole lines before its line.
+        (line_start(src, p), lines)
     } else {
         return Err(refuse(""));
     };
@@ -421,6 +425,26 @@ fn first_entry_of_item(src: &str, p: usize, text: &str, nl: &str) -> Option<Stri
                 .collect()
         },
     )
+}
+
+/// `text`, inserted at `p` right after the indentation of a key that starts its line and
+/// ending in that indentation (so the key keeps its column), as whole lines at the line's
+/// start.
+fn before_key_of_line(src: &str, p: usize, text: &str, nl: &str) -> Option<String> {
+    let indent = &src[line_start(src, p)..p];
+    if indent.is_empty() || !indent.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let body = text.strip_suffix(indent)?;
+    (body.ends_with(nl) && !body.trim().is_empty()).then(|| {
+        body.split_inclusive(nl)
+            .enumerate()
+            .map(|(i, l)| match i {
+                0 => format!("{indent}{l}"),
+                _ => l.to_string(),
+            })
+            .collect()
+    })
 }
 
 /// The start of the line after the last line with text of the block that starts on the
