@@ -962,6 +962,8 @@ fn a_value_is_not_rewritten_when_a_template_that_reads_it_cannot_be() {
         let direct = fs::read_to_string(once.path().join("sources").join(f)).unwrap();
         assert_eq!(read(f), direct, "{f}");
     }
+}
+
 /// Shapes the fourth round of public charts showed (`testdata/helm/SOURCES.md`).
 /// k8s-spot-termination-handler: an extensions/v1beta1 DaemonSet whose `spec` starts with
 /// `template:` (plain mode writes the selector before it, after its indentation: the
