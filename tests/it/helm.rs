@@ -501,14 +501,15 @@ fn a_duplicate_under_a_condition_is_an_error_that_names_it() {
 
 /// Item 2 of the Helm issue, through the binary: workloads whose migration inserts the
 /// apps/v1 selector and pinned defaults are rewritten in the template. The selector copies
-/// the pod template's labels as written (inline actions, and a helper call with its
-/// `nindent`/`indent` set to the new column), the pins go in right after `spec:` when the
+/// the pod template's labels as written (inline actions, a helper call with its
+/// `nindent`/`indent` set to the new column, and the `if`/`with` + `toYaml` blocks that end
+/// them, re-indented: all the pod labels, as the API server defaulted it), the pins go in right after `spec:` when the
 /// end of `spec` is templated, and a key set in both branches of an `if` elsewhere does not
 /// block it. The files `fix` writes are in `testdata/helm/expected/<chart>/`.
 #[test]
 fn workloads_get_their_selector_and_pins_in_the_template() {
     let work = tempfile::tempdir().unwrap();
-    let charts = ["shapes", "kube-lego", "chronograf", "rethinkdb"];
+    let charts = ["shapes", "kube-lego", "chronograf", "rethinkdb", "kube2iam"];
     for c in charts {
         common::copy_tree(&data().join(c), &work.path().join(c));
     }
@@ -522,6 +523,8 @@ fn workloads_get_their_selector_and_pins_in_the_template() {
     for rel in [
         "shapes/templates/include-labels.yaml",
         "shapes/templates/indent-labels.yaml",
+        "shapes/templates/conditional-labels.yaml",
+        "kube2iam/templates/daemonset.yaml",
         "kube-lego/templates/deployment.yaml",
         "chronograf/templates/deployment.yaml",
         "rethinkdb/templates/rethinkdb-proxy-deployment.yaml",
@@ -539,19 +542,19 @@ fn workloads_get_their_selector_and_pins_in_the_template() {
 }
 
 /// What cannot be written for every value is reported at the value: a strategy filled by
-/// `toYaml` (the rolling-update pins would change it), and pod labels partly chosen by an
-/// `if`/`with` (the selector cannot be written for every value).
+/// `toYaml` (the rolling-update pins would change it), and a pod label set as an entry under
+/// an `if` (the selector cannot be written for every value).
 #[test]
 fn templated_values_a_rule_needs_are_reported_where_they_are() {
     let work = tempfile::tempdir().unwrap();
     common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
     let found = shapes_findings(work.path());
     assert!(found.contains("shapes/templates/toyaml-strategy.yaml:8:13: [KUBEMIG-SHAPE] `spec.strategy` is not a mapping (in a Helm template: it is filled by `{{ toYaml .Values.strategy | nindent 4 }}`"), "{found}");
-    assert!(found.contains("shapes/templates/conditional-labels.yaml:10:7: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: it copies `labels` (line 10), whose content is templated (`{{- with .Values.podLabels }}` on line 12)"), "{found}");
+    assert!(found.contains("shapes/templates/conditional-label-entry.yaml:11:7: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: it copies `labels` (line 11), whose content is templated (`{{- if .Values.admin }}` on line 13)"), "{found}");
     // Both stay as they are.
     let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "shapes/templates"]);
     assert_eq!(fix.status.code(), Some(1));
-    for f in ["toyaml-strategy.yaml", "conditional-labels.yaml"] {
+    for f in ["toyaml-strategy.yaml", "conditional-label-entry.yaml"] {
         assert_eq!(
             fs::read(work.path().join("shapes/templates").join(f)).unwrap(),
             fs::read(data().join("shapes/templates").join(f)).unwrap()
