@@ -297,13 +297,16 @@ fn shapes_chart_renders_after_fix_and_no_removed_api_is_unreported() {
     assert_eq!(m.errors, 0, "{m:?}");
     assert!(m.broken.is_empty(), "{m:?}");
     assert!(m.unreported.is_empty(), "{m:?}");
-    // 38 objects: 26 migrated (the Role whose version comes from values and the worker
+    // 40 objects: 30 migrated (the Role whose version comes from values and the worker
     // StatefulSet whose helper returns apps/v1beta2 among them, since the rendered object
     // migrates under the value written in; a strategy only under an `if` gets its pins in an
-    // `else`); 12 reported (a templated kind, a kind no version serves, a strategy from
-    // toYaml, labels from an if, v2beta1 HPA metrics from toYaml, a servicePort piped to
-    // `quote`), each with both values files.
-    assert_eq!((m.objects, m.migrated, m.reported), (38, 26, 12), "{m:?}");
+    // `else`; pod labels that end in a `with` + `toYaml` block, copied into the selector; a
+    // kind from values, a Deployment with the default values and a StatefulSet with the CI
+    // ones); 10 reported (a kind no version serves, a strategy from toYaml, a pod label
+    // entry under an `if`, v2beta1 HPA metrics from toYaml, a servicePort piped to
+    // `quote`), each with both values files. Before the label blocks and the templated kind:
+    // 38 objects, 26 migrated, 12 reported.
+    assert_eq!((m.objects, m.migrated, m.reported), (40, 30, 10), "{m:?}");
     for shape in [
         "templates/cronjob-greeting.yaml",
         "templates/statefulset.yaml",
@@ -322,6 +325,9 @@ fn shapes_chart_renders_after_fix_and_no_removed_api_is_unreported() {
         // apiVersions from values.yaml and from a helper.
         "templates/rbac.yaml",
         "templates/worker.yaml",
+        // Pod labels ending in a `with` + `toYaml` block; a kind from values.
+        "templates/conditional-labels.yaml",
+        "templates/templated-kind.yaml",
     ] {
         assert!(
             m.templates_migrated.contains(shape),
