@@ -121,7 +121,16 @@ fn template(
             plans.push((k.to_string(), o, out));
         }
     }
-    let output = merge(text, &plans, kinds.len(), vpath)?;
+    // When another workload kind plans deletions of its own, the kinds the values give
+    // alone decide what is shared.
+    let given = kinds.len();
+    let output = match merge(text, &plans, given, vpath) {
+        Some(o) => o,
+        None => {
+            plans.truncate(given);
+            merge(text, &plans, given, vpath)?
+        }
+    };
     // A second run reads the result as a template and changes nothing.
     let again = crate::engine::process_as(output.clone().into_bytes(), ctx, Role::Plain);
     if again.error.is_some() || again.rewrite.is_some() {
