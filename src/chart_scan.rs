@@ -23,6 +23,7 @@
 //! Entry points: [`Charts::build`] once per run, [`Charts::inputs`] (the helpers join the
 //! walked files), and [`Charts::amend`] on each file's outcome.
 
+mod kinds;
 mod sources;
 
 use std::collections::{BTreeSet, HashMap};
@@ -465,6 +466,20 @@ impl Charts {
         }
         for p in &vpaths {
             m.values_path(p, &templates, &values, cat, window);
+        }
+        // `kind: {{ .Values.x }}` under a literal removed apiVersion.
+        let mut kpaths = BTreeSet::new();
+        for f in &templates {
+            for line in f.src.text.lines() {
+                if let Some(v) = line.strip_prefix("kind:")
+                    && let Some(p) = values_path(v)
+                {
+                    kpaths.insert(p);
+                }
+            }
+        }
+        for p in &kpaths {
+            kinds::templated_kinds(&mut m, p, &templates, &values, cat, window);
         }
         for (i, f) in templates.iter().enumerate() {
             if !f.path.to_str().is_some_and(|n| n.ends_with(".tpl")) {

@@ -397,8 +397,10 @@ fn every_shape_migrates_and_no_removed_api_in_a_chart_is_silent() {
         // A version from values, used only there: the value is rewritten, the Role migrated.
         "shapes/templates/rbac.yaml:2:13: Role {{ include \"shapes.fullname\" . }}: rbac.authorization.k8s.io/v1beta1 -> rbac.authorization.k8s.io/v1\n",
         "shapes/values.yaml:7:15: value rbac.apiVersion: info [HELM-UNRESOLVED]: `.Values.rbac.apiVersion` gives rbac.authorization.k8s.io/v1beta1",
-        // A templated kind, an unknown kind.
-        "shapes/templates/templated-kind.yaml:1:13: {{ .Values.worker.kind }} {{ include \"shapes.fullname\" . }}-templated: manual [G-API-GONE]",
+        // A kind from values (Deployment, and StatefulSet in ci/): migrated for both, the
+        // pins only one needs under a guard on the kind. An unknown kind.
+        "shapes/templates/templated-kind.yaml:1:13: Deployment {{ include \"shapes.fullname\" . }}-templated: apps/v1beta1 -> apps/v1\n",
+        "shapes/templates/templated-kind.yaml:2:7: Deployment {{ include \"shapes.fullname\" . }}-templated: info [HELM-UNRESOLVED]: the kind comes from `.Values.worker.kind`, which the chart's values set to Deployment, StatefulSet: migrated",
         "shapes/templates/unknown-kind.yaml:1:13: ThirdPartyResource",
     ] {
         assert!(text.contains(place), "{place}\n---\n{text}");
@@ -501,14 +503,16 @@ fn a_duplicate_under_a_condition_is_an_error_that_names_it() {
 
 /// Item 2 of the Helm issue, through the binary: workloads whose migration inserts the
 /// apps/v1 selector and pinned defaults are rewritten in the template. The selector copies
-/// the pod template's labels as written (inline actions, and a helper call with its
-/// `nindent`/`indent` set to the new column), the pins go in right after `spec:` when the
+/// the pod template's labels as written (inline actions, a helper call with its
+/// `nindent`/`indent` set to the new column, and the `if`/`with` + `toYaml` blocks that end
+/// them, re-indented: all the pod labels, as the API server defaulted it), a kind from values
+/// gets the pins only one kind needs under `{{- if eq .Values.<path> "<Kind>" }}`, the pins go in right after `spec:` when the
 /// end of `spec` is templated, and a key set in both branches of an `if` elsewhere does not
 /// block it. The files `fix` writes are in `testdata/helm/expected/<chart>/`.
 #[test]
 fn workloads_get_their_selector_and_pins_in_the_template() {
     let work = tempfile::tempdir().unwrap();
-    let charts = ["shapes", "kube-lego", "chronograf", "rethinkdb"];
+    let charts = ["shapes", "kube-lego", "chronograf", "rethinkdb", "kube2iam"];
     for c in charts {
         common::copy_tree(&data().join(c), &work.path().join(c));
     }
@@ -522,6 +526,9 @@ fn workloads_get_their_selector_and_pins_in_the_template() {
     for rel in [
         "shapes/templates/include-labels.yaml",
         "shapes/templates/indent-labels.yaml",
+        "shapes/templates/conditional-labels.yaml",
+        "shapes/templates/templated-kind.yaml",
+        "kube2iam/templates/daemonset.yaml",
         "kube-lego/templates/deployment.yaml",
         "chronograf/templates/deployment.yaml",
         "rethinkdb/templates/rethinkdb-proxy-deployment.yaml",
@@ -539,19 +546,19 @@ fn workloads_get_their_selector_and_pins_in_the_template() {
 }
 
 /// What cannot be written for every value is reported at the value: a strategy filled by
-/// `toYaml` (the rolling-update pins would change it), and pod labels partly chosen by an
-/// `if`/`with` (the selector cannot be written for every value).
+/// `toYaml` (the rolling-update pins would change it), and a pod label set as an entry under
+/// an `if` (the selector cannot be written for every value).
 #[test]
 fn templated_values_a_rule_needs_are_reported_where_they_are() {
     let work = tempfile::tempdir().unwrap();
     common::copy_tree(&data().join("shapes"), &work.path().join("shapes"));
     let found = shapes_findings(work.path());
     assert!(found.contains("shapes/templates/toyaml-strategy.yaml:8:13: [KUBEMIG-SHAPE] `spec.strategy` is not a mapping (in a Helm template: it is filled by `{{ toYaml .Values.strategy | nindent 4 }}`"), "{found}");
-    assert!(found.contains("shapes/templates/conditional-labels.yaml:10:7: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: it copies `labels` (line 10), whose content is templated (`{{- with .Values.podLabels }}` on line 12)"), "{found}");
+    assert!(found.contains("shapes/templates/conditional-label-entry.yaml:13:9: [HELM-TEMPLATED] extensions/v1beta1 -> apps/v1 cannot be written into this template: what it writes depends on `{{- if .Values.admin }}` (line 13)"), "{found}");
     // Both stay as they are.
     let fix = common::kubemig(work.path(), &["fix", "-t", "1.33", "shapes/templates"]);
     assert_eq!(fix.status.code(), Some(1));
-    for f in ["toyaml-strategy.yaml", "conditional-labels.yaml"] {
+    for f in ["toyaml-strategy.yaml", "conditional-label-entry.yaml"] {
         assert_eq!(
             fs::read(work.path().join("shapes/templates").join(f)).unwrap(),
             fs::read(data().join("shapes/templates").join(f)).unwrap()

@@ -67,15 +67,29 @@ pub(super) fn admit(
         edits: Vec::with_capacity(edits.len()),
         port_choices: Vec::new(),
     };
+    let mut tails_written = 0;
     for e in edits {
         let e = if e.range.is_empty() {
             insertion(tpl, src, root, &home, e)?
         } else {
             replacement(tpl, src, root, &home, &moved, e)?
         };
-        let e = unmask_copies(tpl, src, &copies, e)?;
+        let e = unmask_copies(tpl, src, &copies, e, &mut tails_written)?;
         out.edits
             .push(unmask_moved(src, &moved, e, &mut out.port_choices)?);
+    }
+    // Each copied map's added entries are written once, after its copy: a selector without
+    // them would not be what the API server defaults (all of the pod template's labels).
+    if let Some(c) = copies.iter().find(|c| c.tail.is_some())
+        && tails_written != copies.iter().filter(|c| c.tail.is_some()).count()
+    {
+        return Err(Refusal {
+            at: c.lines.start,
+            why: format!(
+                "it copies the map at line {} with the entries its `if`/`with` blocks add, and kubemig cannot write them after the copy",
+                line_of(src, c.lines.start)
+            ),
+        });
     }
     // A moved value must land somewhere (the rule moved it, it did not drop it), and
     // written as the template has it: never as the masked filler.
@@ -325,9 +339,9 @@ fn insertion(
         // A new first entry of a list item (`- pathType: …` before `backend:`, an Ingress
         // path without `path`): the same entry as whole lines after the item's last line.
         (content_end(&tpl.masked, p), lines)
-    } else if let Some(lines) = before_key_of_line(src, p, &e.text, nl) {
-        // Before the mapping's first key (`selector:` ahead of `template:` in a DaemonSet
-        // whose `spec` has no other key): the same entries as whole lines before its line.
+    } else if let Some(lines) = before_key(src, p, &e.text, nl) {
+        // New entries before a key, written at its column (`selector:` … then the
+        // indentation of `template:`): the same as whole lines before the key's line.
         (line_start(src, p), lines)
     } else {
         return Err(refuse(""));
@@ -406,6 +420,18 @@ fn insertion(
     }
 }
 
+/// `text`, entries inserted at `p`, a key that its line's indentation alone precedes, and
+/// followed by that indentation: as whole lines before that line.
+fn before_key(src: &str, p: usize, text: &str, nl: &str) -> Option<String> {
+    let before = &src[line_start(src, p)..p];
+    let body = text.strip_suffix(before)?;
+    (!before.is_empty()
+        && before.bytes().all(|b| b == b' ')
+        && body.ends_with(nl)
+        && !body.trim().is_empty())
+    .then(|| format!("{before}{body}"))
+}
+
 /// `text`, an entry inserted at `p` right after a list item's `- ` and followed by the
 /// indentation of the item's keys, as whole lines at that indentation.
 fn first_entry_of_item(src: &str, p: usize, text: &str, nl: &str) -> Option<String> {
@@ -425,26 +451,6 @@ fn first_entry_of_item(src: &str, p: usize, text: &str, nl: &str) -> Option<Stri
                 .collect()
         },
     )
-}
-
-/// `text`, inserted at `p` right after the indentation of a key that starts its line and
-/// ending in that indentation (so the key keeps its column), as whole lines at the line's
-/// start.
-fn before_key_of_line(src: &str, p: usize, text: &str, nl: &str) -> Option<String> {
-    let indent = &src[line_start(src, p)..p];
-    if indent.is_empty() || !indent.bytes().all(|b| b == b' ') {
-        return None;
-    }
-    let body = text.strip_suffix(indent)?;
-    (body.ends_with(nl) && !body.trim().is_empty()).then(|| {
-        body.split_inclusive(nl)
-            .enumerate()
-            .map(|(i, l)| match i {
-                0 => format!("{indent}{l}"),
-                _ => l.to_string(),
-            })
-            .collect()
-    })
 }
 
 /// The start of the line after the last line with text of the block that starts on the
@@ -592,6 +598,21 @@ fn following_output(tpl: &Template, src: &str, g: usize) -> Option<(usize, Strin
 /// A copied original node: the lines it spans, whose actions are copied as written.
 struct Copy {
     lines: Range<usize>,
+    /// A string map whose entries end in blocks that add more of them (`{{- if
+    /// .Values.podLabels }}` + `{{ toYaml .Values.podLabels | indent 8 }}` + `{{- end }}`):
+    /// the masked text of its last entry's line, and the blocks, copied after that line.
+    tail: Option<Tail>,
+}
+
+/// The label blocks that end a copied map, written again after its copy.
+struct Tail {
+    /// The masked text (trimmed) of the map's last entry line.
+    last: String,
+    /// The column of the map's entries.
+    col: usize,
+    /// Each line of the blocks: its column, its text (trimmed), and where the indentation
+    /// number of a line that writes entries is in that text.
+    lines: Vec<(usize, String, Option<Range<usize>>)>,
 }
 
 /// The original nodes the migrated document copies into new entries, checked to be
@@ -637,7 +658,7 @@ fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>
         let Some(&(node, key)) = by_id.get(&id) else {
             continue;
         };
-        let (from, lines) = match key {
+        let (from, mut lines) = match key {
             Some(k) => (
                 k.span.start,
                 without_closing_lines(
@@ -654,11 +675,22 @@ fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>
             why: format!("it copies `{name}` (line {}), {why}", line_of(src, from)),
         };
         // Whole-line actions other than placeholders, control actions and dropped
-        // branches make the copy depend on values.
-        let value = match key {
+        // branches make the copy depend on values; blocks that add entries at the end of a
+        // map are copied after it.
+        let mut value = match key {
             Some(_) => node.span.start.max(next_line_start(src, from))..lines.end,
             None => lines.clone(),
         };
+        let tail = match (key, &node.kind) {
+            (Some(k), NodeKind::Map { .. }) => {
+                entry_blocks(tpl, src, node, subtree_end(&tpl.masked, k.span.start))
+            }
+            _ => None,
+        };
+        if let Some((start, _)) = &tail {
+            value.end = value.end.min(*start);
+            lines.end = lines.end.min(*start);
+        }
         let action = tpl
             .actions
             .iter()
@@ -698,15 +730,136 @@ fn copied(tpl: &Template, src: &str, root: &Node, m: &MNode) -> Result<Vec<Copy>
                 line_text(src, node.span.start)
             )));
         }
-        out.push(Copy { lines: value });
+        out.push(Copy {
+            lines: value,
+            tail: tail.map(|(_, t)| t),
+        });
     }
     Ok(out)
+}
+
+/// The blocks at the end of the string map `map` (whose block ends at `end`) that each
+/// add entries to it, at its column, when a value is set: an `if` or `with` line, one line
+/// that writes the entries (`{{ toYaml .Values.podLabels | indent 8 }}`, `{{- toYaml . |
+/// nindent 8 }}`), an `end` line. Returned with where they start; `None` when the map does
+/// not end in such blocks (then its copy is checked line by line, as any other).
+fn entry_blocks(tpl: &Template, src: &str, map: &Node, end: usize) -> Option<(usize, Tail)> {
+    let col = column(&tpl.masked, map.span.start);
+    let last_line = line_start(
+        &tpl.masked,
+        map.span.end.saturating_sub(1).max(map.span.start),
+    );
+    let start = next_line_start(src, last_line);
+    // The one action that makes up the line at `p`, if it does.
+    let only_action = |p: usize| {
+        let (ls, le) = (p, line_end(src, p));
+        let text = src[ls..le].trim();
+        let i = tpl
+            .actions
+            .iter()
+            .position(|a| a.range.start >= ls && a.range.end <= le)?;
+        let a = &tpl.actions[i];
+        (src[a.range.clone()] == *text).then_some(i)
+    };
+    let mut lines = Vec::new();
+    let mut pending = Vec::new();
+    let mut p = start;
+    // 0: before an opener, 1: after it, 2: after the line that writes entries.
+    let mut state = 0;
+    let mut block_end = start;
+    while p < end {
+        let text = src[p..line_end(src, p)].trim();
+        let next = next_line_start(src, p);
+        if text.is_empty() {
+            p = next;
+            continue;
+        }
+        let i = only_action(p)?;
+        let a = &tpl.actions[i];
+        let action = &src[a.range.clone()];
+        let oc = column(src, a.range.start);
+        match (state, a.word) {
+            (0, Word::If | Word::Open) => {
+                let opener = action.trim_start_matches(['{', '-', ' ']);
+                if !(opener.starts_with("if ") || opener.starts_with("with ")) {
+                    break;
+                }
+                state = 1;
+                pending.push((oc, action.to_string(), None));
+            }
+            (1, Word::Other) => {
+                if super::actions::rendered_column(action, oc) != Some(col) {
+                    return None;
+                }
+                state = 2;
+                pending.push((oc, action.to_string(), Some(indent_number(action)?)));
+            }
+            (2, Word::End) => {
+                state = 0;
+                pending.push((oc, action.to_string(), None));
+                lines.append(&mut pending);
+                block_end = next;
+            }
+            // What follows the map (`{{- with .Values.podAnnotations }}` + `annotations:`).
+            (0, _) | (1, Word::If | Word::Open) => break,
+            _ => return None,
+        }
+        p = next;
+    }
+    // An opener left open here is the next key's (its lines are beyond `end`); after the
+    // blocks nothing up to `end` writes.
+    let writes_after = tpl
+        .actions
+        .iter()
+        .any(|a| a.range.start >= block_end && a.range.start < end && a.word == Word::Other);
+    if lines.is_empty() || state == 2 || writes_after {
+        return None;
+    }
+    Some((
+        start,
+        Tail {
+            last: tpl.masked[last_line..line_end(&tpl.masked, last_line)]
+                .trim()
+                .to_string(),
+            col,
+            lines,
+        },
+    ))
+}
+
+/// Where the number of `indent N` / `nindent N` is in an action's text (the only one).
+fn indent_number(action: &str) -> Option<Range<usize>> {
+    let mut found = None;
+    for w in ["nindent ", "indent "] {
+        for (at, _) in action.match_indices(w) {
+            if w == "indent " && at > 0 && action.as_bytes()[at - 1] == b'n' {
+                continue;
+            }
+            let from = at + w.len();
+            let from = from + action[from..].len() - action[from..].trim_start().len();
+            let digits = action[from..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if digits == 0 || found.is_some() {
+                return None;
+            }
+            found = Some(from..from + digits);
+        }
+    }
+    found
 }
 
 /// The edit with each copied line that reads masked text written as the original: inline
 /// actions as they are, a placeholder's helper call with its indentation set to the column
 /// it is copied to.
-fn unmask_copies(tpl: &Template, src: &str, copies: &[Copy], e: Edit) -> Result<Edit, Refusal> {
+fn unmask_copies(
+    tpl: &Template,
+    src: &str,
+    copies: &[Copy],
+    e: Edit,
+    written: &mut usize,
+) -> Result<Edit, Refusal> {
     if copies.is_empty() || !e.range.is_empty() && !e.text.contains('\n') {
         return Ok(e);
     }
@@ -738,14 +891,65 @@ fn unmask_copies(tpl: &Template, src: &str, copies: &[Copy], e: Edit) -> Result<
             p = next_line_start(src, p);
         }
     }
-    if lines.is_empty() {
+    let tails: Vec<&Tail> = copies.iter().filter_map(|c| c.tail.as_ref()).collect();
+    if lines.is_empty() && tails.is_empty() {
         return Ok(e);
     }
     let mut text = String::with_capacity(e.text.len() + 64);
-    for l in e.text.split_inclusive('\n') {
+    let all: Vec<&str> = e.text.split_inclusive('\n').collect();
+    for (n, l) in all.iter().enumerate() {
         let body = l.trim_end_matches(['\n', '\r']);
         let ending = &l[body.len()..];
         let col = body.len() - body.trim_start_matches(' ').len();
+        if let Some(t) = tails.iter().find(|t| t.last == body.trim()) {
+            // The copy's last entry: its map ends here (the next line is shallower).
+            let ends = all.get(n + 1).is_none_or(|next| {
+                let next = next.trim_end_matches(['\n', '\r']);
+                next.len() - next.trim_start_matches(' ').len() < col
+            });
+            let refuse = |why: &str| Refusal {
+                at: e.range.start,
+                why: format!("it copies the blocks that end `{}` {why}", t.last),
+            };
+            if !ends || ending.is_empty() {
+                return Err(refuse("to a place where they would not end the copy"));
+            }
+            let copied = match lines.get(body.trim()) {
+                Some((orig, None)) => format!("{}{orig}{ending}", " ".repeat(col)),
+                Some((orig, Some(i))) => {
+                    let call = tpl.placeholders[*i]
+                        .call_at(orig, col)
+                        .ok_or_else(|| refuse("after a call it cannot move"))?;
+                    format!("{call}{ending}")
+                }
+                None => l.to_string(),
+            };
+            text.push_str(&copied);
+            for (oc, action, number) in &t.lines {
+                let at = (oc + col).saturating_sub(t.col);
+                let line = match number {
+                    // `indent N` writes where the action is plus N: the action stays, N moves.
+                    Some(r) => {
+                        let n: usize = action[r.clone()].parse().unwrap_or(0);
+                        let n = (n + col)
+                            .checked_sub(t.col)
+                            .ok_or_else(|| refuse("to a column left of where they write"))?;
+                        let at = if action.contains("nindent") { at } else { *oc };
+                        format!(
+                            "{}{}{n}{}",
+                            " ".repeat(at),
+                            &action[..r.start],
+                            &action[r.end..]
+                        )
+                    }
+                    None => format!("{}{action}", " ".repeat(at)),
+                };
+                text.push_str(&line);
+                text.push_str(ending);
+            }
+            *written += 1;
+            continue;
+        }
         match lines.get(body.trim()) {
             Some((orig, None)) => text.push_str(&format!("{}{orig}{ending}", " ".repeat(col))),
             Some((orig, Some(i))) => {
@@ -957,4 +1161,74 @@ fn port_choice(src: &str, m: &Moved) -> Result<String, Refusal> {
         return Err(refuse());
     }
     Ok(action.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_stream;
+
+    fn labels_of(src: &str) -> (Template, Node) {
+        let t = Template::scan(src).unwrap();
+        let docs = parse_stream(&t.masked).unwrap();
+        let labels = docs[0]
+            .root
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .unwrap()
+            .clone();
+        (t, labels)
+    }
+
+    #[test]
+    fn label_blocks_at_the_end_of_a_map_are_its_tail() {
+        // kube2iam: `if` + `toYaml | indent` at column 0 + `end`, then the next key.
+        let src = "metadata:\n  labels:\n    app: {{ .Release.Name }}\n  {{- if .Values.podLabels }}\n{{ toYaml .Values.podLabels | indent 4 }}\n  {{- end }}\n{{- with .Values.ann }}\n  annotations:\n{{ toYaml . | indent 4 }}\n{{- end }}\nspec: {}\n";
+        let (t, labels) = labels_of(src);
+        let end = subtree_end(&t.masked, src.find("labels").unwrap());
+        let (start, tail) = entry_blocks(&t, src, &labels, end).unwrap();
+        assert_eq!(start, src.find("  {{- if").unwrap());
+        assert_eq!(tail.col, 4);
+        assert!(tail.last.starts_with("app: x"), "{}", tail.last);
+        let texts: Vec<&str> = tail.lines.iter().map(|(_, t, _)| t.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "{{- if .Values.podLabels }}",
+                "{{ toYaml .Values.podLabels | indent 4 }}",
+                "{{- end }}"
+            ]
+        );
+        // The opener of `annotations` that follows is not part of it.
+        assert_eq!(tail.lines.iter().filter(|l| l.2.is_some()).count(), 1);
+    }
+
+    #[test]
+    fn label_blocks_that_write_elsewhere_or_hold_entries_are_not_a_tail() {
+        // `indent 2` renders at column 2, not the labels' 4.
+        let src = "metadata:\n  labels:\n    app: a\n  {{- if .Values.l }}\n{{ toYaml .Values.l | indent 2 }}\n  {{- end }}\nspec: {}\n";
+        let (t, labels) = labels_of(src);
+        let end = subtree_end(&t.masked, src.find("labels").unwrap());
+        assert!(entry_blocks(&t, src, &labels, end).is_none());
+        // A plain entry under the `if`: read as an entry of the map, not a tail.
+        let src = "metadata:\n  labels:\n    app: a\n    {{- if .Values.l }}\n    tier: x\n    {{- end }}\nspec: {}\n";
+        let (t, labels) = labels_of(src);
+        let end = subtree_end(&t.masked, src.find("labels").unwrap());
+        assert!(entry_blocks(&t, src, &labels, end).is_none());
+        // An `else` is not a block that only adds.
+        let src = "metadata:\n  labels:\n    app: a\n    {{- if .Values.l }}\n    {{- toYaml .Values.l | nindent 4 }}\n    {{- else }}\n    {{- toYaml .Values.m | nindent 4 }}\n    {{- end }}\nspec: {}\n";
+        let (t, labels) = labels_of(src);
+        let end = subtree_end(&t.masked, src.find("labels").unwrap());
+        assert!(entry_blocks(&t, src, &labels, end).is_none());
+    }
+
+    #[test]
+    fn the_indentation_number_of_an_action() {
+        let a = "{{ toYaml . | indent 8 }}";
+        assert_eq!(&a[indent_number(a).unwrap()], "8");
+        let a = "{{- toYaml .Values.l | nindent 12 }}";
+        assert_eq!(&a[indent_number(a).unwrap()], "12");
+        assert!(indent_number("{{ toYaml . }}").is_none());
+        assert!(indent_number("{{ toYaml . | indent 2 | indent 4 }}").is_none());
+    }
 }
