@@ -79,7 +79,7 @@ pub fn read_only(
         .all(|rule| {
             let backwards = deletes_matches(rule);
             read_only_pass(doc, base, rule, backwards, false, hits, ctx)
-                .is_some_and(|r| r.is_empty())
+                .is_some_and(|(rest, _)| rest.is_empty())
         })
 }
 
@@ -135,27 +135,39 @@ fn apply_rules(
             }
             Mode::ByPath => None,
         };
-        let found = match first {
+        let (found, mut resume) = match first {
             Some(rest) => rest,
             None => {
                 let mut found = matches(doc, base, rule);
                 if backwards {
                     found.reverse();
                 }
-                found
+                (found, None)
             }
         };
         for at in found {
             // The matched node's original id, read before the first change to it (and only
             // when a rule applies there: most schema nodes a CRD rule visits fail its test).
             let mut orig: Option<Option<usize>> = None;
-            for vars in bindings(doc, base, &at, &rule.lets, ctx.options) {
+            // Where the first pass stopped, the document is as it read it: its bindings and
+            // conditions stand, up to the first set that holds.
+            let (sets, holds_at) = match resume.take() {
+                Some(r) => {
+                    orig = Some(r.orig);
+                    (r.sets, Some(r.holds_at))
+                }
+                None => (bindings(doc, base, &at, &rule.lets, ctx.options), None),
+            };
+            for (k, vars) in sets.into_iter().enumerate() {
+                if holds_at.is_some_and(|h| k < h) {
+                    continue;
+                }
                 let r = Resolver {
                     base,
                     at: &at,
                     vars: &vars,
                 };
-                if !holds(doc, rule, &r) {
+                if holds_at != Some(k) && !holds(doc, rule, &r) {
                     continue;
                 }
                 let orig = *orig.get_or_insert_with(|| doc.get(&at.0).and_then(|n| n.orig));
@@ -194,9 +206,9 @@ fn read_only_pass(
     distinct: bool,
     hits: &mut Vec<RuleHit>,
     ctx: &Ctx,
-) -> Option<Vec<Path>> {
+) -> Option<(Vec<Path>, Option<Resume>)> {
     let Some(object) = doc.get(&base.0) else {
-        return Some(Vec::new());
+        return Some((Vec::new(), None));
     };
     let m = Matched::of(object, base.0.len(), rule, distinct);
     if m.ambiguous {
@@ -217,7 +229,7 @@ fn read_only_pass(
             bound = bindings(doc, base, at_path(), &rule.lets, ctx.options);
             &bound
         };
-        for vars in sets {
+        for (k, vars) in sets.iter().enumerate() {
             let reader = NodeReader {
                 doc,
                 object,
@@ -238,13 +250,18 @@ fn read_only_pass(
                 continue;
             }
             if !rule.ops.is_empty() {
-                // From here on the document may change: the rest goes by path.
+                // From here on the document may change: the rest goes by path, from this
+                // match on, where what was just worked out need not be again.
                 let mut paths = KeyPaths::new(object, base);
-                return Some(
-                    (i..n)
-                        .map(|j| paths.next(m.steps(m.found[order(j)])))
-                        .collect(),
-                );
+                let rest = (i..n)
+                    .map(|j| paths.next(m.steps(m.found[order(j)])))
+                    .collect();
+                let resume = Resume {
+                    sets: sets.to_vec(),
+                    holds_at: k,
+                    orig: found.node.orig,
+                };
+                return Some((rest, Some(resume)));
             }
             if let Some(spec) = &rule.finding {
                 let mut spec = spec.clone();
@@ -257,7 +274,16 @@ fn read_only_pass(
             }
         }
     }
-    Some(Vec::new())
+    Some((Vec::new(), None))
+}
+
+/// Where the first pass of a rule stopped: at the first of the matches it hands back, the
+/// variable sets it bound, the first of them whose conditions hold (the ones before it do
+/// not), and the node's original id.
+struct Resume {
+    sets: Vec<Vars>,
+    holds_at: usize,
+    orig: Option<usize>,
 }
 
 /// A node a rule matched, found without building its path: its steps from the object (an
