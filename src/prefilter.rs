@@ -202,6 +202,8 @@ pub struct ObjectText {
     text: String,
     /// An alias stands for a node elsewhere in the document: nothing can be ruled out.
     aliased: bool,
+    /// The text's pairs of bytes, on first use: most needles are ruled out by them.
+    pairs: std::cell::OnceCell<crate::catalogue::needle::Pairs>,
 }
 
 impl Default for ObjectText {
@@ -211,6 +213,7 @@ impl Default for ObjectText {
         ObjectText {
             text: String::with_capacity(4096),
             aliased: false,
+            pairs: std::cell::OnceCell::new(),
         }
     }
 }
@@ -261,7 +264,14 @@ impl ObjectText {
 
     /// Whether the object may hold one of `mentions` (as [`contains_needle`] finds them).
     pub fn mentions(&self, mentions: &[CompiledNeedle]) -> bool {
-        self.aliased || mentions.iter().any(|m| m.found_in(self.text.as_bytes()))
+        if self.aliased {
+            return true;
+        }
+        let text = self.text.as_bytes();
+        let pairs = self
+            .pairs
+            .get_or_init(|| crate::catalogue::needle::Pairs::of(text));
+        mentions.iter().any(|m| m.found_in_with(text, pairs))
     }
 }
 

@@ -37,9 +37,18 @@ pub struct Field {
 impl Field {
     /// Whether the field's rules look at an object of this apiVersion and kind.
     pub fn applies_to(&self, api: &str, kind: &str) -> bool {
-        self.targets.iter().any(|(a, k)| a == api && k == kind)
-            || (self.pods && POD_TEMPLATE_SITES.iter().any(|(k, _)| *k == kind))
+        self.applies(api, kind, keeps_pod(kind))
     }
+
+    /// [`Field::applies_to`], with [`keeps_pod`] worked out once for every field.
+    pub fn applies(&self, api: &str, kind: &str, pod_kind: bool) -> bool {
+        (self.pods && pod_kind) || self.targets.iter().any(|(a, k)| a == api && k == kind)
+    }
+}
+
+/// Whether objects of `kind` hold a pod (the kinds `applies-to = ["pods"]` names).
+pub fn keeps_pod(kind: &str) -> bool {
+    POD_TEMPLATE_SITES.iter().any(|(k, _)| *k == kind)
 }
 
 /// Where each kind keeps its pod (the mapping holding the pod's `metadata` and `spec`): what

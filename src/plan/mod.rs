@@ -451,7 +451,8 @@ impl Step<'_> {
         };
         let result = (|| {
             for hop in hops {
-                rules::apply_in(&mut trial, path, &hop.rules, &mut hits, &facts)?;
+                // `duplicate_key` above: the object has no mapping with a repeated key.
+                rules::apply_distinct(&mut trial, path, &hop.rules, &mut hits, &facts)?;
                 let api = path.child(Seg::Key("apiVersion".into()));
                 trial.set(
                     &api,
@@ -460,7 +461,13 @@ impl Step<'_> {
                     false,
                 )?;
             }
-            rules::apply(&mut trial, path, &cat.global_rules, &mut hits)
+            rules::apply_distinct(
+                &mut trial,
+                path,
+                &cat.global_rules,
+                &mut hits,
+                &rules::Ctx::default(),
+            )
         })();
         if let Some(w) = window_warning {
             report
@@ -610,6 +617,8 @@ fn field_migrations(
     suppress: &mut suppress::Suppress,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
+    // The document as parsed, while `work` is `None`: made once for every field that reads it.
+    let mut pristine: Option<MNode> = None;
     // What the object says, to skip (without copying the document) each field migration
     // none of whose `mentions` it holds; worked out again after a change.
     let text = |work: &Option<MNode>| match work {
@@ -618,8 +627,9 @@ fn field_migrations(
     };
     // Built on first use: most objects have no field migration that applies to their kind.
     let mut said: Option<Option<crate::prefilter::ObjectText>> = None;
+    let pod_kind = crate::catalogue::registry::keeps_pod(&object.kind);
     for field in cat.fields.iter().filter(|f| {
-        f.applies_to(api, &object.kind)
+        f.applies(api, &object.kind, pod_kind)
             && !cat.ignores(&f.meta.id)
             && (f.meta.active_at(window.target, window.include_deprecated)
                 || f.meta.deprecated_only_at(window.target))
@@ -637,14 +647,26 @@ fn field_migrations(
             window.target,
             window.include_deprecated || cat.enables(&field.meta.id),
         );
-        let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
         let mut hits = Vec::new();
         let ctx = rules::Ctx {
             min: Some(window.oldest().min(window.target)),
             target: Some(window.target),
             options: &cat.options,
         };
-        let result = rules::apply_in(&mut trial, path, &field.rules, &mut hits, &ctx);
+        // Most field migrations that get this far only read (a finding) or find nothing to
+        // change: a trial copy of the document only for those that may change it.
+        let now = match work {
+            Some(w) => &*w,
+            None => &*pristine.get_or_insert_with(|| MNode::from_node(&doc.root)),
+        };
+        let (result, trial) = if rules::read_only(now, path, &field.rules, &mut hits, &ctx) {
+            (Ok(false), None)
+        } else {
+            hits.clear();
+            let mut trial = now.clone();
+            let result = rules::apply_in(&mut trial, path, &field.rules, &mut hits, &ctx);
+            (result, Some(trial))
+        };
         let changed = matches!(result, Ok(true));
         if hits.is_empty() && !changed && result.is_ok() {
             continue;
@@ -719,7 +741,7 @@ fn field_migrations(
         let blocked = findings.iter().any(|f| f.level.blocks());
         let status = if blocked {
             Status::Blocked
-        } else if changed {
+        } else if let (true, Some(trial)) = (changed, trial) {
             *work = Some(trial);
             said = None;
             Status::Migrated

@@ -52,29 +52,122 @@ pub fn apply_in(
     hits: &mut Vec<RuleHit>,
     ctx: &Ctx,
 ) -> Result<bool, TreeError> {
+    apply_rules(
+        doc,
+        base,
+        rules,
+        hits,
+        ctx,
+        Mode::ReadFirst { distinct: false },
+    )
+}
+
+/// [`apply_in`] when no rule would change anything: `true` when that is so, with the rules'
+/// findings in `hits`, as `apply_in` would leave them and the document unchanged. `false`:
+/// some rule would change it (or a mapping has a repeated key), and `hits` is to be thrown
+/// away; `apply_in` on a copy does it all.
+pub fn read_only(
+    doc: &MNode,
+    base: &Path,
+    rules: &[CompiledRule],
+    hits: &mut Vec<RuleHit>,
+    ctx: &Ctx,
+) -> bool {
+    rules
+        .iter()
+        .filter(|rule| window_holds(rule, ctx))
+        .all(|rule| {
+            let backwards = deletes_matches(rule);
+            read_only_pass(doc, base, rule, backwards, false, hits, ctx)
+                .is_some_and(|(rest, _)| rest.is_empty())
+        })
+}
+
+/// [`apply_in`] on an object the caller has checked has no mapping with a repeated key
+/// ([`crate::plan::duplicate_key`]): the first pass looks only in mappings a rule changed.
+pub fn apply_distinct(
+    doc: &mut MNode,
+    base: &Path,
+    rules: &[CompiledRule],
+    hits: &mut Vec<RuleHit>,
+    ctx: &Ctx,
+) -> Result<bool, TreeError> {
+    apply_rules(
+        doc,
+        base,
+        rules,
+        hits,
+        ctx,
+        Mode::ReadFirst { distinct: true },
+    )
+}
+
+/// How [`apply_rules`] finds and reads matches.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Every match is a path from the root, looked up again for each read: what the
+    /// read-only first pass must agree with.
+    #[cfg_attr(not(test), allow(dead_code))]
+    ByPath,
+    /// The read-only first pass ([`read_only_pass`]), then by path from the first match that
+    /// changes something; `distinct` when the object is known to have no repeated key.
+    ReadFirst { distinct: bool },
+}
+
+fn apply_rules(
+    doc: &mut MNode,
+    base: &Path,
+    rules: &[CompiledRule],
+    hits: &mut Vec<RuleHit>,
+    ctx: &Ctx,
+    mode: Mode,
+) -> Result<bool, TreeError> {
     let mut any_change = false;
     for rule in rules {
         if !window_holds(rule, ctx) {
             continue;
         }
-        let mut found = matches(doc, base, rule);
         // Deleting matched sequence items shifts the ones after them: go from the back.
-        if rule.ops.iter().any(
-            |op| matches!(op, CompiledOp::Delete(p) if p.path.0.is_empty() && p.root == Root::At),
-        ) {
-            found.reverse();
-        }
+        let backwards = deletes_matches(rule);
+        let first = match mode {
+            Mode::ReadFirst { distinct } => {
+                read_only_pass(doc, base, rule, backwards, distinct, hits, ctx)
+            }
+            Mode::ByPath => None,
+        };
+        let (found, mut resume) = match first {
+            Some(rest) => rest,
+            None => {
+                let mut found = matches(doc, base, rule);
+                if backwards {
+                    found.reverse();
+                }
+                (found, None)
+            }
+        };
         for at in found {
             // The matched node's original id, read before the first change to it (and only
             // when a rule applies there: most schema nodes a CRD rule visits fail its test).
             let mut orig: Option<Option<usize>> = None;
-            for vars in bindings(doc, base, &at, &rule.lets, ctx.options) {
+            // Where the first pass stopped, the document is as it read it: its bindings and
+            // conditions stand, up to the first set that holds.
+            let (sets, holds_at) = match resume.take() {
+                Some(r) => {
+                    orig = Some(r.orig);
+                    (r.sets, Some(r.holds_at))
+                }
+                None => (bindings(doc, base, &at, &rule.lets, ctx.options), None),
+            };
+            for (k, vars) in sets.into_iter().enumerate() {
+                if holds_at.is_some_and(|h| k < h) {
+                    continue;
+                }
                 let r = Resolver {
                     base,
                     at: &at,
                     vars: &vars,
                 };
-                if !holds(doc, rule, &r) {
+                if holds_at != Some(k) && !holds(doc, rule, &r) {
                     continue;
                 }
                 let orig = *orig.get_or_insert_with(|| doc.get(&at.0).and_then(|n| n.orig));
@@ -95,6 +188,360 @@ pub fn apply_in(
         }
     }
     Ok(any_change)
+}
+
+/// Run a rule over its matches without changing the document, for as long as nothing is to
+/// change: each match is read at the node found (not looked up again from the document
+/// root, nor given a path), and a rule without ops reports its findings here. Most matches
+/// fail their conditions (a CRD schema rule visits every schema node), so most cost neither
+/// a path nor a walk. Returns the matches left to the interpreter proper, as paths, from the
+/// first one where a rule with ops holds (every match before it is done); `None` when a path
+/// by key would not lead to the node found (a mapping with a repeated key), so that the
+/// caller does it all by path.
+fn read_only_pass(
+    doc: &MNode,
+    base: &Path,
+    rule: &CompiledRule,
+    backwards: bool,
+    distinct: bool,
+    hits: &mut Vec<RuleHit>,
+    ctx: &Ctx,
+) -> Option<(Vec<Path>, Option<Resume>)> {
+    let Some(object) = doc.get(&base.0) else {
+        return Some((Vec::new(), None));
+    };
+    let m = Matched::of(object, base.0.len(), rule, distinct);
+    if m.ambiguous {
+        return None;
+    }
+    let n = m.found.len();
+    let order = |i: usize| if backwards { n - 1 - i } else { i };
+    let seed: Vars = ctx.options.to_vec();
+    for i in 0..n {
+        let found = m.found[order(i)];
+        let steps = m.steps(found);
+        let at = std::cell::OnceCell::new();
+        let at_path = || at.get_or_init(|| key_path(object, base, steps));
+        let bound;
+        let sets: &[Vars] = if rule.lets.is_empty() {
+            std::slice::from_ref(&seed)
+        } else {
+            bound = bindings(doc, base, at_path(), &rule.lets, ctx.options);
+            &bound
+        };
+        for (k, vars) in sets.iter().enumerate() {
+            let reader = NodeReader {
+                doc,
+                object,
+                base,
+                steps,
+                node: found.node,
+                vars,
+            };
+            let reach = |p: &RelPath| {
+                let r = Resolver {
+                    base,
+                    at: at_path(),
+                    vars,
+                };
+                r.reach(doc, &Starts::default(), p)
+            };
+            if !holds_with(rule, vars, &|p| reader.get(p), &reach) {
+                continue;
+            }
+            if !rule.ops.is_empty() {
+                // From here on the document may change: the rest goes by path, from this
+                // match on, where what was just worked out need not be again.
+                let mut paths = KeyPaths::new(object, base);
+                let rest = (i..n)
+                    .map(|j| paths.next(m.steps(m.found[order(j)])))
+                    .collect();
+                let resume = Resume {
+                    sets: sets.to_vec(),
+                    holds_at: k,
+                    orig: found.node.orig,
+                };
+                return Some((rest, Some(resume)));
+            }
+            if let Some(spec) = &rule.finding {
+                let mut spec = spec.clone();
+                spec.message = subst(&spec.message, vars).into_owned();
+                hits.push(RuleHit {
+                    spec,
+                    at: at_path().clone(),
+                    orig: found.node.orig,
+                });
+            }
+        }
+    }
+    Some((Vec::new(), None))
+}
+
+/// Where the first pass of a rule stopped: at the first of the matches it hands back, the
+/// variable sets it bound, the first of them whose conditions hold (the ones before it do
+/// not), and the node's original id.
+struct Resume {
+    sets: Vec<Vars>,
+    holds_at: usize,
+    orig: Option<usize>,
+}
+
+/// A node a rule matched, found without building its path: its steps from the object (an
+/// entry's index in a mapping, an item's in a sequence) are `Matched::steps[start..][..len]`.
+#[derive(Clone, Copy)]
+struct Found<'d> {
+    start: usize,
+    len: usize,
+    node: &'d MNode,
+}
+
+/// Every node a rule applies to, as [`matches`] finds them, in the same order.
+#[derive(Default)]
+struct Matched<'d> {
+    steps: Vec<usize>,
+    found: Vec<Found<'d>>,
+    /// A `*` step went through a mapping with a repeated key: a path by key leads to the
+    /// first of the two, not to the node found.
+    ambiguous: bool,
+    /// The object had no repeated key: only mappings a rule changed need a look.
+    distinct: bool,
+}
+
+impl<'d> Matched<'d> {
+    fn of(object: &'d MNode, base_len: usize, rule: &CompiledRule, distinct: bool) -> Matched<'d> {
+        let mut m = Matched {
+            distinct,
+            ..Matched::default()
+        };
+        let mut prefix = Vec::new();
+        for at in &rule.at {
+            // `@pod` stands for wherever this kind keeps its pod template.
+            if let Some((Seg::Key(first), rest)) = at.0.split_first()
+                && &**first == "@pod"
+            {
+                let Some(site) = kind_of(object).and_then(site_path) else {
+                    continue;
+                };
+                let pattern: Vec<Seg> = site.0.iter().chain(rest).cloned().collect();
+                m.expand(object, &pattern, &mut prefix);
+                continue;
+            }
+            m.expand(object, &at.0, &mut prefix);
+        }
+        let mut next = 0;
+        while next < m.found.len()
+            && !rule.recurse.is_empty()
+            && m.found.len() < 100_000
+            && !m.ambiguous
+        {
+            let found = m.found[next];
+            next += 1;
+            if base_len + found.len > 4 * crate::yaml::events::MAX_DEPTH {
+                continue;
+            }
+            prefix.clear();
+            prefix.extend_from_slice(m.steps(found));
+            for pattern in &rule.recurse {
+                m.expand(found.node, &pattern.0, &mut prefix);
+            }
+        }
+        m
+    }
+
+    fn steps(&self, found: Found) -> &[usize] {
+        &self.steps[found.start..found.start + found.len]
+    }
+
+    /// [`MNode::expand_nodes`], by steps.
+    fn expand(&mut self, node: &'d MNode, pattern: &[Seg], prefix: &mut Vec<usize>) {
+        if self.ambiguous {
+            return;
+        }
+        let Some((first, rest)) = pattern.split_first() else {
+            let start = self.steps.len();
+            self.steps.extend_from_slice(prefix);
+            self.found.push(Found {
+                start,
+                len: prefix.len(),
+                node,
+            });
+            return;
+        };
+        let mut step = |m: &mut Self, i: usize, child: &'d MNode| {
+            prefix.push(i);
+            m.expand(child, rest, prefix);
+            prefix.pop();
+        };
+        match (first, &node.kind) {
+            (Seg::AnyKey, MKind::Map { entries, .. }) => {
+                // A mapping a rule changed may have been given a repeated key (`from-json`
+                // lower-casing two keys alike); the others are as the caller checked them.
+                if (!self.distinct || node.dirty) && repeated_key(entries) {
+                    self.ambiguous = true;
+                    return;
+                }
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if k.as_str().is_some() {
+                        step(self, i, v);
+                    }
+                }
+            }
+            (Seg::AnyItem, MKind::Seq { items, .. }) => {
+                for (i, item) in items.iter().enumerate() {
+                    step(self, i, item);
+                }
+            }
+            (Seg::Key(key), MKind::Map { entries, .. }) => {
+                if let Some(i) = entries.iter().position(|(k, _)| k.as_str() == Some(&**key)) {
+                    step(self, i, &entries[i].1);
+                }
+            }
+            (Seg::Index(i), MKind::Seq { items, .. }) => {
+                if let Some(item) = items.get(*i) {
+                    step(self, *i, item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether two keys of a mapping are the same string.
+fn repeated_key(entries: &[(MNode, MNode)]) -> bool {
+    if entries.len() <= 16 {
+        return entries.iter().enumerate().any(|(i, (a, _))| {
+            a.as_str()
+                .is_some_and(|a| entries[i + 1..].iter().any(|(b, _)| b.as_str() == Some(a)))
+        });
+    }
+    let mut seen = foldhash::HashSet::default();
+    entries
+        .iter()
+        .filter_map(|(k, _)| k.as_str())
+        .any(|k| !seen.insert(k))
+}
+
+/// The node `steps` lead to from `node`.
+fn follow<'d>(mut node: &'d MNode, steps: &[usize]) -> Option<&'d MNode> {
+    for &i in steps {
+        node = match &node.kind {
+            MKind::Map { entries, .. } => &entries.get(i)?.1,
+            MKind::Seq { items, .. } => items.get(i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// The path by key of the node `steps` lead to from the object at `base`.
+fn key_path(object: &MNode, base: &Path, steps: &[usize]) -> Path {
+    KeyPaths::new(object, base).next(steps)
+}
+
+/// Paths by key for many matches in a row, each sharing the keys of its first steps with
+/// the one before (a CRD schema's nodes share most of theirs): a shared key is a reference
+/// count, not an allocation.
+struct KeyPaths<'d> {
+    /// The last path made, and the node at each of its steps (`nodes[0]` is the object).
+    segs: Vec<Seg>,
+    steps: Vec<usize>,
+    nodes: Vec<&'d MNode>,
+    base_len: usize,
+}
+
+impl<'d> KeyPaths<'d> {
+    fn new(object: &'d MNode, base: &Path) -> KeyPaths<'d> {
+        KeyPaths {
+            segs: base.0.clone(),
+            steps: Vec::new(),
+            nodes: vec![object],
+            base_len: base.0.len(),
+        }
+    }
+
+    fn next(&mut self, steps: &[usize]) -> Path {
+        let same = self
+            .steps
+            .iter()
+            .zip(steps)
+            .take_while(|(a, b)| a == b)
+            .count();
+        self.steps.truncate(same);
+        self.nodes.truncate(same + 1);
+        self.segs.truncate(self.base_len + same);
+        for &i in &steps[same..] {
+            let node = self.nodes[self.nodes.len() - 1];
+            let (seg, child) = match &node.kind {
+                MKind::Map { entries, .. } if i < entries.len() => {
+                    let (k, v) = &entries[i];
+                    (Seg::Key(k.as_str().unwrap_or_default().into()), v)
+                }
+                MKind::Seq { items, .. } if i < items.len() => (Seg::Index(i), &items[i]),
+                _ => break,
+            };
+            self.segs.push(seg);
+            self.steps.push(i);
+            self.nodes.push(child);
+        }
+        Path(self.segs.clone())
+    }
+}
+
+/// The object's `kind`, as `object.get("kind")` reads it.
+fn kind_of(object: &MNode) -> Option<&str> {
+    match &object.kind {
+        MKind::Map { entries, .. } => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("kind"))
+            .and_then(|(_, v)| v.as_str()),
+        _ => None,
+    }
+}
+
+/// [`Resolver::get_in`] for a match of the read-only pass: from the node found, or the
+/// object, by steps.
+struct NodeReader<'a, 'd> {
+    doc: &'d MNode,
+    object: &'d MNode,
+    base: &'a Path,
+    steps: &'a [usize],
+    node: &'d MNode,
+    vars: &'a Vars,
+}
+
+impl<'d> NodeReader<'_, 'd> {
+    fn get(&self, p: &RelPath) -> Option<Cow<'d, MNode>> {
+        let start = match &p.root {
+            Root::Var(name) => {
+                let name = subst(name, self.vars);
+                return lookup(self.vars, &name).map(|v| Cow::Owned(MNode::string(v)));
+            }
+            Root::At => self.node,
+            Root::Object => self.object,
+            Root::Pod => self.object.get(&site_path(kind_of(self.object)?)?.0)?,
+            Root::Up(n) => match self.steps.len().checked_sub(*n) {
+                Some(keep) => follow(self.object, &self.steps[..keep])?,
+                None => {
+                    let above = n - self.steps.len();
+                    self.doc
+                        .get(&self.base.0[..self.base.0.len().checked_sub(above)?])?
+                }
+            },
+        };
+        let found = if p.vars {
+            get_last_aware(start, &subst_path(&p.path, self.vars).0)
+        } else {
+            get_last_aware(start, &p.path.0)
+        };
+        found.map(Cow::Borrowed)
+    }
+}
+
+/// Whether the rule deletes the nodes it matched.
+fn deletes_matches(rule: &CompiledRule) -> bool {
+    rule.ops
+        .iter()
+        .any(|op| matches!(op, CompiledOp::Delete(p) if p.path.0.is_empty() && p.root == Root::At))
 }
 
 fn window_holds(rule: &CompiledRule, ctx: &Ctx) -> bool {
@@ -152,8 +599,7 @@ impl Resolver<'_> {
             Root::Object => object()?,
             Root::Pod => {
                 let object = object()?;
-                let kind = object.get(&[Seg::Key("kind".into())])?.as_str()?;
-                object.get(&site_path(kind)?.0)?
+                object.get(&site_path(kind_of(object)?)?.0)?
             }
             Root::Up(n) => doc.get(&self.at.0[..self.at.0.len().checked_sub(*n)?])?,
             Root::Var(_) => return None,
@@ -164,6 +610,36 @@ impl Resolver<'_> {
             get_last_aware(start, &p.path.0)
         };
         found.map(Cow::Borrowed)
+    }
+}
+
+impl Resolver<'_> {
+    /// The nodes a pattern with `[*]` reaches.
+    fn reach<'d>(&self, doc: &'d MNode, starts: &Starts<'d>, p: &RelPath) -> Vec<Cow<'d, MNode>> {
+        if matches!(p.root, Root::Var(_)) {
+            return self.get_in(doc, starts, p).into_iter().collect();
+        }
+        let mut reached = Vec::new();
+        let start = RelPath {
+            root: p.root.clone(),
+            path: Path::default(),
+            vars: false,
+        };
+        let pattern = if p.vars {
+            subst_path(&p.path, self.vars)
+        } else {
+            p.path.clone()
+        };
+        if let Some(start) = self.path(doc, &start)
+            && let Some(node) = doc.get(&start.0)
+        {
+            node.expand(&pattern.0, &mut start.0.clone(), &mut reached);
+        }
+        reached
+            .iter()
+            .filter_map(|r| doc.get(&r.0))
+            .map(Cow::Borrowed)
+            .collect()
     }
 }
 
@@ -189,10 +665,7 @@ fn get_last_aware<'d>(node: &'d MNode, path: &[Seg]) -> Option<&'d MNode> {
 
 /// Where this object keeps its pod (the `@pod` of a rule's paths).
 fn pod_site(doc: &MNode, base: &Path) -> Option<Path> {
-    let kind = doc
-        .get(&base.0)?
-        .get(&[Seg::Key("kind".into())])
-        .and_then(MNode::as_str)?;
+    let kind = kind_of(doc.get(&base.0)?)?;
     Some(base.join(site_path(kind)?))
 }
 
@@ -504,10 +977,7 @@ fn matches(doc: &MNode, base: &Path, rule: &CompiledRule) -> Vec<Path> {
         if let Some((Seg::Key(first), rest)) = at.0.split_first()
             && &**first == "@pod"
         {
-            let kind = object
-                .get(&[Seg::Key("kind".into())])
-                .and_then(MNode::as_str);
-            let Some(site) = kind.and_then(site_path) else {
+            let Some(site) = kind_of(object).and_then(site_path) else {
                 continue;
             };
             let pattern: Vec<Seg> = site.0.iter().chain(rest).cloned().collect();
@@ -548,37 +1018,21 @@ fn unquote_int(doc: &mut MNode, path: &Path) -> Result<(), TreeError> {
 
 fn holds(doc: &MNode, rule: &CompiledRule, r: &Resolver) -> bool {
     let starts = Starts::default();
-    let get = |p: &RelPath| r.get_in(doc, &starts, p);
-    let vars = r.vars;
+    holds_with(rule, r.vars, &|p| r.get_in(doc, &starts, p), &|p| {
+        r.reach(doc, &starts, p)
+    })
+}
+
+/// Whether a rule's node conditions hold, with `get` finding the node at a rule path and
+/// `reach` the nodes a pattern with `[*]` reaches.
+fn holds_with<'d>(
+    rule: &CompiledRule,
+    vars: &Vars,
+    get: &dyn Fn(&RelPath) -> Option<Cow<'d, MNode>>,
+    reach: &dyn Fn(&RelPath) -> Vec<Cow<'d, MNode>>,
+) -> bool {
     let any_eq =
         |n: &MNode, vs: &[toml::Value]| vs.iter().any(|v| value_eq(n, &subst_toml(v, vars)));
-    // The nodes a pattern with `[*]` reaches.
-    let reach = |p: &RelPath| -> Vec<Cow<MNode>> {
-        if matches!(p.root, Root::Var(_)) {
-            return get(p).into_iter().collect();
-        }
-        let mut reached = Vec::new();
-        let start = RelPath {
-            root: p.root.clone(),
-            path: Path::default(),
-            vars: false,
-        };
-        let pattern = if p.vars {
-            subst_path(&p.path, vars)
-        } else {
-            p.path.clone()
-        };
-        if let Some(start) = r.path(doc, &start)
-            && let Some(node) = doc.get(&start.0)
-        {
-            node.expand(&pattern.0, &mut start.0.clone(), &mut reached);
-        }
-        reached
-            .iter()
-            .filter_map(|r| doc.get(&r.0))
-            .map(Cow::Borrowed)
-            .collect()
-    };
     let text_matches =
         |n: &MNode, re: &regex::Regex| scalar_text(n).is_some_and(|t| re.is_match(t));
     let test = |t: &NodeTest| match t {
@@ -943,6 +1397,96 @@ ops = [{ set = "skipped", value = true }]
             "[[field.rule]]\nlet = { \"a.b\" = \"x\" }\nops = [{ delete = \"a\" }]\n",
         );
         assert!(err.contains("variable name"), "{err}");
+    }
+
+    /// The read-only first pass must do exactly what the interpreter does by path: the same
+    /// tree, the same findings at the same places, the same errors. Every rule of the
+    /// catalogue on every document of testdata, and the shapes the first pass hands back
+    /// (a repeated key under `*`, a parent above the object, conditions on variables).
+    #[test]
+    fn the_read_only_pass_changes_nothing_the_interpreter_does() {
+        let cat = Catalogue::embedded().unwrap();
+        let options = [("flag.go".to_string(), "true".to_string())];
+        let ctxs = [
+            Ctx::default(),
+            Ctx {
+                min: Release::parse("1.16").ok(),
+                target: Release::parse("1.33").ok(),
+                options: &options,
+            },
+        ];
+        let mut sets: Vec<&[CompiledRule]> = vec![&cat.global_rules];
+        sets.extend(cat.hops.iter().map(|h| h.rules.as_slice()));
+        sets.extend(cat.fields.iter().map(|f| f.rules.as_slice()));
+        let mut texts = vec![
+            "kind: CustomResourceDefinition\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        properties:\n          a: {properties: {b: {}}}\n          a: {items: {}}\n          c: {type: string}\n".to_string(),
+            "kind: CustomResourceDefinition\nspec:\n  preserveUnknownFields: true\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        properties:\n          a: {properties: {b: {}}}\n          d: {items: {additionalProperties: {}}}\n".to_string(),
+        ];
+        let mut dirs = vec![std::path::PathBuf::from("testdata")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                    && text.len() < 200_000
+                {
+                    texts.push(text);
+                }
+            }
+        }
+        let (mut runs, mut read_only_runs) = (0, 0);
+        for text in &texts {
+            let Ok(docs) = parse_stream(text) else {
+                continue;
+            };
+            for doc in docs {
+                let tree = MNode::from_node(&doc.root);
+                let mut bases = vec![Path::default()];
+                if let Some(MKind::Seq { items, .. }) =
+                    tree.get(&[Seg::Key("items".into())]).map(|n| &n.kind)
+                {
+                    bases.extend(
+                        (0..items.len())
+                            .map(|i| Path(vec![Seg::Key("items".into()), Seg::Index(i)])),
+                    );
+                }
+                for base in &bases {
+                    for rules in &sets {
+                        for ctx in &ctxs {
+                            let run = |fast| {
+                                let mut t = tree.clone();
+                                let mut hits = Vec::new();
+                                let r = apply_rules(&mut t, base, rules, &mut hits, ctx, fast);
+                                (t, format!("{r:?} {hits:?}"))
+                            };
+                            let by_path = run(Mode::ByPath);
+                            let first = run(Mode::ReadFirst { distinct: false });
+                            assert!(first == by_path, "{text}\n{:?}\n{:?}", first.1, by_path.1);
+                            let mut read = Vec::new();
+                            if read_only(&tree, base, rules, &mut read, ctx) {
+                                let r: Result<bool, TreeError> = Ok(false);
+                                assert_eq!(by_path.0, tree, "{text}");
+                                assert_eq!(format!("{r:?} {read:?}"), by_path.1, "{text}");
+                                read_only_runs += 1;
+                            }
+                            if crate::plan::duplicate_key(&doc.root).is_none() {
+                                let distinct = run(Mode::ReadFirst { distinct: true });
+                                assert!(distinct == by_path, "{text}");
+                            }
+                            runs += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(runs > 100_000, "{runs}");
+        // Most rule sets change nothing in most documents; some do.
+        assert!(
+            read_only_runs > runs / 2 && read_only_runs < runs,
+            "{read_only_runs} of {runs}"
+        );
     }
 
     #[test]
