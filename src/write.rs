@@ -45,16 +45,34 @@ pub struct Staged {
 pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     // Opened without following a symlink, and asked about through the descriptor: the
     // metadata and the content checked below are the same file's (one path lookup, not two).
-    let (mut file, meta) = match open_no_follow(path) {
+    let opened = match open_no_follow(path) {
         Ok(f) => {
             let meta = f.metadata().context("cannot stat the file")?;
-            (f, meta)
+            Opened { file: f, meta }
         }
         Err(e) if is_symlink(path, &e) => bail!(
             "is a symlink; kubemig does not write through symlinks, run it on the file the link points to"
         ),
         Err(e) => return Err(e).context("cannot re-read the file before replacing it"),
     };
+    stage_opened(path, opened, original, new)
+}
+
+/// A file opened for reading without following a symlink ([`open_no_follow`]), with its
+/// metadata: what `fix` keeps from reading a file, so that staging its replacement needs
+/// no other open or stat of it.
+#[derive(Debug)]
+pub struct Opened {
+    pub file: fs::File,
+    pub meta: fs::Metadata,
+}
+
+/// [`stage`] for a file still open from when it was read (`original`, through
+/// `opened.file`, whose metadata then was `opened.meta`). Its content is read again through
+/// the descriptor: a change since the read is seen here, a change after it by
+/// [`Batch::commit`], against the metadata of the read.
+pub fn stage_opened(path: &Path, opened: Opened, original: &[u8], new: &[u8]) -> Result<Staged> {
+    let Opened { mut file, meta } = opened;
     if meta.permissions().readonly() {
         bail!("is read-only; kubemig does not replace read-only files, make it writable first");
     }
@@ -101,11 +119,7 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
         .set_permissions(meta.permissions())
         .context("cannot copy the file's permissions")?;
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // Only root can give a file away; for anyone else the new file is theirs already.
-        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
-    }
+    give_owner(tmp.as_file(), dir, &meta);
     Ok(Staged {
         path: path.to_path_buf(),
         meta,
@@ -113,9 +127,33 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     })
 }
 
+/// Give the temporary file `tmp`, in `dir`, the owner and group of the file it replaces
+/// (`meta`), unless it has them already. Only root can give a file away; anyone may give it
+/// one of their groups. What a new file gets in a directory (this process's user, and its
+/// group or the directory's) is asked once per directory, of the first one made there: most
+/// files are their writer's already, and need no `fchown`.
+#[cfg(unix)]
+fn give_owner(tmp: &fs::File, dir: &Path, meta: &fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    static NEW_FILES: std::sync::LazyLock<Mutex<std::collections::HashMap<PathBuf, (u32, u32)>>> =
+        std::sync::LazyLock::new(Default::default);
+    let lock = || NEW_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let known = lock().get(dir).copied();
+    let new = known.or_else(|| {
+        let m = tmp.metadata().ok()?;
+        let owner = (m.uid(), m.gid());
+        lock().insert(dir.to_path_buf(), owner);
+        Some(owner)
+    });
+    let want = (meta.uid(), meta.gid());
+    if new != Some(want) {
+        let _ = std::os::unix::fs::fchown(tmp, Some(want.0), Some(want.1));
+    }
+}
+
 /// `path` opened for reading, failing on a symlink instead of following it (`O_NOFOLLOW`),
 /// and without waiting on a FIFO.
-fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+pub fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -129,7 +167,7 @@ fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
 }
 
 /// Whether `open_no_follow` failed with `e` because `path` is a symlink.
-fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
+pub fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
     #[cfg(unix)]
     if e.raw_os_error() != Some(rustix::io::Errno::LOOP.raw_os_error()) {
         return false;
@@ -139,18 +177,26 @@ fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
-/// Whether `file` (of `size` bytes by its metadata) holds exactly `original`. A different
-/// size is a change without reading; otherwise one `read` of `size + 1` bytes that returns
-/// `size` has reached the end.
+/// Whether `file` (of `size` bytes by its metadata) holds exactly `original`, read from its
+/// start whatever has been read of it already. A different size is a change without reading;
+/// otherwise one `pread` of `size + 1` bytes that returns `size` has reached the end.
 fn same_content(file: &mut fs::File, size: u64, original: &[u8]) -> std::io::Result<bool> {
-    use std::io::Read;
     if size != original.len() as u64 {
         return Ok(false);
     }
+    #[cfg(unix)]
+    let read_at =
+        |buf: &mut [u8], at: usize| std::os::unix::fs::FileExt::read_at(file, buf, at as u64);
+    #[cfg(not(unix))]
+    let mut read_at = |buf: &mut [u8], at: usize| {
+        use std::io::{Read, Seek};
+        file.seek(std::io::SeekFrom::Start(at as u64))?;
+        file.read(buf)
+    };
     let mut now = vec![0; original.len() + 1];
     let mut got = 0;
     loop {
-        match file.read(&mut now[got..]) {
+        match read_at(&mut now[got..], got) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -390,14 +436,17 @@ static CLEANED: Mutex<Option<(HashSet<PathBuf>, Vec<PathBuf>)>> = Mutex::new(Non
 pub fn remove_leftovers(dir: &Path) {
     let mut guard = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
     let (done, removed) = guard.get_or_insert_with(Default::default);
-    if !done.insert(dir.to_path_buf()) {
+    // Asked for every file: looked up before a path is allocated to insert.
+    if done.contains(dir) || !done.insert(dir.to_path_buf()) {
         return;
     }
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
-    let me = std::process::id();
-    let proc_fs = Path::new("/proc/self").exists();
+    // Asked once per process, not once per directory.
+    static ME: std::sync::LazyLock<(u32, bool)> =
+        std::sync::LazyLock::new(|| (std::process::id(), Path::new("/proc/self").exists()));
+    let (me, proc_fs) = *ME;
     for e in entries.flatten() {
         let name = e.file_name();
         if !leftover(&name) || !e.file_type().is_ok_and(|t| t.is_file()) {
