@@ -114,12 +114,13 @@ pub fn stage_opened(path: &Path, opened: Opened, original: &[u8], new: &[u8]) ->
     };
     tmp.write_all(new)
         .context("cannot write the temporary file")?;
+    // The owner first: a change of owner clears the set-user-ID and set-group-ID bits.
+    #[cfg(unix)]
+    give_owner(tmp.as_file(), dir, &meta);
     // Through the descriptor: no path lookup.
     tmp.as_file()
         .set_permissions(meta.permissions())
         .context("cannot copy the file's permissions")?;
-    #[cfg(unix)]
-    give_owner(tmp.as_file(), dir, &meta);
     Ok(Staged {
         path: path.to_path_buf(),
         meta,
@@ -184,30 +185,42 @@ fn same_content(file: &mut fs::File, size: u64, original: &[u8]) -> std::io::Res
     if size != original.len() as u64 {
         return Ok(false);
     }
-    #[cfg(unix)]
-    let read_at =
-        |buf: &mut [u8], at: usize| std::os::unix::fs::FileExt::read_at(file, buf, at as u64);
-    #[cfg(not(unix))]
-    let mut read_at = |buf: &mut [u8], at: usize| {
-        use std::io::{Read, Seek};
-        file.seek(std::io::SeekFrom::Start(at as u64))?;
-        file.read(buf)
-    };
-    let mut now = vec![0; original.len() + 1];
-    let mut got = 0;
-    loop {
-        match read_at(&mut now[got..], got) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-        if got == original.len() || got == now.len() {
-            // Exactly the size it had (or more: a change either way).
+    let mut now = Vec::with_capacity(original.len() + 1);
+    // Until exactly the size it had (or more: a change either way), or the end.
+    while now.len() < original.len() {
+        if read_more(file, &mut now)? == 0 {
             break;
         }
     }
-    Ok(got == original.len() && now[..got] == *original)
+    Ok(now == original)
+}
+
+/// Read `file` from byte `buf.len()` into the rest of `buf`'s capacity (not zeroed first:
+/// it is read over); how many bytes were read.
+pub fn read_more(file: &mut fs::File, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    loop {
+        let at = buf.len() as u64;
+        match rustix::io::pread(&*file, rustix::buffer::spare_capacity(buf), at) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return r.map_err(Into::into),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek};
+        let at = buf.len();
+        file.seek(std::io::SeekFrom::Start(at as u64))?;
+        buf.resize(buf.capacity(), 0);
+        let n = loop {
+            match file.read(&mut buf[at..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r,
+            }
+        };
+        buf.truncate(at + *n.as_ref().unwrap_or(&0));
+        n
+    }
 }
 
 /// `dir` as an absolute path, the working directory asked for once: the temporary file's
@@ -531,6 +544,69 @@ mod tests {
             .filter(|e| leftover(&e.as_ref().unwrap().file_name()))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_kept_open_from_its_read_is_checked_through_its_descriptor() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.yaml");
+        let read = || {
+            let mut file = open_no_follow(&f).unwrap();
+            let meta = file.metadata().unwrap();
+            // Read to its end, as `fix` reads it: the check reads from the start again.
+            file.read_to_end(&mut Vec::new()).unwrap();
+            Opened { file, meta }
+        };
+        fs::write(&f, "old").unwrap();
+        let mut batch = Batch::default();
+        batch.push(stage_opened(&f, read(), b"old", b"new").unwrap());
+        assert!(batch.commit().pop().unwrap().is_ok());
+        assert_eq!(fs::read(&f).unwrap(), b"new");
+        // Written in place between the read and the staging, to the same size.
+        let opened = read();
+        fs::write(&f, "odd").unwrap();
+        let err = stage_opened(&f, opened, b"new", b"x").unwrap_err();
+        assert!(err.to_string().contains("changed on disk"), "{err}");
+        // Replaced (an editor's rename) after the read: seen by inode before the rename.
+        let opened = read();
+        let other = dir.path().join("b.yaml");
+        fs::write(&other, "odd").unwrap();
+        let staged = stage_opened(&f, opened, b"odd", b"x").unwrap();
+        fs::rename(&other, &f).unwrap();
+        batch.push(staged);
+        let err = batch.commit().pop().unwrap().unwrap_err();
+        assert!(err.to_string().contains("changed on disk"), "{err}");
+        assert_eq!(fs::read(&f).unwrap(), b"odd");
+    }
+
+    /// A file of another owner keeps its owner and its set-user-ID bit (root only: no one
+    /// else can give a file away).
+    #[cfg(unix)]
+    #[test]
+    fn owner_and_set_id_bits_are_kept() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let (mine, theirs) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+        for f in [&mine, &theirs] {
+            fs::write(f, "old").unwrap();
+        }
+        if std::os::unix::fs::chown(&theirs, Some(4242), Some(4343)).is_err() {
+            return;
+        }
+        for f in [&mine, &theirs] {
+            // After the chown, which clears the bit.
+            fs::set_permissions(f, fs::Permissions::from_mode(0o4750)).unwrap();
+        }
+        for f in [&mine, &theirs] {
+            let before = fs::metadata(f).unwrap();
+            replace(f, b"old", b"new").unwrap();
+            let after = fs::metadata(f).unwrap();
+            assert_eq!(fs::read(f).unwrap(), b"new");
+            assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+            assert_eq!(after.mode() & 0o7777, 0o4750, "{}", f.display());
+        }
     }
 
     #[test]

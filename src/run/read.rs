@@ -75,20 +75,17 @@ pub(super) fn input(
 }
 
 /// Read `file`, of `size` bytes by its metadata, to its end (at most `limit` and one byte
-/// more). One `read` for a file that is the size it says: a read that fills exactly `size`
-/// bytes of a `size + 1` buffer is at the end (one more `read` to see 0 would only find it
-/// again); a short read (a file shrinking, a FUSE or network file system) or a file that grew
-/// goes on to the end as before.
+/// more). One `pread` for a file that is the size it says, into a buffer that is not zeroed
+/// first: a read that fills exactly `size` bytes of a `size + 1` buffer is at the end (one
+/// more `read` to see 0 would only find it again); a short read (a file shrinking, a FUSE or
+/// network file system) or a file that grew goes on to the end as before.
 fn read_whole(file: &mut std::fs::File, size: u64, limit: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = vec![0; size.min(limit) as usize + 1];
-    let n = loop {
-        match file.read(&mut bytes) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => break r?,
-        }
-    };
-    bytes.truncate(n);
+    use std::io::Seek;
+    let mut bytes = Vec::with_capacity(size.min(limit) as usize + 1);
+    let n = write::read_more(file, &mut bytes)?;
     if n as u64 != size {
+        // `pread` left the file's offset where it was.
+        file.seek(io::SeekFrom::Start(n as u64))?;
         file.by_ref()
             .take(limit + 1 - n as u64)
             .read_to_end(&mut bytes)?;
@@ -105,4 +102,22 @@ fn open_nonblocking(p: &Path) -> io::Result<std::fs::File> {
         options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     options.open(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_not_the_size_its_metadata_says_is_read_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.yaml");
+        std::fs::write(&p, "abcdef").unwrap();
+        let read = |size, limit| read_whole(&mut std::fs::File::open(&p).unwrap(), size, limit);
+        assert_eq!(read(6, 100).unwrap(), b"abcdef");
+        // Grown since its size was asked, shrunk, or past the limit (one byte more is read).
+        assert_eq!(read(3, 100).unwrap(), b"abcdef");
+        assert_eq!(read(10, 100).unwrap(), b"abcdef");
+        assert_eq!(read(2, 3).unwrap(), b"abcd");
+    }
 }
