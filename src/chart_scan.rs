@@ -155,7 +155,12 @@ impl Charts {
     /// file or a helper (planned once, by [`Charts::build`]).
     pub fn planned(&self, input: &Input) -> Option<Outcome> {
         let Input::File(p) = input else { return None };
-        self.planned.lock().ok()?.remove(p)
+        let mut planned = self.planned.lock().ok()?;
+        // Asked for every file: an empty map is not asked to hash the path.
+        if planned.is_empty() {
+            return None;
+        }
+        planned.remove(p)
     }
 
     /// The chart unit `input` is part of, if its chart rewrites a values file or a helper.

@@ -189,6 +189,8 @@ fn process_in_chunks(
         }
     };
     let src = source.text.as_str();
+    // One search of the file for a `# kubemig` directive, instead of one per document.
+    let no_directive = crate::plan::suppress::NoDirective::of(src);
     let yaml = kind.yaml_text(src);
     let ranges = match kind.chunked() {
         true => chunks(src, chunk),
@@ -225,7 +227,7 @@ fn process_in_chunks(
         let mut edits = Vec::new();
         let mut expected: Vec<Option<MNode>> = Vec::with_capacity(docs.len());
         for doc in &docs {
-            match kind.plan(text, doc, ctx.catalogue, ctx.window) {
+            match no_directive.run(|| kind.plan(text, doc, ctx.catalogue, ctx.window)) {
                 Ok(plan) => {
                     for mut obj in plan.objects {
                         obj.offset += base;
@@ -294,16 +296,17 @@ fn rewrite(
 ) -> Result<String, String> {
     let output = edit::apply(text, edits).map_err(|e| e.to_string())?;
     let (cat, window) = (ctx.catalogue, ctx.window);
-    match kind.chunked() {
+    // Verification plans the output again: one search of it for a directive, too.
+    crate::plan::suppress::NoDirective::of(&output).run(|| match kind.chunked() {
         true => verify_parts(text, docs, edits, expected)
             .into_iter()
             .try_for_each(|p| {
                 let (src, out) = (&text[p.src.clone()], &output[p.out]);
                 let docs = &docs[p.docs.clone()];
                 kind.verify(out, src, p.src.start, docs, &expected[p.docs], cat, window)
-            })?,
-        false => kind.verify(&output, text, 0, docs, expected, cat, window)?,
-    }
+            }),
+        false => kind.verify(&output, text, 0, docs, expected, cat, window),
+    })?;
     Ok(output)
 }
 

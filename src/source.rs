@@ -1,7 +1,7 @@
 //! A file's text and the facts about it that edits must respect: byte-order mark, line
 //! endings, and a line index for turning byte offsets into `line:col` only when printing.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use thiserror::Error;
 
@@ -21,9 +21,16 @@ pub enum DecodeError {
 #[derive(Debug, Clone)]
 pub struct Source {
     pub text: String,
-    /// Built on first use: most files are never asked for a position.
+    /// Built once a file is asked for more than [`COUNTED`] positions: most files are asked
+    /// for none or a few, each counted on the spot for less than a table costs.
     line_starts: OnceCell<Vec<usize>>,
+    /// Positions asked for so far.
+    asked: Cell<usize>,
 }
+
+/// How many positions of a file are found by counting line breaks before the line table is
+/// built: counting is a fraction of an instruction per byte, the table tens per line.
+const COUNTED: usize = 8;
 
 impl Source {
     pub fn decode(bytes: Vec<u8>) -> Result<Source, DecodeError> {
@@ -42,6 +49,7 @@ impl Source {
         Source {
             text,
             line_starts: OnceCell::new(),
+            asked: Cell::new(0),
         }
     }
 
@@ -56,9 +64,15 @@ impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let starts = self.line_starts();
-        let line = starts.partition_point(|&s| s <= offset) - 1;
-        let start = starts[line];
+        self.asked.set(self.asked.get() + 1);
+        let (line, start) = if self.asked.get() <= COUNTED && self.line_starts.get().is_none() {
+            let before = &self.text.as_bytes()[..offset];
+            (count_newlines(before), line_start(&self.text, offset))
+        } else {
+            let starts = self.line_starts();
+            let line = starts.partition_point(|&s| s <= offset) - 1;
+            (line, starts[line])
+        };
         let mut col = self.text[start..floor_char(&self.text, offset)]
             .chars()
             .count()
@@ -69,6 +83,18 @@ impl Source {
         }
         (line + 1, col)
     }
+}
+
+/// How many `\n` bytes `bytes` holds, counted in runs short enough for a byte counter (a
+/// loop the compiler turns into vector compares).
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|run| {
+            run.iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n'))) as usize
+        })
+        .sum()
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -148,6 +174,23 @@ mod tests {
         assert_eq!(s.line_col(0), (1, 1));
         let x = s.text.find('x').unwrap();
         assert_eq!(s.line_col(x), (2, 7));
+    }
+
+    #[test]
+    fn counted_positions_are_the_table_s() {
+        let text = "\u{feff}a: 1\r\n\nb: é\n  - x\n\n".repeat(40) + "end";
+        let table = Source::new(text.clone());
+        // Past COUNTED positions: the table.
+        for _ in 0..=COUNTED {
+            table.line_col(0);
+        }
+        assert!(table.line_starts.get().is_some());
+        for offset in (0..=text.len() + 2).filter(|&i| i > text.len() || text.is_char_boundary(i)) {
+            // A fresh source counts.
+            let counted = Source::new(text.clone());
+            assert_eq!(counted.line_col(offset), table.line_col(offset), "{offset}");
+            assert!(counted.line_starts.get().is_none());
+        }
     }
 
     #[test]

@@ -45,16 +45,34 @@ pub struct Staged {
 pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     // Opened without following a symlink, and asked about through the descriptor: the
     // metadata and the content checked below are the same file's (one path lookup, not two).
-    let (mut file, meta) = match open_no_follow(path) {
+    let opened = match open_no_follow(path) {
         Ok(f) => {
             let meta = f.metadata().context("cannot stat the file")?;
-            (f, meta)
+            Opened { file: f, meta }
         }
         Err(e) if is_symlink(path, &e) => bail!(
             "is a symlink; kubemig does not write through symlinks, run it on the file the link points to"
         ),
         Err(e) => return Err(e).context("cannot re-read the file before replacing it"),
     };
+    stage_opened(path, opened, original, new)
+}
+
+/// A file opened for reading without following a symlink ([`open_no_follow`]), with its
+/// metadata: what `fix` keeps from reading a file, so that staging its replacement needs
+/// no other open or stat of it.
+#[derive(Debug)]
+pub struct Opened {
+    pub file: fs::File,
+    pub meta: fs::Metadata,
+}
+
+/// [`stage`] for a file still open from when it was read (`original`, through
+/// `opened.file`, whose metadata then was `opened.meta`). Its content is read again through
+/// the descriptor: a change since the read is seen here, a change after it by
+/// [`Batch::commit`], against the metadata of the read.
+pub fn stage_opened(path: &Path, opened: Opened, original: &[u8], new: &[u8]) -> Result<Staged> {
+    let Opened { mut file, meta } = opened;
     if meta.permissions().readonly() {
         bail!("is read-only; kubemig does not replace read-only files, make it writable first");
     }
@@ -96,16 +114,13 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     };
     tmp.write_all(new)
         .context("cannot write the temporary file")?;
+    // The owner first: a change of owner clears the set-user-ID and set-group-ID bits.
+    #[cfg(unix)]
+    give_owner(tmp.as_file(), dir, &meta);
     // Through the descriptor: no path lookup.
     tmp.as_file()
         .set_permissions(meta.permissions())
         .context("cannot copy the file's permissions")?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // Only root can give a file away; for anyone else the new file is theirs already.
-        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
-    }
     Ok(Staged {
         path: path.to_path_buf(),
         meta,
@@ -113,9 +128,33 @@ pub fn stage(path: &Path, original: &[u8], new: &[u8]) -> Result<Staged> {
     })
 }
 
+/// Give the temporary file `tmp`, in `dir`, the owner and group of the file it replaces
+/// (`meta`), unless it has them already. Only root can give a file away; anyone may give it
+/// one of their groups. What a new file gets in a directory (this process's user, and its
+/// group or the directory's) is asked once per directory, of the first one made there: most
+/// files are their writer's already, and need no `fchown`.
+#[cfg(unix)]
+fn give_owner(tmp: &fs::File, dir: &Path, meta: &fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    static NEW_FILES: std::sync::LazyLock<Mutex<std::collections::HashMap<PathBuf, (u32, u32)>>> =
+        std::sync::LazyLock::new(Default::default);
+    let lock = || NEW_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let known = lock().get(dir).copied();
+    let new = known.or_else(|| {
+        let m = tmp.metadata().ok()?;
+        let owner = (m.uid(), m.gid());
+        lock().insert(dir.to_path_buf(), owner);
+        Some(owner)
+    });
+    let want = (meta.uid(), meta.gid());
+    if new != Some(want) {
+        let _ = std::os::unix::fs::fchown(tmp, Some(want.0), Some(want.1));
+    }
+}
+
 /// `path` opened for reading, failing on a symlink instead of following it (`O_NOFOLLOW`),
 /// and without waiting on a FIFO.
-fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+pub fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -129,7 +168,7 @@ fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
 }
 
 /// Whether `open_no_follow` failed with `e` because `path` is a symlink.
-fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
+pub fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
     #[cfg(unix)]
     if e.raw_os_error() != Some(rustix::io::Errno::LOOP.raw_os_error()) {
         return false;
@@ -139,29 +178,49 @@ fn is_symlink(path: &Path, e: &std::io::Error) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
-/// Whether `file` (of `size` bytes by its metadata) holds exactly `original`. A different
-/// size is a change without reading; otherwise one `read` of `size + 1` bytes that returns
-/// `size` has reached the end.
+/// Whether `file` (of `size` bytes by its metadata) holds exactly `original`, read from its
+/// start whatever has been read of it already. A different size is a change without reading;
+/// otherwise one `pread` of `size + 1` bytes that returns `size` has reached the end.
 fn same_content(file: &mut fs::File, size: u64, original: &[u8]) -> std::io::Result<bool> {
-    use std::io::Read;
     if size != original.len() as u64 {
         return Ok(false);
     }
-    let mut now = vec![0; original.len() + 1];
-    let mut got = 0;
-    loop {
-        match file.read(&mut now[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-        if got == original.len() || got == now.len() {
-            // Exactly the size it had (or more: a change either way).
+    let mut now = Vec::with_capacity(original.len() + 1);
+    // Until exactly the size it had (or more: a change either way), or the end.
+    while now.len() < original.len() {
+        if read_more(file, &mut now)? == 0 {
             break;
         }
     }
-    Ok(got == original.len() && now[..got] == *original)
+    Ok(now == original)
+}
+
+/// Read `file` from byte `buf.len()` into the rest of `buf`'s capacity (not zeroed first:
+/// it is read over); how many bytes were read.
+pub fn read_more(file: &mut fs::File, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    loop {
+        let at = buf.len() as u64;
+        match rustix::io::pread(&*file, rustix::buffer::spare_capacity(buf), at) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return r.map_err(Into::into),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek};
+        let at = buf.len();
+        file.seek(std::io::SeekFrom::Start(at as u64))?;
+        buf.resize(buf.capacity(), 0);
+        let n = loop {
+            match file.read(&mut buf[at..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r,
+            }
+        };
+        buf.truncate(at + *n.as_ref().unwrap_or(&0));
+        n
+    }
 }
 
 /// `dir` as an absolute path, the working directory asked for once: the temporary file's
@@ -390,14 +449,17 @@ static CLEANED: Mutex<Option<(HashSet<PathBuf>, Vec<PathBuf>)>> = Mutex::new(Non
 pub fn remove_leftovers(dir: &Path) {
     let mut guard = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
     let (done, removed) = guard.get_or_insert_with(Default::default);
-    if !done.insert(dir.to_path_buf()) {
+    // Asked for every file: looked up before a path is allocated to insert.
+    if done.contains(dir) || !done.insert(dir.to_path_buf()) {
         return;
     }
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
-    let me = std::process::id();
-    let proc_fs = Path::new("/proc/self").exists();
+    // Asked once per process, not once per directory.
+    static ME: std::sync::LazyLock<(u32, bool)> =
+        std::sync::LazyLock::new(|| (std::process::id(), Path::new("/proc/self").exists()));
+    let (me, proc_fs) = *ME;
     for e in entries.flatten() {
         let name = e.file_name();
         if !leftover(&name) || !e.file_type().is_ok_and(|t| t.is_file()) {
@@ -482,6 +544,69 @@ mod tests {
             .filter(|e| leftover(&e.as_ref().unwrap().file_name()))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_kept_open_from_its_read_is_checked_through_its_descriptor() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.yaml");
+        let read = || {
+            let mut file = open_no_follow(&f).unwrap();
+            let meta = file.metadata().unwrap();
+            // Read to its end, as `fix` reads it: the check reads from the start again.
+            file.read_to_end(&mut Vec::new()).unwrap();
+            Opened { file, meta }
+        };
+        fs::write(&f, "old").unwrap();
+        let mut batch = Batch::default();
+        batch.push(stage_opened(&f, read(), b"old", b"new").unwrap());
+        assert!(batch.commit().pop().unwrap().is_ok());
+        assert_eq!(fs::read(&f).unwrap(), b"new");
+        // Written in place between the read and the staging, to the same size.
+        let opened = read();
+        fs::write(&f, "odd").unwrap();
+        let err = stage_opened(&f, opened, b"new", b"x").unwrap_err();
+        assert!(err.to_string().contains("changed on disk"), "{err}");
+        // Replaced (an editor's rename) after the read: seen by inode before the rename.
+        let opened = read();
+        let other = dir.path().join("b.yaml");
+        fs::write(&other, "odd").unwrap();
+        let staged = stage_opened(&f, opened, b"odd", b"x").unwrap();
+        fs::rename(&other, &f).unwrap();
+        batch.push(staged);
+        let err = batch.commit().pop().unwrap().unwrap_err();
+        assert!(err.to_string().contains("changed on disk"), "{err}");
+        assert_eq!(fs::read(&f).unwrap(), b"odd");
+    }
+
+    /// A file of another owner keeps its owner and its set-user-ID bit (root only: no one
+    /// else can give a file away).
+    #[cfg(unix)]
+    #[test]
+    fn owner_and_set_id_bits_are_kept() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let (mine, theirs) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+        for f in [&mine, &theirs] {
+            fs::write(f, "old").unwrap();
+        }
+        if std::os::unix::fs::chown(&theirs, Some(4242), Some(4343)).is_err() {
+            return;
+        }
+        for f in [&mine, &theirs] {
+            // After the chown, which clears the bit.
+            fs::set_permissions(f, fs::Permissions::from_mode(0o4750)).unwrap();
+        }
+        for f in [&mine, &theirs] {
+            let before = fs::metadata(f).unwrap();
+            replace(f, b"old", b"new").unwrap();
+            let after = fs::metadata(f).unwrap();
+            assert_eq!(fs::read(f).unwrap(), b"new");
+            assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+            assert_eq!(after.mode() & 0o7777, 0o4750, "{}", f.display());
+        }
     }
 
     #[test]

@@ -32,6 +32,14 @@ pub struct Field {
     /// `meta.applies-to`, split once: whether it names `pods`, and its `(API, KIND)` pairs.
     pods: bool,
     targets: Vec<(String, String)>,
+    /// [`length_bit`] of every kind in `targets`: most objects are ruled out by their kind's
+    /// length, without comparing a string.
+    kind_lengths: u64,
+}
+
+/// A bit for a kind's length (modulo 64).
+fn length_bit(kind: &str) -> u64 {
+    1 << (kind.len() % 64)
 }
 
 impl Field {
@@ -42,13 +50,28 @@ impl Field {
 
     /// [`Field::applies_to`], with [`keeps_pod`] worked out once for every field.
     pub fn applies(&self, api: &str, kind: &str, pod_kind: bool) -> bool {
-        (self.pods && pod_kind) || self.targets.iter().any(|(a, k)| a == api && k == kind)
+        (self.pods && pod_kind)
+            || (self.kind_lengths & length_bit(kind) != 0
+                && self.targets.iter().any(|(a, k)| k == kind && a == api))
     }
 }
 
-/// Whether objects of `kind` hold a pod (the kinds `applies-to = ["pods"]` names).
+/// Whether objects of `kind` hold a pod (the kinds `applies-to = ["pods"]` names): one of
+/// [`POD_TEMPLATE_SITES`]. Asked for every object, so a `match` rather than a search of the
+/// table (a test holds the two equal).
 pub fn keeps_pod(kind: &str) -> bool {
-    POD_TEMPLATE_SITES.iter().any(|(k, _)| *k == kind)
+    matches!(
+        kind,
+        "Pod"
+            | "PodTemplate"
+            | "Deployment"
+            | "ReplicaSet"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicationController"
+            | "Job"
+            | "CronJob"
+    )
 }
 
 /// Where each kind keeps its pod (the mapping holding the pod's `metadata` and `spec`): what
@@ -81,7 +104,9 @@ pub struct Catalogue {
     pub components: Vec<(String, Release)>,
     /// `ignore` and `enable` from `.kubemig.toml` and the command line.
     pub selection: Selection,
-    by_kind: HashMap<(String, String), usize>,
+    /// Each `(api, kind)`'s index in `versions`, by api: looked up for every object without
+    /// making a key.
+    by_kind: foldhash::HashMap<String, Vec<(String, usize)>>,
     /// Each group/version whose every kind the catalogue lists is removed at some release:
     /// the release from which it is not served at all (`gone_at`).
     gone: HashMap<String, Release>,
@@ -419,7 +444,7 @@ impl Catalogue {
                     .iter()
                     .map(|m| super::needle::CompiledNeedle::new(m))
                     .collect();
-                let targets = f
+                let targets: Vec<(String, String)> = f
                     .applies_to
                     .iter()
                     .filter_map(|t| t.rsplit_once('/'))
@@ -427,6 +452,7 @@ impl Catalogue {
                     .collect();
                 fields.push(Field {
                     pods: f.applies_to.iter().any(|t| t == "pods"),
+                    kind_lengths: targets.iter().fold(0, |m, (_, k)| m | length_bit(k)),
                     targets,
                     meta: f,
                     rules,
@@ -435,12 +461,14 @@ impl Catalogue {
             }
         }
         let newest = newest.context("migrations/catalogue.toml must set `newest`")?;
-        let mut by_kind = HashMap::new();
+        let mut by_kind: foldhash::HashMap<String, Vec<(String, usize)>> = Default::default();
         for (i, v) in versions.iter().enumerate() {
             for k in &v.kinds {
-                if by_kind.insert((v.api.clone(), k.clone()), i).is_some() {
+                let kinds = by_kind.entry(v.api.clone()).or_default();
+                if kinds.iter().any(|(known, _)| known == k) {
                     bail!("migrations: {} {k} is listed twice", v.api);
                 }
+                kinds.push((k.clone(), i));
             }
         }
         let cat = Catalogue {
@@ -515,9 +543,9 @@ impl Catalogue {
     }
 
     pub fn version(&self, api: &str, kind: &str) -> Option<&ApiVersion> {
-        self.by_kind
-            .get(&(api.to_string(), kind.to_string()))
-            .map(|&i| &self.versions[i])
+        let kinds = self.by_kind.get(api)?;
+        let &(_, i) = kinds.iter().find(|(k, _)| k == kind)?;
+        Some(&self.versions[i])
     }
 
     /// The hop that leaves `api` for `kind`, if any.
@@ -585,6 +613,28 @@ fn gone_versions(versions: &[ApiVersion]) -> HashMap<String, Release> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pod_kinds_are_the_pod_template_sites() {
+        for (kind, _) in POD_TEMPLATE_SITES {
+            assert!(keeps_pod(kind), "{kind}");
+        }
+        for kind in [
+            "PodDisruptionBudget",
+            "Pods",
+            "pod",
+            "",
+            "Ingress",
+            "CronJobs",
+        ] {
+            assert!(!keeps_pod(kind), "{kind}");
+        }
+        assert_eq!(
+            POD_TEMPLATE_SITES.len(),
+            9,
+            "a new site must be added to the match too"
+        );
+    }
 
     #[test]
     fn embedded_catalogue_loads_and_validates() {

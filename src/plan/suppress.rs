@@ -15,6 +15,61 @@ use crate::yaml::{Document, Node, NodeKind};
 
 const MARK: &str = "kubemig";
 
+/// The SIMD search for [`MARK`], built once: asked for every document, and once per file.
+static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(MARK));
+
+thread_local! {
+    /// The text (address and length) that [`NoDirective::run`] is running on, when it holds
+    /// no [`MARK`] at all.
+    static CLEAN: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether a file's text holds no directive at all, found with one search of the whole text.
+/// Most files have none; without this, [`Suppress::scan`] would find the region of every
+/// document (a walk over its lines and its neighbours') only to search it for nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct NoDirective<'t> {
+    /// The text, when it holds no [`MARK`].
+    clean: Option<&'t str>,
+}
+
+impl<'t> NoDirective<'t> {
+    pub fn of(text: &'t str) -> NoDirective<'t> {
+        NoDirective {
+            clean: FINDER.find(text.as_bytes()).is_none().then_some(text),
+        }
+    }
+
+    /// Run `f`, in which a [`Suppress::scan`] of this text, or of a part of it, knows at once
+    /// that there is nothing to read. The text is borrowed while `f` runs, so nothing else
+    /// can be at its address then; any other text is scanned as always.
+    pub fn run<R>(self, f: impl FnOnce() -> R) -> R {
+        let Some(text) = self.clean else {
+            return f();
+        };
+        struct Restore(Option<(usize, usize)>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CLEAN.with(|c| c.set(self.0));
+            }
+        }
+        let _restore =
+            Restore(CLEAN.with(|c| c.replace(Some((text.as_ptr() as usize, text.len())))));
+        f()
+    }
+}
+
+/// Whether `src` lies within a text that [`NoDirective::run`] found has no [`MARK`].
+fn known_clean(src: &str) -> bool {
+    CLEAN.with(|c| {
+        c.get().is_some_and(|(at, len)| {
+            let start = src.as_ptr() as usize;
+            start >= at && start + src.len() <= at + len
+        })
+    })
+}
+
 /// The suppression directives of one document, and what they skipped.
 #[derive(Debug, Default)]
 pub struct Suppress {
@@ -30,9 +85,9 @@ impl Suppress {
     /// Read the directives of `doc`, a document of `src`.
     pub fn scan(src: &str, doc: &Document) -> Suppress {
         let mut s = Suppress::default();
-        // Asked for every document of a file: the SIMD search, built once.
-        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(MARK));
+        if known_clean(src) {
+            return s;
+        }
         let (start, end) = region(src, doc.root.span.start);
         // Only this document's text: a search of the whole text per document would make a
         // large stream quadratic.

@@ -9,11 +9,36 @@ use crate::catalogue::Level;
 use crate::engine::{FileError, Outcome};
 use crate::plan::{ObjectReport, Status};
 
-fn who(o: &ObjectReport) -> String {
-    let name = o.name.as_deref().unwrap_or("<unnamed>");
-    match &o.namespace {
-        Some(ns) => format!("{} {ns}/{name}", o.kind),
-        None => format!("{} {name}", o.kind),
+fn who(o: &ObjectReport) -> Who<'_> {
+    Who(o)
+}
+
+/// An object as the text report names it, `KIND [NAMESPACE/]NAME`, written where it goes
+/// (a line per object of every file: no string of its own).
+struct Who<'a>(&'a ObjectReport);
+
+impl std::fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let o = self.0;
+        let name = o.name.as_deref().unwrap_or("<unnamed>");
+        match &o.namespace {
+            Some(ns) => write!(f, "{} {ns}/{name}", o.kind),
+            None => write!(f, "{} {name}", o.kind),
+        }
+    }
+}
+
+/// The start of an object's line: `PATH:LINE:COL: KIND [NAMESPACE/]NAME`.
+struct Head<'a> {
+    name: &'a str,
+    line: usize,
+    col: usize,
+    who: Who<'a>,
+}
+
+impl std::fmt::Display for Head<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.name, self.line, self.col, self.who)
     }
 }
 
@@ -82,7 +107,12 @@ pub fn objects(
             .zip(&out.finding_positions[group])
         {
             let o = &obj.item;
-            let head = format!("{name}:{}:{}: {}", obj.line, obj.col, who(o));
+            let head = Head {
+                name,
+                line: obj.line,
+                col: obj.col,
+                who: who(o),
+            };
             // A deprecated field inside a served API: say which migration, not an apiVersion.
             let what = match (&o.field, &o.migration) {
                 (Some(summary), Some(id)) => Some(format!("{id}: {summary}")),

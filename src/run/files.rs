@@ -96,7 +96,8 @@ impl Files {
     }
 
     /// One input read (`stdin`: what was read from it) and put through the pipeline as its
-    /// kind; a chart's helper is only scanned as text, by `chart_scan`.
+    /// kind; a chart's helper is only scanned as text, by `chart_scan`. With the rewrite's
+    /// texts kept (`fix`), the file is also kept open when it was read, for [`stage`].
     pub(super) fn outcome(
         &self,
         input: &Input,
@@ -104,33 +105,50 @@ impl Files {
         stdin: &Option<io::Result<Vec<u8>>>,
         limit: u64,
         keep: Keep,
-    ) -> Outcome {
+    ) -> (Outcome, Option<write::Opened>) {
         // A template whose apiVersion comes from a values file or a helper that the chart
         // scan migrated: planned there, with the value written in.
         if let Some(mut out) = self.charts.planned(input) {
             self.charts.amend(input, &mut out);
-            return out;
+            return (out, None);
         }
-        let mut out = match super::read::input(input, stdin, limit) {
-            _ if self.charts.is_helper(input) => Outcome::default(),
-            Ok(bytes) => engine::process_keeping(bytes, ctx, self.role_of(input), keep),
-            Err(e) => Outcome {
-                error: Some(FileError::new(e)),
-                ..Outcome::default()
-            },
+        let (mut out, opened) = match super::read::input(input, stdin, limit, keep == Keep::Texts) {
+            _ if self.charts.is_helper(input) => (Outcome::default(), None),
+            Ok((bytes, opened)) => (
+                engine::process_keeping(bytes, ctx, self.role_of(input), keep),
+                opened,
+            ),
+            Err(e) => (
+                Outcome {
+                    error: Some(FileError::new(e)),
+                    ..Outcome::default()
+                },
+                None,
+            ),
         };
         self.charts.amend(input, &mut out);
-        out
+        // Closed at once unless there is a rewrite to stage.
+        let opened = opened.filter(|_| out.rewrite.is_some());
+        (out, opened)
     }
 }
 
 /// `fix` writes the new text next to the file here, on a worker; the rename over the file
-/// happens in path order, a batch at a time ([`in_path_order`]).
-pub(super) fn stage(input: &Input, out: &mut Outcome) -> Option<write::Staged> {
+/// happens in path order, a batch at a time ([`in_path_order`]). `opened`: the file as it
+/// was read, still open.
+pub(super) fn stage(
+    input: &Input,
+    out: &mut Outcome,
+    opened: Option<write::Opened>,
+) -> Option<write::Staged> {
     let (Input::File(p), Some((old, new))) = (input, &mut out.rewrite) else {
         return None;
     };
-    match write::stage(Path::new(p), old.as_bytes(), new.as_bytes()) {
+    let staged = match opened {
+        Some(o) => write::stage_opened(Path::new(p), o, old.as_bytes(), new.as_bytes()),
+        None => write::stage(Path::new(p), old.as_bytes(), new.as_bytes()),
+    };
+    match staged {
         Ok(s) => {
             // The text is in the temporary file now; only the fact of a rewrite is still
             // needed, so memory stays bounded while the batch waits.

@@ -145,9 +145,9 @@ fn process(args: RunArgs, mode: Mode) -> Result<Exit> {
         Mode::Check => Keep::Nothing,
     };
     let work = |input: &Input| {
-        let mut out = files.outcome(input, &ctx, &stdin, limit, keep);
+        let (mut out, opened) = files.outcome(input, &ctx, &stdin, limit, keep);
         let staged = match mode {
-            Mode::Fix => files::stage(input, &mut out),
+            Mode::Fix => files::stage(input, &mut out, opened),
             Mode::Check | Mode::Diff => None,
         };
         progress.inc();

@@ -6,6 +6,7 @@
 use std::io::{self, Stderr, Stdout, StdoutLock, Write};
 
 use anstream::AutoStream;
+use anstream::stream::{AsLockedWrite, RawStream};
 use anyhow::Result;
 
 use super::{Exit, Mode};
@@ -31,9 +32,9 @@ pub(super) struct Reporter<'a> {
     quiet: bool,
     /// The name stdin is reported under (`--stdin-filename`).
     stdin_name: Option<String>,
-    stdout: Guard<AutoStream<StdoutLock<'static>>>,
+    stdout: Guard<Colour<StdoutLock<'static>>>,
     /// Not held locked: the progress bar draws on it from worker threads.
-    stderr: Guard<AutoStream<Stderr>>,
+    stderr: Guard<Colour<Stderr>>,
     /// stdout without the colour layer, which would strip escape sequences from a stream
     /// `fix -` passes through unparsed.
     raw: Guard<Stdout>,
@@ -69,8 +70,8 @@ impl<'a> Reporter<'a> {
             statistics_only: args.statistics,
             quiet: args.quiet,
             stdin_name,
-            stdout: Guard::new(AutoStream::new(io::stdout().lock(), choice)),
-            stderr: Guard::new(AutoStream::new(io::stderr(), choice)),
+            stdout: Guard::new(Colour::new(io::stdout().lock(), choice)),
+            stderr: Guard::new(Colour::new(io::stderr(), choice)),
             raw: Guard::new(io::stdout()),
             collector: Collector::new(args.format),
             summary: text::Summary::default(),
@@ -376,6 +377,95 @@ impl Write for Spill<'_> {
     }
 }
 
+/// The colour layer of an output: anstream's, unless it strips escape sequences (not a
+/// terminal, or `--color never`); then [`Strip`], which does the same.
+pub(super) enum Colour<S: RawStream> {
+    Auto(AutoStream<S>),
+    Strip(Strip<S>),
+}
+
+impl<S: RawStream> Colour<S> {
+    fn new(raw: S, choice: anstream::ColorChoice) -> Colour<S> {
+        let auto = AutoStream::new(raw, choice);
+        match auto.current_choice() {
+            anstream::ColorChoice::Never => Colour::Strip(Strip::new(auto.into_inner())),
+            _ => Colour::Auto(auto),
+        }
+    }
+}
+
+impl<S: RawStream + AsLockedWrite> Write for Colour<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Colour::Auto(a) => a.write(buf),
+            Colour::Strip(s) => s.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Colour::Auto(a) => a.write_all(buf),
+            Colour::Strip(s) => s.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Colour::Auto(a) => a.flush(),
+            Colour::Strip(s) => s.flush(),
+        }
+    }
+}
+
+/// What `anstream::StripStream` writes (the printable text, escape sequences and control
+/// characters left out), but a text it would pass through whole goes straight to the stream:
+/// its parser reads every byte, which cost more than making most reports (a `check` line has
+/// no colour). That is a text of printable characters, tabs and line breaks, in whole UTF-8
+/// characters, written while the parser is between sequences.
+pub(super) struct Strip<W: Write> {
+    raw: W,
+    state: anstream::adapter::StripBytes,
+}
+
+impl<W: Write> Strip<W> {
+    pub(super) fn new(raw: W) -> Strip<W> {
+        Strip {
+            raw,
+            state: anstream::adapter::StripBytes::new(),
+        }
+    }
+
+    /// Whether stripping `buf` leaves it as it is, and the parser between sequences.
+    fn unchanged(&self, buf: &[u8]) -> bool {
+        self.state == anstream::adapter::StripBytes::new()
+            && buf
+                .iter()
+                .all(|&b| (b >= 0x20 && b != 0x7f) || matches!(b, b'\t' | b'\n' | b'\r'))
+            && std::str::from_utf8(buf).is_ok()
+    }
+}
+
+impl<W: Write> Write for Strip<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if self.unchanged(buf) {
+            return self.raw.write_all(buf);
+        }
+        for printable in self.state.strip_next(buf) {
+            self.raw.write_all(printable)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.raw.flush()
+    }
+}
+
 /// A writer that remembers its first error and from then on discards what it is given.
 pub(super) struct Guard<W: Write> {
     inner: W,
@@ -408,5 +498,53 @@ impl<W: Write> Write for Guard<W> {
             self.failed = Some(e);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// What [`Strip`] writes is what anstream's stripping writes, however the text is cut
+        /// into writes: escape sequences, control characters and UTF-8 cut anywhere.
+        #[test]
+        fn strip_writes_what_anstream_writes(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a: b", "\n", "\t", "\r\n", "é", "→", "\u{9b}", "\x1b[1m", "\x1b[31m",
+                    "\x1b[0m", "\x1b", "[", "m", "\x07", "\x0c", "\x7f", "\x00", "x",
+                    "\x1b]0;t\x07", " ", "1;2",
+                ]),
+                0..30,
+            ),
+            cuts in proptest::collection::vec(0usize..40, 0..8),
+        ) {
+            let text: Vec<u8> = pieces.concat().into_bytes();
+            let mut at: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
+            at.push(0);
+            at.push(text.len());
+            at.sort_unstable();
+            let mut ours = Strip::new(Vec::new());
+            let mut theirs = anstream::StripStream::new(Vec::new());
+            for w in at.windows(2) {
+                ours.write_all(&text[w[0]..w[1]]).unwrap();
+                theirs.write_all(&text[w[0]..w[1]]).unwrap();
+            }
+            proptest::prop_assert_eq!(ours.raw, theirs.into_inner());
+        }
+    }
+
+    #[test]
+    fn a_plain_text_goes_straight_through_and_styles_are_stripped() {
+        let mut s = Strip::new(Vec::new());
+        s.write_all(b"a.yaml:1:1: Ingress x: extensions/v1beta1 -> networking.k8s.io/v1\n")
+            .unwrap();
+        s.write_all(b"b: \x1b[1m\x1b[31mneeds a human\x1b[0m \xc3\xa9\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(s.raw).unwrap(),
+            "a.yaml:1:1: Ingress x: extensions/v1beta1 -> networking.k8s.io/v1\nb: needs a human é\n"
+        );
     }
 }
