@@ -633,6 +633,29 @@ impl Charts {
     }
 }
 
+/// The reports of `out`, planned on a text with values written in, moved back to `text`
+/// (the template): offsets through `map`, lines and columns counted in `text`.
+fn map_back(text: &str, out: &mut Outcome, map: impl Fn(usize) -> usize) -> Option<()> {
+    let src = Source::decode(text.as_bytes().to_vec()).ok()?;
+    let mut positions = Vec::with_capacity(out.objects.len());
+    for o in &mut out.objects {
+        let item = &mut o.item;
+        item.offset = map(item.offset);
+        for f in &mut item.findings {
+            f.offset = map(f.offset);
+        }
+        positions.push(
+            item.findings
+                .iter()
+                .map(|f| src.line_col(f.offset))
+                .collect(),
+        );
+        (o.line, o.col) = src.line_col(item.offset);
+    }
+    out.finding_positions = positions;
+    Some(())
+}
+
 fn is_yaml(name: &str) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml")
 }

@@ -21,7 +21,7 @@ use std::ops::Range;
 use super::sources::{ChartFile, Migrations};
 use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Window, decide};
-use crate::engine::{Context, Located, Outcome};
+use crate::engine::{Context, Outcome};
 use crate::kustomize::Role;
 use crate::plan::{Finding, Status};
 use crate::source::{Source, line_end, next_line_start};
@@ -275,26 +275,7 @@ fn plan_kind(
         let start = line + "kind:".len() + lead;
         restored.replace_range(start..start + kind.len(), &text[u.clone()]);
     }
-    let src = Source::decode(text.as_bytes().to_vec()).ok()?;
-    let mut objects = Vec::new();
-    let mut positions = Vec::new();
-    for o in out.objects {
-        let mut item = o.item;
-        item.offset = map(item.offset);
-        for f in &mut item.findings {
-            f.offset = map(f.offset);
-        }
-        positions.push(
-            item.findings
-                .iter()
-                .map(|f| src.line_col(f.offset))
-                .collect(),
-        );
-        let (line, col) = src.line_col(item.offset);
-        objects.push(Located { line, col, item });
-    }
-    out.objects = objects;
-    out.finding_positions = positions;
+    super::map_back(text, &mut out, map)?;
     Some((restored, out))
 }
 

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use crate::catalogue::codes;
 use crate::catalogue::{Catalogue, Decision, Level, Window, decide};
-use crate::engine::{Context, Located, Outcome};
+use crate::engine::{Context, Outcome};
 use crate::kustomize::Role;
 use crate::plan::{Finding, ObjectReport, Status};
 use crate::source::Source;
@@ -488,26 +488,7 @@ fn planned(
         let end = start + mid.len();
         restored.replace_range(start..end, &text[u.action.clone()]);
     }
-    let src = Source::decode(text.as_bytes().to_vec()).ok()?;
-    let mut objects = Vec::new();
-    let mut positions = Vec::new();
-    for o in out.objects {
-        let mut item = o.item;
-        item.offset = map(item.offset);
-        for f in &mut item.findings {
-            f.offset = map(f.offset);
-        }
-        positions.push(
-            item.findings
-                .iter()
-                .map(|f| src.line_col(f.offset))
-                .collect(),
-        );
-        let (line, col) = src.line_col(item.offset);
-        objects.push(Located { line, col, item });
-    }
-    out.objects = objects;
-    out.finding_positions = positions;
+    super::map_back(text, &mut out, map)?;
     Some((restored, out))
 }
 
