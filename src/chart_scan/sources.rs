@@ -14,7 +14,7 @@
 //! user's override to the old value renders the same object, only older) and under the new
 //! one (a second run changes nothing). Anything else is left to the chart scan's reports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -178,7 +178,7 @@ impl Migrations {
     fn migrate(
         &mut self,
         place: &Place,
-        uses: &HashMap<usize, Vec<Use>>,
+        uses: &BTreeMap<usize, Vec<Use>>,
         candidates: &[Candidate],
         templates: &[ChartFile],
         sources: &[ChartFile],
@@ -607,8 +607,8 @@ fn quoted_message(text: &str) -> Option<(&str, &str)> {
 
 /// Every use of `.Values.<vpath>` in the chart's files, by template: `None` when one is not
 /// the whole templated part of an apiVersion (or the values above it are read whole).
-fn values_uses(vpath: &str, files: &[ChartFile]) -> Option<HashMap<usize, Vec<Use>>> {
-    let mut uses: HashMap<usize, Vec<Use>> = HashMap::new();
+fn values_uses(vpath: &str, files: &[ChartFile]) -> Option<BTreeMap<usize, Vec<Use>>> {
+    let mut uses: BTreeMap<usize, Vec<Use>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
         let text = &f.src.text;
         let found = api_uses(text, |a| is_values_action(a, vpath));
@@ -644,7 +644,7 @@ fn values_uses(vpath: &str, files: &[ChartFile]) -> Option<HashMap<usize, Vec<Us
 
 /// Every use of the helper `name` (`include`/`template` of it): `None` when one is not the
 /// whole templated part of an apiVersion in a template.
-fn helper_uses(name: &str, files: &[ChartFile]) -> Option<HashMap<usize, Vec<Use>>> {
+fn helper_uses(name: &str, files: &[ChartFile]) -> Option<BTreeMap<usize, Vec<Use>>> {
     let quoted = format!("\"{name}\"");
     let is_call = |a: &str| {
         let inner = a
@@ -659,7 +659,7 @@ fn helper_uses(name: &str, files: &[ChartFile]) -> Option<HashMap<usize, Vec<Use
                 .is_some_and(|r| matches!(r.trim(), "." | "$"))
         })
     };
-    let mut uses: HashMap<usize, Vec<Use>> = HashMap::new();
+    let mut uses: BTreeMap<usize, Vec<Use>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
         let text = &f.src.text;
         let found = api_uses(text, is_call);
