@@ -211,9 +211,9 @@ pub(super) fn in_path_order<'a>(
                 return show(input, out);
             }
             pending.push(input, out, staged, u);
-            let whole = open.is_empty() && u.is_some();
+            // With no unit open, a unit file is the last of its unit: commit the unit whole.
             if open.is_empty()
-                && (whole
+                && (u.is_some()
                     || pending.staged() >= commit_files
                     || pending.waiting.len() >= COMMIT_WAITING)
             {
