@@ -53,7 +53,7 @@ pub struct Outcome {
     pub rewrite: Option<(String, String)>,
     /// The diff's hunks (`report::diff::hunks`), when something changed and the run asked
     /// for them ([`Keep::Diff`]).
-    pub diff: Option<Vec<u8>>,
+    pub diff: Option<crate::report::diff::Diff>,
     pub error: Option<FileError>,
     /// Whether the file was parsed (false when the prefilter skipped it).
     pub parsed: bool,
@@ -272,11 +272,17 @@ fn process_in_chunks(
         out.rewrite = Some(match (keep, output) {
             (Keep::Texts, Output::Whole(new)) => (source.text, new),
             (_, Output::Whole(new)) => {
-                out.diff = Some(crate::report::diff::hunks(&source.text, &new));
+                out.diff = Some(crate::report::diff::Diff::Written(
+                    crate::report::diff::hunks(&source.text, &new),
+                ));
                 Default::default()
             }
             (_, Output::Diff(stream)) => {
-                out.diff = Some(stream.finish());
+                let hunks = stream.finish();
+                out.diff = Some(crate::report::diff::Diff::Kept {
+                    old: source.text,
+                    hunks,
+                });
                 Default::default()
             }
             (_, Output::Dropped) => Default::default(),
@@ -500,7 +506,7 @@ impl Outcome {
             .rewrite
             .as_ref()
             .map_or(0, |(old, new)| old.len() + new.len())
-            + self.diff.as_ref().map_or(0, Vec::len)
+            + self.diff.as_ref().map_or(0, |d| d.weight())
     }
 }
 
@@ -619,7 +625,14 @@ mod tests {
         let texts = process_keeping(text.clone().into_bytes(), &ctx, Role::Plain, Keep::Texts);
         let (old, new) = texts.rewrite.clone().unwrap();
         let diff = process_keeping(text.clone().into_bytes(), &ctx, Role::Plain, Keep::Diff);
-        assert_eq!(diff.diff, Some(crate::report::diff::hunks(&old, &new)));
+        assert_eq!(
+            diff.diff.as_ref().map(|d| d.to_bytes()),
+            Some(crate::report::diff::hunks(&old, &new))
+        );
+        assert!(matches!(
+            diff.diff,
+            Some(crate::report::diff::Diff::Kept { .. })
+        ));
         assert_eq!(diff.rewrite, Some(Default::default()));
         let check = process_keeping(text.into_bytes(), &ctx, Role::Plain, Keep::Nothing);
         assert_eq!(check.rewrite, Some(Default::default()));

@@ -49,7 +49,148 @@ fn hunks_in(old: &str, new: &str, by_document: bool) -> Vec<u8> {
         true => stream.chunk(0..old.len(), new),
         false => stream.pair(0..old.len(), new),
     }
-    stream.finish()
+    let mut w = Vec::new();
+    stream.finish().write(old, &mut w);
+    w
+}
+
+/// A diff's hunks, kept until they are reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diff {
+    /// Written out (a file's text up to the whole-diff limit: its hunks are small).
+    Written(Vec<u8>),
+    /// The old text and the hunks as pieces of it plus their new lines, written when
+    /// reported: a large stream's hunks hold its context and removed lines, so written out
+    /// they are about half of the stream again; kept, only what is new is held besides it.
+    Kept { old: String, hunks: Recorded },
+}
+
+impl Diff {
+    /// Write the hunks (what follows [`header`]).
+    pub fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Diff::Written(bytes) => w.write_all(bytes),
+            Diff::Kept { old, hunks } => {
+                let mut buf = Vec::with_capacity(64 << 10);
+                for h in &hunks.hunks {
+                    hunks.write_one(old, h, &mut buf);
+                    if buf.len() >= 64 << 10 {
+                        w.write_all(&buf)?;
+                        buf.clear();
+                    }
+                }
+                w.write_all(&buf)
+            }
+        }
+    }
+
+    /// The bytes held.
+    pub fn weight(&self) -> usize {
+        match self {
+            Diff::Written(bytes) => bytes.len(),
+            Diff::Kept { old, hunks } => old.len() + hunks.weight(),
+        }
+    }
+
+    /// The hunks written out.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Vec::new();
+        // Writing to a `Vec` cannot fail.
+        let _ = self.write(&mut w);
+        w
+    }
+}
+
+/// Hunks as pieces of an old text (not held here) and the new lines of their changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The new lines of every change, one after the other, in segments that are filled and
+    /// never grown: a stream's new lines are tens of MB, and a `String` doubled to hold them
+    /// would copy them and leave the allocator its old halves, up to twice over.
+    new: Vec<String>,
+    hunks: Vec<Hunk>,
+}
+
+/// The first and the largest segment of [`Recorded::new`].
+const SEGMENT_MIN: usize = 4 << 10;
+const SEGMENT_MAX: usize = 1 << 20;
+
+/// One run of a hunk: lines of the old text (equal, removed) and of [`Recorded::new`]
+/// (inserted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
+    tag: DiffTag,
+    old: Range<usize>,
+    /// The segment of [`Recorded::new`] and the range in it.
+    new: (usize, Range<usize>),
+}
+
+/// A hunk: its header's line ranges and its pieces (a vector each: one for all would be
+/// doubled as it grew, as [`Recorded::new`] would).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Hunk {
+    old: HunkRange,
+    new: HunkRange,
+    pieces: Vec<Piece>,
+}
+
+impl Recorded {
+    /// Write every hunk, `old` being the text the pieces are of.
+    pub fn write(&self, old: &str, w: &mut Vec<u8>) {
+        for h in &self.hunks {
+            self.write_one(old, h, w);
+        }
+    }
+
+    fn write_one(&self, old: &str, h: &Hunk, w: &mut Vec<u8>) {
+        let hunk_style = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+        let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
+        let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
+        // Writing to a `Vec` cannot fail.
+        let _ = writeln!(w, "{hunk_style}@@ -{} +{} @@{hunk_style:#}", h.old, h.new);
+        for p in &h.pieces {
+            let old = &old[p.old.clone()];
+            let new = &self.new[p.new.0][p.new.1.clone()];
+            match p.tag {
+                DiffTag::Equal => lines(w, ' ', Style::new(), old),
+                DiffTag::Delete => lines(w, '-', del, old),
+                DiffTag::Insert => lines(w, '+', ins, new),
+                DiffTag::Replace => {
+                    lines(w, '-', del, old);
+                    lines(w, '+', ins, new);
+                }
+            }
+        }
+    }
+
+    /// Append `text` to the new lines: its segment and range there.
+    fn push_new(&mut self, text: &str) -> (usize, Range<usize>) {
+        let full = self
+            .new
+            .last()
+            .is_none_or(|b| b.len() + text.len() > b.capacity());
+        if full {
+            let size = self.new.last().map_or(SEGMENT_MIN, |b| b.capacity() * 2);
+            self.new
+                .push(String::with_capacity(size.min(SEGMENT_MAX).max(text.len())));
+        }
+        let last = self.new.len() - 1;
+        let b = &mut self.new[last];
+        let at = b.len();
+        b.push_str(text);
+        (last, at..b.len())
+    }
+
+    fn weight(&self) -> usize {
+        self.new.iter().map(String::capacity).sum::<usize>()
+            + self
+                .hunks
+                .iter()
+                .map(|h| {
+                    std::mem::size_of::<Hunk>() + h.pieces.len() * std::mem::size_of::<Piece>()
+                })
+                .sum::<usize>()
+    }
 }
 
 /// Whether a text of `len` bytes is surely diffed a document at a time by [`hunks`]
@@ -110,7 +251,7 @@ impl<'a> Stream<'a> {
                 new_at: self.at_new + nr.start,
                 new_len: nr.len(),
                 old: span(|i| diff.old_slice(i), a, o.start, or),
-                new: 0..0,
+                new: (0, 0..0),
             };
             self.hunks.op(op, &b[new]);
         }
@@ -118,8 +259,8 @@ impl<'a> Stream<'a> {
         self.at_new += diff.new_len();
     }
 
-    /// The hunks, as [`hunks`] writes them.
-    pub fn finish(self) -> Vec<u8> {
+    /// The hunks, as pieces of the old text.
+    pub fn finish(self) -> Recorded {
         self.hunks.finish()
     }
 }
@@ -186,7 +327,8 @@ struct Op {
     new_at: usize,
     new_len: usize,
     old: Range<usize>,
-    new: Range<usize>,
+    /// Where in [`Recorded::new`] its new lines are.
+    new: (usize, Range<usize>),
 }
 
 impl Op {
@@ -198,7 +340,7 @@ impl Op {
             new_at,
             new_len: len,
             old: bytes,
-            new: 0..0,
+            new: (0, 0..0),
         }
     }
 }
@@ -207,12 +349,9 @@ impl Op {
 /// whole diff: the first equal run cut to its last lines of context, the last one to its
 /// first, and a hunk ended at an equal run longer than twice the context.
 struct Hunks<'a> {
-    /// The hunks written so far.
-    w: Vec<u8>,
+    /// The hunks so far.
+    done: Recorded,
     old: &'a str,
-    /// The new lines of the ops in `group` (the new text is given a piece at a time, and
-    /// a hunk may span pieces).
-    new: String,
     /// Equal runs not yet placed, merged (whether one is the last is known at the end).
     equal: Option<Op>,
     /// Whether an op has been placed (the first equal run is cut differently).
@@ -223,9 +362,8 @@ struct Hunks<'a> {
 impl<'a> Hunks<'a> {
     fn new(old: &'a str) -> Hunks<'a> {
         Hunks {
-            w: Vec::new(),
+            done: Recorded::default(),
             old,
-            new: String::new(),
             equal: None,
             started: false,
             group: Vec::new(),
@@ -252,9 +390,9 @@ impl<'a> Hunks<'a> {
             self.place_equal(e, false);
         }
         self.started = true;
-        let at = self.new.len();
-        self.new.push_str(new);
-        op.new = at..self.new.len();
+        // The new text is given a piece at a time, and a hunk may span pieces: its new
+        // lines are kept.
+        op.new = self.done.push_new(new);
         self.group.push(op);
     }
 
@@ -293,49 +431,36 @@ impl<'a> Hunks<'a> {
         )
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    fn finish(mut self) -> Recorded {
         if let Some(e) = self.equal.take() {
             self.place_equal(e, true);
         }
         self.flush();
-        self.w
+        self.done
     }
 
-    /// Write the group as a hunk, unless it holds no change.
+    /// Record the group as a hunk, unless it holds no change.
     fn flush(&mut self) {
         let group = std::mem::take(&mut self.group);
-        let new = std::mem::take(&mut self.new);
         if group.iter().all(|op| op.tag == DiffTag::Equal) {
             return;
         }
-        let hunk_style = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
-        let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
-        let ins = Style::new().fg_color(Some(AnsiColor::Green.into()));
         let (first, last) = (&group[0], &group[group.len() - 1]);
-        let w = &mut self.w;
-        // Writing to a `Vec` cannot fail.
-        let _ = writeln!(
-            w,
-            "{hunk_style}@@ -{} +{} @@{hunk_style:#}",
-            HunkRange(first.old_at, last.old_at + last.old_len),
-            HunkRange(first.new_at, last.new_at + last.new_len)
-        );
-        for op in &group {
-            let old = &self.old[op.old.clone()];
-            let new = &new[op.new.clone()];
-            match op.tag {
-                DiffTag::Equal => lines(w, ' ', Style::new(), old),
-                DiffTag::Delete => lines(w, '-', del, old),
-                DiffTag::Insert => lines(w, '+', ins, new),
-                DiffTag::Replace => {
-                    lines(w, '-', del, old);
-                    lines(w, '+', ins, new);
-                }
-            }
-        }
-        // The buffer is kept for the next hunk.
-        self.new = new;
-        self.new.clear();
+        self.done.hunks.push(Hunk {
+            old: HunkRange(first.old_at, last.old_at + last.old_len),
+            new: HunkRange(first.new_at, last.new_at + last.new_len),
+            pieces: group
+                .iter()
+                .map(|op| Piece {
+                    tag: op.tag,
+                    old: op.old.clone(),
+                    new: op.new.clone(),
+                })
+                .collect(),
+        });
+        // The group's vector is kept for the next hunk.
+        self.group = group;
+        self.group.clear();
     }
 }
 
@@ -356,6 +481,7 @@ fn lines(w: &mut Vec<u8>, sign: char, style: Style, text: &str) {
 
 /// A hunk header's range, as `similar` (and diff) writes it: `START,LEN`, 1-based, `START`
 /// alone for one line, the line before for none.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct HunkRange(usize, usize);
 
 impl std::fmt::Display for HunkRange {
@@ -632,7 +758,7 @@ mod tests {
                 stream.chunk(a[cut]..old.len(), &new[b[cut]..]);
                 let mut out = Vec::new();
                 super::header(&mut out, "x").unwrap();
-                out.extend(stream.finish());
+                stream.finish().write(&old, &mut out);
                 assert_eq!(plain(out), by_document, "{old:?}\n=>\n{new:?}");
             }
             if distinct {

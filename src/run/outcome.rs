@@ -187,7 +187,7 @@ impl<'a> Reporter<'a> {
                 if let Some(hunks) = &out.diff {
                     batched(&mut self.stdout, &mut self.scratch, |w| {
                         diff::header(w, &name)?;
-                        w.write_all(hunks)
+                        hunks.write(w)
                     })?;
                 }
                 batched(&mut self.stderr, &mut self.scratch, |w| {
