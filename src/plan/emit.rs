@@ -91,19 +91,23 @@ fn learn_rec(src: &str, node: &Node, step: &mut Option<usize>, seq: &mut Option<
             entries,
         } => {
             for (k, v) in entries {
-                let key_col = column(src, k.span.start);
+                if step.is_some() && seq.is_some() {
+                    return;
+                }
+                // A key's column is counted only where a nested block collection needs it
+                // (counting it for every key of the document cost more than the walk).
                 match &v.kind {
                     NodeKind::Map {
                         flow: false,
                         entries: e,
                     } if step.is_none() && !e.is_empty() => {
-                        let c = column(src, v.span.start);
+                        let (key_col, c) = (column(src, k.span.start), column(src, v.span.start));
                         if c > key_col {
                             *step = Some(c - key_col);
                         }
                     }
                     NodeKind::Seq { flow: false, items } if seq.is_none() && !items.is_empty() => {
-                        *seq = Some(column(src, v.span.start) <= key_col);
+                        *seq = Some(column(src, v.span.start) <= column(src, k.span.start));
                     }
                     _ => {}
                 }
@@ -152,6 +156,9 @@ pub struct Emitter<'a> {
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
+    /// The document has an anchor or an alias: only then can the working tree have one
+    /// (rules make nodes without either), and only then are aliases checked.
+    has_anchors: bool,
     pub edits: Vec<Edit>,
 }
 
@@ -202,6 +209,7 @@ impl<'a> Emitter<'a> {
                 } => entries.first().map(|(k, _)| k.id),
                 _ => None,
             },
+            has_anchors: false,
             edits: Vec::new(),
         };
         emitter.index(root, Parent::Col(0));
@@ -231,6 +239,7 @@ impl<'a> Emitter<'a> {
         }
         self.nodes[node.id] = node;
         self.parents[node.id] = parent;
+        self.has_anchors |= node.anchor != 0;
         let src = self.src;
         match &node.kind {
             NodeKind::Map { flow, entries } => {
@@ -271,6 +280,7 @@ impl<'a> Emitter<'a> {
                 self.block_ends
                     .insert(node.span.end, node.span.start..header);
             }
+            NodeKind::Alias(_) => self.has_anchors = true,
             _ => {}
         }
     }
@@ -364,6 +374,9 @@ impl<'a> Emitter<'a> {
     /// copied node with anchors inside): YAML allows it, but some readers (libyaml-based
     /// ones among them) then resolve later aliases to the wrong node.
     fn check_aliases(&self, m: &MNode) -> Result<()> {
+        if !self.has_anchors {
+            return Ok(());
+        }
         fn walk<'m>(m: &'m MNode, seen: &mut HashSet<usize>) -> Option<&'m MNode> {
             if let MKind::Alias(id) = m.kind {
                 return (!seen.contains(&id)).then_some(m);

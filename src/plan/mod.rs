@@ -891,20 +891,22 @@ fn merge_key(node: &Node) -> Option<usize> {
 pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
-            let keys: Vec<(&Node, &str)> = entries
-                .iter()
-                .filter_map(|(k, _)| Some((k, k.as_str()?)))
-                .collect();
             // The earliest key that has a twin, and its first twin.
-            let first_dup = if keys.len() <= 16 {
-                // Small mappings (nearly all): comparing pairs beats hashing.
-                keys.iter().enumerate().find_map(|(i, &(a, ka))| {
-                    keys[i + 1..]
+            let first_dup = if entries.len() <= 16 {
+                // Small mappings (nearly all): comparing pairs beats hashing, and needs no
+                // list of the keys.
+                entries.iter().enumerate().find_map(|(i, (a, _))| {
+                    let ka = a.as_str()?;
+                    entries[i + 1..]
                         .iter()
-                        .find(|&&(_, kb)| kb == ka)
-                        .map(|&(b, _)| (a, b))
+                        .find(|(b, _)| b.as_str() == Some(ka))
+                        .map(|(b, _)| (a, b))
                 })
             } else {
+                let keys: Vec<(&Node, &str)> = entries
+                    .iter()
+                    .filter_map(|(k, _)| Some((k, k.as_str()?)))
+                    .collect();
                 // Hashed: linear in the number of keys (a ConfigMap may have tens of
                 // thousands).
                 let mut seen: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
