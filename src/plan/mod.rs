@@ -791,7 +791,13 @@ fn place_hits(
                 if nodes.is_empty() {
                     index_nodes(root, &mut nodes);
                 }
-                nodes.iter().find(|n: &&&Node| n.id == id).copied()
+                // Ids are numbered in the order `index_nodes` visits: the node is found at
+                // its id's place, unless a document numbers them otherwise.
+                nodes
+                    .get(id.wrapping_sub(root.id))
+                    .filter(|n| n.id == id)
+                    .or_else(|| nodes.iter().find(|n: &&&Node| n.id == id))
+                    .copied()
             })
             .or_else(|| node_at(root, &hit.at))
             .map_or(fallback, |n| n.span.start);

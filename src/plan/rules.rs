@@ -451,10 +451,16 @@ struct KeyPaths<'d> {
 
 impl<'d> KeyPaths<'d> {
     fn new(object: &'d MNode, base: &Path) -> KeyPaths<'d> {
+        // Room for a path a dozen levels below the object (a CRD schema's), so that
+        // growing the buffers does not cost more than the paths made from them.
+        let mut segs = Vec::with_capacity(base.0.len() + 16);
+        segs.extend(base.0.iter().cloned());
+        let mut nodes = Vec::with_capacity(17);
+        nodes.push(object);
         KeyPaths {
-            segs: base.0.clone(),
-            steps: Vec::new(),
-            nodes: vec![object],
+            segs,
+            steps: Vec::with_capacity(16),
+            nodes,
             base_len: base.0.len(),
         }
     }
