@@ -76,23 +76,10 @@ impl Pairs {
         let mut bits = [0u64; 64];
         // The first byte is paired with a 0 before it too: one more bit only ever costs a
         // search, never skips one.
-        let mut prev = 0u64;
-        // Eight bytes a word: each pair's bit from shifts of one load, with no per-byte loop
-        // (an object's text is a few kilobytes, and this ran for each one).
-        let mut words = text.chunks_exact(8);
-        for word in &mut words {
-            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            let mut a = prev;
-            for i in 0..8 {
-                let b = w >> (8 * i);
-                bits[(a & 63) as usize] |= 1 << (b & 63);
-                a = b;
-            }
-            prev = w >> 56;
-        }
-        for &b in words.remainder() {
-            bits[(prev & 63) as usize] |= 1 << (b & 63);
-            prev = u64::from(b);
+        let mut prev = 0u8;
+        for &b in text {
+            bits[usize::from(prev & 63)] |= 1 << (b & 63);
+            prev = b;
         }
         Pairs(bits)
     }
@@ -111,28 +98,6 @@ fn pair_bit(a: u8, b: u8) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Word by word, the pairs are those of a byte-by-byte walk: at every length and
-    /// alignment of the last word, on bytes of every value.
-    #[test]
-    fn pairs_by_words_are_pairs_by_bytes() {
-        let by_bytes = |text: &[u8]| {
-            let mut bits = [0u64; 64];
-            let mut prev = 0u8;
-            for &b in text {
-                bits[usize::from(prev & 63)] |= 1 << (b & 63);
-                prev = b;
-            }
-            bits
-        };
-        let bytes: Vec<u8> = (0..=255u8).chain((0..=255u8).rev().step_by(3)).collect();
-        for start in 0..9 {
-            for end in start..bytes.len() {
-                let text = &bytes[start..end];
-                assert_eq!(Pairs::of(text).0, by_bytes(text), "{start}..{end}");
-            }
-        }
-    }
 
     /// The pairs only ever skip a search that would find nothing: every catalogue needle,
     /// and some that share pairs or are too short to have one, on every file of testdata.
