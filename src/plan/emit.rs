@@ -1097,7 +1097,13 @@ impl<'a> Emitter<'a> {
         flow: Option<Flow>,
         carry: bool,
     ) -> Result<String> {
-        let mut out = String::new();
+        // Sized for the value's original text: a moved subtree (a CRD's schema) is rendered
+        // into this buffer, which otherwise grew by doubling, a copy each time.
+        let hint = v
+            .orig
+            .and_then(|id| self.nodes.get(id))
+            .map_or(0, |n| n.span.len());
+        let mut out = String::with_capacity(hint + 64);
         self.entry_into(&mut out, k, v, col, flow, carry)?;
         Ok(out)
     }

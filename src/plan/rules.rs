@@ -296,7 +296,6 @@ struct Found<'d> {
 }
 
 /// Every node a rule applies to, as [`matches`] finds them, in the same order.
-#[derive(Default)]
 struct Matched<'d> {
     steps: Vec<usize>,
     found: Vec<Found<'d>>,
@@ -310,8 +309,10 @@ struct Matched<'d> {
 impl<'d> Matched<'d> {
     fn of(object: &'d MNode, base_len: usize, rule: &CompiledRule, distinct: bool) -> Matched<'d> {
         let mut m = Matched {
+            steps: STEPS.take(),
+            found: Vec::new(),
+            ambiguous: false,
             distinct,
-            ..Matched::default()
         };
         let mut prefix = Vec::new();
         for at in &rule.at {
@@ -402,6 +403,24 @@ impl<'d> Matched<'d> {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+thread_local! {
+    /// The steps buffer of the last [`Matched`], for the next one: a CRD's recursive rules
+    /// record thousands of steps each, and growing a new buffer for every rule and object
+    /// cost more than recording them.
+    static STEPS: std::cell::Cell<Vec<usize>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for Matched<'_> {
+    fn drop(&mut self) {
+        let mut steps = std::mem::take(&mut self.steps);
+        // An unusual document's buffer (a million-node schema) is not kept for the run.
+        if steps.capacity() <= 1 << 16 {
+            steps.clear();
+            STEPS.set(steps);
         }
     }
 }
