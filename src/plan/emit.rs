@@ -11,6 +11,7 @@ use std::cell::{Cell, RefCell};
 // Keyed by node ids: a fast hasher (no flooding risk from small integers) instead of
 // SipHash, which showed in the profile.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::edit::Edit;
@@ -446,7 +447,7 @@ impl<'a> Emitter<'a> {
                         );
                     }
                     let text = self.inline(m, self.parent_of(o)).expect("scalar is inline");
-                    let (start, text) = self.with_props(o, m, text)?;
+                    let (start, text) = self.with_props(o, m, text.into_owned())?;
                     self.edits.push(Edit::replace(start..o.span.end, text));
                 }
                 Ok(())
@@ -598,9 +599,9 @@ impl<'a> Emitter<'a> {
                     // Only scalar keys are ever renamed; a collection used as a key
                     // (`? {a: 1}`) is left as it is, or refused if it changed.
                     match (&ok.kind, self.inline(mk, self.parent_of(ok))) {
-                        (NodeKind::Scalar { .. }, Some(text)) => {
-                            self.edits.push(Edit::replace(ok.span.clone(), text))
-                        }
+                        (NodeKind::Scalar { .. }, Some(text)) => self
+                            .edits
+                            .push(Edit::replace(ok.span.clone(), text.into_owned())),
                         _ if !mk.dirty && mk.orig == Some(ok.id) => {}
                         _ => {
                             return Err(self
@@ -860,6 +861,7 @@ impl<'a> Emitter<'a> {
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
         if !block_orig && let Some(text) = self.inline(mv, self.parent_of(ov)) {
+            let text = text.into_owned();
             if ov.span.is_empty() {
                 if ov.props.is_some() {
                     return Err(
@@ -1315,7 +1317,9 @@ impl<'a> Emitter<'a> {
     /// collections, written in a block collection indented `parent` columns (the key's
     /// column, or the dash's). Anchors and tags are not included; callers that place a node
     /// anew add them.
-    fn inline(&self, v: &MNode, parent: usize) -> Option<String> {
+    /// The text borrows the source where the node is copied as written (most keys and
+    /// values of a moved subtree): no allocation per scalar.
+    fn inline(&self, v: &MNode, parent: usize) -> Option<Cow<'a, str>> {
         match &v.kind {
             MKind::Scalar { value, style } => {
                 if let Some(raw) = self.raw_inline(v, parent) {
@@ -1323,14 +1327,14 @@ impl<'a> Emitter<'a> {
                 }
                 // Its lines cannot be shifted exactly: the value on one line, in a style
                 // that means the same (`scalar` quotes what plain text cannot hold).
-                Some(self.scalar(value, *style))
+                Some(Cow::Owned(self.scalar(value, *style)))
             }
             MKind::Alias(_) => self.raw_inline(v, parent),
             MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self
                 .raw_inline(v, parent)
-                .or_else(|| self.flow_body(v, Flow::Inline).ok()),
-            MKind::Map { entries, .. } if entries.is_empty() => Some("{}".into()),
-            MKind::Seq { items, .. } if items.is_empty() => Some("[]".into()),
+                .or_else(|| self.flow_body(v, Flow::Inline).ok().map(Cow::Owned)),
+            MKind::Map { entries, .. } if entries.is_empty() => Some(Cow::Borrowed("{}")),
+            MKind::Seq { items, .. } if items.is_empty() => Some(Cow::Borrowed("[]")),
             _ => None,
         }
     }
@@ -1459,16 +1463,16 @@ impl<'a> Emitter<'a> {
     /// first moves with that block collection, so continuation lines stay inside the node
     /// and a block scalar keeps its content indentation relative to its parent (an explicit
     /// indentation indicator such as `|2` stays right). `None` when that is not exact.
-    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<String> {
+    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<Cow<'a, str>> {
         let node = self.unchanged(v)?;
         let text = &self.src[node.span.clone()];
         if !text.contains('\n') {
-            return Some(text.to_string());
+            return Some(Cow::Borrowed(text));
         }
         if self.ends_in_kept_lines(node) {
             return None;
         }
-        reindent(text, self.parent_of(node), parent)
+        reindent(text, self.parent_of(node), parent).map(Cow::Owned)
     }
 
     /// Whether `node` ends with a block scalar with keep chomping (`|+`): the empty lines

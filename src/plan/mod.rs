@@ -485,7 +485,7 @@ impl Step<'_> {
         }
         report
             .findings
-            .extend(place_hits(hits, &doc.root, path, report.offset));
+            .extend(place_hits(hits, doc, path, report.offset));
         report.findings.retain(|f| !cat.ignores(&f.code));
         if let Err(e) = result {
             report.findings.push(Finding::new(
@@ -682,7 +682,7 @@ fn field_migrations(
         {
             // Only says something and changes nothing: its own findings, which never fail
             // `check` (the object is `Noted`).
-            let mut findings = place_hits(hits, &doc.root, path, object.offset);
+            let mut findings = place_hits(hits, doc, path, object.offset);
             findings.retain(|f| !cat.ignores(&f.code));
             if findings.is_empty() {
                 continue;
@@ -700,7 +700,7 @@ fn field_migrations(
             continue;
         }
         if note_only {
-            let at = place_hits(hits, &doc.root, path, object.offset)
+            let at = place_hits(hits, doc, path, object.offset)
                 .first()
                 .map_or(object.offset, |f| f.offset);
             if cat.ignores(codes::F_DEPRECATED.id) {
@@ -729,7 +729,7 @@ fn field_migrations(
             });
             continue;
         }
-        let mut findings = place_hits(hits, &doc.root, path, object.offset);
+        let mut findings = place_hits(hits, doc, path, object.offset);
         findings.retain(|f| !cat.ignores(&f.code));
         if let Err(e) = result {
             findings.push(Finding::new(
@@ -767,10 +767,11 @@ fn field_migrations(
 /// non-structural CRD schema gives one line, not one per property.
 fn place_hits(
     hits: Vec<rules::RuleHit>,
-    root: &Node,
+    doc: &Document,
     object: &Path,
     fallback: usize,
 ) -> Vec<Finding> {
+    let root = &doc.root;
     // Every node of the document, by id: only when a hit is to be placed at its original
     // node (most objects have no hits).
     let mut nodes = Vec::new();
@@ -789,6 +790,7 @@ fn place_hits(
             .filter(|_| !at_object)
             .and_then(|id| {
                 if nodes.is_empty() {
+                    nodes.reserve(doc.node_count);
                     index_nodes(root, &mut nodes);
                 }
                 // Ids are numbered in the order `index_nodes` visits: the node is found at
