@@ -1343,10 +1343,7 @@ impl<'a> Emitter<'a> {
     fn scalar(&self, value: &str, style: Style) -> String {
         let quote = self.layout.json
             && style == Style::Plain
-            && matches!(
-                crate::yaml::value::resolve_plain(value),
-                crate::yaml::Value::Str(_)
-            );
+            && crate::yaml::value::plain_is_str(value);
         render_scalar(value, if quote { Style::Double } else { style })
     }
 
