@@ -657,14 +657,10 @@ impl<'a> Emitter<'a> {
             None
         };
         let (sep, col, ctx) = match (flow, lines) {
-            (false, _) => (
-                format!("{}{}", self.nl(o.span.start), " ".repeat(col)),
-                col,
-                None,
-            ),
+            (false, _) => (line_sep("", self.nl(o.span.start), col, ""), col, None),
             (true, None) => (self.layout.comma().to_string(), col, Some(Flow::Inline)),
             (true, Some((c, step))) => (
-                format!(",{}{}", self.nl(o.span.start), " ".repeat(c)),
+                line_sep(",", self.nl(o.span.start), c, ""),
                 c,
                 Some(Flow::Lines { indent: c, step }),
             ),
@@ -705,7 +701,7 @@ impl<'a> Emitter<'a> {
             let (k, v) = &entries[p];
             let end = entry_end(src, k, v);
             if flow {
-                self.edits.push(Edit::insert(end, format!("{sep}{text}")));
+                self.edits.push(Edit::insert(end, cat(&[&sep, &text])));
             } else {
                 // Insert at the start of the next line rather than the end of this one: the
                 // kept entry's last lines may be deleted (a nested key that went away), and a
@@ -716,18 +712,18 @@ impl<'a> Emitter<'a> {
                     let nl = &src[le..next];
                     let indent = sep.trim_start_matches(['\r', '\n']);
                     self.edits
-                        .push(Edit::insert(next, format!("{indent}{text}{nl}")));
+                        .push(Edit::insert(next, cat(&[indent, &text, nl])));
                 } else {
-                    self.edits.push(Edit::insert(le, format!("{sep}{text}")));
+                    self.edits.push(Edit::insert(le, cat(&[&sep, &text])));
                 }
             }
         } else if let Some((k, _)) = entries.get(dels.end) {
             self.edits
-                .push(Edit::insert(k.span.start, format!("{text}{sep}")));
+                .push(Edit::insert(k.span.start, cat(&[&text, &sep])));
         } else if flow {
             let pad = no_braces('{', &text);
             self.edits
-                .push(Edit::insert(o.span.start + 1, format!("{pad}{text}")));
+                .push(Edit::insert(o.span.start + 1, cat(&[pad, &text])));
         } else {
             return Err(self.unsupported(o.span.start, "insert into an empty block mapping"));
         }
@@ -918,7 +914,7 @@ impl<'a> Emitter<'a> {
                 let sep = if flow {
                     self.layout.comma().to_string()
                 } else {
-                    format!("{}{}- ", self.nl(o.span.start), " ".repeat(dash_col))
+                    line_sep("", self.nl(o.span.start), dash_col, "- ")
                 };
                 self.step.set(self.layout.step);
                 let rendered: Vec<String> = news
@@ -1515,8 +1511,33 @@ struct Carried<'a> {
 }
 
 /// Append `n` spaces.
-fn push_spaces(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+fn push_spaces(out: &mut String, mut n: usize) {
+    // In slices of a run of spaces: a character at a time cost a capacity check and an
+    // encoding each, for every line of rendered text.
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// `before`, a line break, `col` spaces and `after`: the separator of block entries or
+/// items (a `format!` with a `repeat` cost more than the rest of a small insertion).
+fn line_sep(before: &str, nl: &str, col: usize, after: &str) -> String {
+    let mut s = String::with_capacity(before.len() + nl.len() + col + after.len());
+    s.push_str(before);
+    s.push_str(nl);
+    push_spaces(&mut s, col);
+    s.push_str(after);
+    s
+}
+
+/// The parts, one after the other, in a string of their length.
+fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| s.push_str(p));
+    s
 }
 
 /// A set of node ids. Ids are dense (numbered per document), so a flag per id: the emitter
