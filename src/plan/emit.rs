@@ -1667,11 +1667,19 @@ fn match_ids(
     orig: impl Iterator<Item = usize>,
     new: impl Iterator<Item = Option<usize>>,
 ) -> Option<Vec<(usize, usize)>> {
-    // By id: linear, whatever the size of the mapping (tens of thousands of keys).
-    let orig: HashMap<usize, usize> = orig.enumerate().map(|(i, id)| (id, i)).collect();
+    let orig: Vec<usize> = orig.collect();
+    // Ids are numbered in document order, so the original ones are sorted and found by a
+    // binary search: no hash table for every changed mapping. Hashed (linear whatever the
+    // size) should a parser ever number them otherwise.
+    let hashed: Option<HashMap<usize, usize>> = (!orig.windows(2).all(|w| w[0] < w[1]))
+        .then(|| orig.iter().enumerate().map(|(i, &id)| (id, i)).collect());
+    let position = |id: usize| match &hashed {
+        Some(h) => h.get(&id).copied(),
+        None => orig.binary_search(&id).ok(),
+    };
     let mut kept = Vec::new();
     for (mi, id) in new.enumerate() {
-        if let Some(&oi) = id.and_then(|id| orig.get(&id)) {
+        if let Some(oi) = id.and_then(position) {
             if kept.last().is_some_and(|&(last, _)| last >= oi) {
                 return None;
             }
@@ -1790,6 +1798,43 @@ pub fn render_scalar(value: &str, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by a binary search (ids in order) or by hashing (any order), the survivors are
+    /// those of a search by position, and reordered ones are refused alike.
+    #[test]
+    fn matched_ids_are_those_of_a_plain_search() {
+        let plain = |orig: &[usize], new: &[Option<usize>]| {
+            let mut kept: Vec<(usize, usize)> = Vec::new();
+            for (mi, id) in new.iter().enumerate() {
+                if let Some(oi) = id.and_then(|id| orig.iter().rposition(|&o| o == id)) {
+                    if kept.last().is_some_and(|&(last, _)| last >= oi) {
+                        return None;
+                    }
+                    kept.push((oi, mi));
+                }
+            }
+            Some(kept)
+        };
+        let origs: [&[usize]; 5] = [&[], &[3], &[1, 4, 9, 12], &[9, 4, 1, 12], &[2, 3, 5, 7, 11, 13]];
+        let news: [&[Option<usize>]; 7] = [
+            &[],
+            &[None],
+            &[Some(4), None, Some(12)],
+            &[Some(12), Some(4)],
+            &[Some(1), Some(4), Some(9), Some(12), Some(100)],
+            &[Some(5), Some(6), Some(13), None, Some(2)],
+            &[Some(9), Some(1), Some(12)],
+        ];
+        for orig in origs {
+            for new in news {
+                assert_eq!(
+                    match_ids(orig.iter().copied(), new.iter().copied()),
+                    plain(orig, new),
+                    "{orig:?} {new:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn reindent_shifts_following_lines() {
