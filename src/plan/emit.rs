@@ -1337,9 +1337,8 @@ impl<'a> Emitter<'a> {
 
     /// A new scalar: in the given style, but quoted in a JSON document.
     fn scalar(&self, value: &str, style: Style) -> String {
-        let quote = self.layout.json
-            && style == Style::Plain
-            && crate::yaml::value::plain_is_str(value);
+        let quote =
+            self.layout.json && style == Style::Plain && crate::yaml::value::plain_is_str(value);
         render_scalar(value, if quote { Style::Double } else { style })
     }
 
@@ -1815,7 +1814,13 @@ mod tests {
             }
             Some(kept)
         };
-        let origs: [&[usize]; 5] = [&[], &[3], &[1, 4, 9, 12], &[9, 4, 1, 12], &[2, 3, 5, 7, 11, 13]];
+        let origs: [&[usize]; 5] = [
+            &[],
+            &[3],
+            &[1, 4, 9, 12],
+            &[9, 4, 1, 12],
+            &[2, 3, 5, 7, 11, 13],
+        ];
         let news: [&[Option<usize>]; 7] = [
             &[],
             &[None],
