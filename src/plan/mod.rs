@@ -945,3 +945,58 @@ pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_stream;
+
+    /// `place_hits` finds a node at its id's place in `index_nodes`, and the emitter's
+    /// `match_ids` searches sorted ids: both fall back to a search when a document numbers
+    /// its nodes otherwise, and this holds that every document in testdata takes the fast
+    /// way (ids in visiting order, keys and items in increasing order).
+    #[test]
+    fn node_ids_follow_document_order_in_testdata() {
+        fn sorted_children(n: &Node) -> bool {
+            match &n.kind {
+                NodeKind::Map { entries, .. } => {
+                    entries.windows(2).all(|w| w[0].0.id < w[1].0.id)
+                        && entries
+                            .iter()
+                            .all(|(k, v)| sorted_children(k) && sorted_children(v))
+                }
+                NodeKind::Seq { items, .. } => {
+                    items.windows(2).all(|w| w[0].id < w[1].id) && items.iter().all(sorted_children)
+                }
+                _ => true,
+            }
+        }
+        let mut dirs = vec![std::path::PathBuf::from("testdata")];
+        let mut documents = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let Ok(docs) = parse_stream(&text) else {
+                    continue;
+                };
+                for doc in &docs {
+                    let mut nodes = Vec::new();
+                    index_nodes(&doc.root, &mut nodes);
+                    for (i, n) in nodes.iter().enumerate() {
+                        assert_eq!(n.id, doc.root.id + i, "{}", path.display());
+                    }
+                    assert!(sorted_children(&doc.root), "{}", path.display());
+                    documents += 1;
+                }
+            }
+        }
+        assert!(documents > 100, "only {documents} documents");
+    }
+}
