@@ -11,6 +11,7 @@ use std::cell::{Cell, RefCell};
 // Keyed by node ids: a fast hasher (no flooding risk from small integers) instead of
 // SipHash, which showed in the profile.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::edit::Edit;
@@ -91,19 +92,23 @@ fn learn_rec(src: &str, node: &Node, step: &mut Option<usize>, seq: &mut Option<
             entries,
         } => {
             for (k, v) in entries {
-                let key_col = column(src, k.span.start);
+                if step.is_some() && seq.is_some() {
+                    return;
+                }
+                // A key's column is counted only where a nested block collection needs it
+                // (counting it for every key of the document cost more than the walk).
                 match &v.kind {
                     NodeKind::Map {
                         flow: false,
                         entries: e,
                     } if step.is_none() && !e.is_empty() => {
-                        let c = column(src, v.span.start);
+                        let (key_col, c) = (column(src, k.span.start), column(src, v.span.start));
                         if c > key_col {
                             *step = Some(c - key_col);
                         }
                     }
                     NodeKind::Seq { flow: false, items } if seq.is_none() && !items.is_empty() => {
-                        *seq = Some(column(src, v.span.start) <= key_col);
+                        *seq = Some(column(src, v.span.start) <= column(src, k.span.start));
                     }
                     _ => {}
                 }
@@ -152,6 +157,9 @@ pub struct Emitter<'a> {
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
+    /// The document has an anchor or an alias: only then can the working tree have one
+    /// (rules make nodes without either), and only then are aliases checked.
+    has_anchors: bool,
     pub edits: Vec<Edit>,
 }
 
@@ -202,6 +210,7 @@ impl<'a> Emitter<'a> {
                 } => entries.first().map(|(k, _)| k.id),
                 _ => None,
             },
+            has_anchors: false,
             edits: Vec::new(),
         };
         emitter.index(root, Parent::Col(0));
@@ -231,6 +240,7 @@ impl<'a> Emitter<'a> {
         }
         self.nodes[node.id] = node;
         self.parents[node.id] = parent;
+        self.has_anchors |= node.anchor != 0;
         let src = self.src;
         match &node.kind {
             NodeKind::Map { flow, entries } => {
@@ -271,6 +281,7 @@ impl<'a> Emitter<'a> {
                 self.block_ends
                     .insert(node.span.end, node.span.start..header);
             }
+            NodeKind::Alias(_) => self.has_anchors = true,
             _ => {}
         }
     }
@@ -364,6 +375,9 @@ impl<'a> Emitter<'a> {
     /// copied node with anchors inside): YAML allows it, but some readers (libyaml-based
     /// ones among them) then resolve later aliases to the wrong node.
     fn check_aliases(&self, m: &MNode) -> Result<()> {
+        if !self.has_anchors {
+            return Ok(());
+        }
         fn walk<'m>(m: &'m MNode, seen: &mut HashSet<usize>) -> Option<&'m MNode> {
             if let MKind::Alias(id) = m.kind {
                 return (!seen.contains(&id)).then_some(m);
@@ -433,7 +447,7 @@ impl<'a> Emitter<'a> {
                         );
                     }
                     let text = self.inline(m, self.parent_of(o)).expect("scalar is inline");
-                    let (start, text) = self.with_props(o, m, text)?;
+                    let (start, text) = self.with_props(o, m, text.into_owned())?;
                     self.edits.push(Edit::replace(start..o.span.end, text));
                 }
                 Ok(())
@@ -585,9 +599,9 @@ impl<'a> Emitter<'a> {
                     // Only scalar keys are ever renamed; a collection used as a key
                     // (`? {a: 1}`) is left as it is, or refused if it changed.
                     match (&ok.kind, self.inline(mk, self.parent_of(ok))) {
-                        (NodeKind::Scalar { .. }, Some(text)) => {
-                            self.edits.push(Edit::replace(ok.span.clone(), text))
-                        }
+                        (NodeKind::Scalar { .. }, Some(text)) => self
+                            .edits
+                            .push(Edit::replace(ok.span.clone(), text.into_owned())),
                         _ if !mk.dirty && mk.orig == Some(ok.id) => {}
                         _ => {
                             return Err(self
@@ -643,14 +657,10 @@ impl<'a> Emitter<'a> {
             None
         };
         let (sep, col, ctx) = match (flow, lines) {
-            (false, _) => (
-                format!("{}{}", self.nl(o.span.start), " ".repeat(col)),
-                col,
-                None,
-            ),
+            (false, _) => (line_sep("", self.nl(o.span.start), col, ""), col, None),
             (true, None) => (self.layout.comma().to_string(), col, Some(Flow::Inline)),
             (true, Some((c, step))) => (
-                format!(",{}{}", self.nl(o.span.start), " ".repeat(c)),
+                line_sep(",", self.nl(o.span.start), c, ""),
                 c,
                 Some(Flow::Lines { indent: c, step }),
             ),
@@ -691,7 +701,7 @@ impl<'a> Emitter<'a> {
             let (k, v) = &entries[p];
             let end = entry_end(src, k, v);
             if flow {
-                self.edits.push(Edit::insert(end, format!("{sep}{text}")));
+                self.edits.push(Edit::insert(end, cat(&[&sep, &text])));
             } else {
                 // Insert at the start of the next line rather than the end of this one: the
                 // kept entry's last lines may be deleted (a nested key that went away), and a
@@ -702,18 +712,18 @@ impl<'a> Emitter<'a> {
                     let nl = &src[le..next];
                     let indent = sep.trim_start_matches(['\r', '\n']);
                     self.edits
-                        .push(Edit::insert(next, format!("{indent}{text}{nl}")));
+                        .push(Edit::insert(next, cat(&[indent, &text, nl])));
                 } else {
-                    self.edits.push(Edit::insert(le, format!("{sep}{text}")));
+                    self.edits.push(Edit::insert(le, cat(&[&sep, &text])));
                 }
             }
         } else if let Some((k, _)) = entries.get(dels.end) {
             self.edits
-                .push(Edit::insert(k.span.start, format!("{text}{sep}")));
+                .push(Edit::insert(k.span.start, cat(&[&text, &sep])));
         } else if flow {
             let pad = no_braces('{', &text);
             self.edits
-                .push(Edit::insert(o.span.start + 1, format!("{pad}{text}")));
+                .push(Edit::insert(o.span.start + 1, cat(&[pad, &text])));
         } else {
             return Err(self.unsupported(o.span.start, "insert into an empty block mapping"));
         }
@@ -847,6 +857,7 @@ impl<'a> Emitter<'a> {
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
         if !block_orig && let Some(text) = self.inline(mv, self.parent_of(ov)) {
+            let text = text.into_owned();
             if ov.span.is_empty() {
                 if ov.props.is_some() {
                     return Err(
@@ -903,7 +914,7 @@ impl<'a> Emitter<'a> {
                 let sep = if flow {
                     self.layout.comma().to_string()
                 } else {
-                    format!("{}{}- ", self.nl(o.span.start), " ".repeat(dash_col))
+                    line_sep("", self.nl(o.span.start), dash_col, "- ")
                 };
                 self.step.set(self.layout.step);
                 let rendered: Vec<String> = news
@@ -1084,7 +1095,13 @@ impl<'a> Emitter<'a> {
         flow: Option<Flow>,
         carry: bool,
     ) -> Result<String> {
-        let mut out = String::new();
+        // Sized for the value's original text: a moved subtree (a CRD's schema) is rendered
+        // into this buffer, which otherwise grew by doubling, a copy each time.
+        let hint = v
+            .orig
+            .and_then(|id| self.nodes.get(id))
+            .map_or(0, |n| n.span.len());
+        let mut out = String::with_capacity(hint + 64);
         self.entry_into(&mut out, k, v, col, flow, carry)?;
         Ok(out)
     }
@@ -1296,7 +1313,9 @@ impl<'a> Emitter<'a> {
     /// collections, written in a block collection indented `parent` columns (the key's
     /// column, or the dash's). Anchors and tags are not included; callers that place a node
     /// anew add them.
-    fn inline(&self, v: &MNode, parent: usize) -> Option<String> {
+    /// The text borrows the source where the node is copied as written (most keys and
+    /// values of a moved subtree): no allocation per scalar.
+    fn inline(&self, v: &MNode, parent: usize) -> Option<Cow<'a, str>> {
         match &v.kind {
             MKind::Scalar { value, style } => {
                 if let Some(raw) = self.raw_inline(v, parent) {
@@ -1304,26 +1323,22 @@ impl<'a> Emitter<'a> {
                 }
                 // Its lines cannot be shifted exactly: the value on one line, in a style
                 // that means the same (`scalar` quotes what plain text cannot hold).
-                Some(self.scalar(value, *style))
+                Some(Cow::Owned(self.scalar(value, *style)))
             }
             MKind::Alias(_) => self.raw_inline(v, parent),
             MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self
                 .raw_inline(v, parent)
-                .or_else(|| self.flow_body(v, Flow::Inline).ok()),
-            MKind::Map { entries, .. } if entries.is_empty() => Some("{}".into()),
-            MKind::Seq { items, .. } if items.is_empty() => Some("[]".into()),
+                .or_else(|| self.flow_body(v, Flow::Inline).ok().map(Cow::Owned)),
+            MKind::Map { entries, .. } if entries.is_empty() => Some(Cow::Borrowed("{}")),
+            MKind::Seq { items, .. } if items.is_empty() => Some(Cow::Borrowed("[]")),
             _ => None,
         }
     }
 
     /// A new scalar: in the given style, but quoted in a JSON document.
     fn scalar(&self, value: &str, style: Style) -> String {
-        let quote = self.layout.json
-            && style == Style::Plain
-            && matches!(
-                crate::yaml::value::resolve_plain(value),
-                crate::yaml::Value::Str(_)
-            );
+        let quote =
+            self.layout.json && style == Style::Plain && crate::yaml::value::plain_is_str(value);
         render_scalar(value, if quote { Style::Double } else { style })
     }
 
@@ -1440,16 +1455,16 @@ impl<'a> Emitter<'a> {
     /// first moves with that block collection, so continuation lines stay inside the node
     /// and a block scalar keeps its content indentation relative to its parent (an explicit
     /// indentation indicator such as `|2` stays right). `None` when that is not exact.
-    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<String> {
+    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<Cow<'a, str>> {
         let node = self.unchanged(v)?;
         let text = &self.src[node.span.clone()];
         if !text.contains('\n') {
-            return Some(text.to_string());
+            return Some(Cow::Borrowed(text));
         }
         if self.ends_in_kept_lines(node) {
             return None;
         }
-        reindent(text, self.parent_of(node), parent)
+        reindent(text, self.parent_of(node), parent).map(Cow::Owned)
     }
 
     /// Whether `node` ends with a block scalar with keep chomping (`|+`): the empty lines
@@ -1495,8 +1510,33 @@ struct Carried<'a> {
 }
 
 /// Append `n` spaces.
-fn push_spaces(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+fn push_spaces(out: &mut String, mut n: usize) {
+    // In slices of a run of spaces: a character at a time cost a capacity check and an
+    // encoding each, for every line of rendered text.
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// `before`, a line break, `col` spaces and `after`: the separator of block entries or
+/// items (a `format!` with a `repeat` cost more than the rest of a small insertion).
+fn line_sep(before: &str, nl: &str, col: usize, after: &str) -> String {
+    let mut s = String::with_capacity(before.len() + nl.len() + col + after.len());
+    s.push_str(before);
+    s.push_str(nl);
+    push_spaces(&mut s, col);
+    s.push_str(after);
+    s
+}
+
+/// The parts, one after the other, in a string of their length.
+fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| s.push_str(p));
+    s
 }
 
 /// A set of node ids. Ids are dense (numbered per document), so a flag per id: the emitter
@@ -1626,11 +1666,19 @@ fn match_ids(
     orig: impl Iterator<Item = usize>,
     new: impl Iterator<Item = Option<usize>>,
 ) -> Option<Vec<(usize, usize)>> {
-    // By id: linear, whatever the size of the mapping (tens of thousands of keys).
-    let orig: HashMap<usize, usize> = orig.enumerate().map(|(i, id)| (id, i)).collect();
+    let orig: Vec<usize> = orig.collect();
+    // Ids are numbered in document order, so the original ones are sorted and found by a
+    // binary search: no hash table for every changed mapping. Hashed (linear whatever the
+    // size) should a parser ever number them otherwise.
+    let hashed: Option<HashMap<usize, usize>> = (!orig.windows(2).all(|w| w[0] < w[1]))
+        .then(|| orig.iter().enumerate().map(|(i, &id)| (id, i)).collect());
+    let position = |id: usize| match &hashed {
+        Some(h) => h.get(&id).copied(),
+        None => orig.binary_search(&id).ok(),
+    };
     let mut kept = Vec::new();
     for (mi, id) in new.enumerate() {
-        if let Some(&oi) = id.and_then(|id| orig.get(&id)) {
+        if let Some(oi) = id.and_then(position) {
             if kept.last().is_some_and(|&(last, _)| last >= oi) {
                 return None;
             }
@@ -1749,6 +1797,49 @@ pub fn render_scalar(value: &str, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by a binary search (ids in order) or by hashing (any order), the survivors are
+    /// those of a search by position, and reordered ones are refused alike.
+    #[test]
+    fn matched_ids_are_those_of_a_plain_search() {
+        let plain = |orig: &[usize], new: &[Option<usize>]| {
+            let mut kept: Vec<(usize, usize)> = Vec::new();
+            for (mi, id) in new.iter().enumerate() {
+                if let Some(oi) = id.and_then(|id| orig.iter().rposition(|&o| o == id)) {
+                    if kept.last().is_some_and(|&(last, _)| last >= oi) {
+                        return None;
+                    }
+                    kept.push((oi, mi));
+                }
+            }
+            Some(kept)
+        };
+        let origs: [&[usize]; 5] = [
+            &[],
+            &[3],
+            &[1, 4, 9, 12],
+            &[9, 4, 1, 12],
+            &[2, 3, 5, 7, 11, 13],
+        ];
+        let news: [&[Option<usize>]; 7] = [
+            &[],
+            &[None],
+            &[Some(4), None, Some(12)],
+            &[Some(12), Some(4)],
+            &[Some(1), Some(4), Some(9), Some(12), Some(100)],
+            &[Some(5), Some(6), Some(13), None, Some(2)],
+            &[Some(9), Some(1), Some(12)],
+        ];
+        for orig in origs {
+            for new in news {
+                assert_eq!(
+                    match_ids(orig.iter().copied(), new.iter().copied()),
+                    plain(orig, new),
+                    "{orig:?} {new:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn reindent_shifts_following_lines() {

@@ -485,7 +485,7 @@ impl Step<'_> {
         }
         report
             .findings
-            .extend(place_hits(hits, &doc.root, path, report.offset));
+            .extend(place_hits(hits, doc, path, report.offset));
         report.findings.retain(|f| !cat.ignores(&f.code));
         if let Err(e) = result {
             report.findings.push(Finding::new(
@@ -682,7 +682,7 @@ fn field_migrations(
         {
             // Only says something and changes nothing: its own findings, which never fail
             // `check` (the object is `Noted`).
-            let mut findings = place_hits(hits, &doc.root, path, object.offset);
+            let mut findings = place_hits(hits, doc, path, object.offset);
             findings.retain(|f| !cat.ignores(&f.code));
             if findings.is_empty() {
                 continue;
@@ -700,7 +700,7 @@ fn field_migrations(
             continue;
         }
         if note_only {
-            let at = place_hits(hits, &doc.root, path, object.offset)
+            let at = place_hits(hits, doc, path, object.offset)
                 .first()
                 .map_or(object.offset, |f| f.offset);
             if cat.ignores(codes::F_DEPRECATED.id) {
@@ -729,7 +729,7 @@ fn field_migrations(
             });
             continue;
         }
-        let mut findings = place_hits(hits, &doc.root, path, object.offset);
+        let mut findings = place_hits(hits, doc, path, object.offset);
         findings.retain(|f| !cat.ignores(&f.code));
         if let Err(e) = result {
             findings.push(Finding::new(
@@ -767,10 +767,11 @@ fn field_migrations(
 /// non-structural CRD schema gives one line, not one per property.
 fn place_hits(
     hits: Vec<rules::RuleHit>,
-    root: &Node,
+    doc: &Document,
     object: &Path,
     fallback: usize,
 ) -> Vec<Finding> {
+    let root = &doc.root;
     // Every node of the document, by id: only when a hit is to be placed at its original
     // node (most objects have no hits).
     let mut nodes = Vec::new();
@@ -789,9 +790,16 @@ fn place_hits(
             .filter(|_| !at_object)
             .and_then(|id| {
                 if nodes.is_empty() {
+                    nodes.reserve(doc.node_count);
                     index_nodes(root, &mut nodes);
                 }
-                nodes.iter().find(|n: &&&Node| n.id == id).copied()
+                // Ids are numbered in the order `index_nodes` visits: the node is found at
+                // its id's place, unless a document numbers them otherwise.
+                nodes
+                    .get(id.wrapping_sub(root.id))
+                    .filter(|n| n.id == id)
+                    .or_else(|| nodes.iter().find(|n: &&&Node| n.id == id))
+                    .copied()
             })
             .or_else(|| node_at(root, &hit.at))
             .map_or(fallback, |n| n.span.start);
@@ -891,20 +899,22 @@ fn merge_key(node: &Node) -> Option<usize> {
 pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
-            let keys: Vec<(&Node, &str)> = entries
-                .iter()
-                .filter_map(|(k, _)| Some((k, k.as_str()?)))
-                .collect();
             // The earliest key that has a twin, and its first twin.
-            let first_dup = if keys.len() <= 16 {
-                // Small mappings (nearly all): comparing pairs beats hashing.
-                keys.iter().enumerate().find_map(|(i, &(a, ka))| {
-                    keys[i + 1..]
+            let first_dup = if entries.len() <= 16 {
+                // Small mappings (nearly all): comparing pairs beats hashing, and needs no
+                // list of the keys.
+                entries.iter().enumerate().find_map(|(i, (a, _))| {
+                    let ka = a.as_str()?;
+                    entries[i + 1..]
                         .iter()
-                        .find(|&&(_, kb)| kb == ka)
-                        .map(|&(b, _)| (a, b))
+                        .find(|(b, _)| b.as_str() == Some(ka))
+                        .map(|(b, _)| (a, b))
                 })
             } else {
+                let keys: Vec<(&Node, &str)> = entries
+                    .iter()
+                    .filter_map(|(k, _)| Some((k, k.as_str()?)))
+                    .collect();
                 // Hashed: linear in the number of keys (a ConfigMap may have tens of
                 // thousands).
                 let mut seen: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
@@ -933,5 +943,60 @@ pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
         }
         NodeKind::Seq { items, .. } => items.iter().find_map(duplicate_key),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_stream;
+
+    /// `place_hits` finds a node at its id's place in `index_nodes`, and the emitter's
+    /// `match_ids` searches sorted ids: both fall back to a search when a document numbers
+    /// its nodes otherwise, and this holds that every document in testdata takes the fast
+    /// way (ids in visiting order, keys and items in increasing order).
+    #[test]
+    fn node_ids_follow_document_order_in_testdata() {
+        fn sorted_children(n: &Node) -> bool {
+            match &n.kind {
+                NodeKind::Map { entries, .. } => {
+                    entries.windows(2).all(|w| w[0].0.id < w[1].0.id)
+                        && entries
+                            .iter()
+                            .all(|(k, v)| sorted_children(k) && sorted_children(v))
+                }
+                NodeKind::Seq { items, .. } => {
+                    items.windows(2).all(|w| w[0].id < w[1].id) && items.iter().all(sorted_children)
+                }
+                _ => true,
+            }
+        }
+        let mut dirs = vec![std::path::PathBuf::from("testdata")];
+        let mut documents = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let Ok(docs) = parse_stream(&text) else {
+                    continue;
+                };
+                for doc in &docs {
+                    let mut nodes = Vec::new();
+                    index_nodes(&doc.root, &mut nodes);
+                    for (i, n) in nodes.iter().enumerate() {
+                        assert_eq!(n.id, doc.root.id + i, "{}", path.display());
+                    }
+                    assert!(sorted_children(&doc.root), "{}", path.display());
+                    documents += 1;
+                }
+            }
+        }
+        assert!(documents > 100, "only {documents} documents");
     }
 }

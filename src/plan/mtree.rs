@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::yaml::path::{Path, Seg};
-use crate::yaml::value::{resolve_plain, resolve_scalar};
+use crate::yaml::value::{plain_is_str, resolve_scalar};
 use crate::yaml::{Node, NodeKind, Style, Value};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -383,7 +383,7 @@ impl MNode {
         if let (MKind::Scalar { style: old, .. }, MKind::Scalar { value: text, style }) =
             (&v.kind, &mut value.kind)
             && matches!(old, Style::Single | Style::Double)
-            && resolve_plain(text) == Value::Str(text.clone())
+            && plain_is_str(text)
         {
             *style = *old;
         }
@@ -642,7 +642,7 @@ pub fn plain_safe(s: &str) -> bool {
         && s.as_bytes()[0].is_ascii_alphanumeric()
         && !s.ends_with(' ')
         && !s.contains("  ")
-        && resolve_plain(s) == Value::Str(s.to_string())
+        && plain_is_str(s)
 }
 
 #[cfg(test)]

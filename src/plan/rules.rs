@@ -296,7 +296,6 @@ struct Found<'d> {
 }
 
 /// Every node a rule applies to, as [`matches`] finds them, in the same order.
-#[derive(Default)]
 struct Matched<'d> {
     steps: Vec<usize>,
     found: Vec<Found<'d>>,
@@ -310,8 +309,10 @@ struct Matched<'d> {
 impl<'d> Matched<'d> {
     fn of(object: &'d MNode, base_len: usize, rule: &CompiledRule, distinct: bool) -> Matched<'d> {
         let mut m = Matched {
+            steps: STEPS.take(),
+            found: Vec::new(),
+            ambiguous: false,
             distinct,
-            ..Matched::default()
         };
         let mut prefix = Vec::new();
         for at in &rule.at {
@@ -406,6 +407,24 @@ impl<'d> Matched<'d> {
     }
 }
 
+thread_local! {
+    /// The steps buffer of the last [`Matched`], for the next one: a CRD's recursive rules
+    /// record thousands of steps each, and growing a new buffer for every rule and object
+    /// cost more than recording them.
+    static STEPS: std::cell::Cell<Vec<usize>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for Matched<'_> {
+    fn drop(&mut self) {
+        let mut steps = std::mem::take(&mut self.steps);
+        // An unusual document's buffer (a million-node schema) is not kept for the run.
+        if steps.capacity() <= 1 << 16 {
+            steps.clear();
+            STEPS.set(steps);
+        }
+    }
+}
+
 /// Whether two keys of a mapping are the same string.
 fn repeated_key(entries: &[(MNode, MNode)]) -> bool {
     if entries.len() <= 16 {
@@ -451,10 +470,16 @@ struct KeyPaths<'d> {
 
 impl<'d> KeyPaths<'d> {
     fn new(object: &'d MNode, base: &Path) -> KeyPaths<'d> {
+        // Room for a path a dozen levels below the object (a CRD schema's), so that
+        // growing the buffers does not cost more than the paths made from them.
+        let mut segs = Vec::with_capacity(base.0.len() + 16);
+        segs.extend(base.0.iter().cloned());
+        let mut nodes = Vec::with_capacity(17);
+        nodes.push(object);
         KeyPaths {
-            segs: base.0.clone(),
-            steps: Vec::new(),
-            nodes: vec![object],
+            segs,
+            steps: Vec::with_capacity(16),
+            nodes,
             base_len: base.0.len(),
         }
     }

@@ -72,13 +72,16 @@ impl Path {
     }
 
     pub fn join(&self, other: &Path) -> Path {
-        let mut segs = self.0.clone();
+        // Sized once: a clone then an extend reallocated nearly every time.
+        let mut segs = Vec::with_capacity(self.0.len() + other.0.len());
+        segs.extend(self.0.iter().cloned());
         segs.extend(other.0.iter().cloned());
         Path(segs)
     }
 
     pub fn child(&self, seg: Seg) -> Path {
-        let mut segs = self.0.clone();
+        let mut segs = Vec::with_capacity(self.0.len() + 1);
+        segs.extend(self.0.iter().cloned());
         segs.push(seg);
         Path(segs)
     }

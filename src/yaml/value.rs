@@ -41,17 +41,42 @@ impl Value {
 /// words (`yes`, `off`, …) that Kubernetes' go-yaml still reads as booleans, so a string that
 /// either reader would take as non-string is never written unquoted.
 pub fn resolve_plain(v: &str) -> Value {
+    match plain_kind(v) {
+        PlainKind::Null => Value::Null,
+        PlainKind::Bool(b) => Value::Bool(b),
+        PlainKind::Int => Value::Int(v.to_string()),
+        PlainKind::Float => Value::Float(v.to_string()),
+        PlainKind::Str => Value::Str(v.to_string()),
+    }
+}
+
+/// Whether the plain scalar `v` reads as a string (`resolve_plain` gives `Value::Str`),
+/// worked out without building the value: the planner asks it of every string it writes.
+pub fn plain_is_str(v: &str) -> bool {
+    matches!(plain_kind(v), PlainKind::Str)
+}
+
+/// What a plain scalar resolves to, without its text.
+enum PlainKind {
+    Null,
+    Bool(bool),
+    Int,
+    Float,
+    Str,
+}
+
+fn plain_kind(v: &str) -> PlainKind {
     match v {
-        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "" | "~" | "null" | "Null" | "NULL" => PlainKind::Null,
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-            Value::Bool(true)
+            PlainKind::Bool(true)
         }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-            Value::Bool(false)
+            PlainKind::Bool(false)
         }
-        _ if is_int(v) => Value::Int(v.to_string()),
-        _ if is_float(v) => Value::Float(v.to_string()),
-        _ => Value::Str(v.to_string()),
+        _ if is_int(v) => PlainKind::Int,
+        _ if is_float(v) => PlainKind::Float,
+        _ => PlainKind::Str,
     }
 }
 
