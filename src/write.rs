@@ -734,6 +734,48 @@ mod tests {
         );
     }
 
+    /// A batch large enough to be renamed on several threads gives each file its own
+    /// result, in the order they were pushed.
+    #[test]
+    fn a_large_batch_renames_on_threads_with_results_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = RENAME_THREADS * RENAMES_PER_THREAD + 5;
+        let files: Vec<_> = (0..n)
+            .map(|i| dir.path().join(format!("f{i:03}.yaml")))
+            .collect();
+        let mut batch = Batch::default();
+        for f in &files {
+            fs::write(f, "old").unwrap();
+            batch.push(stage(f, b"old", b"new").unwrap());
+        }
+        let changed = [0, 7, RENAMES_PER_THREAD * 2 + 1, n - 1];
+        for &i in &changed {
+            fs::write(&files[i], "edited").unwrap();
+        }
+        let results = batch.commit();
+        assert_eq!(results.len(), n);
+        for (i, (r, f)) in results.iter().zip(&files).enumerate() {
+            if changed.contains(&i) {
+                assert!(
+                    r.as_ref()
+                        .unwrap_err()
+                        .to_string()
+                        .contains("changed on disk")
+                );
+                assert_eq!(fs::read(f).unwrap(), b"edited");
+            } else {
+                assert!(r.is_ok(), "{i}: {r:?}");
+                assert_eq!(fs::read(f).unwrap(), b"new");
+            }
+        }
+        batch.sync();
+        assert!(
+            !fs::read_dir(dir.path())
+                .unwrap()
+                .any(|e| leftover(&e.unwrap().file_name()))
+        );
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn leftovers_of_dead_processes_are_removed_once() {

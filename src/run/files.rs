@@ -1,6 +1,7 @@
 //! The files of a run: walked, each given the role kustomize gives it and the Helm chart it
 //! belongs to, read and put through the pipeline on workers (and for `fix` staged next to
-//! itself), and handed back in path order, `fix`'s renames done a batch at a time.
+//! itself), and handed back in path order, `fix`'s renames done a batch at a time on a
+//! thread of their own.
 
 use std::collections::HashMap;
 use std::io;
