@@ -1,10 +1,12 @@
 //! The files of a run: walked, each given the role kustomize gives it and the Helm chart it
 //! belongs to, read and put through the pipeline on workers (and for `fix` staged next to
-//! itself), and handed back in path order, `fix`'s renames done a batch at a time.
+//! itself), and handed back in path order, `fix`'s renames done a batch at a time on a
+//! thread of their own.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use anyhow::Result;
 
@@ -18,7 +20,8 @@ use crate::plan::Status;
 use crate::walk::{Input, Walked, walk_with};
 use crate::write;
 
-/// Staged files renamed together, and outcomes held back waiting for them, at most.
+/// Staged files a batch waits for once the run is going (while the committer is free),
+/// and outcomes held back waiting for a commit, at most.
 const COMMIT_FILES: usize = 256;
 const COMMIT_WAITING: usize = 4096;
 
@@ -178,65 +181,182 @@ fn drop_texts(out: &mut Outcome) {
 /// its batch, so that each report says whether its file was really written. The files of
 /// a chart [`Unit`] are renamed in one batch, its carriers last and only if every template
 /// of the unit was written.
+///
+/// Batches are flushed and renamed on a thread of their own ([`Committer`]), one at a time
+/// and in path order, while the files after them are processed and staged: a `syncfs` that
+/// waits for the disk holds up no worker and no report of the files before it.
 pub(super) fn in_path_order<'a>(
     inputs: &'a [Input],
     unit: impl Fn(&Input) -> Option<Unit>,
     work: impl Fn(&Input) -> (Outcome, Option<write::Staged>) + Sync,
     mut show: impl FnMut(&'a Input, Outcome) -> Result<()>,
 ) -> Result<()> {
-    let mut pending = Pending::default();
-    // Batches start at one file and double up to COMMIT_FILES: a run stopped early (killed,
-    // timed out) has still replaced the files it finished, so reruns make progress.
-    let mut commit_files = 1;
-    // The chart units whose files are coming in, with how many are still to come: nothing
-    // is committed while one is open (its files need not be adjacent: a subchart's files
-    // sort between its parent's).
-    let mut open: HashMap<usize, usize> = HashMap::new();
-    crate::pool::run_ordered(
-        inputs,
-        rayon::current_num_threads(),
-        crate::pool::Bound::default(),
-        |(out, _)| out.weight(),
-        work,
-        |input, (out, staged)| {
-            let u = unit(input);
-            if let Some(u) = u {
-                let left = open.entry(u.chart).or_insert(u.files);
-                *left = left.saturating_sub(1);
-                if *left == 0 {
-                    open.remove(&u.chart);
+    let (jobs, to_commit) = mpsc::channel::<Pending<'a>>();
+    let (committed, results) = mpsc::channel::<Vec<Shown<'a>>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut committer = Committer::default();
+            for job in to_commit {
+                if committed.send(committer.commit(job)).is_err() {
+                    break;
                 }
             }
-            if staged.is_none() && u.is_none() && pending.waiting.is_empty() {
-                return show(input, out);
+            // The last renames made durable, once every batch is in.
+            committer.sync();
+        });
+        let mut batches = Batches {
+            pending: Pending::default(),
+            at_committer: false,
+            jobs,
+            results,
+            min_files: 1,
+        };
+        // The chart units whose files are coming in, with how many are still to come:
+        // nothing is committed while one is open (its files need not be adjacent: a
+        // subchart's files sort between its parent's).
+        let mut open: HashMap<usize, usize> = HashMap::new();
+        crate::pool::run_ordered(
+            inputs,
+            rayon::current_num_threads(),
+            crate::pool::Bound::default(),
+            |(out, _)| out.weight(),
+            work,
+            |input, (out, staged)| {
+                batches.show_committed(false, &mut show)?;
+                let u = unit(input);
+                if let Some(u) = u {
+                    let left = open.entry(u.chart).or_insert(u.files);
+                    *left = left.saturating_sub(1);
+                    if *left == 0 {
+                        open.remove(&u.chart);
+                    }
+                }
+                if staged.is_none() && u.is_none() && batches.idle() {
+                    return show(input, out);
+                }
+                batches.pending.push(input, out, staged, u);
+                if open.is_empty() {
+                    batches.send_if_due(&mut show)?;
+                }
+                Ok(())
+            },
+        )?;
+        batches.finish(&mut show)
+        // Dropping `batches` ends the committer's jobs: it makes the renames durable and
+        // ends, and the scope waits for it.
+    })
+}
+
+/// An outcome to show, with its input.
+type Shown<'a> = (&'a Input, Outcome);
+
+/// The outcomes waiting for a commit, and the batch at the committer.
+struct Batches<'a> {
+    /// What has come in since the batch at the committer was sent.
+    pending: Pending<'a>,
+    /// Whether a batch was sent whose outcomes are not shown yet.
+    at_committer: bool,
+    jobs: mpsc::Sender<Pending<'a>>,
+    results: mpsc::Receiver<Vec<Shown<'a>>>,
+    /// How many staged files a batch waits for while the committer is free: 1, then twice
+    /// as many each time up to COMMIT_FILES, so that a run stopped early (killed, timed out)
+    /// has still replaced the files it finished, and reruns make progress. While the
+    /// committer is busy more come in, and all of them go in the next batch: the slower
+    /// the flush, the larger the batches and the fewer the flushes.
+    min_files: usize,
+}
+
+impl<'a> Batches<'a> {
+    /// Whether an outcome that waits for no rename can be shown at once: nothing before it
+    /// waits.
+    fn idle(&self) -> bool {
+        !self.at_committer && self.pending.waiting.is_empty()
+    }
+
+    /// Show the outcomes of the batch at the committer once it is done (`wait`: wait for
+    /// it); then those that came in since and wait for no rename, if none does.
+    fn show_committed(
+        &mut self,
+        wait: bool,
+        show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>,
+    ) -> Result<()> {
+        if !self.at_committer {
+            return Ok(());
+        }
+        let done = if wait {
+            self.results.recv().ok()
+        } else {
+            match self.results.try_recv() {
+                Err(mpsc::TryRecvError::Empty) => return Ok(()),
+                r => r.ok(),
             }
-            pending.push(input, out, staged, u);
-            // With no unit open, a unit file is the last of its unit: commit the unit whole.
-            if open.is_empty()
-                && (u.is_some()
-                    || pending.staged() >= commit_files
-                    || pending.waiting.len() >= COMMIT_WAITING)
-            {
-                pending.commit(&mut show)?;
-                commit_files = (commit_files * 2).min(COMMIT_FILES);
+        };
+        self.at_committer = false;
+        let Some(done) = done else {
+            anyhow::bail!("the thread renaming the staged files stopped");
+        };
+        for (input, out) in done {
+            show(input, out)?;
+        }
+        if self.pending.staged() == 0 && self.pending.units == 0 {
+            for w in self.pending.waiting.drain(..) {
+                show(w.input, w.out)?;
             }
-            Ok(())
-        },
-    )?;
-    pending.commit(&mut show)?;
-    pending.batch.sync();
-    pending.carriers.sync();
-    Ok(())
+        }
+        Ok(())
+    }
+
+    /// With no chart unit open: send what is pending to the committer if it is free and
+    /// enough files are staged or a unit is whole, or if too many outcomes wait (then after
+    /// the batch before it is done).
+    fn send_if_due(
+        &mut self,
+        show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>,
+    ) -> Result<()> {
+        if self.pending.waiting.len() >= COMMIT_WAITING {
+            self.show_committed(true, show)?;
+            if self.pending.waiting.is_empty() {
+                return Ok(());
+            }
+        } else if self.at_committer
+            || (self.pending.staged() < self.min_files && self.pending.units == 0)
+        {
+            return Ok(());
+        }
+        self.send()?;
+        self.min_files = (self.min_files * 2).min(COMMIT_FILES);
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.pending);
+        if self.jobs.send(batch).is_err() {
+            anyhow::bail!("the thread renaming the staged files stopped");
+        }
+        self.at_committer = true;
+        Ok(())
+    }
+
+    /// Commit and show everything left, in order.
+    fn finish(&mut self, show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>) -> Result<()> {
+        self.show_committed(true, show)?;
+        if !self.pending.waiting.is_empty() {
+            self.send()?;
+            self.show_committed(true, show)?;
+        }
+        Ok(())
+    }
 }
 
 /// Outcomes waiting for the renames of their batch, and the staged files of that batch.
 #[derive(Default)]
 struct Pending<'a> {
     waiting: Vec<Waiting<'a>>,
-    batch: write::Batch,
+    staged: Vec<write::Staged>,
     /// Carriers of chart units, renamed after the rest ([`Unit`]).
     held: Vec<write::Staged>,
-    carriers: write::Batch,
+    /// How many of `waiting` are files of a chart unit.
+    units: usize,
 }
 
 struct Waiting<'a> {
@@ -260,25 +380,46 @@ impl<'a> Pending<'a> {
             staged: staged.is_some(),
             unit,
         });
+        self.units += usize::from(unit.is_some());
         match (staged, unit) {
             (Some(s), Some(u)) if u.carries => self.held.push(s),
-            (Some(s), _) => self.batch.push(s),
+            (Some(s), _) => self.staged.push(s),
             (None, _) => {}
         }
     }
 
     fn staged(&self) -> usize {
-        self.batch.len() + self.held.len()
+        self.staged.len() + self.held.len()
     }
+}
 
-    /// Rename the staged files, then the carriers of units whose templates were all
-    /// written, and report every outcome that waited for them, in order.
-    fn commit(&mut self, show: &mut impl FnMut(&'a Input, Outcome) -> Result<()>) -> Result<()> {
+/// Flushes and renames batches of staged files, one after another, on its own thread
+/// ([`in_path_order`]).
+#[derive(Default)]
+struct Committer {
+    batch: write::Batch,
+    /// Carriers of chart units, renamed after the rest ([`Unit`]).
+    carriers: write::Batch,
+}
+
+impl Committer {
+    /// Rename the staged files of `job`, then the carriers of units whose templates were
+    /// all written; every outcome that waited for them, in order, with what went wrong.
+    fn commit<'a>(&mut self, job: Pending<'a>) -> Vec<Shown<'a>> {
+        let Pending {
+            waiting,
+            staged,
+            held,
+            units: _,
+        } = job;
+        for s in staged {
+            self.batch.push(s);
+        }
         let mut results = self.batch.commit().into_iter();
-        let mut plain = Vec::with_capacity(self.waiting.len());
+        let mut plain = Vec::with_capacity(waiting.len());
         // Per unit, the first template that was not written.
         let mut failed: HashMap<usize, &Path> = HashMap::new();
-        for w in &self.waiting {
+        for w in &waiting {
             let r = if w.staged && !w.unit.is_some_and(|u| u.carries) {
                 results.next()
             } else {
@@ -292,10 +433,9 @@ impl<'a> Pending<'a> {
             }
             plain.push(r);
         }
-        let held = std::mem::take(&mut self.held).into_iter();
+        let held = held.into_iter();
         let mut carried: Vec<Option<Result<()>>> = Vec::new();
-        let carrier_units = self
-            .waiting
+        let carrier_units = waiting
             .iter()
             .filter_map(|w| w.unit.filter(|u| u.carries && w.staged));
         for (u, s) in carrier_units.zip(held) {
@@ -316,7 +456,8 @@ impl<'a> Pending<'a> {
         }
         let mut renamed = self.carriers.commit().into_iter();
         let mut carried = carried.into_iter().map(|c| c.or_else(|| renamed.next()));
-        for (w, r) in self.waiting.drain(..).zip(plain) {
+        let mut shown = Vec::with_capacity(waiting.len());
+        for (w, r) in waiting.into_iter().zip(plain) {
             let r = match w.unit {
                 Some(u) if u.carries && w.staged => carried.next().flatten(),
                 _ => r,
@@ -325,9 +466,15 @@ impl<'a> Pending<'a> {
             if let Some(Err(e)) = r {
                 not_written(&mut out, e);
             }
-            show(w.input, out)?;
+            shown.push((w.input, out));
         }
-        Ok(())
+        shown
+    }
+
+    /// Make the renames done so far durable.
+    fn sync(&mut self) {
+        self.batch.sync();
+        self.carriers.sync();
     }
 }
 
