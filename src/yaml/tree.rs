@@ -201,20 +201,26 @@ fn expanded_size(
     Ok(size)
 }
 
-/// An open collection: its node (children not yet in it) and where its children start on
-/// the builder's `children` stack.
+/// An open collection: its node (children not yet in it), where its children start on the
+/// builder's `items` (a sequence) or `entries` (a mapping) stack, and whether a mapping's
+/// key waits for its value on the `keys` stack.
 struct Frame {
     node: Node,
     base: usize,
+    key: bool,
 }
 
 struct Builder<'a> {
     src: &'a str,
     stack: Vec<Frame>,
-    /// The children of every open collection, innermost last: a collection takes its own
-    /// when it closes, in one allocation of the exact size (growing a `Vec` per collection
-    /// and shrinking it after cost a third of the time of a parse).
-    children: Vec<Node>,
+    /// The items of every open sequence, innermost last, and the entries of every open
+    /// mapping (paired as they come): a collection takes its own when it closes, in one
+    /// allocation of the exact size and one copy (growing a `Vec` per collection and
+    /// shrinking it after cost a third of the time of a parse; pairing a mapping's keys and
+    /// values when it closed, a node at a time, cost a tenth).
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
+    keys: Vec<Node>,
     /// An alias was seen: documents need the expanded-size check.
     aliases: bool,
     docs: Vec<Document>,
@@ -229,9 +235,11 @@ impl<'a> Builder<'a> {
     fn new(src: &'a str) -> Self {
         Builder {
             src,
-            stack: Vec::new(),
+            stack: Vec::with_capacity(16),
             // Room for the children of a typical manifest's open collections.
-            children: Vec::with_capacity(64),
+            items: Vec::with_capacity(16),
+            entries: Vec::with_capacity(32),
+            keys: Vec::with_capacity(16),
             aliases: false,
             docs: Vec::new(),
             prev_end: 0,
@@ -272,7 +280,9 @@ impl<'a> Builder<'a> {
         if self.next_id as u64 > MAX_EXPANDED_NODES {
             self.too_large = Some(span.start);
             self.stack.clear();
-            self.children.clear();
+            self.items.clear();
+            self.entries.clear();
+            self.keys.clear();
             self.docs.clear();
             return;
         }
@@ -331,7 +341,8 @@ impl<'a> Builder<'a> {
                 );
                 self.stack.push(Frame {
                     node,
-                    base: self.children.len(),
+                    base: self.entries.len(),
+                    key: false,
                 });
             }
             EvKind::SeqStart { flow, anchor, tag } => {
@@ -352,13 +363,23 @@ impl<'a> Builder<'a> {
                 );
                 self.stack.push(Frame {
                     node,
-                    base: self.children.len(),
+                    base: self.items.len(),
+                    key: false,
                 });
             }
             EvKind::MapEnd | EvKind::SeqEnd => {
-                let Some(Frame { mut node, base }) = self.stack.pop() else {
+                let Some(Frame {
+                    mut node,
+                    base,
+                    key,
+                }) = self.stack.pop()
+                else {
                     return;
                 };
+                // A key left without a value is dropped.
+                if key {
+                    self.keys.pop();
+                }
                 self.take_children(&mut node, base);
                 node.span.end = if node.is_flow() {
                     span.end
@@ -403,37 +424,39 @@ impl<'a> Builder<'a> {
 
     #[inline]
     fn attach(&mut self, node: Node) {
-        if self.stack.is_empty() {
-            let index = self.docs.len();
-            self.docs.push(Document {
-                root: node,
-                index,
-                node_count: self.next_id,
-            });
-        } else {
-            self.children.push(node);
+        match self.stack.last_mut() {
+            None => {
+                let index = self.docs.len();
+                self.docs.push(Document {
+                    root: node,
+                    index,
+                    node_count: self.next_id,
+                });
+            }
+            Some(frame) => match frame.node.kind {
+                NodeKind::Map { .. } => {
+                    frame.key = !frame.key;
+                    match frame.key {
+                        true => self.keys.push(node),
+                        false => {
+                            if let Some(key) = self.keys.pop() {
+                                self.entries.push((key, node));
+                            }
+                        }
+                    }
+                }
+                _ => self.items.push(node),
+            },
         }
     }
 
     /// Move the children stacked since `base` into the collection `node`, in a `Vec` of
     /// exactly their number (a node is ~100 bytes: spare room would double the memory of a
-    /// document of small collections). A mapping pairs them up; a key left without a value
-    /// is dropped.
+    /// document of small collections).
     fn take_children(&mut self, node: &mut Node, base: usize) {
-        let base = base.min(self.children.len());
-        let mut drained = self.children.drain(base..);
         match &mut node.kind {
-            NodeKind::Map { entries, .. } => {
-                let mut pairs = Vec::with_capacity(drained.len() / 2);
-                while let (Some(k), Some(v)) = (drained.next(), drained.next()) {
-                    pairs.push((k, v));
-                }
-                *entries = pairs;
-            }
-            NodeKind::Seq { items, .. } => {
-                *items = Vec::with_capacity(drained.len());
-                items.extend(drained);
-            }
+            NodeKind::Map { entries, .. } => *entries = take_tail(&mut self.entries, base),
+            NodeKind::Seq { items, .. } => *items = take_tail(&mut self.items, base),
             _ => {}
         }
     }
@@ -472,7 +495,7 @@ impl<'a> Builder<'a> {
             let line_end = crate::source::line_end(src, pos);
             let line = &src[pos..line_end];
             let lead = line.bytes().take_while(|&b| b == b' ').count();
-            let blank = line.trim().is_empty();
+            let blank = is_blank(line);
             if !blank && lead < indent {
                 break;
             }
@@ -485,6 +508,34 @@ impl<'a> Builder<'a> {
             }
         }
         header..end.max(header_end)
+    }
+}
+
+/// The elements of `v` from `at` on, moved out in one copy into a `Vec` of their number.
+fn take_tail<T>(v: &mut Vec<T>, at: usize) -> Vec<T> {
+    let at = at.min(v.len());
+    if at > 0 {
+        // A new allocation of exactly `len - at`, one copy.
+        return v.split_off(at);
+    }
+    // `split_off(0)` would hand over `v`'s whole buffer, spare room included.
+    let mut out = Vec::with_capacity(v.len());
+    out.append(v);
+    out
+}
+
+/// `line.trim().is_empty()`, without decoding characters when the line has an ASCII
+/// character other than whitespace (nearly every line of a block scalar: this is asked of
+/// each of them).
+fn is_blank(line: &str) -> bool {
+    match line
+        .bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    {
+        None => true,
+        Some(b) if b.is_ascii() => false,
+        // Unicode whitespace (NBSP, U+2000..) also counts as blank for `trim`.
+        Some(_) => line.trim().is_empty(),
     }
 }
 
@@ -564,6 +615,13 @@ mod tests {
 
     fn slice<'a>(src: &'a str, n: &Node) -> &'a str {
         &src[n.span.clone()]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn is_blank_is_trim_is_empty(line in "[ \t\r\n\u{b}\u{c}\u{a0}\u{2003}\u{3000}x#é]{0,6}") {
+            proptest::prop_assert_eq!(is_blank(&line), line.trim().is_empty());
+        }
     }
 
     #[test]
