@@ -79,8 +79,6 @@ const SUSPECT: [bool; 256] = {
 /// Refuse texts with characters the fast path does not reproduce granit's handling of. After
 /// this, the only line breaks are `\n` and `\r\n` and there are no tabs.
 fn prescan(b: &[u8]) -> R {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while i < b.len() {
         // Eight bytes at a time while they are printable ASCII or line feeds: no byte with
@@ -144,6 +142,61 @@ const PLAIN_STOP: [bool; 256] = {
     t[b'\r' as usize] = true;
     t
 };
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `b` at `i`, the first in the lowest byte, if there are eight.
+#[inline]
+fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    let chunk = b.get(i..i.checked_add(8)?)?;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    Some(u64::from_le_bytes(word))
+}
+
+/// A high bit in each byte of `x` that is zero (and maybe in bytes above a zero one, where
+/// the subtraction borrowed): the lowest one marked is always the first zero byte.
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGH
+}
+
+/// Past the spaces at `i`, eight bytes at a time (indentation is most of a manifest's
+/// spaces, and deep).
+#[inline]
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while let Some(w) = word_at(b, i) {
+        let other = w ^ (ONES * u64::from(b' '));
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
+/// The first byte at or after `p` that [`PLAIN_STOP`] stops at (or the end), eight bytes at
+/// a time.
+#[inline]
+fn plain_run(b: &[u8], mut p: usize) -> usize {
+    while let Some(w) = word_at(b, p) {
+        let stops = [b' ', b':', b'\n', b'\r']
+            .into_iter()
+            .fold(0, |m, c| m | zero_bytes(w ^ (ONES * u64::from(c))));
+        if stops != 0 {
+            return p + (stops.trailing_zeros() / 8) as usize;
+        }
+        p += 8;
+    }
+    while p < b.len() && !PLAIN_STOP[b[p] as usize] {
+        p += 1;
+    }
+    p
+}
 
 /// What starts the next line that holds something other than blanks and comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,11 +330,8 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         self.depth -= 1;
     }
 
-    fn skip_spaces(&self, mut i: usize) -> usize {
-        while self.at(i) == Some(b' ') {
-            i += 1;
-        }
-        i
+    fn skip_spaces(&self, i: usize) -> usize {
+        skip_spaces(self.b, i)
     }
 
     /// The line break (or the end of the text) at or after `i`: the `\r` of a `\r\n`.
@@ -652,9 +702,7 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         loop {
             // Ordinary text in a tight loop; stop at a blank, `:` or line break.
             let run = p;
-            while p < b.len() && !PLAIN_STOP[b[p] as usize] {
-                p += 1;
-            }
+            p = plain_run(b, p);
             if p > run {
                 end = p;
             }
@@ -954,9 +1002,8 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
             // Empty lines, and the next line's indentation up to `indent`.
             loop {
                 let start = pos;
-                while pos - start < indent && self.at(pos) == Some(b' ') {
-                    pos += 1;
-                }
+                // At most `indent` spaces.
+                pos = self.skip_spaces(pos).min(start + indent);
                 col = pos - start;
                 match self.at(pos) {
                     Some(b'\n' | b'\r') => {
@@ -1158,6 +1205,30 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
 mod tests {
     use super::*;
     use crate::yaml::events;
+
+    proptest::proptest! {
+        /// The word-at-a-time scans stop where the byte-at-a-time loops do.
+        #[test]
+        fn word_scans_stop_where_byte_loops_do(
+            text in proptest::collection::vec(
+                proptest::sample::select(vec![b' ', b':', b'\n', b'\r', b'a', b'#', 0x80, 0xff, 0x01, 0x21, 0x3b]),
+                0..40,
+            ),
+            start in 0usize..40,
+        ) {
+            let i = start.min(text.len());
+            let mut spaces = i;
+            while text.get(spaces) == Some(&b' ') {
+                spaces += 1;
+            }
+            proptest::prop_assert_eq!(skip_spaces(&text, i), spaces);
+            let mut stop = i;
+            while stop < text.len() && !PLAIN_STOP[text[stop] as usize] {
+                stop += 1;
+            }
+            proptest::prop_assert_eq!(plain_run(&text, i), stop);
+        }
+    }
 
     fn granit(src: &str) -> Vec<Ev> {
         let mut v = Vec::new();
