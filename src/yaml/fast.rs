@@ -155,13 +155,6 @@ fn word_at(b: &[u8], i: usize) -> Option<u64> {
     Some(u64::from_le_bytes(word))
 }
 
-/// A high bit in each byte of `x` that is zero (and maybe in bytes above a zero one, where
-/// the subtraction borrowed): the lowest one marked is always the first zero byte.
-#[inline]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & HIGH
-}
-
 /// Past the spaces at `i`, eight bytes at a time (indentation is most of a manifest's
 /// spaces, and deep).
 #[inline]
@@ -177,25 +170,6 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
-}
-
-/// The first byte at or after `p` that [`PLAIN_STOP`] stops at (or the end), eight bytes at
-/// a time.
-#[inline]
-fn plain_run(b: &[u8], mut p: usize) -> usize {
-    while let Some(w) = word_at(b, p) {
-        let stops = [b' ', b':', b'\n', b'\r']
-            .into_iter()
-            .fold(0, |m, c| m | zero_bytes(w ^ (ONES * u64::from(c))));
-        if stops != 0 {
-            return p + (stops.trailing_zeros() / 8) as usize;
-        }
-        p += 8;
-    }
-    while p < b.len() && !PLAIN_STOP[b[p] as usize] {
-        p += 1;
-    }
-    p
 }
 
 /// What starts the next line that holds something other than blanks and comments.
@@ -702,7 +676,9 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         loop {
             // Ordinary text in a tight loop; stop at a blank, `:` or line break.
             let run = p;
-            p = plain_run(b, p);
+            while p < b.len() && !PLAIN_STOP[b[p] as usize] {
+                p += 1;
+            }
             if p > run {
                 end = p;
             }
@@ -1207,9 +1183,9 @@ mod tests {
     use crate::yaml::events;
 
     proptest::proptest! {
-        /// The word-at-a-time scans stop where the byte-at-a-time loops do.
+        /// The word-at-a-time scan stops where the byte-at-a-time loop does.
         #[test]
-        fn word_scans_stop_where_byte_loops_do(
+        fn skip_spaces_stops_where_a_byte_loop_does(
             text in proptest::collection::vec(
                 proptest::sample::select(vec![b' ', b':', b'\n', b'\r', b'a', b'#', 0x80, 0xff, 0x01, 0x21, 0x3b]),
                 0..40,
@@ -1222,11 +1198,6 @@ mod tests {
                 spaces += 1;
             }
             proptest::prop_assert_eq!(skip_spaces(&text, i), spaces);
-            let mut stop = i;
-            while stop < text.len() && !PLAIN_STOP[text[stop] as usize] {
-                stop += 1;
-            }
-            proptest::prop_assert_eq!(plain_run(&text, i), stop);
         }
     }
 

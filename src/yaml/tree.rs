@@ -278,13 +278,7 @@ impl<'a> Builder<'a> {
             return;
         }
         if self.next_id as u64 > MAX_EXPANDED_NODES {
-            self.too_large = Some(span.start);
-            self.stack.clear();
-            self.items.clear();
-            self.entries.clear();
-            self.keys.clear();
-            self.docs.clear();
-            return;
+            return self.refuse(span.start);
         }
         match kind {
             EvKind::DocStart => self.next_id = 0,
@@ -297,21 +291,7 @@ impl<'a> Builder<'a> {
             } => {
                 let mut value = value;
                 let span = match style {
-                    Style::Literal | Style::Folded => {
-                        let span = self.block_scalar_span(span.clone(), &value);
-                        // The parser keeps (clip, keep) a final line break even when the
-                        // last line ends the file without one; YAML, libyaml and go-yaml
-                        // (what Kubernetes reads with) do not: there is none to keep. Take
-                        // the spec's reading, or an edit that adds or removes that line
-                        // break would change the value unseen by verification.
-                        if span.end == self.src.len()
-                            && !self.src.ends_with(['\n', '\r'])
-                            && value.ends_with('\n')
-                        {
-                            value.pop();
-                        }
-                        span
-                    }
+                    Style::Literal | Style::Folded => self.block_scalar(span.clone(), &mut value),
                     _ => span.clone(),
                 };
                 let node = self.node(
@@ -367,38 +347,71 @@ impl<'a> Builder<'a> {
                     key: false,
                 });
             }
-            EvKind::MapEnd | EvKind::SeqEnd => {
-                let Some(Frame {
-                    mut node,
-                    base,
-                    key,
-                }) = self.stack.pop()
-                else {
-                    return;
-                };
-                // A key left without a value is dropped.
-                if key {
-                    self.keys.pop();
-                }
-                self.take_children(&mut node, base);
-                node.span.end = if node.is_flow() {
-                    span.end
-                } else {
-                    last_child_end(&node).unwrap_or(node.span.start)
-                };
-                if !node.is_flow()
-                    && let Some(first) = first_child_start(&node)
-                {
-                    node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
-                        dash_before(self.src, first)
-                    } else {
-                        first
-                    };
-                }
-                self.attach(node);
-            }
+            EvKind::MapEnd | EvKind::SeqEnd => self.close(span.end),
         }
         self.prev_end = self.prev_end.max(span.end);
+    }
+
+    /// The document crossed [`MAX_EXPANDED_NODES`] nodes at `at`: build nothing more.
+    #[cold]
+    fn refuse(&mut self, at: usize) {
+        self.too_large = Some(at);
+        self.stack.clear();
+        self.items.clear();
+        self.entries.clear();
+        self.keys.clear();
+        self.docs.clear();
+    }
+
+    /// A block scalar's span (see [`Builder::block_scalar_span`]), and its value as YAML
+    /// reads it. Out of line, as `close` is: `push` is called for every node, and kept
+    /// small it costs less per call.
+    #[inline(never)]
+    fn block_scalar(&mut self, span: Range<usize>, value: &mut String) -> Range<usize> {
+        let span = self.block_scalar_span(span, value);
+        // The parser keeps (clip, keep) a final line break even when the last line ends
+        // the file without one; YAML, libyaml and go-yaml (what Kubernetes reads with) do
+        // not: there is none to keep. Take the spec's reading, or an edit that adds or
+        // removes that line break would change the value unseen by verification.
+        if span.end == self.src.len() && !self.src.ends_with(['\n', '\r']) && value.ends_with('\n')
+        {
+            value.pop();
+        }
+        span
+    }
+
+    /// The innermost open collection ends (a flow collection's closing bracket ends at
+    /// `end`): it takes its children and its span, and joins its parent.
+    #[inline(never)]
+    fn close(&mut self, end: usize) {
+        let Some(Frame {
+            mut node,
+            base,
+            key,
+        }) = self.stack.pop()
+        else {
+            return;
+        };
+        // A key left without a value is dropped.
+        if key {
+            self.keys.pop();
+        }
+        self.take_children(&mut node, base);
+        node.span.end = if node.is_flow() {
+            end
+        } else {
+            last_child_end(&node).unwrap_or(node.span.start)
+        };
+        if !node.is_flow()
+            && let Some(first) = first_child_start(&node)
+        {
+            node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
+                dash_before(self.src, first)
+            } else {
+                first
+            };
+        }
+        self.attach(node);
     }
 
     #[inline]
