@@ -649,6 +649,78 @@ mod tests {
         assert_eq!(slice(src, root.get("other").unwrap()), "'v'");
     }
 
+    /// Every collection of `node` holds its children in a `Vec` of exactly their number.
+    fn exact(node: &Node) -> bool {
+        match &node.kind {
+            NodeKind::Map { entries, .. } => {
+                entries.capacity() == entries.len()
+                    && entries.iter().all(|(k, v)| exact(k) && exact(v))
+            }
+            NodeKind::Seq { items, .. } => {
+                items.capacity() == items.len() && items.iter().all(exact)
+            }
+            _ => true,
+        }
+    }
+
+    /// Keys and values are paired as they come, at every depth and in documents after the
+    /// first; a key whose value never came is dropped, as before.
+    #[test]
+    fn mappings_pair_their_keys_and_values_as_they_come() {
+        let src = "a: [1, {b: 2, c: [x, {d: e}]}]\nf:\n- g: h\n  i: j\n- k\n---\n- l: m\n- {}\n";
+        let docs = parse_stream(src).unwrap();
+        let keys = |n: &Node| -> Vec<String> {
+            n.entries()
+                .iter()
+                .map(|(k, _)| k.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(keys(&docs[0].root), ["a", "f"]);
+        let NodeKind::Seq { items, .. } = &docs[0].root.get("a").unwrap().kind else {
+            panic!("a sequence")
+        };
+        assert_eq!(keys(&items[1]), ["b", "c"]);
+        assert_eq!(items[1].get("b").unwrap().as_str(), Some("2"));
+        assert!(docs.iter().all(|d| exact(&d.root)));
+        let ev = |kind| Ev {
+            kind,
+            span: 0..0,
+            props: None,
+        };
+        let scalar = |v: &str| {
+            ev(EvKind::Scalar {
+                value: v.to_string(),
+                style: Style::Plain,
+                anchor: 0,
+                tag: None,
+            })
+        };
+        let map = || {
+            ev(EvKind::MapStart {
+                flow: true,
+                anchor: 0,
+                tag: None,
+            })
+        };
+        let mut b = Builder::new("");
+        for e in [
+            ev(EvKind::DocStart),
+            map(),
+            scalar("k"),
+            map(),
+            scalar("inner"),
+            ev(EvKind::MapEnd),
+            scalar("lonely"),
+            ev(EvKind::MapEnd),
+            ev(EvKind::DocEnd),
+        ] {
+            b.push(e);
+        }
+        let docs = b.finish().unwrap();
+        assert_eq!(keys(&docs[0].root), ["k"]);
+        assert!(docs[0].root.get("k").unwrap().entries().is_empty());
+    }
+
     #[test]
     fn block_collections_span_first_key_to_last_value() {
         let src = "spec:\n  items:\n  - a: 1\n    b: [x, y]\n  - c\nz: 1\n";
