@@ -301,9 +301,26 @@ fn rewrite(
     kind: &dyn InputKind,
 ) -> Result<String, String> {
     let output = edit::apply(text, edits).map_err(|e| e.to_string())?;
+    verify_rewrite(text, &output, docs, edits, expected, ctx, kind)?;
+    Ok(output)
+}
+
+/// Verify `output`, which is `text` (parsed into `docs`, planned into `edits` and the
+/// `expected` working trees) with `edits` applied, as the engine does before anything is
+/// shown or written: a kind read in chunks has only the parts that changed parsed again
+/// (`verify_parts`). Public for `examples/phases`, which times this step.
+pub fn verify_rewrite(
+    text: &str,
+    output: &str,
+    docs: &[crate::yaml::Document],
+    edits: &[edit::Edit],
+    expected: &[Option<MNode>],
+    ctx: &Context,
+    kind: &dyn InputKind,
+) -> Result<(), String> {
     let (cat, window) = (ctx.catalogue, ctx.window);
     // Verification plans the output again: one search of it for a directive, too.
-    crate::plan::suppress::NoDirective::of(&output).run(|| match kind.chunked() {
+    crate::plan::suppress::NoDirective::of(output).run(|| match kind.chunked() {
         true => verify_parts(text, docs, edits, expected)
             .into_iter()
             .try_for_each(|p| {
@@ -311,9 +328,8 @@ fn rewrite(
                 let docs = &docs[p.docs.clone()];
                 kind.verify(out, src, p.src.start, docs, &expected[p.docs], cat, window)
             }),
-        false => kind.verify(&output, text, 0, docs, expected, cat, window),
-    })?;
-    Ok(output)
+        false => kind.verify(output, text, 0, docs, expected, cat, window),
+    })
 }
 
 /// A part of a chunk to verify: its text in the input and in the output, and its documents.

@@ -79,8 +79,6 @@ const SUSPECT: [bool; 256] = {
 /// Refuse texts with characters the fast path does not reproduce granit's handling of. After
 /// this, the only line breaks are `\n` and `\r\n` and there are no tabs.
 fn prescan(b: &[u8]) -> R {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while i < b.len() {
         // Eight bytes at a time while they are printable ASCII or line feeds: no byte with
@@ -144,6 +142,35 @@ const PLAIN_STOP: [bool; 256] = {
     t[b'\r' as usize] = true;
     t
 };
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `b` at `i`, the first in the lowest byte, if there are eight.
+#[inline]
+fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    let chunk = b.get(i..i.checked_add(8)?)?;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    Some(u64::from_le_bytes(word))
+}
+
+/// Past the spaces at `i`, eight bytes at a time (indentation is most of a manifest's
+/// spaces, and deep).
+#[inline]
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while let Some(w) = word_at(b, i) {
+        let other = w ^ (ONES * u64::from(b' '));
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
 
 /// What starts the next line that holds something other than blanks and comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,11 +304,8 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
         self.depth -= 1;
     }
 
-    fn skip_spaces(&self, mut i: usize) -> usize {
-        while self.at(i) == Some(b' ') {
-            i += 1;
-        }
-        i
+    fn skip_spaces(&self, i: usize) -> usize {
+        skip_spaces(self.b, i)
     }
 
     /// The line break (or the end of the text) at or after `i`: the `\r` of a `\r\n`.
@@ -954,9 +978,8 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
             // Empty lines, and the next line's indentation up to `indent`.
             loop {
                 let start = pos;
-                while pos - start < indent && self.at(pos) == Some(b' ') {
-                    pos += 1;
-                }
+                // At most `indent` spaces.
+                pos = self.skip_spaces(pos).min(start + indent);
                 col = pos - start;
                 match self.at(pos) {
                     Some(b'\n' | b'\r') => {
@@ -1158,6 +1181,25 @@ impl<'a, F: FnMut(Ev)> Fast<'a, F> {
 mod tests {
     use super::*;
     use crate::yaml::events;
+
+    proptest::proptest! {
+        /// The word-at-a-time scan stops where the byte-at-a-time loop does.
+        #[test]
+        fn skip_spaces_stops_where_a_byte_loop_does(
+            text in proptest::collection::vec(
+                proptest::sample::select(vec![b' ', b':', b'\n', b'\r', b'a', b'#', 0x80, 0xff, 0x01, 0x21, 0x3b]),
+                0..40,
+            ),
+            start in 0usize..40,
+        ) {
+            let i = start.min(text.len());
+            let mut spaces = i;
+            while text.get(spaces) == Some(&b' ') {
+                spaces += 1;
+            }
+            proptest::prop_assert_eq!(skip_spaces(&text, i), spaces);
+        }
+    }
 
     fn granit(src: &str) -> Vec<Ev> {
         let mut v = Vec::new();

@@ -201,20 +201,26 @@ fn expanded_size(
     Ok(size)
 }
 
-/// An open collection: its node (children not yet in it) and where its children start on
-/// the builder's `children` stack.
+/// An open collection: its node (children not yet in it), where its children start on the
+/// builder's `items` (a sequence) or `entries` (a mapping) stack, and whether a mapping's
+/// key waits for its value on the `keys` stack.
 struct Frame {
     node: Node,
     base: usize,
+    key: bool,
 }
 
 struct Builder<'a> {
     src: &'a str,
     stack: Vec<Frame>,
-    /// The children of every open collection, innermost last: a collection takes its own
-    /// when it closes, in one allocation of the exact size (growing a `Vec` per collection
-    /// and shrinking it after cost a third of the time of a parse).
-    children: Vec<Node>,
+    /// The items of every open sequence, innermost last, and the entries of every open
+    /// mapping (paired as they come): a collection takes its own when it closes, in one
+    /// allocation of the exact size and one copy (growing a `Vec` per collection and
+    /// shrinking it after cost a third of the time of a parse; pairing a mapping's keys and
+    /// values when it closed, a node at a time, cost a tenth).
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
+    keys: Vec<Node>,
     /// An alias was seen: documents need the expanded-size check.
     aliases: bool,
     docs: Vec<Document>,
@@ -229,9 +235,11 @@ impl<'a> Builder<'a> {
     fn new(src: &'a str) -> Self {
         Builder {
             src,
-            stack: Vec::new(),
+            stack: Vec::with_capacity(16),
             // Room for the children of a typical manifest's open collections.
-            children: Vec::with_capacity(64),
+            items: Vec::with_capacity(16),
+            entries: Vec::with_capacity(32),
+            keys: Vec::with_capacity(16),
             aliases: false,
             docs: Vec::new(),
             prev_end: 0,
@@ -270,11 +278,7 @@ impl<'a> Builder<'a> {
             return;
         }
         if self.next_id as u64 > MAX_EXPANDED_NODES {
-            self.too_large = Some(span.start);
-            self.stack.clear();
-            self.children.clear();
-            self.docs.clear();
-            return;
+            return self.refuse(span.start);
         }
         match kind {
             EvKind::DocStart => self.next_id = 0,
@@ -287,21 +291,7 @@ impl<'a> Builder<'a> {
             } => {
                 let mut value = value;
                 let span = match style {
-                    Style::Literal | Style::Folded => {
-                        let span = self.block_scalar_span(span.clone(), &value);
-                        // The parser keeps (clip, keep) a final line break even when the
-                        // last line ends the file without one; YAML, libyaml and go-yaml
-                        // (what Kubernetes reads with) do not: there is none to keep. Take
-                        // the spec's reading, or an edit that adds or removes that line
-                        // break would change the value unseen by verification.
-                        if span.end == self.src.len()
-                            && !self.src.ends_with(['\n', '\r'])
-                            && value.ends_with('\n')
-                        {
-                            value.pop();
-                        }
-                        span
-                    }
+                    Style::Literal | Style::Folded => self.block_scalar(span.clone(), &mut value),
                     _ => span.clone(),
                 };
                 let node = self.node(
@@ -331,7 +321,8 @@ impl<'a> Builder<'a> {
                 );
                 self.stack.push(Frame {
                     node,
-                    base: self.children.len(),
+                    base: self.entries.len(),
+                    key: false,
                 });
             }
             EvKind::SeqStart { flow, anchor, tag } => {
@@ -352,32 +343,75 @@ impl<'a> Builder<'a> {
                 );
                 self.stack.push(Frame {
                     node,
-                    base: self.children.len(),
+                    base: self.items.len(),
+                    key: false,
                 });
             }
-            EvKind::MapEnd | EvKind::SeqEnd => {
-                let Some(Frame { mut node, base }) = self.stack.pop() else {
-                    return;
-                };
-                self.take_children(&mut node, base);
-                node.span.end = if node.is_flow() {
-                    span.end
-                } else {
-                    last_child_end(&node).unwrap_or(node.span.start)
-                };
-                if !node.is_flow()
-                    && let Some(first) = first_child_start(&node)
-                {
-                    node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
-                        dash_before(self.src, first)
-                    } else {
-                        first
-                    };
-                }
-                self.attach(node);
-            }
+            EvKind::MapEnd | EvKind::SeqEnd => self.close(span.end),
         }
         self.prev_end = self.prev_end.max(span.end);
+    }
+
+    /// The document crossed [`MAX_EXPANDED_NODES`] nodes at `at`: build nothing more.
+    #[cold]
+    fn refuse(&mut self, at: usize) {
+        self.too_large = Some(at);
+        self.stack.clear();
+        self.items.clear();
+        self.entries.clear();
+        self.keys.clear();
+        self.docs.clear();
+    }
+
+    /// A block scalar's span (see [`Builder::block_scalar_span`]), and its value as YAML
+    /// reads it. Out of line, as `close` is: `push` is called for every node, and kept
+    /// small it costs less per call.
+    #[inline(never)]
+    fn block_scalar(&mut self, span: Range<usize>, value: &mut String) -> Range<usize> {
+        let span = self.block_scalar_span(span, value);
+        // The parser keeps (clip, keep) a final line break even when the last line ends
+        // the file without one; YAML, libyaml and go-yaml (what Kubernetes reads with) do
+        // not: there is none to keep. Take the spec's reading, or an edit that adds or
+        // removes that line break would change the value unseen by verification.
+        if span.end == self.src.len() && !self.src.ends_with(['\n', '\r']) && value.ends_with('\n')
+        {
+            value.pop();
+        }
+        span
+    }
+
+    /// The innermost open collection ends (a flow collection's closing bracket ends at
+    /// `end`): it takes its children and its span, and joins its parent.
+    #[inline(never)]
+    fn close(&mut self, end: usize) {
+        let Some(Frame {
+            mut node,
+            base,
+            key,
+        }) = self.stack.pop()
+        else {
+            return;
+        };
+        // A key left without a value is dropped.
+        if key {
+            self.keys.pop();
+        }
+        self.take_children(&mut node, base);
+        node.span.end = if node.is_flow() {
+            end
+        } else {
+            last_child_end(&node).unwrap_or(node.span.start)
+        };
+        if !node.is_flow()
+            && let Some(first) = first_child_start(&node)
+        {
+            node.span.start = if matches!(node.kind, NodeKind::Seq { .. }) {
+                dash_before(self.src, first)
+            } else {
+                first
+            };
+        }
+        self.attach(node);
     }
 
     #[inline]
@@ -403,37 +437,39 @@ impl<'a> Builder<'a> {
 
     #[inline]
     fn attach(&mut self, node: Node) {
-        if self.stack.is_empty() {
-            let index = self.docs.len();
-            self.docs.push(Document {
-                root: node,
-                index,
-                node_count: self.next_id,
-            });
-        } else {
-            self.children.push(node);
+        match self.stack.last_mut() {
+            None => {
+                let index = self.docs.len();
+                self.docs.push(Document {
+                    root: node,
+                    index,
+                    node_count: self.next_id,
+                });
+            }
+            Some(frame) => match frame.node.kind {
+                NodeKind::Map { .. } => {
+                    frame.key = !frame.key;
+                    match frame.key {
+                        true => self.keys.push(node),
+                        false => {
+                            if let Some(key) = self.keys.pop() {
+                                self.entries.push((key, node));
+                            }
+                        }
+                    }
+                }
+                _ => self.items.push(node),
+            },
         }
     }
 
     /// Move the children stacked since `base` into the collection `node`, in a `Vec` of
     /// exactly their number (a node is ~100 bytes: spare room would double the memory of a
-    /// document of small collections). A mapping pairs them up; a key left without a value
-    /// is dropped.
+    /// document of small collections).
     fn take_children(&mut self, node: &mut Node, base: usize) {
-        let base = base.min(self.children.len());
-        let mut drained = self.children.drain(base..);
         match &mut node.kind {
-            NodeKind::Map { entries, .. } => {
-                let mut pairs = Vec::with_capacity(drained.len() / 2);
-                while let (Some(k), Some(v)) = (drained.next(), drained.next()) {
-                    pairs.push((k, v));
-                }
-                *entries = pairs;
-            }
-            NodeKind::Seq { items, .. } => {
-                *items = Vec::with_capacity(drained.len());
-                items.extend(drained);
-            }
+            NodeKind::Map { entries, .. } => *entries = take_tail(&mut self.entries, base),
+            NodeKind::Seq { items, .. } => *items = take_tail(&mut self.items, base),
             _ => {}
         }
     }
@@ -472,7 +508,7 @@ impl<'a> Builder<'a> {
             let line_end = crate::source::line_end(src, pos);
             let line = &src[pos..line_end];
             let lead = line.bytes().take_while(|&b| b == b' ').count();
-            let blank = line.trim().is_empty();
+            let blank = is_blank(line);
             if !blank && lead < indent {
                 break;
             }
@@ -485,6 +521,34 @@ impl<'a> Builder<'a> {
             }
         }
         header..end.max(header_end)
+    }
+}
+
+/// The elements of `v` from `at` on, moved out in one copy into a `Vec` of their number.
+fn take_tail<T>(v: &mut Vec<T>, at: usize) -> Vec<T> {
+    let at = at.min(v.len());
+    if at > 0 {
+        // A new allocation of exactly `len - at`, one copy.
+        return v.split_off(at);
+    }
+    // `split_off(0)` would hand over `v`'s whole buffer, spare room included.
+    let mut out = Vec::with_capacity(v.len());
+    out.append(v);
+    out
+}
+
+/// `line.trim().is_empty()`, without decoding characters when the line has an ASCII
+/// character other than whitespace (nearly every line of a block scalar: this is asked of
+/// each of them).
+fn is_blank(line: &str) -> bool {
+    match line
+        .bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    {
+        None => true,
+        Some(b) if b.is_ascii() => false,
+        // Unicode whitespace (NBSP, U+2000..) also counts as blank for `trim`.
+        Some(_) => line.trim().is_empty(),
     }
 }
 
@@ -566,6 +630,13 @@ mod tests {
         &src[n.span.clone()]
     }
 
+    proptest::proptest! {
+        #[test]
+        fn is_blank_is_trim_is_empty(line in "[ \t\r\n\u{b}\u{c}\u{a0}\u{2003}\u{3000}x#é]{0,6}") {
+            proptest::prop_assert_eq!(is_blank(&line), line.trim().is_empty());
+        }
+    }
+
     #[test]
     fn spans_are_bytes_after_multibyte_block_scalar() {
         let src = "a: |\n  Grüße 日本語 🚀\n  x\n# c\nother: 'v'\n";
@@ -576,6 +647,78 @@ mod tests {
             "|\n  Grüße 日本語 🚀\n  x"
         );
         assert_eq!(slice(src, root.get("other").unwrap()), "'v'");
+    }
+
+    /// Every collection of `node` holds its children in a `Vec` of exactly their number.
+    fn exact(node: &Node) -> bool {
+        match &node.kind {
+            NodeKind::Map { entries, .. } => {
+                entries.capacity() == entries.len()
+                    && entries.iter().all(|(k, v)| exact(k) && exact(v))
+            }
+            NodeKind::Seq { items, .. } => {
+                items.capacity() == items.len() && items.iter().all(exact)
+            }
+            _ => true,
+        }
+    }
+
+    /// Keys and values are paired as they come, at every depth and in documents after the
+    /// first; a key whose value never came is dropped, as before.
+    #[test]
+    fn mappings_pair_their_keys_and_values_as_they_come() {
+        let src = "a: [1, {b: 2, c: [x, {d: e}]}]\nf:\n- g: h\n  i: j\n- k\n---\n- l: m\n- {}\n";
+        let docs = parse_stream(src).unwrap();
+        let keys = |n: &Node| -> Vec<String> {
+            n.entries()
+                .iter()
+                .map(|(k, _)| k.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(keys(&docs[0].root), ["a", "f"]);
+        let NodeKind::Seq { items, .. } = &docs[0].root.get("a").unwrap().kind else {
+            panic!("a sequence")
+        };
+        assert_eq!(keys(&items[1]), ["b", "c"]);
+        assert_eq!(items[1].get("b").unwrap().as_str(), Some("2"));
+        assert!(docs.iter().all(|d| exact(&d.root)));
+        let ev = |kind| Ev {
+            kind,
+            span: 0..0,
+            props: None,
+        };
+        let scalar = |v: &str| {
+            ev(EvKind::Scalar {
+                value: v.to_string(),
+                style: Style::Plain,
+                anchor: 0,
+                tag: None,
+            })
+        };
+        let map = || {
+            ev(EvKind::MapStart {
+                flow: true,
+                anchor: 0,
+                tag: None,
+            })
+        };
+        let mut b = Builder::new("");
+        for e in [
+            ev(EvKind::DocStart),
+            map(),
+            scalar("k"),
+            map(),
+            scalar("inner"),
+            ev(EvKind::MapEnd),
+            scalar("lonely"),
+            ev(EvKind::MapEnd),
+            ev(EvKind::DocEnd),
+        ] {
+            b.push(e);
+        }
+        let docs = b.finish().unwrap();
+        assert_eq!(keys(&docs[0].root), ["k"]);
+        assert!(docs[0].root.get("k").unwrap().entries().is_empty());
     }
 
     #[test]
