@@ -64,35 +64,110 @@ impl CompiledNeedle {
     }
 }
 
-/// The pairs of adjacent bytes in a text, folded into 4,096 bits. A needle with a pair the
-/// text lacks is not in it: an object's text is tested against some thirty needles (the
-/// `mentions` of the field migrations for its kind), most of them absent, and this rules
+/// The pairs of adjacent bytes in a text, folded into 4,096 of 16,384 slots. A needle with a
+/// pair the text lacks is not in it: an object's text is tested against some thirty needles
+/// (the `mentions` of the field migrations for its kind), most of them absent, and this rules
 /// most out without a search.
+///
+/// One byte a slot, not one bit: marking a pair is then a two-byte load, a mask and a store
+/// (about 3 instructions a byte of text, where setting a bit took 8). A slot holds the stamp
+/// of the text that marked it, so a table is reused without zeroing its 16 KiB (zeroing, or a
+/// fresh zeroed allocation, cost more than marking a typical object's pairs).
 #[derive(Debug)]
-pub struct Pairs([u64; 64]);
+pub struct Pairs {
+    /// Always there but while the table goes back to [`SPARE`] on drop.
+    slots: Option<Box<[u8; SLOTS]>>,
+    /// What this text's pairs hold in `slots`; other values are older texts'.
+    stamp: u8,
+}
+
+/// Slots of [`Pairs`]: a pair's index is its two bytes read little-endian, masked by
+/// [`PAIR_MASK`].
+const SLOTS: usize = PAIR_MASK as usize + 1;
+const PAIR_MASK: u16 = 0x3f3f;
+
+/// Tables kept for reuse, a thread.
+const MAX_SPARE: usize = 4;
+
+thread_local! {
+    /// Tables of dropped [`Pairs`], with the last stamp each was given.
+    static SPARE: std::cell::RefCell<Vec<(Box<[u8; SLOTS]>, u8)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
 
 impl Pairs {
     pub fn of(text: &[u8]) -> Pairs {
-        let mut bits = [0u64; 64];
-        // The first byte is paired with a 0 before it too: one more bit only ever costs a
-        // search, never skips one.
-        let mut prev = 0u8;
-        for &b in text {
-            bits[usize::from(prev & 63)] |= 1 << (b & 63);
-            prev = b;
+        let (mut slots, stamp) = match SPARE.with(|s| s.borrow_mut().pop()) {
+            Some((slots, last)) if last < u8::MAX => (slots, last + 1),
+            Some((mut slots, _)) => {
+                // Every stamp used: start again from a clean table.
+                slots.fill(0);
+                (slots, 1)
+            }
+            None => {
+                let fresh: Box<[u8; SLOTS]> = vec![0u8; SLOTS]
+                    .into_boxed_slice()
+                    .try_into()
+                    .expect("a table of SLOTS bytes");
+                (fresh, 1)
+            }
+        };
+        mark(&mut slots, stamp, text);
+        Pairs {
+            slots: Some(slots),
+            stamp,
         }
-        Pairs(bits)
     }
 
     fn has(&self, b: u16) -> bool {
-        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+        // Without a table (never, while it is in use) nothing is ruled out.
+        self.slots
+            .as_ref()
+            .is_none_or(|s| s[usize::from(b)] == self.stamp)
     }
 }
 
-/// Which of the 4,096 bits of [`Pairs`] stands for the pair `a b`: the low six bits of each
-/// byte (a cheap fold; the letters, digits and `./-` of needles stay mostly apart).
+/// Marks every pair of `text` in `slots` with `stamp`.
+fn mark(slots: &mut [u8; SLOTS], stamp: u8, text: &[u8]) {
+    // The first byte is paired with a 0 before it too: one more pair only ever costs a
+    // search, never skips one.
+    if let Some(&first) = text.first() {
+        slots[usize::from(pair_bit(0, first))] = stamp;
+    }
+    // Eight pairs a step from nine bytes, so that each pair is a load, a mask and a store.
+    let mut rest = text;
+    while let Some((nine, _)) = rest.split_first_chunk::<9>() {
+        for k in 0..8 {
+            slots[usize::from(pair_bit(nine[k], nine[k + 1]))] = stamp;
+        }
+        rest = &rest[8..];
+    }
+    for w in rest.windows(2) {
+        slots[usize::from(pair_bit(w[0], w[1]))] = stamp;
+    }
+}
+
+impl Drop for Pairs {
+    fn drop(&mut self) {
+        if let Some(slots) = self.slots.take() {
+            let stamp = self.stamp;
+            // A few tables a thread are enough (one object's at a time in the planner); during
+            // a thread's teardown the table is just freed.
+            let _ = SPARE.try_with(|s| {
+                let mut spare = s.borrow_mut();
+                if spare.len() < MAX_SPARE {
+                    spare.push((slots, stamp));
+                }
+            });
+        }
+    }
+}
+
+/// Which slot of [`Pairs`] stands for the pair `a b`: the low six bits of each byte (a cheap
+/// fold; the letters, digits and `./-` of needles stay mostly apart), as one little-endian
+/// `u16` so that a two-byte load and a mask make it.
 fn pair_bit(a: u8, b: u8) -> u16 {
-    u16::from(a & 63) << 6 | u16::from(b & 63)
+    u16::from_le_bytes([a, b]) & PAIR_MASK
 }
 
 #[cfg(test)]
@@ -139,5 +214,58 @@ mod tests {
             found > texts.len() && skipped > texts.len(),
             "{found} {skipped}"
         );
+    }
+
+    /// The pairs a text has, the plain way: every slot a pair of it (and the 0 before its first
+    /// byte) folds to.
+    fn reference(text: &[u8]) -> std::collections::HashSet<u16> {
+        let mut out: std::collections::HashSet<u16> =
+            text.windows(2).map(|w| pair_bit(w[0], w[1])).collect();
+        out.extend(text.first().map(|&b| pair_bit(0, b)));
+        out
+    }
+
+    /// A reused table (stamped, never zeroed but when its stamps run out) holds exactly the
+    /// pairs of its text: over more texts than there are stamps, with tables alive at once,
+    /// texts of every length around the eight-byte step, and every slot checked.
+    #[test]
+    fn reused_tables_hold_exactly_their_texts_pairs() {
+        let mut texts: Vec<Vec<u8>> = (0..20)
+            .map(|n| (0..n).map(|i| b"abcXYZ09./-\n:"[i * 7 % 14]).collect())
+            .collect();
+        let mut dirs = vec![std::path::PathBuf::from("testdata")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+        assert!(texts.len() > 100, "testdata read");
+        let mut held: Vec<(Pairs, std::collections::HashSet<u16>)> = Vec::new();
+        for round in 0..600 {
+            let text = &texts[round % texts.len()];
+            let pairs = Pairs::of(text);
+            let want = reference(text);
+            for b in 0..SLOTS as u16 {
+                assert_eq!(pairs.has(b), want.contains(&b), "round {round} slot {b:#x}");
+            }
+            // Now and then keep one alive across the next texts, and check it again later.
+            if round % 5 == 0 {
+                held.push((pairs, want));
+            }
+            if round % 11 == 0 {
+                for (p, want) in &held {
+                    assert!((0..SLOTS as u16).all(|b| p.has(b) == want.contains(&b)));
+                }
+                held.truncate(held.len() / 2);
+            }
+        }
+        for (p, want) in &held {
+            assert!((0..SLOTS as u16).all(|b| p.has(b) == want.contains(&b)));
+        }
     }
 }
