@@ -158,6 +158,14 @@ pub fn parse_file(text: &str) -> Result<CatalogueFile> {
 }
 
 /// The packs compiled into this binary: each header with its file's text.
+/// Embedded file `i` read from the JSON that build.rs made of it; `None` (the TOML text is
+/// read instead, with its errors) for a pack or anything JSON does not read.
+fn parse_embedded(i: usize) -> Option<CatalogueFile> {
+    serde_json::from_str::<CatalogueFile>(embedded::FILES_JSON.get(i)?)
+        .ok()
+        .filter(|f| f.pack.is_none())
+}
+
 pub fn embedded_packs() -> Result<Vec<(PackHeader, &'static str)>> {
     embedded::PACKS
         .iter()
@@ -379,11 +387,16 @@ impl Catalogue {
         let mut global_rules = Vec::new();
         let mut packs: Vec<PackHeader> = Vec::new();
         for (name, text) in files {
-            let mut file: CatalogueFile = parse_file(text).with_context(|| name.clone())?;
-            // The embedded files' own text (not a copy): their patterns compile on first use.
-            let _defer = super::relpath::DeferPatterns::new(
-                embedded::FILES.iter().any(|&(_, t)| std::ptr::eq(t, text)),
-            );
+            // The embedded files' own text (not a copy): read from its JSON, and its
+            // patterns compile on first use.
+            let builtin = embedded::FILES
+                .iter()
+                .position(|&(_, t)| std::ptr::eq(t, text));
+            let mut file: CatalogueFile = match builtin.and_then(parse_embedded) {
+                Some(file) => file,
+                None => parse_file(text).with_context(|| name.clone())?,
+            };
+            let _defer = super::relpath::DeferPatterns::new(builtin.is_some());
             if let Some(p) = &file.pack {
                 if !file.field.is_empty() || !file.global_rules.is_empty() || file.newest.is_some()
                 {
@@ -634,6 +647,16 @@ mod tests {
             9,
             "a new site must be added to the match too"
         );
+    }
+
+    #[test]
+    fn embedded_files_read_alike_from_json_and_toml() {
+        assert_eq!(embedded::FILES.len(), embedded::FILES_JSON.len());
+        for (i, &(name, text)) in embedded::FILES.iter().enumerate() {
+            let from_json = parse_embedded(i).unwrap_or_else(|| panic!("{name}: JSON"));
+            let from_toml = parse_file(text).unwrap();
+            assert_eq!(format!("{from_json:?}"), format!("{from_toml:?}"), "{name}");
+        }
     }
 
     #[test]
