@@ -156,9 +156,18 @@ fn killed_fix_never_leaves_a_half_written_file() {
         write_tree(work.path(), files);
         let mut pending_leftovers: Vec<PathBuf> = Vec::new();
         let mut runs = 0;
+        // Liveness: reruns must make progress. A run killed before its first batch is on
+        // disk replaces nothing (its data must be flushed before any rename, and a freshly
+        // written tree makes that first flush slow), so a fixed number of runs says more
+        // about this machine's disk than about kubemig: what fails is a long stretch of
+        // runs that together migrate nothing.
+        let (mut done, mut since_progress) = (0, 0);
         loop {
             runs += 1;
-            assert!(runs < 200, "pass {pass}: fix never completes");
+            assert!(
+                since_progress < 150,
+                "seed {seed}, pass {pass}: {since_progress} runs in a row migrated nothing ({done} of {files} files done)"
+            );
             let threads = 1 + rng.below(4);
             let mut child = fix(work.path(), threads).spawn().unwrap();
             // Kill somewhere in the first quarter of a full run, so that most runs die and
@@ -200,6 +209,20 @@ fn killed_fix_never_leaves_a_half_written_file() {
                 files,
                 "seed {seed}: files appeared or vanished"
             );
+            let migrated_now = now
+                .iter()
+                .filter(|(p, bytes)| !is_temp(p) && migrated.get(*p) == Some(*bytes))
+                .count();
+            assert!(
+                migrated_now >= done,
+                "seed {seed}: a migrated file went back"
+            );
+            since_progress = if migrated_now > done {
+                0
+            } else {
+                since_progress + 1
+            };
+            done = migrated_now;
             if out.status.code() == Some(0) {
                 assert!(
                     pending_leftovers.is_empty(),
