@@ -50,3 +50,22 @@ pub mod report;
 // Other commands.
 /// `kubemig explain`.
 pub mod explain;
+
+/// Every file under `testdata/` with its path, for unit tests that check a fast way against
+/// a plain one over real manifests.
+#[cfg(test)]
+pub(crate) fn testdata_files() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("testdata")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}

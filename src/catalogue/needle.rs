@@ -188,17 +188,11 @@ mod tests {
         );
         let needles: Vec<CompiledNeedle> = needles.into_iter().map(CompiledNeedle::new).collect();
         let mut texts = vec![String::new(), "serviceAccountName\nab".to_string()];
-        let mut dirs = vec![std::path::PathBuf::from("testdata")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if let Ok(text) = std::fs::read_to_string(&path) {
-                    texts.push(text);
-                }
-            }
-        }
+        texts.extend(
+            crate::testdata_files()
+                .into_iter()
+                .filter_map(|(_, bytes)| String::from_utf8(bytes).ok()),
+        );
         let (mut found, mut skipped) = (0, 0);
         for text in &texts {
             let pairs = Pairs::of(text.as_bytes());
@@ -233,17 +227,7 @@ mod tests {
         let mut texts: Vec<Vec<u8>> = (0..20)
             .map(|n| (0..n).map(|i| b"abcXYZ09./-\n:"[i * 7 % 14]).collect())
             .collect();
-        let mut dirs = vec![std::path::PathBuf::from("testdata")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if let Ok(text) = std::fs::read(&path) {
-                    texts.push(text);
-                }
-            }
-        }
+        texts.extend(crate::testdata_files().into_iter().map(|(_, bytes)| bytes));
         assert!(texts.len() > 100, "testdata read");
         let mut held: Vec<(Pairs, std::collections::HashSet<u16>)> = Vec::new();
         for round in 0..600 {

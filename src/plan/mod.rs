@@ -971,30 +971,22 @@ mod tests {
                 _ => true,
             }
         }
-        let mut dirs = vec![std::path::PathBuf::from("testdata")];
         let mut documents = 0;
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
+        for (path, bytes) in crate::testdata_files() {
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let Ok(docs) = parse_stream(&text) else {
+                continue;
+            };
+            for doc in &docs {
+                let mut nodes = Vec::new();
+                index_nodes(&doc.root, &mut nodes);
+                for (i, n) in nodes.iter().enumerate() {
+                    assert_eq!(n.id, doc.root.id + i, "{}", path.display());
                 }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let Ok(docs) = parse_stream(&text) else {
-                    continue;
-                };
-                for doc in &docs {
-                    let mut nodes = Vec::new();
-                    index_nodes(&doc.root, &mut nodes);
-                    for (i, n) in nodes.iter().enumerate() {
-                        assert_eq!(n.id, doc.root.id + i, "{}", path.display());
-                    }
-                    assert!(sorted_children(&doc.root), "{}", path.display());
-                    documents += 1;
-                }
+                assert!(sorted_children(&doc.root), "{}", path.display());
+                documents += 1;
             }
         }
         assert!(documents > 100, "only {documents} documents");

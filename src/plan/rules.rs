@@ -1447,20 +1447,15 @@ ops = [{ set = "skipped", value = true }]
             "kind: CustomResourceDefinition\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        properties:\n          a: {properties: {b: {}}}\n          a: {items: {}}\n          c: {type: string}\n".to_string(),
             "kind: CustomResourceDefinition\nspec:\n  preserveUnknownFields: true\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        properties:\n          a: {properties: {b: {}}}\n          d: {items: {additionalProperties: {}}}\n".to_string(),
         ];
-        let mut dirs = vec![std::path::PathBuf::from("testdata")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                    && let Ok(text) = std::fs::read_to_string(&path)
-                    && text.len() < 200_000
-                {
-                    texts.push(text);
-                }
-            }
-        }
+        texts.extend(
+            crate::testdata_files()
+                .into_iter()
+                .filter(|(path, bytes)| {
+                    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                        && bytes.len() < 200_000
+                })
+                .filter_map(|(_, bytes)| String::from_utf8(bytes).ok()),
+        );
         let (mut runs, mut read_only_runs) = (0, 0);
         for text in &texts {
             let Ok(docs) = parse_stream(text) else {
