@@ -56,7 +56,7 @@ pub mod explain;
 #[cfg(test)]
 pub(crate) fn testdata_files() -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    let mut dirs = vec![std::path::PathBuf::from("testdata")];
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

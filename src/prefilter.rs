@@ -505,21 +505,6 @@ mod tests {
         }
     }
 
-    /// Every YAML or JSON file under `dir`, recursively.
-    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                files_under(&p, out);
-            } else if crate::walk::is_manifest_name(&p) {
-                out.push(p);
-            }
-        }
-    }
-
     /// The catalogue's contract that the prefilter and the planner rely on: a field migration
     /// reports, changes or fails on an object only if one of its `mentions` is among the
     /// object's keys and values ([`ObjectText`]), and so in the file's text (unless spelled
@@ -532,12 +517,11 @@ mod tests {
         use crate::plan::rules;
         use crate::yaml::path::{Path, Seg};
         let cat = Catalogue::embedded().unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut paths = Vec::new();
-        files_under(&root.join("testdata"), &mut paths); // the public corpus included
-        let mut texts: Vec<String> = paths
-            .iter()
-            .filter_map(|p| std::fs::read_to_string(p).ok())
+        // The public corpus included.
+        let mut texts: Vec<String> = crate::testdata_files()
+            .into_iter()
+            .filter(|(p, _)| crate::walk::is_manifest_name(p))
+            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
             .collect();
         texts.extend(cat.fields.iter().filter_map(|f| f.meta.example.clone()));
         let ctxs = [

@@ -21,7 +21,8 @@ pub enum DecodeError {
 #[derive(Debug, Clone)]
 pub struct Source {
     pub text: String,
-    /// Lines before each [`BLOCK`] of the text, built once a file is asked for more than
+    /// Lines before each [`BLOCK`] of the text, and in all (the end's block when the text
+    /// fills its last block), built once a file is asked for more than
     /// [`COUNTED`] positions: most files are asked for none or a few, each counted on the
     /// spot for less than a table costs. A table per block, not per line, so that a large
     /// stream's table is a thousandth of its size, not a quarter (8 bytes per ~30-byte line).
@@ -61,7 +62,8 @@ impl Source {
     fn line_blocks(&self) -> &[usize] {
         self.line_blocks.get_or_init(|| {
             let mut lines = 0;
-            self.text
+            let mut table: Vec<usize> = self
+                .text
                 .as_bytes()
                 .chunks(BLOCK)
                 .map(|block| {
@@ -69,7 +71,9 @@ impl Source {
                     lines += count_newlines(block);
                     before
                 })
-                .collect()
+                .collect();
+            table.push(lines);
+            table
         })
     }
 
@@ -82,8 +86,8 @@ impl Source {
             count_newlines(&bytes[..offset])
         } else {
             let block = offset / BLOCK;
-            self.line_blocks().get(block).copied().unwrap_or(0)
-                + count_newlines(&bytes[block * BLOCK..offset])
+            // `offset` is at most the text's length, so its block is in the table.
+            self.line_blocks()[block] + count_newlines(&bytes[block * BLOCK..offset])
         };
         let start = line_start(&self.text, offset);
         let mut col = self.text[start..floor_char(&self.text, offset)]
@@ -205,6 +209,20 @@ mod tests {
             assert_eq!(counted.line_col(offset), table.line_col(offset), "{offset}");
             assert!(counted.line_blocks.get().is_none());
         }
+    }
+
+    /// A text that fills its last block: its end is a position too.
+    #[test]
+    fn the_end_of_a_text_of_whole_blocks_is_on_its_last_line() {
+        let text = "a: 1\n".repeat(2 * BLOCK / 5) + &"x".repeat(2 * BLOCK % 5);
+        assert_eq!(text.len(), 2 * BLOCK);
+        let table = Source::new(text.clone());
+        for _ in 0..=COUNTED {
+            table.line_col(0);
+        }
+        let counted = Source::new(text.clone());
+        assert_eq!(table.line_col(text.len()), counted.line_col(text.len()));
+        assert_eq!(table.line_col(text.len()).0, 2 * BLOCK / 5 + 1);
     }
 
     #[test]

@@ -157,7 +157,6 @@ pub fn parse_file(text: &str) -> Result<CatalogueFile> {
     Ok(table.try_into()?)
 }
 
-/// The packs compiled into this binary: each header with its file's text.
 /// Embedded file `i` read from the JSON that build.rs made of it; `None` (the TOML text is
 /// read instead, with its errors) for a pack or anything JSON does not read.
 fn parse_embedded(i: usize) -> Option<CatalogueFile> {
@@ -166,6 +165,7 @@ fn parse_embedded(i: usize) -> Option<CatalogueFile> {
         .filter(|f| f.pack.is_none())
 }
 
+/// The packs compiled into this binary: each header with its file's text.
 pub fn embedded_packs() -> Result<Vec<(PackHeader, &'static str)>> {
     embedded::PACKS
         .iter()

@@ -50,7 +50,8 @@ fn hunks_in(old: &str, new: &str, by_document: bool) -> Vec<u8> {
         false => stream.pair(0..old.len(), new),
     }
     let mut w = Vec::new();
-    stream.finish().write(old, &mut w);
+    // Writing to a `Vec` cannot fail.
+    let _ = stream.finish().write(old, &mut w);
     w
 }
 
@@ -70,17 +71,7 @@ impl Diff {
     pub fn write(&self, w: &mut dyn Write) -> io::Result<()> {
         match self {
             Diff::Written(bytes) => w.write_all(bytes),
-            Diff::Kept { old, hunks } => {
-                let mut buf = Vec::with_capacity(64 << 10);
-                for h in &hunks.hunks {
-                    hunks.write_one(old, h, &mut buf);
-                    if buf.len() >= 64 << 10 {
-                        w.write_all(&buf)?;
-                        buf.clear();
-                    }
-                }
-                w.write_all(&buf)
-            }
+            Diff::Kept { old, hunks } => hunks.write(old, w),
         }
     }
 
@@ -93,6 +84,7 @@ impl Diff {
     }
 
     /// The hunks written out.
+    #[cfg(test)]
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Vec::new();
         // Writing to a `Vec` cannot fail.
@@ -135,11 +127,19 @@ struct Hunk {
 }
 
 impl Recorded {
-    /// Write every hunk, `old` being the text the pieces are of.
-    pub fn write(&self, old: &str, w: &mut Vec<u8>) {
+    /// Write every hunk, `old` being the text the pieces are of: rendered a few hunks at a
+    /// time, so that a stream's diff is never held written out whole.
+    pub fn write(&self, old: &str, w: &mut dyn Write) -> io::Result<()> {
+        const SPILL: usize = 64 << 10;
+        let mut buf = Vec::with_capacity(SPILL);
         for h in &self.hunks {
-            self.write_one(old, h, w);
+            self.write_one(old, h, &mut buf);
+            if buf.len() >= SPILL {
+                w.write_all(&buf)?;
+                buf.clear();
+            }
         }
+        w.write_all(&buf)
     }
 
     fn write_one(&self, old: &str, h: &Hunk, w: &mut Vec<u8>) {
@@ -758,7 +758,7 @@ mod tests {
                 stream.chunk(a[cut]..old.len(), &new[b[cut]..]);
                 let mut out = Vec::new();
                 super::header(&mut out, "x").unwrap();
-                stream.finish().write(&old, &mut out);
+                stream.finish().write(&old, &mut out).unwrap();
                 assert_eq!(plain(out), by_document, "{old:?}\n=>\n{new:?}");
             }
             if distinct {
