@@ -7,10 +7,10 @@
 //! one after its key and the one ending its value). Shapes it cannot edit honestly are
 //! refused, never guessed.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 // Keyed by node ids: a fast hasher (no flooding risk from small integers) instead of
 // SipHash, which showed in the profile.
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -19,6 +19,9 @@ use crate::source::{column, line_end, line_start, newline_at, next_line_start};
 use crate::yaml::{Node, NodeKind, Style};
 
 use super::mtree::{MKind, MNode};
+
+mod index;
+use index::{Index, Parent};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot edit this YAML shape at byte {offset}: {reason}")]
@@ -54,18 +57,25 @@ impl Layout {
 }
 
 impl Layout {
-    pub fn learn(src: &str, root: &Node) -> Layout {
-        let json = matches!(&root.kind, NodeKind::Map { flow: true, entries }
+    const DEFAULT_STEP: usize = 2;
+
+    /// A flow mapping at the root whose first key is double-quoted.
+    fn is_json(root: &Node) -> bool {
+        matches!(&root.kind, NodeKind::Map { flow: true, entries }
         if entries.first().is_some_and(|(k, _)| {
             matches!(k.kind, NodeKind::Scalar { style: Style::Double, .. })
-        }));
+        }))
+    }
+
+    pub fn learn(src: &str, root: &Node) -> Layout {
+        let json = Layout::is_json(root);
         let compact = json
             && matches!(&root.kind, NodeKind::Map { entries, .. }
             if entries.first().is_some_and(|(k, v)| {
                 v.span.start > k.span.end && &src[k.span.end..v.span.start] == ":"
             }));
         let mut layout = Layout {
-            step: 2,
+            step: Layout::DEFAULT_STEP,
             indentless: true,
             json,
             compact,
@@ -122,58 +132,39 @@ fn learn_rec(src: &str, node: &Node, step: &mut Option<usize>, seq: &mut Option<
 
 pub struct Emitter<'a> {
     src: &'a str,
-    /// Original nodes by id, for copying moved nodes verbatim.
-    nodes: Vec<&'a Node>,
-    /// For the value of each block-mapping entry: its key. By node id, like `floors` and
-    /// `parents`: ids are dense, and every node of a changed document is indexed.
-    key_of: Vec<Option<&'a Node>>,
-    /// For each block-mapping key but the first: the previous entry, where the key's floor
-    /// is (see `floor`). Indexing records nodes; what is worked out from the text (floors,
-    /// columns, steps) is worked out when asked, for the few nodes an edit is near.
-    prev_entry: Vec<Option<(&'a Node, &'a Node)>>,
-    layout: Layout,
+    root: &'a Node,
+    /// Original nodes by id, with their keys, previous entries and parent collections,
+    /// found when asked.
+    index: Index<'a>,
+    /// The document is JSON: new strings get quotes (the rest of the layout is learnt when
+    /// something is rendered).
+    json: bool,
+    layout: OnceCell<Layout>,
     /// Original ids still present in the working tree; filled on the first `node` call.
     live: IdSet,
     /// Keys of deleted entries that new entries overwrite in place: their comments stay.
-    in_place: IdSet,
+    in_place: Vec<usize>,
     /// Original nodes whose text is deleted or replaced where it was: a copy of one of them
     /// elsewhere is the only place its comments can go.
     gone: IdSet,
     prepared: bool,
-    /// Indentation step for the block entries being rendered.
+    /// Indentation step for the block entries being rendered (set before each rendering).
     step: Cell<usize>,
     /// Values whose line-ending comment was carried into rendered text.
     carried: RefCell<HashSet<usize>>,
     /// Values whose comment was asked about (a deleted entry's end) before any was carried.
     not_carried: Vec<usize>,
-    /// Where each literal or folded block scalar's last line ends, and its `|`/`>` header.
-    block_ends: HashMap<usize, Range<usize>>,
-    /// For each node, the indentation of the block collection it is written in (the key's
-    /// column in a block mapping, the dash's in a block sequence, the enclosing block
-    /// context's for nodes inside flow collections): the lines of a multi-line scalar or
-    /// flow collection, and a block scalar's explicit indentation, are relative to it
-    /// (`Parent::Unknown`: not indexed).
-    parents: Vec<Parent<'a>>,
     /// The first key of the document's root block mapping: the comments above it head the
     /// document (a licence, what the file is for) and never go with that entry.
     root_first: Option<usize>,
     /// The document has an anchor or an alias: only then can the working tree have one
     /// (rules make nodes without either), and only then are aliases checked.
     has_anchors: bool,
+    /// Where every `#` of the text is, found when first asked: a comment starts with one,
+    /// so a region without any holds none, and most moved entries are passed over without
+    /// looking for their comments line by line.
+    hashes: OnceCell<Vec<usize>>,
     pub edits: Vec<Edit>,
-}
-
-/// Where the column of the block collection a node is written in comes from (see
-/// `Emitter::parents`), worked out when asked.
-#[derive(Debug, Clone, Copy)]
-enum Parent<'a> {
-    Unknown,
-    /// This column (the document's root: 0).
-    Col(usize),
-    /// The column of a block mapping starting at this offset.
-    At(usize),
-    /// The column of the dash of this block sequence item.
-    Dash(&'a Node),
 }
 
 /// How a value is written: on block lines, or in a flow collection, either on one line or
@@ -186,23 +177,20 @@ enum Flow {
 
 impl<'a> Emitter<'a> {
     pub fn new(src: &'a str, root: &'a Node, node_count: usize) -> Emitter<'a> {
-        let layout = Layout::learn(src, root);
         let count = node_count.max(root.id + 1);
-        let mut emitter = Emitter {
+        Emitter {
             src,
-            nodes: vec![root; count],
-            key_of: vec![None; count],
-            prev_entry: vec![None; count],
-            layout,
+            root,
+            index: Index::new(root, count),
+            json: Layout::is_json(root),
+            layout: OnceCell::new(),
             live: IdSet::with_capacity(count),
-            in_place: IdSet::with_capacity(count),
+            in_place: Vec::new(),
             gone: IdSet::with_capacity(count),
             prepared: false,
-            step: Cell::new(layout.step),
+            step: Cell::new(Layout::DEFAULT_STEP),
             carried: RefCell::new(HashSet::new()),
             not_carried: Vec::new(),
-            block_ends: HashMap::new(),
-            parents: vec![Parent::Unknown; count],
             root_first: match &root.kind {
                 NodeKind::Map {
                     flow: false,
@@ -210,80 +198,21 @@ impl<'a> Emitter<'a> {
                 } => entries.first().map(|(k, _)| k.id),
                 _ => None,
             },
-            has_anchors: false,
+            has_anchors: index::has_anchors(src, root),
+            hashes: OnceCell::new(),
             edits: Vec::new(),
-        };
-        emitter.index(root, Parent::Col(0));
-        emitter
+        }
     }
 
-    fn set_key_of(&mut self, id: usize, key: &'a Node) {
-        if id >= self.key_of.len() {
-            self.key_of.resize(id + 1, None);
-        }
-        self.key_of[id] = Some(key);
+    /// The document's layout habits, learnt when first needed (something is rendered).
+    fn layout(&self) -> &Layout {
+        self.layout
+            .get_or_init(|| Layout::learn(self.src, self.root))
     }
 
-    fn set_prev_entry(&mut self, id: usize, prev: (&'a Node, &'a Node)) {
-        if id >= self.prev_entry.len() {
-            self.prev_entry.resize(id + 1, None);
-        }
-        self.prev_entry[id] = Some(prev);
-    }
-
-    fn index(&mut self, node: &'a Node, parent: Parent<'a>) {
-        if node.id >= self.nodes.len() {
-            self.nodes.resize(node.id + 1, node);
-        }
-        if node.id >= self.parents.len() {
-            self.parents.resize(node.id + 1, Parent::Unknown);
-        }
-        self.nodes[node.id] = node;
-        self.parents[node.id] = parent;
-        self.has_anchors |= node.anchor != 0;
-        let src = self.src;
-        match &node.kind {
-            NodeKind::Map { flow, entries } => {
-                let inner_parent = match flow {
-                    true => parent,
-                    false => Parent::At(node.span.start),
-                };
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if !flow {
-                        self.set_key_of(v.id, k);
-                        if i > 0 {
-                            let (pk, pv) = &entries[i - 1];
-                            self.set_prev_entry(k.id, (pk, pv));
-                        }
-                    }
-                    self.index(k, inner_parent);
-                    self.index(v, inner_parent);
-                }
-            }
-            NodeKind::Seq { items, flow } => {
-                for i in items {
-                    let dash = match flow {
-                        true => parent,
-                        false => Parent::Dash(i),
-                    };
-                    self.index(i, dash);
-                }
-            }
-            NodeKind::Scalar {
-                style: Style::Literal | Style::Folded,
-                ..
-            } => {
-                let header = node.span.start
-                    + src[node.span.start..]
-                        .bytes()
-                        .take_while(|b| matches!(b, b'|' | b'>' | b'+' | b'-' | b'0'..=b'9'))
-                        .count();
-                self.block_ends
-                    .insert(node.span.end, node.span.start..header);
-            }
-            NodeKind::Alias(_) => self.has_anchors = true,
-            _ => {}
-        }
+    /// The original node `id`.
+    fn node_of(&self, id: usize) -> Option<&'a Node> {
+        self.index.get(id).map(|slot| slot.node)
     }
 
     /// Derive the edits that turn the document `o` into the working tree `m`.
@@ -364,7 +293,7 @@ impl<'a> Emitter<'a> {
             .edits
             .iter()
             .any(|e| e.range.start < start && e.range.end > nl);
-        if !claimed && !self.block_ends.contains_key(&nl) {
+        if !claimed && !index::block_scalar_ends_at(self.root, nl) {
             self.edits[last].range.start = nl;
         }
     }
@@ -396,7 +325,7 @@ impl<'a> Emitter<'a> {
         match walk(m, &mut HashSet::new()) {
             Some(a) => Err(self.unsupported(
                 a.orig
-                    .and_then(|id| self.nodes.get(id))
+                    .and_then(|id| self.node_of(id))
                     .map_or(0, |n| n.span.start),
                 "an alias would lose its anchor (deleted, copied or moved after the alias)",
             )),
@@ -409,12 +338,12 @@ impl<'a> Emitter<'a> {
     /// the value as it was.
     fn check_end_of_file(&mut self) -> Result<()> {
         let end = self.src.len();
-        let Some(header) = self.block_ends.get(&end).cloned() else {
-            return Ok(());
-        };
         if !self.edits.iter().any(|e| e.range.start == end) {
             return Ok(());
         }
+        let Some(header) = index::block_header_ending_at(self.src, self.root, end) else {
+            return Ok(());
+        };
         let text = &self.src[header.clone()];
         if text.contains('-') {
             return Ok(());
@@ -491,17 +420,17 @@ impl<'a> Emitter<'a> {
                     let o_to = next.map_or(entries.len(), |n| n.0);
                     let m_to = next.map_or(m_entries.len(), |n| n.1);
                     if o_from < o_to && m_from < m_to {
-                        self.in_place.insert(entries[o_from].0.id);
+                        self.in_place.push(entries[o_from].0.id);
                     }
                     for (k, v) in &entries[o_from..o_to] {
-                        collect_ids(k, &mut self.gone);
-                        collect_ids(v, &mut self.gone);
+                        self.gone.insert_subtree(k);
+                        self.gone.insert_subtree(v);
                     }
                     if let Some((oi, mi)) = next {
                         if m_entries[mi].1.orig == Some(entries[oi].1.id) {
                             self.collect_in_place(&entries[oi].1, &m_entries[mi].1);
                         } else {
-                            collect_ids(&entries[oi].1, &mut self.gone);
+                            self.gone.insert_subtree(&entries[oi].1);
                         }
                     }
                     prev = next;
@@ -515,11 +444,20 @@ impl<'a> Emitter<'a> {
                 }
                 let kept: HashSet<usize> = m_items.iter().filter_map(|i| i.orig).collect();
                 for i in items.iter().filter(|i| !kept.contains(&i.id)) {
-                    collect_ids(i, &mut self.gone);
+                    self.gone.insert_subtree(i);
                 }
             }
             _ => {}
         }
+    }
+
+    /// Whether the text in `range` has a `#` (perhaps in a comment).
+    fn has_hash(&self, range: Range<usize>) -> bool {
+        let hashes = self
+            .hashes
+            .get_or_init(|| memchr::memchr_iter(b'#', self.src.as_bytes()).collect());
+        let i = hashes.partition_point(|&p| p < range.start);
+        hashes.get(i).is_some_and(|&p| p < range.end)
     }
 
     fn unsupported(&self, offset: usize, reason: &str) -> Unsupported {
@@ -550,7 +488,7 @@ impl<'a> Emitter<'a> {
             _ => None,
         };
         let NodeKind::Map { flow, entries } = &o.kind else {
-            return self.layout.step;
+            return self.layout().step;
         };
         let inner = match flow {
             false => entries.iter().find_map(|(k, v)| step(k, v)),
@@ -558,10 +496,10 @@ impl<'a> Emitter<'a> {
         };
         inner
             .or_else(|| {
-                let key = self.key_of.get(o.id).copied().flatten()?;
+                let key = self.index.find(o.id)?.key?;
                 step(key, o)
             })
-            .unwrap_or(self.layout.step)
+            .unwrap_or_else(|| self.layout().step)
     }
 
     fn map(
@@ -658,7 +596,7 @@ impl<'a> Emitter<'a> {
         };
         let (sep, col, ctx) = match (flow, lines) {
             (false, _) => (line_sep("", self.nl(o.span.start), col, ""), col, None),
-            (true, None) => (self.layout.comma().to_string(), col, Some(Flow::Inline)),
+            (true, None) => (self.layout().comma().to_string(), col, Some(Flow::Inline)),
             (true, Some((c, step))) => (
                 line_sep(",", self.nl(o.span.start), c, ""),
                 c,
@@ -814,12 +752,15 @@ impl<'a> Emitter<'a> {
         if !blank(&src[ls..k.span.start]) || self.root_first == Some(k.id) {
             return None;
         }
+        // The comment lines go up from the line above: none there, none at all.
+        if ls == 0 || !self.has_hash(line_start(src, ls - 1)..ls) {
+            return None;
+        }
         // Where the previous entry ends: none of this key's own-line comments is above it.
         let floor = self
-            .prev_entry
-            .get(k.id)
-            .copied()
-            .flatten()
+            .index
+            .find(k.id)
+            .and_then(|slot| slot.prev)
             .map_or(0, |(pk, pv)| {
                 next_line_start(src, line_end(src, entry_end(src, pk, pv)))
             });
@@ -912,11 +853,11 @@ impl<'a> Emitter<'a> {
             let news = &m_items[m_from..m_to];
             if !dels.is_empty() || !news.is_empty() {
                 let sep = if flow {
-                    self.layout.comma().to_string()
+                    self.layout().comma().to_string()
                 } else {
                     line_sep("", self.nl(o.span.start), dash_col, "- ")
                 };
-                self.step.set(self.layout.step);
+                self.step.set(self.layout().step);
                 let rendered: Vec<String> = news
                     .iter()
                     .map(|i| {
@@ -1020,7 +961,7 @@ impl<'a> Emitter<'a> {
         if v.anchor == 0 && v.tag.is_none() {
             return Ok(None);
         }
-        let node = v.orig.and_then(|id| self.nodes.get(id).copied());
+        let node = v.orig.and_then(|id| self.node_of(id));
         match node {
             Some(n) if n.anchor == v.anchor && n.tag == v.tag => match &n.props {
                 Some(p) if !self.src[p.clone()].contains(['\n', '#']) => {
@@ -1042,17 +983,31 @@ impl<'a> Emitter<'a> {
         let src = self.src;
         let none = Carried::default();
         let Some(id) = v.orig else { return none };
-        let (Some(node), Some(k)) = (self.nodes.get(id), self.key_of.get(id).copied().flatten())
+        let Some(index::Slot {
+            node, key: Some(k), ..
+        }) = self.index.get(id)
         else {
             return none;
         };
+        // Every comment that goes along is between the line above the key and the end of
+        // the value's last line: without a `#` there, there is none.
+        let end = if node.span.is_empty() {
+            colon_after(src, k.span.end)
+        } else {
+            node.span.end
+        };
+        let ls = line_start(src, k.span.start);
+        let from = if ls == 0 { 0 } else { line_start(src, ls - 1) };
+        if !self.has_hash(from..line_end(src, end)) {
+            return none;
+        }
         // A key still in its place keeps its comments there.
         if self.live.contains(k.id) && !self.gone.contains(k.id) {
             return none;
         }
         let above = self
             .comments_above(k)
-            .filter(|_| !self.in_place.contains(k.id))
+            .filter(|_| !self.in_place.contains(&k.id))
             .map(|r| &src[r]);
         // After `key:`, or after the anchor and tag that follow it on that line.
         let colon = colon_after(src, k.span.end);
@@ -1071,11 +1026,6 @@ impl<'a> Emitter<'a> {
                 t.lines()
                     .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
             });
-        let end = if node.span.is_empty() {
-            colon_after(src, k.span.end)
-        } else {
-            node.span.end
-        };
         Carried {
             id,
             above,
@@ -1099,7 +1049,7 @@ impl<'a> Emitter<'a> {
         // into this buffer, which otherwise grew by doubling, a copy each time.
         let hint = v
             .orig
-            .and_then(|id| self.nodes.get(id))
+            .and_then(|id| self.node_of(id))
             .map_or(0, |n| n.span.len());
         let mut out = String::with_capacity(hint + 64);
         self.entry_into(&mut out, k, v, col, flow, carry)?;
@@ -1123,7 +1073,7 @@ impl<'a> Emitter<'a> {
             .inline(k, col)
             .ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
         if let Some(flow) = flow {
-            let colon = self.layout.colon();
+            let colon = self.layout().colon();
             let text = self.flow_text(v, flow)?;
             out.push_str(&key);
             out.push_str(colon);
@@ -1187,7 +1137,7 @@ impl<'a> Emitter<'a> {
         }
         let nl = self.nl(0);
         let col = match v.kind {
-            MKind::Seq { .. } if self.layout.indentless => key_col,
+            MKind::Seq { .. } if self.layout().indentless => key_col,
             _ => key_col + step,
         };
         // Rendered once: a moved subtree's original text, re-indented, can be large.
@@ -1212,7 +1162,7 @@ impl<'a> Emitter<'a> {
         out.push_str(nl);
         push_spaces(out, col);
         match raw_text {
-            Some(text) => out.push_str(&text),
+            Some(text) => text.push_to(out),
             None => self.block_into(out, v, col)?,
         }
         out.push_str(end.unwrap_or(""));
@@ -1223,7 +1173,7 @@ impl<'a> Emitter<'a> {
     /// the first key of that mapping when it is rendered entry by entry (they are the
     /// comments above that key, which travel with it): written once, not twice.
     fn first_key_carries_them(&self, v: &MNode, orig: usize) -> bool {
-        let (Some(node), MKind::Map { entries, .. }) = (self.nodes.get(orig), &v.kind) else {
+        let (Some(node), MKind::Map { entries, .. }) = (self.node_of(orig), &v.kind) else {
             return false;
         };
         let Some((first, _)) = node.entries().first() else {
@@ -1231,7 +1181,7 @@ impl<'a> Emitter<'a> {
         };
         entries.iter().any(|(k, _)| k.orig == Some(first.id))
             && self.gone.contains(first.id)
-            && !self.in_place.contains(first.id)
+            && !self.in_place.contains(&first.id)
             && self.comments_above(first).is_some()
     }
 
@@ -1239,7 +1189,7 @@ impl<'a> Emitter<'a> {
     fn is_implicit_null(&self, v: &MNode) -> bool {
         v.orig
             .filter(|_| !v.dirty)
-            .and_then(|id| self.nodes.get(id))
+            .and_then(|id| self.node_of(id))
             .is_some_and(|n| n.span.is_empty() && n.is_null_scalar())
     }
 
@@ -1247,7 +1197,7 @@ impl<'a> Emitter<'a> {
     /// appended to `out`.
     fn block_into(&self, out: &mut String, v: &MNode, col: usize) -> Result<()> {
         if let Some(raw) = self.raw(v, col) {
-            out.push_str(&raw);
+            raw.push_to(out);
             return Ok(());
         }
         let nl = self.nl(0);
@@ -1315,7 +1265,7 @@ impl<'a> Emitter<'a> {
     /// anew add them.
     /// The text borrows the source where the node is copied as written (most keys and
     /// values of a moved subtree): no allocation per scalar.
-    fn inline(&self, v: &MNode, parent: usize) -> Option<Cow<'a, str>> {
+    fn inline<'s>(&'s self, v: &'s MNode, parent: usize) -> Option<Cow<'s, str>> {
         match &v.kind {
             MKind::Scalar { value, style } => {
                 if let Some(raw) = self.raw_inline(v, parent) {
@@ -1323,7 +1273,7 @@ impl<'a> Emitter<'a> {
                 }
                 // Its lines cannot be shifted exactly: the value on one line, in a style
                 // that means the same (`scalar` quotes what plain text cannot hold).
-                Some(Cow::Owned(self.scalar(value, *style)))
+                Some(self.scalar(value, *style))
             }
             MKind::Alias(_) => self.raw_inline(v, parent),
             MKind::Map { flow: true, .. } | MKind::Seq { flow: true, .. } => self
@@ -1336,10 +1286,16 @@ impl<'a> Emitter<'a> {
     }
 
     /// A new scalar: in the given style, but quoted in a JSON document.
-    fn scalar(&self, value: &str, style: Style) -> String {
-        let quote =
-            self.layout.json && style == Style::Plain && crate::yaml::value::plain_is_str(value);
-        render_scalar(value, if quote { Style::Double } else { style })
+    /// Plain text that stays plain is the value itself: no copy.
+    fn scalar<'v>(&self, value: &'v str, style: Style) -> Cow<'v, str> {
+        let quote = self.json && style == Style::Plain && crate::yaml::value::plain_is_str(value);
+        if style == Style::Plain && !quote && !value.bytes().any(|b| matches!(b, b'\n' | b'\r')) {
+            return Cow::Borrowed(value);
+        }
+        Cow::Owned(render_scalar(
+            value,
+            if quote { Style::Double } else { style },
+        ))
     }
 
     /// A value in a flow collection, with its anchor and tag.
@@ -1389,14 +1345,14 @@ impl<'a> Emitter<'a> {
                 } else {
                     *style
                 };
-                return Ok(self.scalar(value, style));
+                return Ok(self.scalar(value, style).into_owned());
             }
             MKind::Alias(_) => return Err(self.unsupported(0, "move an alias")),
         };
         Ok(match flow {
             _ if parts.is_empty() => format!("{open}{close}"),
             Flow::Inline => {
-                let body = parts.join(self.layout.comma());
+                let body = parts.join(self.layout().comma());
                 format!("{open}{}{body}{close}", no_braces(open, &body))
             }
             Flow::Lines { indent, step } => {
@@ -1427,27 +1383,29 @@ impl<'a> Emitter<'a> {
 
     /// The block indentation the original node `o` is written in (see `parents`).
     fn parent_of(&self, o: &Node) -> usize {
-        match self.parents.get(o.id) {
-            Some(Parent::Col(c)) => *c,
-            Some(Parent::At(at)) => column(self.src, *at),
+        match self.index.find(o.id).map(|slot| slot.parent) {
+            Some(Parent::Col(c)) => c,
+            Some(Parent::At(at)) => column(self.src, at),
             Some(Parent::Dash(item)) => column(self.src, item_dash_offset(self.src, item)),
-            Some(Parent::Unknown) | None => indentation(self.src, o.span.start),
+            None => indentation(self.src, o.span.start),
         }
     }
 
     /// The original text of an unchanged block collection, re-indented to start at column
     /// `col`. Its anchor and tag are not included. `None` when its lines cannot be shifted
     /// exactly (then it is rendered entry by entry).
-    fn raw(&self, v: &MNode, col: usize) -> Option<String> {
+    fn raw(&self, v: &MNode, col: usize) -> Option<Shift<'a>> {
         let node = self.unchanged(v)?;
         if self.ends_in_kept_lines(node) {
             return None;
         }
-        reindent(
-            &self.src[node.span.clone()],
-            column(self.src, node.span.start),
-            col,
-        )
+        let text = &self.src[node.span.clone()];
+        let from = column(self.src, node.span.start);
+        reindents(text, from, col).then_some(Shift {
+            text,
+            from,
+            to: col,
+        })
     }
 
     /// The original text of an unchanged scalar, alias or flow collection placed after a
@@ -1471,15 +1429,14 @@ impl<'a> Emitter<'a> {
     /// after its text are part of its value, and what follows the node in a new place
     /// decides how many there are.
     fn ends_in_kept_lines(&self, node: &Node) -> bool {
-        self.block_ends
-            .get(&node.span.end)
-            .is_some_and(|header| self.src[header.clone()].contains('+'))
+        index::block_header_ending_at(self.src, node, node.span.end)
+            .is_some_and(|header| self.src[header].contains('+'))
     }
 
     /// The original node behind an unchanged working node of the same kind and text.
     fn unchanged(&self, v: &MNode) -> Option<&'a Node> {
         let id = v.orig.filter(|_| !v.dirty)?;
-        let node = *self.nodes.get(id)?;
+        let node = self.node_of(id)?;
         let same_kind = matches!(
             (&node.kind, &v.kind),
             (NodeKind::Scalar { .. }, MKind::Scalar { .. })
@@ -1491,6 +1448,21 @@ impl<'a> Emitter<'a> {
             return None;
         }
         Some(node)
+    }
+}
+
+/// An original text whose lines after the first move from column `from` to `to` (see
+/// [`reindent`]), copied into the rendered text when it is written.
+#[derive(Debug, Clone, Copy)]
+struct Shift<'a> {
+    text: &'a str,
+    from: usize,
+    to: usize,
+}
+
+impl Shift<'_> {
+    fn push_to(self, out: &mut String) {
+        reindent_into(out, self.text, self.from, self.to);
     }
 }
 
@@ -1560,23 +1532,31 @@ impl IdSet {
     fn contains(&self, id: usize) -> bool {
         self.0.get(id).copied().unwrap_or(false)
     }
-}
 
-/// The ids of `n` and every node inside it.
-fn collect_ids(n: &Node, out: &mut IdSet) {
-    out.insert(n.id);
-    match &n.kind {
-        NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
-            collect_ids(k, out);
-            collect_ids(v, out)
-        }),
-        NodeKind::Seq { items, .. } => items.iter().for_each(|i| collect_ids(i, out)),
-        _ => {}
+    fn insert_run(&mut self, ids: std::ops::RangeInclusive<usize>) {
+        if *ids.end() >= self.0.len() {
+            self.0.resize(ids.end() + 1, false);
+        }
+        self.0[ids].fill(true);
+    }
+
+    /// The ids of `n` and every node inside it.
+    fn insert_subtree(&mut self, n: &Node) {
+        self.insert_run(index::subtree_ids(n));
     }
 }
 
-/// Every original id in the working tree.
+/// Every original id in the working tree: one by one on the way to a change, and an
+/// unchanged subtree (a copy of an original one, ids and all) as the run of its ids.
 fn collect_live(m: &MNode, out: &mut IdSet) {
+    if !m.dirty
+        && let Some(first) = m.orig
+        && let Some(last) = last_orig(m)
+        && first <= last
+    {
+        out.insert_run(first..=last);
+        return;
+    }
     if let Some(id) = m.orig {
         out.insert(id);
     }
@@ -1588,6 +1568,26 @@ fn collect_live(m: &MNode, out: &mut IdSet) {
         MKind::Seq { items, .. } => items.iter().for_each(|i| collect_live(i, out)),
         _ => {}
     }
+}
+
+/// The original id of the last node of `m`'s subtree, numbered last (see
+/// [`index::subtree_ids`]).
+fn last_orig(m: &MNode) -> Option<usize> {
+    let mut last = m;
+    loop {
+        last = match &last.kind {
+            MKind::Map { entries, .. } => match entries.last() {
+                Some((_, v)) => v,
+                None => break,
+            },
+            MKind::Seq { items, .. } => match items.last() {
+                Some(item) => item,
+                None => break,
+            },
+            _ => break,
+        };
+    }
+    last.orig
 }
 
 /// The comment that ends the line at `end`, with the blanks before it, if the rest of the
@@ -1717,6 +1717,10 @@ fn entry_end(src: &str, k: &Node, v: &Node) -> usize {
 }
 
 fn colon_after(src: &str, key_end: usize) -> usize {
+    // Mostly right after the key: no search.
+    if src.as_bytes().get(key_end) == Some(&b':') {
+        return key_end + 1;
+    }
     src[key_end..]
         .find(':')
         .map_or(key_end, |i| key_end + i + 1)
@@ -1744,25 +1748,65 @@ pub fn reindent(text: &str, from: usize, to: usize) -> Option<String> {
     if from == to || !text.contains('\n') {
         return Some(text.to_string());
     }
-    let mut out = String::with_capacity(text.len() + 64);
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let body = line.trim_end_matches(['\n', '\r']);
-        if i == 0 || body.is_empty() {
+    if !reindents(text, from, to) {
+        return None;
+    }
+    let mut out = String::new();
+    reindent_into(&mut out, text, from, to);
+    Some(out)
+}
+
+/// Whether [`reindent`] can shift `text` from `from` to `to` columns.
+fn reindents(text: &str, from: usize, to: usize) -> bool {
+    if to >= from {
+        return true;
+    }
+    let shift = from - to;
+    text.split_inclusive('\n').skip(1).all(|line| {
+        let body = without_line_break(line);
+        let lead = body.bytes().take_while(|&b| b == b' ').count();
+        let rest = &body[lead..];
+        lead >= shift || rest.is_empty() || rest.starts_with('#')
+    })
+}
+
+/// [`reindent`] appended to `out`, for a text that [`reindents`]: one buffer, no string per
+/// line (a moved subtree is copied this way a line at a time).
+fn reindent_into(out: &mut String, text: &str, from: usize, to: usize) {
+    if from == to {
+        out.push_str(text);
+        return;
+    }
+    let mut lines = text.split_inclusive('\n');
+    let Some(first) = lines.next() else {
+        return;
+    };
+    // The text and a shift for each line of 16 bytes or more: the buffer grows once.
+    out.reserve(text.len() + to.saturating_sub(from) * (text.len() / 16 + 1));
+    out.push_str(first);
+    for line in lines {
+        let body = without_line_break(line);
+        if body.is_empty() {
             out.push_str(line);
         } else if to > from {
-            out.push_str(&" ".repeat(to - from));
+            push_spaces(out, to - from);
             out.push_str(line);
         } else {
             let lead = body.bytes().take_while(|&b| b == b' ').count();
-            let cut = lead.min(from - to);
-            let rest = &body[lead..];
-            if cut < from - to && !rest.is_empty() && !rest.starts_with('#') {
-                return None;
-            }
-            out.push_str(&line[cut..]);
+            out.push_str(&line[lead.min(from - to)..]);
         }
     }
-    Some(out)
+}
+
+/// A line without the line break characters that end it (`trim_end_matches` of `\n` and
+/// `\r`, a byte at a time).
+fn without_line_break(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let mut n = bytes.len();
+    while n > 0 && matches!(bytes[n - 1], b'\n' | b'\r') {
+        n -= 1;
+    }
+    &line[..n]
 }
 
 /// A scalar in the given style. Block styles are never produced for new text.
