@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::edit::Edit;
-use crate::source::{column, line_end, line_start, newline_at, next_line_start};
+use crate::source::{line_end, line_start, newline_at, next_line_start};
 use crate::yaml::{Node, NodeKind, Style};
 
 use super::mtree::{MKind, MNode};
@@ -112,13 +112,13 @@ fn learn_rec(src: &str, node: &Node, step: &mut Option<usize>, seq: &mut Option<
                         flow: false,
                         entries: e,
                     } if step.is_none() && !e.is_empty() => {
-                        let (key_col, c) = (column(src, k.span.start), column(src, v.span.start));
+                        let (key_col, c) = (col_of(src, k.span.start), col_of(src, v.span.start));
                         if c > key_col {
                             *step = Some(c - key_col);
                         }
                     }
                     NodeKind::Seq { flow: false, items } if seq.is_none() && !items.is_empty() => {
-                        *seq = Some(column(src, v.span.start) <= column(src, k.span.start));
+                        *seq = Some(col_of(src, v.span.start) <= col_of(src, k.span.start));
                     }
                     _ => {}
                 }
@@ -148,8 +148,9 @@ pub struct Emitter<'a> {
     /// elsewhere is the only place its comments can go.
     gone: IdSet,
     prepared: bool,
-    /// Indentation step for the block entries being rendered (set before each rendering).
-    step: Cell<usize>,
+    /// Indentation step for the block entries being rendered (set before each rendering,
+    /// worked out when a nested block collection needs it).
+    step: Cell<Step<'a>>,
     /// Values whose line-ending comment was carried into rendered text.
     carried: RefCell<HashSet<usize>>,
     /// Values whose comment was asked about (a deleted entry's end) before any was carried.
@@ -165,6 +166,33 @@ pub struct Emitter<'a> {
     /// looking for their comments line by line.
     hashes: OnceCell<Vec<usize>>,
     pub edits: Vec<Edit>,
+}
+
+/// The indentation step of new block collections, worked out when first needed.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Is(usize),
+    /// That of mappings nested in this one (see `step_in`).
+    Of(&'a Node),
+    /// The document's.
+    Document,
+}
+
+/// The indentation of the block collection a value is written in: a column, or that of the
+/// original node whose place it takes, worked out only for the odd text of several lines.
+#[derive(Debug, Clone, Copy)]
+enum Indent<'n> {
+    Col(usize),
+    Of(&'n Node),
+}
+
+impl Indent<'_> {
+    fn col(self, emitter: &Emitter) -> usize {
+        match self {
+            Indent::Col(col) => col,
+            Indent::Of(node) => emitter.parent_of(node),
+        }
+    }
 }
 
 /// How a value is written: on block lines, or in a flow collection, either on one line or
@@ -188,7 +216,7 @@ impl<'a> Emitter<'a> {
             in_place: Vec::new(),
             gone: IdSet::with_capacity(count),
             prepared: false,
-            step: Cell::new(Layout::DEFAULT_STEP),
+            step: Cell::new(Step::Is(Layout::DEFAULT_STEP)),
             carried: RefCell::new(HashSet::new()),
             not_carried: Vec::new(),
             root_first: match &root.kind {
@@ -210,18 +238,29 @@ impl<'a> Emitter<'a> {
             .get_or_init(|| Layout::learn(self.src, self.root))
     }
 
+    /// The indentation step for the block entries being rendered.
+    fn step(&self) -> usize {
+        let step = match self.step.get() {
+            Step::Is(step) => return step,
+            Step::Of(o) => self.step_in(o),
+            Step::Document => self.layout().step,
+        };
+        self.step.set(Step::Is(step));
+        step
+    }
+
     /// The original node `id`.
     fn node_of(&self, id: usize) -> Option<&'a Node> {
         self.index.get(id).map(|slot| slot.node)
     }
 
     /// Derive the edits that turn the document `o` into the working tree `m`.
-    pub fn node(&mut self, o: &Node, m: &MNode) -> Result<()> {
+    pub fn node(&mut self, o: &'a Node, m: &MNode) -> Result<()> {
         if self.prepared {
             return self.node_in(o, m);
         }
         self.prepared = true;
-        collect_live(m, &mut self.live);
+        live_child(m, &mut self.live);
         self.collect_in_place(o, m);
         self.check_aliases(m)?;
         // Whether a moved value's line-ending comment is carried along is only known once
@@ -363,7 +402,7 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    fn node_in(&mut self, o: &Node, m: &MNode) -> Result<()> {
+    fn node_in(&mut self, o: &'a Node, m: &MNode) -> Result<()> {
         if !m.dirty {
             return Ok(());
         }
@@ -375,7 +414,7 @@ impl<'a> Emitter<'a> {
                             self.unsupported(o.span.start, "a value with no text of its own")
                         );
                     }
-                    let text = self.inline(m, self.parent_of(o)).expect("scalar is inline");
+                    let text = self.inline(m, Indent::Of(o)).expect("scalar is inline");
                     let (start, text) = self.with_props(o, m, text.into_owned())?;
                     self.edits.push(Edit::replace(start..o.span.end, text));
                 }
@@ -408,7 +447,8 @@ impl<'a> Emitter<'a> {
                 },
             ) => {
                 let Some(kept) = match_ids(
-                    entries.iter().map(|(k, _)| k.id),
+                    entries,
+                    |(k, _)| k.id,
                     m_entries.iter().map(|(k, _)| k.orig),
                 ) else {
                     return;
@@ -482,7 +522,7 @@ impl<'a> Emitter<'a> {
                 flow: false,
                 entries,
             } if !entries.is_empty() => {
-                let (kc, vc) = (column(src, k.span.start), column(src, v.span.start));
+                let (kc, vc) = (col_of(src, k.span.start), col_of(src, v.span.start));
                 (vc > kc).then(|| vc - kc)
             }
             _ => None,
@@ -504,17 +544,17 @@ impl<'a> Emitter<'a> {
 
     fn map(
         &mut self,
-        o: &Node,
+        o: &'a Node,
         flow: bool,
-        entries: &[(Node, Node)],
+        entries: &'a [(Node, Node)],
         m_entries: &[(MNode, MNode)],
     ) -> Result<()> {
         let kept = match_ids(
-            entries.iter().map(|(k, _)| k.id),
+            entries,
+            |(k, _)| k.id,
             m_entries.iter().map(|(k, _)| k.orig),
         )
         .ok_or_else(|| self.unsupported(o.span.start, "keys were reordered"))?;
-        let col = column(self.src, o.span.start);
         let mut prev: Option<(usize, usize)> = None;
         for next in kept.iter().copied().map(Some).chain([None]) {
             let o_from = prev.map_or(0, |p| p.0 + 1);
@@ -524,7 +564,6 @@ impl<'a> Emitter<'a> {
             self.map_segment(
                 o,
                 flow,
-                col,
                 entries,
                 prev.map(|p| p.0),
                 o_from..o_to,
@@ -536,7 +575,7 @@ impl<'a> Emitter<'a> {
                 if scalar_changed(ok, mk) {
                     // Only scalar keys are ever renamed; a collection used as a key
                     // (`? {a: 1}`) is left as it is, or refused if it changed.
-                    match (&ok.kind, self.inline(mk, self.parent_of(ok))) {
+                    match (&ok.kind, self.inline(mk, Indent::Of(ok))) {
                         (NodeKind::Scalar { .. }, Some(text)) => self
                             .edits
                             .push(Edit::replace(ok.span.clone(), text.into_owned())),
@@ -550,7 +589,7 @@ impl<'a> Emitter<'a> {
                 if mv.orig == Some(ov.id) && !(ov.span.is_empty() && mv.dirty) {
                     self.node_in(ov, mv)?;
                 } else if mv.orig != Some(ov.id) || mv.dirty {
-                    self.replace_value(o, flow, col, ok, ov, mk, mv)?;
+                    self.replace_value(o, flow, ok, ov, mk, mv)?;
                 }
             }
             prev = next;
@@ -567,7 +606,7 @@ impl<'a> Emitter<'a> {
         if ls <= o.span.start || !blank(&src[ls..k.span.start]) {
             return None;
         }
-        let col = column(src, k.span.start);
+        let col = col_of(src, k.span.start);
         let base = indentation(src, o.span.start);
         Some((col, col.checked_sub(base).filter(|&s| s > 0).unwrap_or(2)))
     }
@@ -577,9 +616,8 @@ impl<'a> Emitter<'a> {
     #[allow(clippy::too_many_arguments)]
     fn map_segment(
         &mut self,
-        o: &Node,
+        o: &'a Node,
         flow: bool,
-        col: usize,
         entries: &[(Node, Node)],
         prev_kept: Option<usize>,
         dels: Range<usize>,
@@ -589,6 +627,7 @@ impl<'a> Emitter<'a> {
             return Ok(());
         }
         let src = self.src;
+        let col = col_of(src, o.span.start);
         let lines = if flow {
             self.flow_lines(o, entries)
         } else {
@@ -603,7 +642,7 @@ impl<'a> Emitter<'a> {
                 Some(Flow::Lines { indent: c, step }),
             ),
         };
-        self.step.set(self.step_in(o));
+        self.step.set(Step::Of(o));
         let rendered: Vec<String> = news
             .iter()
             .map(|(k, v)| self.entry(k, v, col, ctx, true))
@@ -630,16 +669,18 @@ impl<'a> Emitter<'a> {
                     self.not_carried.push(v.id);
                 }
             }
-            self.edits
-                .push(Edit::replace(k.span.start..end, rendered.join(&sep)));
+            self.edits.push(Edit::replace(
+                k.span.start..end,
+                joined("", rendered, &sep, ""),
+            ));
             return self.delete_run(flow, entries, first + 1..dels.end);
         }
-        let text = rendered.join(&sep);
         if let Some(p) = prev_kept {
             let (k, v) = &entries[p];
             let end = entry_end(src, k, v);
             if flow {
-                self.edits.push(Edit::insert(end, cat(&[&sep, &text])));
+                self.edits
+                    .push(Edit::insert(end, joined(&sep, rendered, &sep, "")));
             } else {
                 // Insert at the start of the next line rather than the end of this one: the
                 // kept entry's last lines may be deleted (a nested key that went away), and a
@@ -650,18 +691,21 @@ impl<'a> Emitter<'a> {
                     let nl = &src[le..next];
                     let indent = sep.trim_start_matches(['\r', '\n']);
                     self.edits
-                        .push(Edit::insert(next, cat(&[indent, &text, nl])));
+                        .push(Edit::insert(next, joined(indent, rendered, &sep, nl)));
                 } else {
-                    self.edits.push(Edit::insert(le, cat(&[&sep, &text])));
+                    self.edits
+                        .push(Edit::insert(le, joined(&sep, rendered, &sep, "")));
                 }
             }
         } else if let Some((k, _)) = entries.get(dels.end) {
             self.edits
-                .push(Edit::insert(k.span.start, cat(&[&text, &sep])));
+                .push(Edit::insert(k.span.start, joined("", rendered, &sep, &sep)));
         } else if flow {
-            let pad = no_braces('{', &text);
-            self.edits
-                .push(Edit::insert(o.span.start + 1, cat(&[pad, &text])));
+            let pad = no_braces('{', rendered.first().map_or("", String::as_str));
+            self.edits.push(Edit::insert(
+                o.span.start + 1,
+                joined(pad, rendered, &sep, ""),
+            ));
         } else {
             return Err(self.unsupported(o.span.start, "insert into an empty block mapping"));
         }
@@ -706,7 +750,7 @@ impl<'a> Emitter<'a> {
                 let mut end = next_line_start(src, line_end(src, entry_end(src, k, v)));
                 if !self.live.contains(v.id) {
                     // Own-line comments indented under the deleted entry go with it.
-                    let indent = column(src, k.span.start);
+                    let indent = col_of(src, k.span.start);
                     while end < src.len() {
                         let line = &src[end..line_end(src, end)];
                         let lead = line.bytes().take_while(|&b| b == b' ').count();
@@ -764,7 +808,7 @@ impl<'a> Emitter<'a> {
             .map_or(0, |(pk, pv)| {
                 next_line_start(src, line_end(src, entry_end(src, pk, pv)))
             });
-        let indent = column(src, k.span.start);
+        let indent = col_of(src, k.span.start);
         let mut start = ls;
         while start > floor {
             let prev = line_start(src, start - 1);
@@ -784,9 +828,8 @@ impl<'a> Emitter<'a> {
     #[allow(clippy::too_many_arguments)]
     fn replace_value(
         &mut self,
-        o: &Node,
+        o: &'a Node,
         flow: bool,
-        col: usize,
         ok: &Node,
         ov: &Node,
         mk: &MNode,
@@ -797,7 +840,7 @@ impl<'a> Emitter<'a> {
             ov.kind,
             NodeKind::Map { flow: false, .. } | NodeKind::Seq { flow: false, .. }
         );
-        if !block_orig && let Some(text) = self.inline(mv, self.parent_of(ov)) {
+        if !block_orig && let Some(text) = self.inline(mv, Indent::Of(ov)) {
             let text = text.into_owned();
             if ov.span.is_empty() {
                 if ov.props.is_some() {
@@ -817,8 +860,9 @@ impl<'a> Emitter<'a> {
             }
             return Ok(());
         }
-        self.step.set(self.step_in(o));
+        self.step.set(Step::Of(o));
         let ctx = flow.then_some(Flow::Inline);
+        let col = col_of(src, o.span.start);
         let text = self.entry(mk, mv, col, ctx, false)?;
         self.edits
             .push(Edit::replace(ok.span.start..entry_end(src, ok, ov), text));
@@ -838,11 +882,11 @@ impl<'a> Emitter<'a> {
         })
     }
 
-    fn seq(&mut self, o: &Node, flow: bool, items: &[Node], m_items: &[MNode]) -> Result<()> {
-        let kept = match_ids(items.iter().map(|i| i.id), m_items.iter().map(|i| i.orig))
+    fn seq(&mut self, o: &'a Node, flow: bool, items: &'a [Node], m_items: &[MNode]) -> Result<()> {
+        let kept = match_ids(items, |i| i.id, m_items.iter().map(|i| i.orig))
             .ok_or_else(|| self.unsupported(o.span.start, "items were reordered"))?;
         let src = self.src;
-        let dash_col = column(src, o.span.start);
+        let dash_col = col_of(src, o.span.start);
         let mut prev: Option<(usize, usize)> = None;
         for next in kept.iter().copied().map(Some).chain([None]) {
             let o_from = prev.map_or(0, |p| p.0 + 1);
@@ -857,7 +901,7 @@ impl<'a> Emitter<'a> {
                 } else {
                     line_sep("", self.nl(o.span.start), dash_col, "- ")
                 };
-                self.step.set(self.layout().step);
+                self.step.set(Step::Document);
                 let rendered: Vec<String> = news
                     .iter()
                     .map(|i| {
@@ -1070,7 +1114,7 @@ impl<'a> Emitter<'a> {
         carry: bool,
     ) -> Result<()> {
         let key = self
-            .inline(k, col)
+            .inline(k, Indent::Col(col))
             .ok_or_else(|| self.unsupported(0, "a collection as a key"))?;
         if let Some(flow) = flow {
             let colon = self.layout().colon();
@@ -1107,7 +1151,6 @@ impl<'a> Emitter<'a> {
         key_col: usize,
         comments: &Carried,
     ) -> Result<()> {
-        let step = self.step.get();
         let props = self.props(v)?;
         let push_props = |out: &mut String| {
             if let Some(p) = props {
@@ -1125,7 +1168,7 @@ impl<'a> Emitter<'a> {
             out.push_str(comment.unwrap_or(""));
             return Ok(());
         }
-        if let Some(text) = self.inline(v, key_col) {
+        if let Some(text) = self.inline(v, Indent::Col(key_col)) {
             if comments.after_value.is_some() {
                 self.carried.borrow_mut().insert(comments.id);
             }
@@ -1138,7 +1181,7 @@ impl<'a> Emitter<'a> {
         let nl = self.nl(0);
         let col = match v.kind {
             MKind::Seq { .. } if self.layout().indentless => key_col,
-            _ => key_col + step,
+            _ => key_col + self.step(),
         };
         // Rendered once: a moved subtree's original text, re-indented, can be large.
         let raw_text = self.raw(v, col);
@@ -1243,7 +1286,7 @@ impl<'a> Emitter<'a> {
     fn item_into(&self, out: &mut String, v: &MNode, col: usize) -> Result<()> {
         let props = self.props(v)?;
         // The dash is two columns to the left: the item's lines are relative to it.
-        if let Some(text) = self.inline(v, col.saturating_sub(2)) {
+        if let Some(text) = self.inline(v, Indent::Col(col.saturating_sub(2))) {
             if let Some(p) = props {
                 out.push_str(p);
                 out.push(' ');
@@ -1265,7 +1308,7 @@ impl<'a> Emitter<'a> {
     /// anew add them.
     /// The text borrows the source where the node is copied as written (most keys and
     /// values of a moved subtree): no allocation per scalar.
-    fn inline<'s>(&'s self, v: &'s MNode, parent: usize) -> Option<Cow<'s, str>> {
+    fn inline<'s>(&'s self, v: &'s MNode, parent: Indent) -> Option<Cow<'s, str>> {
         match &v.kind {
             MKind::Scalar { value, style } => {
                 if let Some(raw) = self.raw_inline(v, parent) {
@@ -1289,7 +1332,7 @@ impl<'a> Emitter<'a> {
     /// Plain text that stays plain is the value itself: no copy.
     fn scalar<'v>(&self, value: &'v str, style: Style) -> Cow<'v, str> {
         let quote = self.json && style == Style::Plain && crate::yaml::value::plain_is_str(value);
-        if style == Style::Plain && !quote && !value.bytes().any(|b| matches!(b, b'\n' | b'\r')) {
+        if style == Style::Plain && !quote && !has_control(value, |b| matches!(b, b'\n' | b'\r')) {
             return Cow::Borrowed(value);
         }
         Cow::Owned(render_scalar(
@@ -1385,8 +1428,8 @@ impl<'a> Emitter<'a> {
     fn parent_of(&self, o: &Node) -> usize {
         match self.index.find(o.id).map(|slot| slot.parent) {
             Some(Parent::Col(c)) => c,
-            Some(Parent::At(at)) => column(self.src, at),
-            Some(Parent::Dash(item)) => column(self.src, item_dash_offset(self.src, item)),
+            Some(Parent::At(at)) => col_of(self.src, at),
+            Some(Parent::Dash(item)) => col_of(self.src, item_dash_offset(self.src, item)),
             None => indentation(self.src, o.span.start),
         }
     }
@@ -1400,7 +1443,7 @@ impl<'a> Emitter<'a> {
             return None;
         }
         let text = &self.src[node.span.clone()];
-        let from = column(self.src, node.span.start);
+        let from = col_of(self.src, node.span.start);
         reindents(text, from, col).then_some(Shift {
             text,
             from,
@@ -1413,16 +1456,16 @@ impl<'a> Emitter<'a> {
     /// first moves with that block collection, so continuation lines stay inside the node
     /// and a block scalar keeps its content indentation relative to its parent (an explicit
     /// indentation indicator such as `|2` stays right). `None` when that is not exact.
-    fn raw_inline(&self, v: &MNode, parent: usize) -> Option<Cow<'a, str>> {
+    fn raw_inline(&self, v: &MNode, parent: Indent) -> Option<Cow<'a, str>> {
         let node = self.unchanged(v)?;
         let text = &self.src[node.span.clone()];
-        if !text.contains('\n') {
+        if !has_control(text, |b| b == b'\n') {
             return Some(Cow::Borrowed(text));
         }
         if self.ends_in_kept_lines(node) {
             return None;
         }
-        reindent(text, self.parent_of(node), parent).map(Cow::Owned)
+        reindent(text, self.parent_of(node), parent.col(self)).map(Cow::Owned)
     }
 
     /// Whether `node` ends with a block scalar with keep chomping (`|+`): the empty lines
@@ -1504,10 +1547,24 @@ fn line_sep(before: &str, nl: &str, col: usize, after: &str) -> String {
     s
 }
 
-/// The parts, one after the other, in a string of their length.
-fn cat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    parts.iter().for_each(|p| s.push_str(p));
+/// `before`, the parts with `sep` between them and `after`, in a string of their length; a
+/// lone part with nothing around it is that string itself (a moved subtree, a CRD's schema,
+/// is not copied once more).
+fn joined(before: &str, mut parts: Vec<String>, sep: &str, after: &str) -> String {
+    if parts.len() == 1 && before.is_empty() && after.is_empty() {
+        return parts.pop().expect("one part");
+    }
+    let seps = sep.len() * parts.len().saturating_sub(1);
+    let len = before.len() + parts.iter().map(String::len).sum::<usize>() + seps + after.len();
+    let mut s = String::with_capacity(len);
+    s.push_str(before);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push_str(part);
+    }
+    s.push_str(after);
     s
 }
 
@@ -1549,25 +1606,33 @@ impl IdSet {
 /// Every original id in the working tree: one by one on the way to a change, and an
 /// unchanged subtree (a copy of an original one, ids and all) as the run of its ids.
 fn collect_live(m: &MNode, out: &mut IdSet) {
-    if !m.dirty
-        && let Some(first) = m.orig
-        && let Some(last) = last_orig(m)
-        && first <= last
-    {
-        out.insert_run(first..=last);
-        return;
-    }
     if let Some(id) = m.orig {
         out.insert(id);
     }
     match &m.kind {
         MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
-            collect_live(k, out);
-            collect_live(v, out)
+            live_child(k, out);
+            live_child(v, out)
         }),
-        MKind::Seq { items, .. } => items.iter().for_each(|i| collect_live(i, out)),
+        MKind::Seq { items, .. } => items.iter().for_each(|i| live_child(i, out)),
         _ => {}
     }
+}
+
+/// [`collect_live`] for one node, an unchanged one without a call.
+#[inline(always)]
+fn live_child(m: &MNode, out: &mut IdSet) {
+    if !m.dirty
+        && let Some(first) = m.orig
+    {
+        if matches!(m.kind, MKind::Scalar { .. } | MKind::Alias(_)) {
+            return out.insert(first);
+        }
+        if let Some(last) = last_orig(m).filter(|&last| last >= first) {
+            return out.insert_run(first..=last);
+        }
+    }
+    collect_live(m, out)
 }
 
 /// The original id of the last node of `m`'s subtree, numbered last (see
@@ -1634,6 +1699,43 @@ fn flow_comment(src: &str, range: Range<usize>) -> Option<usize> {
     None
 }
 
+/// [`crate::source::column`], counted back from `offset` a byte at a time: a node's column
+/// is mostly its indentation, a few bytes, where the `memrchr` call cost more than the
+/// count.
+fn col_of(src: &str, offset: usize) -> usize {
+    let bytes = &src.as_bytes()[..offset];
+    let mut col = 0;
+    for &b in bytes.iter().rev() {
+        if b == b'\n' {
+            return col;
+        }
+        col += usize::from((b as i8) >= -0x40);
+    }
+    // The first line: a byte-order mark there is not a column.
+    if src.starts_with('\u{feff}') {
+        col.saturating_sub(1)
+    } else {
+        col
+    }
+}
+
+/// Whether `text` has a byte that `is`, which is a control character (a line break, a
+/// tab): eight bytes at a time, for the short keys and scalars that are rendered one by one
+/// (a `memchr` call's setup cost more than the search).
+fn has_control(text: &str, is: impl Fn(u8) -> bool) -> bool {
+    let mut words = text.as_bytes().chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // Whether a byte is below 0x20: exact about whether there is one, and then the
+        // eight are looked at one by one.
+        let low = x.wrapping_sub(0x2020_2020_2020_2020) & !x & 0x8080_8080_8080_8080;
+        if low != 0 && word.iter().any(|&b| is(b)) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| is(b))
+}
+
 /// Where the line containing `offset` starts, after the byte-order mark on the first line:
 /// deleting a whole line never takes the BOM with it.
 fn text_line_start(src: &str, offset: usize) -> usize {
@@ -1662,19 +1764,26 @@ fn indentation(src: &str, offset: usize) -> usize {
 
 /// Pairs (original index, new index) of nodes that survived, in order; `None` if the
 /// survivors were reordered.
-fn match_ids(
-    orig: impl Iterator<Item = usize>,
+/// The original nodes are `orig`, each with its id given by `id_of` (searched where they
+/// are: no list of ids per changed collection).
+fn match_ids<T>(
+    orig: &[T],
+    id_of: impl Fn(&T) -> usize,
     new: impl Iterator<Item = Option<usize>>,
 ) -> Option<Vec<(usize, usize)>> {
-    let orig: Vec<usize> = orig.collect();
     // Ids are numbered in document order, so the original ones are sorted and found by a
     // binary search: no hash table for every changed mapping. Hashed (linear whatever the
     // size) should a parser ever number them otherwise.
-    let hashed: Option<HashMap<usize, usize>> = (!orig.windows(2).all(|w| w[0] < w[1]))
-        .then(|| orig.iter().enumerate().map(|(i, &id)| (id, i)).collect());
+    let hashed: Option<HashMap<usize, usize>> =
+        (!orig.windows(2).all(|w| id_of(&w[0]) < id_of(&w[1]))).then(|| {
+            orig.iter()
+                .enumerate()
+                .map(|(i, o)| (id_of(o), i))
+                .collect()
+        });
     let position = |id: usize| match &hashed {
         Some(h) => h.get(&id).copied(),
-        None => orig.binary_search(&id).ok(),
+        None => orig.binary_search_by_key(&id, &id_of).ok(),
     };
     let mut kept = Vec::new();
     for (mi, id) in new.enumerate() {
@@ -1745,7 +1854,7 @@ fn item_dash_offset(src: &str, item: &Node) -> usize {
 /// other line is indented less than that shift: it could not keep its place relative to the
 /// others, and the node's meaning with it.
 pub fn reindent(text: &str, from: usize, to: usize) -> Option<String> {
-    if from == to || !text.contains('\n') {
+    if from == to || memchr::memchr(b'\n', text.as_bytes()).is_none() {
         return Some(text.to_string());
     }
     if !reindents(text, from, to) {
@@ -1762,11 +1871,27 @@ fn reindents(text: &str, from: usize, to: usize) -> bool {
         return true;
     }
     let shift = from - to;
-    text.split_inclusive('\n').skip(1).all(|line| {
+    lines_after_first(text).all(|line| {
         let body = without_line_break(line);
         let lead = body.bytes().take_while(|&b| b == b' ').count();
         let rest = &body[lead..];
         lead >= shift || rest.is_empty() || rest.starts_with('#')
+    })
+}
+
+/// The lines of `text` after the first, each with its line break (`split_inclusive`, with
+/// the `memchr` crate's search: the standard library's cost several times as much on the
+/// short lines of a manifest).
+fn lines_after_first(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut starts = memchr::memchr_iter(b'\n', bytes)
+        .map(|nl| nl + 1)
+        .filter(move |&start| start < bytes.len())
+        .peekable();
+    std::iter::from_fn(move || {
+        let start = starts.next()?;
+        let end = starts.peek().copied().unwrap_or(text.len());
+        Some(&text[start..end])
     })
 }
 
@@ -1777,14 +1902,11 @@ fn reindent_into(out: &mut String, text: &str, from: usize, to: usize) {
         out.push_str(text);
         return;
     }
-    let mut lines = text.split_inclusive('\n');
-    let Some(first) = lines.next() else {
-        return;
-    };
+    let first = memchr::memchr(b'\n', text.as_bytes()).map_or(text.len(), |nl| nl + 1);
     // The text and a shift for each line of 16 bytes or more: the buffer grows once.
     out.reserve(text.len() + to.saturating_sub(from) * (text.len() / 16 + 1));
-    out.push_str(first);
-    for line in lines {
+    out.push_str(&text[..first]);
+    for line in lines_after_first(text) {
         let body = without_line_break(line);
         if body.is_empty() {
             out.push_str(line);
@@ -1877,7 +1999,7 @@ mod tests {
         for orig in origs {
             for new in news {
                 assert_eq!(
-                    match_ids(orig.iter().copied(), new.iter().copied()),
+                    match_ids(orig, |&id| id, new.iter().copied()),
                     plain(orig, new),
                     "{orig:?} {new:?}"
                 );
@@ -1906,6 +2028,40 @@ mod tests {
         );
         // A text line that cannot move left as far as the others: not exact.
         assert_eq!(reindent("x\n    a\n  b", 4, 0), None);
+    }
+
+    /// Eight bytes at a time or one by one, the same answer: every byte value at every place
+    /// of texts of up to 19 bytes.
+    #[test]
+    fn has_control_is_a_search_byte_by_byte() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=127u8 {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = b;
+                    let text = std::str::from_utf8(&bytes).unwrap();
+                    let is = |c: u8| matches!(c, b'\n' | b'\r');
+                    assert_eq!(has_control(text, is), text.bytes().any(is), "{text:?}");
+                }
+            }
+        }
+        assert!(!has_control("naïve — ünïcode text", |c| c == b'\n'));
+    }
+
+    /// Counted back a byte at a time, the column is the one `source::column` gives, at every
+    /// offset of every testdata file (and after a byte-order mark).
+    #[test]
+    fn col_of_is_column() {
+        let mut texts: Vec<String> = crate::testdata_files()
+            .into_iter()
+            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
+            .collect();
+        texts.push("\u{feff}a: 1\n  b: é\n".to_string());
+        for text in &texts {
+            for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                assert_eq!(col_of(text, at), crate::source::column(text, at), "{at}");
+            }
+        }
     }
 
     #[test]

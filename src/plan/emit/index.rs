@@ -319,10 +319,29 @@ fn block_header(src: &str, node: &Node) -> Range<usize> {
     node.span.start..node.span.start + header
 }
 
-/// Whether the document has an anchor or an alias. Each is written with `&` or `*`: a text
-/// without either has none, and only then is the tree walked.
+/// Whether the document has an anchor or an alias. Each is written with `&` or `*` where a
+/// node starts: at the start of the text, after a blank or line break, after `[`, `{`, `,`
+/// or `:` in flow text, or after a byte-order mark (whose last byte is 0xBF), and not inside
+/// a scalar's text. A text without such a `&` or `*` has none (`R&D`, `(.*)`, `~*` in a
+/// script, `"0 3 * * *"` do not count), and only with one is the tree walked.
 pub(super) fn has_anchors(src: &str, root: &Node) -> bool {
-    if memchr::memchr2(b'&', b'*', src.as_bytes()).is_none() {
+    let bytes = src.as_bytes();
+    // From the line the document's root starts on (its anchor may be there): the
+    // documents before it in the stream are not this one's.
+    let start = root
+        .props
+        .as_ref()
+        .map_or(root.span.start, |p| p.start.min(root.span.start));
+    let from = crate::source::line_start(src, start.min(src.len()));
+    let token = memchr::memchr2_iter(b'&', b'*', &bytes[from..]).any(|at| {
+        let at = from + at;
+        at == 0
+            || matches!(
+                bytes[at - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':' | 0xBF
+            ) && !in_scalar_text(root, at)
+    });
+    if !token {
         return false;
     }
     fn walk(node: &Node) -> bool {
@@ -335,6 +354,42 @@ pub(super) fn has_anchors(src: &str, root: &Node) -> bool {
             }
     }
     walk(root)
+}
+
+/// Whether `at` is inside the text of a scalar of the tree (after its first byte): found
+/// by position, the last child starting at or before `at` on each level. Whatever node that
+/// finds, `at` inside its text is not where an anchor or alias starts.
+fn in_scalar_text(root: &Node, at: usize) -> bool {
+    let mut node = root;
+    loop {
+        node = match &node.kind {
+            NodeKind::Scalar { .. } => return node.span.start < at && at < node.span.end,
+            NodeKind::Map { entries, .. } => {
+                let Some(i) = entries
+                    .partition_point(|(k, _)| k.span.start <= at)
+                    .checked_sub(1)
+                else {
+                    return false;
+                };
+                let (k, v) = &entries[i];
+                if !v.span.is_empty() && v.span.start <= at {
+                    v
+                } else {
+                    k
+                }
+            }
+            NodeKind::Seq { items, .. } => {
+                let Some(i) = items
+                    .partition_point(|item| item.span.start <= at)
+                    .checked_sub(1)
+                else {
+                    return false;
+                };
+                &items[i]
+            }
+            NodeKind::Alias(_) => return false,
+        };
+    }
 }
 
 #[cfg(test)]
