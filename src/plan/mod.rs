@@ -146,6 +146,17 @@ pub fn plan_document(
     }
     let mut work: Option<MNode> = None;
     let mut suppress = suppress::Suppress::scan(src, doc);
+    // Without a `&` the document has no anchor, so no alias: what field migrations look
+    // for can then be looked for in its text (`prefilter::ObjectText::of_object`).
+    let anchors = std::cell::OnceCell::new();
+    let anchors = || {
+        *anchors.get_or_init(|| {
+            let root = &doc.root;
+            let start = root.props.as_ref().map_or(root.span.start, |p| p.start);
+            src.get(start.min(root.span.start)..root.span.end)
+                .is_none_or(|text| memchr::memchr(b'&', text.as_bytes()).is_some())
+        })
+    };
     for (path, obj) in objects {
         no_duplicate_identity(obj)?;
         // An alias is read as what it stands for (so Kubernetes reads it): an object is
@@ -216,10 +227,8 @@ pub fn plan_document(
         drop_ignored_findings(cat, &mut report);
         let reported =
             !matches!(decision_kind, DecisionKind::Current) || !report.findings.is_empty();
-        if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
-            plan.objects.push(report.clone());
-        }
-        plan.objects.extend(field_migrations(
+        let fields = field_migrations(
+            src,
             doc,
             cat,
             window,
@@ -228,7 +237,13 @@ pub fn plan_document(
             &report,
             &mut work,
             &mut suppress,
-        ));
+            &anchors,
+        );
+        // The object's own report goes before its fields' (moved, not copied: it is done).
+        if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
+            plan.objects.push(report);
+        }
+        plan.objects.extend(fields);
     }
     list_wrapper(doc, cat, window, &mut plan, &mut work);
     if let Some(work) = work {
@@ -607,6 +622,7 @@ enum DecisionKind {
 /// each on its own trial copy so that one needing a human does not stop the others.
 #[allow(clippy::too_many_arguments)]
 fn field_migrations(
+    src: &str,
     doc: &Document,
     cat: &Catalogue,
     window: Window,
@@ -615,18 +631,29 @@ fn field_migrations(
     object: &ObjectReport,
     work: &mut Option<MNode>,
     suppress: &mut suppress::Suppress,
+    anchors: &dyn Fn() -> bool,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
     // The document as parsed, while `work` is `None`: made once for every field that reads it.
     let mut pristine: Option<MNode> = None;
     // What the object says, to skip (without copying the document) each field migration
-    // none of whose `mentions` it holds; worked out again after a change.
-    let text = |work: &Option<MNode>| match work {
-        Some(w) => w.get(&path.0).map(crate::prefilter::ObjectText::of_mnode),
-        None => node_at(&doc.root, path).map(crate::prefilter::ObjectText::of_node),
+    // none of whose `mentions` it holds; brought up to date after a change.
+    let orig = node_at(&doc.root, path);
+    let text = |work: &Option<MNode>| {
+        let orig = orig?;
+        match work {
+            Some(w) => w
+                .get(&path.0)
+                .map(|w| crate::prefilter::ObjectText::of_object(src, orig, Some(w), anchors)),
+            None => Some(crate::prefilter::ObjectText::of_object(
+                src, orig, None, anchors,
+            )),
+        }
     };
     // Built on first use: most objects have no field migration that applies to their kind.
     let mut said: Option<Option<crate::prefilter::ObjectText>> = None;
+    // The working copy changed since `said` was made.
+    let mut stale = false;
     let pod_kind = crate::catalogue::registry::keeps_pod(&object.kind);
     for field in cat.fields.iter().filter(|f| {
         f.applies(api, &object.kind, pod_kind)
@@ -634,6 +661,19 @@ fn field_migrations(
             && (f.meta.active_at(window.target, window.include_deprecated)
                 || f.meta.deprecated_only_at(window.target))
     }) {
+        if std::mem::take(&mut stale) {
+            said = match (
+                said.take(),
+                orig,
+                work.as_ref().and_then(|w| w.get(&path.0)),
+            ) {
+                (Some(Some(mut t)), Some(orig), Some(w)) => {
+                    t.update(orig, w);
+                    Some(Some(t))
+                }
+                _ => None,
+            };
+        }
         if said
             .get_or_insert_with(|| text(work))
             .as_ref()
@@ -743,7 +783,7 @@ fn field_migrations(
             Status::Blocked
         } else if let (true, Some(trial)) = (changed, trial) {
             *work = Some(trial);
-            said = None;
+            stale = true;
             Status::Migrated
         } else {
             Status::Noted
