@@ -831,6 +831,11 @@ fn place_hits(
             .orig
             .filter(|_| !at_object)
             .and_then(|id| {
+                // Found by its number from the root down; where the document numbers its
+                // nodes otherwise, by a list of every node.
+                if let Some(n) = node_by_id(root, id) {
+                    return Some(n);
+                }
                 if nodes.is_empty() {
                     nodes.reserve(doc.node_count);
                     index_nodes(root, &mut nodes);
@@ -860,6 +865,25 @@ fn place_hits(
             f
         })
         .collect()
+}
+
+/// The node numbered `id` under `node`, from `node` down: nodes are numbered in document
+/// order (pre-order), so the one sought is under (or is) the last child numbered at most
+/// `id`. `None` where the numbers are not so.
+fn node_by_id(node: &Node, id: usize) -> Option<&Node> {
+    let mut node = node;
+    while node.id != id {
+        node = match &node.kind {
+            NodeKind::Map { entries, .. } => {
+                // Keys and values in document order: k0, v0, k1, v1, ...
+                let (k, v) = entries[..entries.partition_point(|(k, _)| k.id <= id)].last()?;
+                if v.id <= id { v } else { k }
+            }
+            NodeKind::Seq { items, .. } => items[..items.partition_point(|i| i.id <= id)].last()?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 fn index_nodes<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
@@ -1093,7 +1117,13 @@ mod tests {
                 index_nodes(&doc.root, &mut nodes);
                 for (i, n) in nodes.iter().enumerate() {
                     assert_eq!(n.id, doc.root.id + i, "{}", path.display());
+                    assert!(
+                        node_by_id(&doc.root, n.id).is_some_and(|f| std::ptr::eq(f, *n)),
+                        "{}",
+                        path.display()
+                    );
                 }
+                assert!(node_by_id(&doc.root, doc.root.id + nodes.len()).is_none());
                 assert!(sorted_children(&doc.root), "{}", path.display());
                 documents += 1;
             }
