@@ -145,6 +145,9 @@ pub fn plan_document(
         return Ok(plan);
     }
     let mut work: Option<MNode> = None;
+    // The document as parsed, copied while `work` is `None` for the rules that only read
+    // (field migrations), once for all objects of the document; a migration takes it.
+    let mut pristine: Option<MNode> = None;
     let mut suppress = suppress::Suppress::scan(src, doc);
     // Without a `&` the document has no anchor, so no alias: what field migrations look
     // for can then be looked for in its text (`prefilter::ObjectText::of_object`).
@@ -214,7 +217,14 @@ pub fn plan_document(
                     api_node,
                     kind,
                 };
-                if !step.migrate(&hops, to, window_warning, &mut report, &mut work)? {
+                if !step.migrate(
+                    &hops,
+                    to,
+                    window_warning,
+                    &mut report,
+                    &mut work,
+                    &mut pristine,
+                )? {
                     plan.objects.push(report);
                     continue;
                 }
@@ -236,6 +246,7 @@ pub fn plan_document(
             &final_api,
             &report,
             &mut work,
+            &mut pristine,
             &mut suppress,
             &anchors,
         );
@@ -245,7 +256,7 @@ pub fn plan_document(
         }
         plan.objects.extend(fields);
     }
-    list_wrapper(doc, cat, window, &mut plan, &mut work);
+    list_wrapper(doc, cat, window, &mut plan, &mut work, pristine);
     if let Some(work) = work {
         emit_edits(src, doc, work, &mut plan);
     }
@@ -418,6 +429,7 @@ impl Step<'_> {
         window_warning: Option<String>,
         report: &mut ObjectReport,
         work: &mut Option<MNode>,
+        pristine: &mut Option<MNode>,
     ) -> Result<bool, DuplicateKey> {
         let Step {
             src,
@@ -458,7 +470,12 @@ impl Step<'_> {
         }
         report.to = Some(to);
         report.migration = hops.first().map(|h| h.meta.id.clone());
-        let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
+        let mut trial = match work {
+            Some(w) => w.clone(),
+            None => pristine
+                .take()
+                .unwrap_or_else(|| MNode::from_node(&doc.root)),
+        };
         let mut hits = Vec::new();
         // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
         // the release-window conditions are for field migrations only.
@@ -568,6 +585,7 @@ fn list_wrapper(
     window: Window,
     plan: &mut DocPlan,
     work: &mut Option<MNode>,
+    pristine: Option<MNode>,
 ) {
     let root = &doc.root;
     let (Some(api_node), Some(kind)) = (
@@ -595,7 +613,10 @@ fn list_wrapper(
     let Decision::Migrate { to, hops, .. } = decide(cat, api, item_kind, window) else {
         return;
     };
-    let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(root));
+    let mut trial = match work {
+        Some(w) => w.clone(),
+        None => pristine.unwrap_or_else(|| MNode::from_node(root)),
+    };
     let at = Path(vec![Seg::Key("apiVersion".into())]);
     if trial
         .set(&at, MNode::string(&to), &mtree::Position::End, false)
@@ -632,12 +653,11 @@ fn field_migrations(
     api: &str,
     object: &ObjectReport,
     work: &mut Option<MNode>,
+    pristine: &mut Option<MNode>,
     suppress: &mut suppress::Suppress,
     anchors: &dyn Fn() -> bool,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
-    // The document as parsed, while `work` is `None`: made once for every field that reads it.
-    let mut pristine: Option<MNode> = None;
     // What the object says, to skip (without copying the document) each field migration
     // none of whose `mentions` it holds; brought up to date after a change.
     let orig = node_at(&doc.root, path);
