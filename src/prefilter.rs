@@ -310,7 +310,7 @@ impl<'a> ObjectText<'a> {
             self.add_changed(work, &subtree_ids(orig));
         }
         if let Some(pairs) = self.pairs.get_mut() {
-            pairs.add(self.text[self.escaped..].as_bytes());
+            pairs.add(&self.text.as_bytes()[self.escaped..]);
         }
     }
 
