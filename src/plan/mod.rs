@@ -5,6 +5,7 @@ pub mod emit;
 pub mod mtree;
 pub mod rules;
 pub mod suppress;
+pub mod trial;
 
 use crate::catalogue::codes::{self, Code};
 use crate::catalogue::model::FindingSpec;
@@ -15,6 +16,7 @@ use crate::yaml::path::{Path, Seg};
 use crate::yaml::{Document, Node, NodeKind};
 
 use mtree::MNode;
+use trial::Trial;
 
 /// Something a human should read about an object, at a byte offset in the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -470,12 +472,14 @@ impl Step<'_> {
         }
         report.to = Some(to);
         report.migration = hops.first().map(|h| h.meta.id.clone());
-        let mut trial = match work {
-            Some(w) => w.clone(),
-            None => pristine
-                .take()
-                .unwrap_or_else(|| MNode::from_node(&doc.root)),
-        };
+        // Tried on the working tree itself (or the pristine copy), taken back if blocked.
+        let had_work = work.is_some();
+        let tree = work
+            .take()
+            .or_else(|| pristine.take())
+            .unwrap_or_else(|| MNode::from_node(&doc.root));
+        let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
+        let mut trial = Trial::begin(tree, path, rules);
         let mut hits = Vec::new();
         // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
         // the release-window conditions are for field migrations only.
@@ -486,9 +490,9 @@ impl Step<'_> {
         let result = (|| {
             for hop in hops {
                 // `duplicate_key` above: the object has no mapping with a repeated key.
-                rules::apply_distinct(&mut trial, path, &hop.rules, &mut hits, &facts)?;
+                rules::apply_distinct(&mut trial.tree, path, &hop.rules, &mut hits, &facts)?;
                 let api = path.child(Seg::Key("apiVersion".into()));
-                trial.set(
+                trial.tree.set(
                     &api,
                     MNode::string(&hop.meta.to),
                     &mtree::Position::End,
@@ -496,7 +500,7 @@ impl Step<'_> {
                 )?;
             }
             rules::apply_distinct(
-                &mut trial,
+                &mut trial.tree,
                 path,
                 &cat.global_rules,
                 &mut hits,
@@ -530,7 +534,11 @@ impl Step<'_> {
         }
         if !report.findings.iter().any(|f| f.level.blocks()) {
             report.status = Status::Migrated;
-            *work = Some(trial);
+            *work = Some(trial.keep());
+        } else if had_work {
+            *work = Some(trial.take_back());
+        } else {
+            *pristine = Some(trial.take_back());
         }
         Ok(true)
     }
@@ -725,101 +733,125 @@ fn field_migrations(
             (Ok(false), None)
         } else {
             hits.clear();
-            let mut trial = now.clone();
-            let result = rules::apply_in(&mut trial, path, &field.rules, &mut hits, &ctx);
-            (result, Some(trial))
+            // Tried on the working tree itself (or the pristine copy), taken back below
+            // unless the migration is kept.
+            let had_work = work.is_some();
+            let tree = work
+                .take()
+                .or_else(|| pristine.take())
+                .unwrap_or_else(|| MNode::from_node(&doc.root));
+            let mut trial = Trial::begin(tree, path, &field.rules);
+            let result = rules::apply_in(&mut trial.tree, path, &field.rules, &mut hits, &ctx);
+            (result, Some((trial, had_work)))
         };
         let changed = matches!(result, Ok(true));
-        if hits.is_empty() && !changed && result.is_ok() {
-            continue;
-        }
-        if suppress.skips_id(&field.meta.id) {
-            suppress.skipped += 1;
-            continue;
-        }
-        if note_only
-            && !changed
-            && result.is_ok()
-            && hits.iter().all(|h| h.spec.level < Level::Manual)
-        {
-            // Only says something and changes nothing: its own findings, which never fail
-            // `check` (the object is `Noted`).
+        let (report, keep) = 'judged: {
+            if hits.is_empty() && !changed && result.is_ok() {
+                break 'judged (None, false);
+            }
+            if suppress.skips_id(&field.meta.id) {
+                suppress.skipped += 1;
+                break 'judged (None, false);
+            }
+            if note_only
+                && !changed
+                && result.is_ok()
+                && hits.iter().all(|h| h.spec.level < Level::Manual)
+            {
+                // Only says something and changes nothing: its own findings, which never fail
+                // `check` (the object is `Noted`).
+                let mut findings = place_hits(hits, doc, path, object.offset);
+                findings.retain(|f| !cat.ignores(&f.code));
+                if findings.is_empty() {
+                    break 'judged (None, false);
+                }
+                break 'judged (
+                    Some(ObjectReport {
+                        offset: findings[0].offset,
+                        from: api.to_string(),
+                        to: Some(api.to_string()),
+                        migration: Some(field.meta.id.clone()),
+                        field: Some(field.meta.summary.clone()),
+                        status: Status::Noted,
+                        findings,
+                        ..object.clone()
+                    }),
+                    false,
+                );
+            }
+            if note_only {
+                let at = place_hits(hits, doc, path, object.offset)
+                    .first()
+                    .map_or(object.offset, |f| f.offset);
+                if cat.ignores(codes::F_DEPRECATED.id) {
+                    break 'judged (None, false);
+                }
+                let since = field
+                    .meta
+                    .deprecated
+                    .map_or(String::new(), |d| format!(" since {d}"));
+                break 'judged (
+                    Some(ObjectReport {
+                        offset: at,
+                        from: api.to_string(),
+                        to: Some(api.to_string()),
+                        migration: Some(field.meta.id.clone()),
+                        field: Some(field.meta.summary.clone()),
+                        status: Status::Noted,
+                        findings: vec![Finding::new(
+                            codes::F_DEPRECATED,
+                            format!(
+                                "deprecated{since} but still honoured at {}: `--enable {}` or --include-deprecated applies `{}`",
+                                window.target, field.meta.id, field.meta.id
+                            ),
+                            at,
+                        )],
+                        ..object.clone()
+                    }),
+                    false,
+                );
+            }
             let mut findings = place_hits(hits, doc, path, object.offset);
             findings.retain(|f| !cat.ignores(&f.code));
-            if findings.is_empty() {
-                continue;
+            if let Err(e) = result {
+                findings.push(Finding::new(
+                    codes::KUBEMIG_SHAPE,
+                    e.to_string(),
+                    object.offset,
+                ));
             }
-            out.push(ObjectReport {
-                offset: findings[0].offset,
+            let blocked = findings.iter().any(|f| f.level.blocks());
+            let keep = !blocked && changed && trial.is_some();
+            let status = if blocked {
+                Status::Blocked
+            } else if keep {
+                Status::Migrated
+            } else {
+                Status::Noted
+            };
+            let report = ObjectReport {
+                offset: findings.first().map_or(object.offset, |f| f.offset),
                 from: api.to_string(),
                 to: Some(api.to_string()),
                 migration: Some(field.meta.id.clone()),
                 field: Some(field.meta.summary.clone()),
-                status: Status::Noted,
+                status,
                 findings,
                 ..object.clone()
-            });
-            continue;
-        }
-        if note_only {
-            let at = place_hits(hits, doc, path, object.offset)
-                .first()
-                .map_or(object.offset, |f| f.offset);
-            if cat.ignores(codes::F_DEPRECATED.id) {
-                continue;
-            }
-            let since = field
-                .meta
-                .deprecated
-                .map_or(String::new(), |d| format!(" since {d}"));
-            out.push(ObjectReport {
-                offset: at,
-                from: api.to_string(),
-                to: Some(api.to_string()),
-                migration: Some(field.meta.id.clone()),
-                field: Some(field.meta.summary.clone()),
-                status: Status::Noted,
-                findings: vec![Finding::new(
-                    codes::F_DEPRECATED,
-                    format!(
-                        "deprecated{since} but still honoured at {}: `--enable {}` or --include-deprecated applies `{}`",
-                        window.target, field.meta.id, field.meta.id
-                    ),
-                    at,
-                )],
-                ..object.clone()
-            });
-            continue;
-        }
-        let mut findings = place_hits(hits, doc, path, object.offset);
-        findings.retain(|f| !cat.ignores(&f.code));
-        if let Err(e) = result {
-            findings.push(Finding::new(
-                codes::KUBEMIG_SHAPE,
-                e.to_string(),
-                object.offset,
-            ));
-        }
-        let blocked = findings.iter().any(|f| f.level.blocks());
-        let status = if blocked {
-            Status::Blocked
-        } else if let (true, Some(trial)) = (changed, trial) {
-            *work = Some(trial);
-            stale = true;
-            Status::Migrated
-        } else {
-            Status::Noted
+            };
+            (Some(report), keep)
         };
-        out.push(ObjectReport {
-            offset: findings.first().map_or(object.offset, |f| f.offset),
-            from: api.to_string(),
-            to: Some(api.to_string()),
-            migration: Some(field.meta.id.clone()),
-            field: Some(field.meta.summary.clone()),
-            status,
-            findings,
-            ..object.clone()
-        });
+        if let Some((trial, had_work)) = trial {
+            if keep {
+                *work = Some(trial.keep());
+                stale = true;
+            } else if had_work {
+                *work = Some(trial.take_back());
+            } else {
+                *pristine = Some(trial.take_back());
+            }
+        }
+        out.extend(report);
     }
     out
 }
