@@ -203,42 +203,140 @@ fn anchor(needle: &str) -> (&str, usize) {
     }
 }
 
-/// The keys and scalar values of one object, one a line: what a field migration's rules can
-/// read. A field migration acts on an object only if one of its `mentions` is among them
-/// (the catalogue's contract, which the prefilter relies on too), so the planner skips the
-/// others without copying the document for them.
+/// The keys and scalar values of one object: what a field migration's rules can read. A
+/// field migration acts on an object only if one of its `mentions` is among them (the
+/// catalogue's contract, which the prefilter relies on too), so the planner skips the others
+/// without copying the document for them.
+///
+/// Where it can, the text is the object's source, not a copy of each key and value: a needle
+/// without white space, quotes or backslashes ([`CompiledNeedle::is_verbatim`]) is in a key
+/// or value only where it is in the text that wrote it, but for an escape of a
+/// double-quoted scalar (`\x65`, `\/`, or `\b` that ends a word). So the source says all that
+/// the keys and values say (and more: comments and indentation, which only ever cost a
+/// search), once the values of double-quoted scalars written with a backslash are copied out
+/// beside it, and so are those that a migration changed or added in the working copy.
 #[derive(Debug)]
-pub struct ObjectText {
+pub struct ObjectText<'a> {
+    /// The object as written; empty when it may hold an alias (a `*` in a document with a
+    /// `&`).
+    source: &'a str,
+    /// Keys and values, one a line: every one when `source` is not used, else the values of
+    /// escaped double-quoted scalars (the first `escaped` bytes), then those of the working
+    /// copy that `source` may not hold (changed or new ones).
     text: String,
+    escaped: usize,
+    /// `text` holds every key and value (no `source`).
+    exact: bool,
     /// An alias stands for a node elsewhere in the document: nothing can be ruled out.
     aliased: bool,
-    /// The text's pairs of bytes, on first use: most needles are ruled out by them.
+    /// The pairs of bytes of `source` and `text`, on first use: most needles are ruled out by
+    /// them.
     pairs: std::cell::OnceCell<crate::catalogue::needle::Pairs>,
 }
 
-impl Default for ObjectText {
-    fn default() -> ObjectText {
+impl Default for ObjectText<'_> {
+    fn default() -> Self {
         // Room for a typical object's keys and values: growing the text from nothing cost
         // as much as filling it (a reallocation and copy at every doubling).
         ObjectText {
+            source: "",
             text: String::with_capacity(4096),
+            escaped: 0,
+            exact: true,
             aliased: false,
             pairs: std::cell::OnceCell::new(),
         }
     }
 }
 
-impl ObjectText {
-    pub fn of_node(node: &crate::yaml::Node) -> ObjectText {
+impl<'a> ObjectText<'a> {
+    pub fn of_node(node: &crate::yaml::Node) -> ObjectText<'a> {
         let mut t = ObjectText::default();
         t.add_node(node);
         t
     }
 
-    pub fn of_mnode(node: &crate::plan::mtree::MNode) -> ObjectText {
+    pub fn of_mnode(node: &crate::plan::mtree::MNode) -> ObjectText<'a> {
         let mut t = ObjectText::default();
         t.add_mnode(node);
         t
+    }
+
+    /// What the object `orig` of a document parsed from `src` says, or its working copy
+    /// `work` (made from the document by `MNode::from_node`, then migrated) where there is
+    /// one: from the source where that can be, else copied out. `anchors`: whether the
+    /// document's text has a `&` (without one, it has no anchor and so no alias), asked only
+    /// of an object with a `*`.
+    pub fn of_object(
+        src: &'a str,
+        orig: &crate::yaml::Node,
+        work: Option<&crate::plan::mtree::MNode>,
+        anchors: impl FnOnce() -> bool,
+    ) -> ObjectText<'a> {
+        let source = src
+            .get(orig.span.clone())
+            .filter(|s| memchr::memchr(b'*', s.as_bytes()).is_none() || !anchors());
+        match (source, work) {
+            (Some(source), work) => {
+                let mut t = ObjectText {
+                    source,
+                    text: String::new(),
+                    exact: false,
+                    ..ObjectText::default()
+                };
+                if memchr::memchr(b'\\', source.as_bytes()).is_some() {
+                    t.add_escaped(src, orig);
+                }
+                t.escaped = t.text.len();
+                if let Some(work) = work {
+                    t.add_changed(work, &subtree_ids(orig));
+                }
+                t
+            }
+            (None, Some(work)) => ObjectText::of_mnode(work),
+            (None, None) => ObjectText::of_node(orig),
+        }
+    }
+
+    /// After the working copy `work` of the object `orig` changed: what it says now. The
+    /// source stays; its pairs are not worked out again (the old text's stay marked too,
+    /// which only ever costs a search).
+    pub fn update(&mut self, orig: &crate::yaml::Node, work: &crate::plan::mtree::MNode) {
+        self.text.truncate(self.escaped);
+        self.aliased = false;
+        if self.exact {
+            self.add_mnode(work);
+        } else {
+            self.add_changed(work, &subtree_ids(orig));
+        }
+        if let Some(pairs) = self.pairs.get_mut() {
+            pairs.add(&self.text.as_bytes()[self.escaped..]);
+        }
+    }
+
+    /// The values of the double-quoted scalars under `node` written with a backslash: what
+    /// an escape may make of them is not in the source.
+    fn add_escaped(&mut self, src: &str, node: &crate::yaml::Node) {
+        use crate::yaml::{NodeKind, Style};
+        match &node.kind {
+            NodeKind::Scalar {
+                value,
+                style: Style::Double,
+            } => {
+                if src
+                    .get(node.span.clone())
+                    .is_none_or(|s| s.as_bytes().contains(&b'\\'))
+                {
+                    self.add(value);
+                }
+            }
+            NodeKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                self.add_escaped(src, k);
+                self.add_escaped(src, v);
+            }),
+            NodeKind::Seq { items, .. } => items.iter().for_each(|i| self.add_escaped(src, i)),
+            NodeKind::Scalar { .. } | NodeKind::Alias(_) => {}
+        }
     }
 
     fn add_node(&mut self, node: &crate::yaml::Node) {
@@ -267,6 +365,25 @@ impl ObjectText {
         }
     }
 
+    /// The keys and values of `node` that the object's source may not hold: all but those
+    /// of untouched subtrees copied from a node of the object (ids `ids`). An untouched node
+    /// (not `dirty`) is as its original node, which the emitter relies on too.
+    fn add_changed(&mut self, node: &crate::plan::mtree::MNode, ids: &std::ops::Range<usize>) {
+        use crate::plan::mtree::MKind;
+        if !node.dirty && node.orig.is_some_and(|id| ids.contains(&id)) {
+            return;
+        }
+        match &node.kind {
+            MKind::Scalar { value, .. } => self.add(value),
+            MKind::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                self.add_changed(k, ids);
+                self.add_changed(v, ids);
+            }),
+            MKind::Seq { items, .. } => items.iter().for_each(|i| self.add_changed(i, ids)),
+            MKind::Alias(_) => self.aliased = true,
+        }
+    }
+
     fn add(&mut self, s: &str) {
         self.text.push_str(s);
         self.text.push('\n');
@@ -277,12 +394,39 @@ impl ObjectText {
         if self.aliased {
             return true;
         }
-        let text = self.text.as_bytes();
-        let pairs = self
-            .pairs
-            .get_or_init(|| crate::catalogue::needle::Pairs::of(text));
-        mentions.iter().any(|m| m.found_in_with(text, pairs))
+        let (source, text) = (self.source.as_bytes(), self.text.as_bytes());
+        let pairs = self.pairs.get_or_init(|| {
+            let mut pairs = crate::catalogue::needle::Pairs::of(source);
+            pairs.add(text);
+            pairs
+        });
+        mentions.iter().any(|m| {
+            // A needle the source may spell otherwise cannot be ruled out by it.
+            (!self.exact && !m.is_verbatim())
+                || m.may_be_in(pairs) && (m.found_in(source) || m.found_in(text))
+        })
     }
+}
+
+/// The ids of `node` and the nodes under it: the parser numbers nodes in document order
+/// (pre-order), so they run from its own to its last descendant's.
+fn subtree_ids(node: &crate::yaml::Node) -> std::ops::Range<usize> {
+    use crate::yaml::NodeKind;
+    let mut last = node;
+    loop {
+        last = match &last.kind {
+            NodeKind::Map { entries, .. } => match entries.last() {
+                Some((_, v)) => v,
+                None => break,
+            },
+            NodeKind::Seq { items, .. } => match items.last() {
+                Some(i) => i,
+                None => break,
+            },
+            _ => break,
+        };
+    }
+    node.id..last.id + 1
 }
 
 /// Whether `text` has a double-quoted escape that can stand for a letter, digit, `.` or `/`
@@ -585,5 +729,146 @@ mod tests {
             acted > 50 && objects > 500,
             "{acted} actions on {objects} objects"
         );
+    }
+}
+
+#[cfg(test)]
+mod object_text_tests {
+    use super::*;
+    use crate::plan::mtree::MNode;
+    use crate::plan::rules;
+    use crate::yaml::path::{Path, Seg};
+
+    /// Every needle that the exact text of an object (each key and value copied out) holds,
+    /// the text read from the source holds too, before and after field migrations change
+    /// the working copy (made afresh, and brought up to date): over every object of the test
+    /// data and the catalogue's examples, with every needle of the catalogue and some that
+    /// escapes, folding, quotes and aliases spell otherwise.
+    #[test]
+    fn object_text_from_source_holds_what_the_exact_text_holds() {
+        let cat = Catalogue::embedded().unwrap();
+        let mut needles: Vec<String> = cat
+            .fields
+            .iter()
+            .flat_map(|f| f.meta.mentions.iter().cloned())
+            .collect();
+        needles.extend(
+            [
+                "rbd",
+                "a b",
+                "it's",
+                "x\"y",
+                "\u{8}rbd",
+                "kubernetes.io/rbd",
+                "bc",
+                "ab",
+            ]
+            .map(String::from),
+        );
+        let needles: Vec<CompiledNeedle> = needles.iter().map(|n| CompiledNeedle::new(n)).collect();
+        let mut texts: Vec<String> = crate::testdata_files()
+            .into_iter()
+            .filter(|(p, _)| crate::walk::is_manifest_name(p))
+            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
+            .collect();
+        texts.extend(cat.fields.iter().filter_map(|f| f.meta.example.clone()));
+        texts.extend(
+            [
+                "a: \"\\x72bd\"\nb: \"kubernetes.io\\/rbd\"\nc: \"\\brbd\"\n",
+                "a: \"x\\\"y\"\nb: 'it''s'\nc: a\n  b\nd: >\n  a\n  b\n",
+                "a: &x {rbd: 1}\nb: *x\n",
+                "kind: List\nitems:\n- a: &x rbd\n- b: *x\n- c: \"*\"\n",
+                "a: \"* * *\"\nb: [ab, bc]\n",
+            ]
+            .map(String::from),
+        );
+        let ctx = rules::Ctx {
+            min: Some(cat.newest.minus(3)),
+            target: Some(cat.newest),
+            options: &[],
+        };
+        let (mut checked, mut changed) = (0, 0);
+        let agree = |exact: &ObjectText, from_source: &ObjectText, what: &str| {
+            for n in &needles {
+                let one = std::slice::from_ref(n);
+                if exact.mentions(one) {
+                    assert!(from_source.mentions(one), "{what}: {n:?}");
+                }
+            }
+        };
+        for text in &texts {
+            let Ok(docs) = crate::yaml::parse_stream(text) else {
+                continue;
+            };
+            for doc in &docs {
+                let root = &doc.root;
+                let anchors = || text.contains('&');
+                let tree = MNode::from_node(root);
+                let mut bases = vec![Path::default()];
+                if let Some(crate::yaml::Node {
+                    kind: crate::yaml::NodeKind::Seq { items, .. },
+                    ..
+                }) = root.get("items")
+                {
+                    bases.extend(
+                        (0..items.len())
+                            .map(|i| Path(vec![Seg::Key("items".into()), Seg::Index(i)])),
+                    );
+                }
+                for base in &bases {
+                    let (Some(orig), Some(object)) = (node_at(root, base), tree.get(&base.0))
+                    else {
+                        continue;
+                    };
+                    checked += 1;
+                    let said = ObjectText::of_object(text, orig, None, anchors);
+                    agree(&ObjectText::of_node(orig), &said, text);
+                    agree(&ObjectText::of_mnode(object), &said, text);
+                    // Mark the pairs, so that `update` adds to them.
+                    said.mentions(&needles[..1]);
+                    for field in &cat.fields {
+                        let mut trial = tree.clone();
+                        let mut hits = Vec::new();
+                        if !matches!(
+                            rules::apply_in(&mut trial, base, &field.rules, &mut hits, &ctx),
+                            Ok(true)
+                        ) {
+                            continue;
+                        }
+                        let Some(migrated) = trial.get(&base.0) else {
+                            continue;
+                        };
+                        changed += 1;
+                        let exact = ObjectText::of_mnode(migrated);
+                        let what = format!("{} on {text}", field.meta.id);
+                        agree(
+                            &exact,
+                            &ObjectText::of_object(text, orig, Some(migrated), anchors),
+                            &what,
+                        );
+                        let mut updated = ObjectText::of_object(text, orig, None, anchors);
+                        updated.mentions(&needles[..1]);
+                        updated.update(orig, migrated);
+                        agree(&exact, &updated, &what);
+                    }
+                }
+            }
+        }
+        assert!(
+            checked > 500 && changed > 50,
+            "{checked} objects, {changed} changed"
+        );
+    }
+
+    fn node_at<'a>(root: &'a crate::yaml::Node, path: &Path) -> Option<&'a crate::yaml::Node> {
+        let mut node = root;
+        for seg in &path.0 {
+            node = match (seg, &node.kind) {
+                (Seg::Key(k), _) => node.get(k)?,
+                (Seg::Index(i), crate::yaml::NodeKind::Seq { items, .. }) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
     }
 }

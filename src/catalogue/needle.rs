@@ -30,6 +30,9 @@ pub struct CompiledNeedle {
     word: bool,
     /// Its pairs of adjacent bytes, as [`Pairs`] folds them.
     pairs: Vec<u16>,
+    /// Found in a scalar's value only where it is found in the scalar as written too: no
+    /// white space (folded or indented lines), quote or backslash (escapes) in it.
+    verbatim: bool,
 }
 
 impl CompiledNeedle {
@@ -45,7 +48,16 @@ impl CompiledNeedle {
             finder: memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
             word: is_word(needle),
             pairs,
+            verbatim: !needle
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'\\')),
         }
+    }
+
+    /// Whether the needle is found in a key or value only where it is found in the source
+    /// text that wrote it (given no backslash in that text): see `prefilter::ObjectText`.
+    pub fn is_verbatim(&self) -> bool {
+        self.verbatim
     }
 
     pub fn found_in(&self, text: &[u8]) -> bool {
@@ -60,7 +72,12 @@ impl CompiledNeedle {
     /// [`CompiledNeedle::found_in`] for a text whose pairs are `pairs`: no search when the
     /// text lacks a pair of the needle.
     pub fn found_in_with(&self, text: &[u8], pairs: &Pairs) -> bool {
-        self.pairs.iter().all(|&b| pairs.has(b)) && self.found_in(text)
+        self.may_be_in(pairs) && self.found_in(text)
+    }
+
+    /// Whether a text (or texts) whose pairs are `pairs` can hold the needle at all.
+    pub fn may_be_in(&self, pairs: &Pairs) -> bool {
+        self.pairs.iter().all(|&b| pairs.has(b))
     }
 }
 
@@ -116,6 +133,15 @@ impl Pairs {
         Pairs {
             slots: Some(slots),
             stamp,
+        }
+    }
+
+    /// Marks the pairs of `text` too: the table then holds the pairs of both texts (a
+    /// superset of either's, which only ever costs a search).
+    pub fn add(&mut self, text: &[u8]) {
+        let stamp = self.stamp;
+        if let Some(slots) = self.slots.as_mut() {
+            mark(slots, stamp, text);
         }
     }
 

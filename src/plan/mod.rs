@@ -5,6 +5,7 @@ pub mod emit;
 pub mod mtree;
 pub mod rules;
 pub mod suppress;
+pub mod trial;
 
 use crate::catalogue::codes::{self, Code};
 use crate::catalogue::model::FindingSpec;
@@ -15,6 +16,7 @@ use crate::yaml::path::{Path, Seg};
 use crate::yaml::{Document, Node, NodeKind};
 
 use mtree::MNode;
+use trial::Trial;
 
 /// Something a human should read about an object, at a byte offset in the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +147,21 @@ pub fn plan_document(
         return Ok(plan);
     }
     let mut work: Option<MNode> = None;
+    // The document as parsed, copied while `work` is `None` for the rules that only read
+    // (field migrations), once for all objects of the document; a migration takes it.
+    let mut pristine: Option<MNode> = None;
     let mut suppress = suppress::Suppress::scan(src, doc);
+    // Without a `&` the document has no anchor, so no alias: what field migrations look
+    // for can then be looked for in its text (`prefilter::ObjectText::of_object`).
+    let anchors = std::cell::OnceCell::new();
+    let anchors = || {
+        *anchors.get_or_init(|| {
+            let root = &doc.root;
+            let start = root.props.as_ref().map_or(root.span.start, |p| p.start);
+            src.get(start.min(root.span.start)..root.span.end)
+                .is_none_or(|text| memchr::memchr(b'&', text.as_bytes()).is_some())
+        })
+    };
     for (path, obj) in objects {
         no_duplicate_identity(obj)?;
         // An alias is read as what it stands for (so Kubernetes reads it): an object is
@@ -203,7 +219,14 @@ pub fn plan_document(
                     api_node,
                     kind,
                 };
-                if !step.migrate(&hops, to, window_warning, &mut report, &mut work)? {
+                if !step.migrate(
+                    &hops,
+                    to,
+                    window_warning,
+                    &mut report,
+                    &mut work,
+                    &mut pristine,
+                )? {
                     plan.objects.push(report);
                     continue;
                 }
@@ -216,10 +239,8 @@ pub fn plan_document(
         drop_ignored_findings(cat, &mut report);
         let reported =
             !matches!(decision_kind, DecisionKind::Current) || !report.findings.is_empty();
-        if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
-            plan.objects.push(report.clone());
-        }
-        plan.objects.extend(field_migrations(
+        let fields = field_migrations(
+            src,
             doc,
             cat,
             window,
@@ -227,10 +248,17 @@ pub fn plan_document(
             &final_api,
             &report,
             &mut work,
+            &mut pristine,
             &mut suppress,
-        ));
+            &anchors,
+        );
+        // The object's own report goes before its fields' (moved, not copied: it is done).
+        if reported && !(report.status == Status::Noted && report.findings.is_empty()) {
+            plan.objects.push(report);
+        }
+        plan.objects.extend(fields);
     }
-    list_wrapper(doc, cat, window, &mut plan, &mut work);
+    list_wrapper(doc, cat, window, &mut plan, &mut work, pristine);
     if let Some(work) = work {
         emit_edits(src, doc, work, &mut plan);
     }
@@ -403,6 +431,7 @@ impl Step<'_> {
         window_warning: Option<String>,
         report: &mut ObjectReport,
         work: &mut Option<MNode>,
+        pristine: &mut Option<MNode>,
     ) -> Result<bool, DuplicateKey> {
         let Step {
             src,
@@ -415,7 +444,9 @@ impl Step<'_> {
             kind,
         } = *self;
 
-        if let Some(dup) = duplicate_key(obj) {
+        // One walk for both: the first repeated key, and the first merge key.
+        let mut merge = None;
+        if let Some(dup) = repeated_or_merge_key(obj, &mut merge) {
             return Err(dup);
         }
         if matches!(api_node.kind, NodeKind::Alias(_)) {
@@ -430,7 +461,7 @@ impl Step<'_> {
             report.to = Some(to);
             return Ok(false);
         }
-        if let Some(merge) = merge_key(obj) {
+        if let Some(merge) = merge {
             report.findings.push(Finding::new(
             codes::KUBEMIG_MERGE_KEY,
             "the object uses a YAML merge key (<<); kubemig does not rewrite through merges: expand it by hand, then rerun",
@@ -441,7 +472,14 @@ impl Step<'_> {
         }
         report.to = Some(to);
         report.migration = hops.first().map(|h| h.meta.id.clone());
-        let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(&doc.root));
+        // Tried on the working tree itself (or the pristine copy), taken back if blocked.
+        let had_work = work.is_some();
+        let tree = work
+            .take()
+            .or_else(|| pristine.take())
+            .unwrap_or_else(|| MNode::from_node(&doc.root));
+        let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
+        let mut trial = Trial::begin(tree, path, rules);
         let mut hits = Vec::new();
         // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
         // the release-window conditions are for field migrations only.
@@ -452,9 +490,9 @@ impl Step<'_> {
         let result = (|| {
             for hop in hops {
                 // `duplicate_key` above: the object has no mapping with a repeated key.
-                rules::apply_distinct(&mut trial, path, &hop.rules, &mut hits, &facts)?;
+                rules::apply_distinct(&mut trial.tree, path, &hop.rules, &mut hits, &facts)?;
                 let api = path.child(Seg::Key("apiVersion".into()));
-                trial.set(
+                trial.tree.set(
                     &api,
                     MNode::string(&hop.meta.to),
                     &mtree::Position::End,
@@ -462,7 +500,7 @@ impl Step<'_> {
                 )?;
             }
             rules::apply_distinct(
-                &mut trial,
+                &mut trial.tree,
                 path,
                 &cat.global_rules,
                 &mut hits,
@@ -496,7 +534,11 @@ impl Step<'_> {
         }
         if !report.findings.iter().any(|f| f.level.blocks()) {
             report.status = Status::Migrated;
-            *work = Some(trial);
+            *work = Some(trial.keep());
+        } else if had_work {
+            *work = Some(trial.take_back());
+        } else {
+            *pristine = Some(trial.take_back());
         }
         Ok(true)
     }
@@ -551,6 +593,7 @@ fn list_wrapper(
     window: Window,
     plan: &mut DocPlan,
     work: &mut Option<MNode>,
+    pristine: Option<MNode>,
 ) {
     let root = &doc.root;
     let (Some(api_node), Some(kind)) = (
@@ -578,7 +621,10 @@ fn list_wrapper(
     let Decision::Migrate { to, hops, .. } = decide(cat, api, item_kind, window) else {
         return;
     };
-    let mut trial = work.clone().unwrap_or_else(|| MNode::from_node(root));
+    let mut trial = match work {
+        Some(w) => w.clone(),
+        None => pristine.unwrap_or_else(|| MNode::from_node(root)),
+    };
     let at = Path(vec![Seg::Key("apiVersion".into())]);
     if trial
         .set(&at, MNode::string(&to), &mtree::Position::End, false)
@@ -607,6 +653,7 @@ enum DecisionKind {
 /// each on its own trial copy so that one needing a human does not stop the others.
 #[allow(clippy::too_many_arguments)]
 fn field_migrations(
+    src: &str,
     doc: &Document,
     cat: &Catalogue,
     window: Window,
@@ -614,19 +661,29 @@ fn field_migrations(
     api: &str,
     object: &ObjectReport,
     work: &mut Option<MNode>,
+    pristine: &mut Option<MNode>,
     suppress: &mut suppress::Suppress,
+    anchors: &dyn Fn() -> bool,
 ) -> Vec<ObjectReport> {
     let mut out = Vec::new();
-    // The document as parsed, while `work` is `None`: made once for every field that reads it.
-    let mut pristine: Option<MNode> = None;
     // What the object says, to skip (without copying the document) each field migration
-    // none of whose `mentions` it holds; worked out again after a change.
-    let text = |work: &Option<MNode>| match work {
-        Some(w) => w.get(&path.0).map(crate::prefilter::ObjectText::of_mnode),
-        None => node_at(&doc.root, path).map(crate::prefilter::ObjectText::of_node),
+    // none of whose `mentions` it holds; brought up to date after a change.
+    let orig = node_at(&doc.root, path);
+    let text = |work: &Option<MNode>| {
+        let orig = orig?;
+        match work {
+            Some(w) => w
+                .get(&path.0)
+                .map(|w| crate::prefilter::ObjectText::of_object(src, orig, Some(w), anchors)),
+            None => Some(crate::prefilter::ObjectText::of_object(
+                src, orig, None, anchors,
+            )),
+        }
     };
     // Built on first use: most objects have no field migration that applies to their kind.
     let mut said: Option<Option<crate::prefilter::ObjectText>> = None;
+    // The working copy changed since `said` was made.
+    let mut stale = false;
     let pod_kind = crate::catalogue::registry::keeps_pod(&object.kind);
     for field in cat.fields.iter().filter(|f| {
         f.applies(api, &object.kind, pod_kind)
@@ -634,6 +691,19 @@ fn field_migrations(
             && (f.meta.active_at(window.target, window.include_deprecated)
                 || f.meta.deprecated_only_at(window.target))
     }) {
+        if std::mem::take(&mut stale) {
+            said = match (
+                said.take(),
+                orig,
+                work.as_ref().and_then(|w| w.get(&path.0)),
+            ) {
+                (Some(Some(mut t)), Some(orig), Some(w)) => {
+                    t.update(orig, w);
+                    Some(Some(t))
+                }
+                _ => None,
+            };
+        }
         if said
             .get_or_insert_with(|| text(work))
             .as_ref()
@@ -663,101 +733,125 @@ fn field_migrations(
             (Ok(false), None)
         } else {
             hits.clear();
-            let mut trial = now.clone();
-            let result = rules::apply_in(&mut trial, path, &field.rules, &mut hits, &ctx);
-            (result, Some(trial))
+            // Tried on the working tree itself (or the pristine copy), taken back below
+            // unless the migration is kept.
+            let had_work = work.is_some();
+            let tree = work
+                .take()
+                .or_else(|| pristine.take())
+                .unwrap_or_else(|| MNode::from_node(&doc.root));
+            let mut trial = Trial::begin(tree, path, &field.rules);
+            let result = rules::apply_in(&mut trial.tree, path, &field.rules, &mut hits, &ctx);
+            (result, Some((trial, had_work)))
         };
         let changed = matches!(result, Ok(true));
-        if hits.is_empty() && !changed && result.is_ok() {
-            continue;
-        }
-        if suppress.skips_id(&field.meta.id) {
-            suppress.skipped += 1;
-            continue;
-        }
-        if note_only
-            && !changed
-            && result.is_ok()
-            && hits.iter().all(|h| h.spec.level < Level::Manual)
-        {
-            // Only says something and changes nothing: its own findings, which never fail
-            // `check` (the object is `Noted`).
+        let (report, keep) = 'judged: {
+            if hits.is_empty() && !changed && result.is_ok() {
+                break 'judged (None, false);
+            }
+            if suppress.skips_id(&field.meta.id) {
+                suppress.skipped += 1;
+                break 'judged (None, false);
+            }
+            if note_only
+                && !changed
+                && result.is_ok()
+                && hits.iter().all(|h| h.spec.level < Level::Manual)
+            {
+                // Only says something and changes nothing: its own findings, which never fail
+                // `check` (the object is `Noted`).
+                let mut findings = place_hits(hits, doc, path, object.offset);
+                findings.retain(|f| !cat.ignores(&f.code));
+                if findings.is_empty() {
+                    break 'judged (None, false);
+                }
+                break 'judged (
+                    Some(ObjectReport {
+                        offset: findings[0].offset,
+                        from: api.to_string(),
+                        to: Some(api.to_string()),
+                        migration: Some(field.meta.id.clone()),
+                        field: Some(field.meta.summary.clone()),
+                        status: Status::Noted,
+                        findings,
+                        ..object.clone()
+                    }),
+                    false,
+                );
+            }
+            if note_only {
+                let at = place_hits(hits, doc, path, object.offset)
+                    .first()
+                    .map_or(object.offset, |f| f.offset);
+                if cat.ignores(codes::F_DEPRECATED.id) {
+                    break 'judged (None, false);
+                }
+                let since = field
+                    .meta
+                    .deprecated
+                    .map_or(String::new(), |d| format!(" since {d}"));
+                break 'judged (
+                    Some(ObjectReport {
+                        offset: at,
+                        from: api.to_string(),
+                        to: Some(api.to_string()),
+                        migration: Some(field.meta.id.clone()),
+                        field: Some(field.meta.summary.clone()),
+                        status: Status::Noted,
+                        findings: vec![Finding::new(
+                            codes::F_DEPRECATED,
+                            format!(
+                                "deprecated{since} but still honoured at {}: `--enable {}` or --include-deprecated applies `{}`",
+                                window.target, field.meta.id, field.meta.id
+                            ),
+                            at,
+                        )],
+                        ..object.clone()
+                    }),
+                    false,
+                );
+            }
             let mut findings = place_hits(hits, doc, path, object.offset);
             findings.retain(|f| !cat.ignores(&f.code));
-            if findings.is_empty() {
-                continue;
+            if let Err(e) = result {
+                findings.push(Finding::new(
+                    codes::KUBEMIG_SHAPE,
+                    e.to_string(),
+                    object.offset,
+                ));
             }
-            out.push(ObjectReport {
-                offset: findings[0].offset,
+            let blocked = findings.iter().any(|f| f.level.blocks());
+            let keep = !blocked && changed && trial.is_some();
+            let status = if blocked {
+                Status::Blocked
+            } else if keep {
+                Status::Migrated
+            } else {
+                Status::Noted
+            };
+            let report = ObjectReport {
+                offset: findings.first().map_or(object.offset, |f| f.offset),
                 from: api.to_string(),
                 to: Some(api.to_string()),
                 migration: Some(field.meta.id.clone()),
                 field: Some(field.meta.summary.clone()),
-                status: Status::Noted,
+                status,
                 findings,
                 ..object.clone()
-            });
-            continue;
-        }
-        if note_only {
-            let at = place_hits(hits, doc, path, object.offset)
-                .first()
-                .map_or(object.offset, |f| f.offset);
-            if cat.ignores(codes::F_DEPRECATED.id) {
-                continue;
-            }
-            let since = field
-                .meta
-                .deprecated
-                .map_or(String::new(), |d| format!(" since {d}"));
-            out.push(ObjectReport {
-                offset: at,
-                from: api.to_string(),
-                to: Some(api.to_string()),
-                migration: Some(field.meta.id.clone()),
-                field: Some(field.meta.summary.clone()),
-                status: Status::Noted,
-                findings: vec![Finding::new(
-                    codes::F_DEPRECATED,
-                    format!(
-                        "deprecated{since} but still honoured at {}: `--enable {}` or --include-deprecated applies `{}`",
-                        window.target, field.meta.id, field.meta.id
-                    ),
-                    at,
-                )],
-                ..object.clone()
-            });
-            continue;
-        }
-        let mut findings = place_hits(hits, doc, path, object.offset);
-        findings.retain(|f| !cat.ignores(&f.code));
-        if let Err(e) = result {
-            findings.push(Finding::new(
-                codes::KUBEMIG_SHAPE,
-                e.to_string(),
-                object.offset,
-            ));
-        }
-        let blocked = findings.iter().any(|f| f.level.blocks());
-        let status = if blocked {
-            Status::Blocked
-        } else if let (true, Some(trial)) = (changed, trial) {
-            *work = Some(trial);
-            said = None;
-            Status::Migrated
-        } else {
-            Status::Noted
+            };
+            (Some(report), keep)
         };
-        out.push(ObjectReport {
-            offset: findings.first().map_or(object.offset, |f| f.offset),
-            from: api.to_string(),
-            to: Some(api.to_string()),
-            migration: Some(field.meta.id.clone()),
-            field: Some(field.meta.summary.clone()),
-            status,
-            findings,
-            ..object.clone()
-        });
+        if let Some((trial, had_work)) = trial {
+            if keep {
+                *work = Some(trial.keep());
+                stale = true;
+            } else if had_work {
+                *work = Some(trial.take_back());
+            } else {
+                *pristine = Some(trial.take_back());
+            }
+        }
+        out.extend(report);
     }
     out
 }
@@ -789,6 +883,11 @@ fn place_hits(
             .orig
             .filter(|_| !at_object)
             .and_then(|id| {
+                // Found by its number from the root down; where the document numbers its
+                // nodes otherwise, by a list of every node.
+                if let Some(n) = node_by_id(root, id) {
+                    return Some(n);
+                }
                 if nodes.is_empty() {
                     nodes.reserve(doc.node_count);
                     index_nodes(root, &mut nodes);
@@ -818,6 +917,25 @@ fn place_hits(
             f
         })
         .collect()
+}
+
+/// The node numbered `id` under `node`, from `node` down: nodes are numbered in document
+/// order (pre-order), so the one sought is under (or is) the last child numbered at most
+/// `id`. `None` where the numbers are not so.
+fn node_by_id(node: &Node, id: usize) -> Option<&Node> {
+    let mut node = node;
+    while node.id != id {
+        node = match &node.kind {
+            NodeKind::Map { entries, .. } => {
+                // Keys and values in document order: k0, v0, k1, v1, ...
+                let (k, v) = entries[..entries.partition_point(|(k, _)| k.id <= id)].last()?;
+                if v.id <= id { v } else { k }
+            }
+            NodeKind::Seq { items, .. } => items[..items.partition_point(|i| i.id <= id)].last()?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 fn index_nodes<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
@@ -872,84 +990,151 @@ fn node_at<'a>(root: &'a Node, path: &Path) -> Option<&'a Node> {
     Some(node)
 }
 
-/// Where the first `<<` merge key under `node` is.
-fn merge_key(node: &Node) -> Option<usize> {
-    match &node.kind {
-        NodeKind::Map { entries, .. } => entries.iter().find_map(|(k, v)| {
-            if k.as_str() == Some("<<")
-                && matches!(
-                    k.kind,
-                    NodeKind::Scalar {
-                        style: crate::yaml::Style::Plain,
-                        ..
-                    }
-                )
-            {
-                Some(k.span.start)
-            } else {
-                merge_key(v)
-            }
-        }),
-        NodeKind::Seq { items, .. } => items.iter().find_map(merge_key),
-        _ => None,
-    }
+/// Whether `key` is a `<<` merge key (plain: a quoted `"<<"` is an ordinary key).
+fn is_merge_key(key: &Node) -> bool {
+    matches!(
+        &key.kind,
+        NodeKind::Scalar {
+            value,
+            style: crate::yaml::Style::Plain,
+        } if value == "<<"
+    )
 }
 
 /// The first key that appears twice in one mapping anywhere under `node`.
 pub fn duplicate_key(node: &Node) -> Option<DuplicateKey> {
+    repeated_or_merge_key(node, &mut None)
+}
+
+/// [`duplicate_key`], noting in `merge` (where it is `None`) where the first `<<` merge key
+/// under `node` is, in the same walk: mappings in document order, each one's own keys
+/// before what its values hold. The merge key is found only where no key repeats.
+fn repeated_or_merge_key(node: &Node, merge: &mut Option<usize>) -> Option<DuplicateKey> {
     match &node.kind {
         NodeKind::Map { entries, .. } => {
-            // The earliest key that has a twin, and its first twin.
-            let first_dup = if entries.len() <= 16 {
-                // Small mappings (nearly all): comparing pairs beats hashing, and needs no
-                // list of the keys.
-                entries.iter().enumerate().find_map(|(i, (a, _))| {
-                    let ka = a.as_str()?;
-                    entries[i + 1..]
-                        .iter()
-                        .find(|(b, _)| b.as_str() == Some(ka))
-                        .map(|(b, _)| (a, b))
-                })
-            } else {
-                let keys: Vec<(&Node, &str)> = entries
-                    .iter()
-                    .filter_map(|(k, _)| Some((k, k.as_str()?)))
-                    .collect();
-                // Hashed: linear in the number of keys (a ConfigMap may have tens of
-                // thousands).
-                let mut seen: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
-                let mut first_dup: Option<(&Node, &Node)> = None;
-                for &(k, key) in &keys {
-                    match seen.get(key) {
-                        Some(&a) if first_dup.is_none_or(|(f, _)| a.span.start < f.span.start) => {
-                            first_dup = Some((a, k));
-                        }
-                        Some(_) => {}
-                        None => {
-                            seen.insert(key, k);
-                        }
-                    }
-                }
-                first_dup
-            };
-            if let Some((a, b)) = first_dup {
-                return Some(DuplicateKey {
-                    key: a.as_str().unwrap_or_default().to_string(),
-                    first: a.span.start,
-                    second: b.span.start,
-                });
+            if let Some(dup) = repeated_key(entries) {
+                return Some(dup);
             }
-            entries.iter().find_map(|(_, v)| duplicate_key(v))
+            entries.iter().find_map(|(k, v)| {
+                if merge.is_none() && is_merge_key(k) {
+                    *merge = Some(k.span.start);
+                }
+                repeated_or_merge_key(v, merge)
+            })
         }
-        NodeKind::Seq { items, .. } => items.iter().find_map(duplicate_key),
+        NodeKind::Seq { items, .. } => items.iter().find_map(|i| repeated_or_merge_key(i, merge)),
         _ => None,
     }
+}
+
+/// The earliest key of one mapping that has a twin, with its first twin.
+fn repeated_key(entries: &[(Node, Node)]) -> Option<DuplicateKey> {
+    let first_dup = if entries.len() <= 16 {
+        // Small mappings (nearly all): comparing pairs beats hashing, and needs no
+        // list of the keys.
+        entries.iter().enumerate().find_map(|(i, (a, _))| {
+            let ka = a.as_str()?;
+            entries[i + 1..]
+                .iter()
+                .find(|(b, _)| b.as_str() == Some(ka))
+                .map(|(b, _)| (a, b))
+        })
+    } else {
+        let keys: Vec<(&Node, &str)> = entries
+            .iter()
+            .filter_map(|(k, _)| Some((k, k.as_str()?)))
+            .collect();
+        // Hashed: linear in the number of keys (a ConfigMap may have tens of
+        // thousands).
+        let mut seen: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
+        let mut first_dup: Option<(&Node, &Node)> = None;
+        for &(k, key) in &keys {
+            match seen.get(key) {
+                Some(&a) if first_dup.is_none_or(|(f, _)| a.span.start < f.span.start) => {
+                    first_dup = Some((a, k));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, k);
+                }
+            }
+        }
+        first_dup
+    };
+    first_dup.map(|(a, b)| DuplicateKey {
+        key: a.as_str().unwrap_or_default().to_string(),
+        first: a.span.start,
+        second: b.span.start,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::yaml::parse_stream;
+
+    /// Where the first `<<` merge key under `node` is: the walk of its own that
+    /// `repeated_or_merge_key` replaced.
+    fn merge_key(node: &Node) -> Option<usize> {
+        match &node.kind {
+            NodeKind::Map { entries, .. } => entries.iter().find_map(|(k, v)| {
+                if k.as_str() == Some("<<")
+                    && matches!(
+                        k.kind,
+                        NodeKind::Scalar {
+                            style: crate::yaml::Style::Plain,
+                            ..
+                        }
+                    )
+                {
+                    Some(k.span.start)
+                } else {
+                    merge_key(v)
+                }
+            }),
+            NodeKind::Seq { items, .. } => items.iter().find_map(merge_key),
+            _ => None,
+        }
+    }
+
+    /// The one walk finds what the two walks it replaced found: on every document of
+    /// testdata, and on some with merge keys and repeated keys in either order.
+    #[test]
+    fn one_walk_finds_the_repeated_and_the_merge_key() {
+        let mut texts: Vec<String> = crate::testdata_files()
+            .into_iter()
+            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
+            .collect();
+        texts.extend(
+            [
+                "a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n",
+                "a:\n  <<: {b: 1}\n  <<: {c: 1}\n",
+                "a:\n- <<: {b: 1}\n- c: 1\n  c: 2\n",
+                "a: {c: 1, c: 2}\nb: {<<: {d: 1}}\n",
+                "a: {'<<': 1}\nb: [{<<: {d: 1}}]\n",
+            ]
+            .map(String::from),
+        );
+        let (mut merges, mut dups) = (0, 0);
+        for text in &texts {
+            let Ok(docs) = parse_stream(text) else {
+                continue;
+            };
+            for doc in &docs {
+                let mut merge = None;
+                let dup = repeated_or_merge_key(&doc.root, &mut merge);
+                if dup.is_none() {
+                    assert_eq!(merge, merge_key(&doc.root), "{text}");
+                    merges += usize::from(merge.is_some());
+                }
+                dups += usize::from(dup.is_some());
+            }
+        }
+        assert!(
+            merges >= 3 && dups >= 2,
+            "{merges} merge keys, {dups} repeated keys"
+        );
+    }
 
     /// `place_hits` finds a node at its id's place in `index_nodes`, and the emitter's
     /// `match_ids` searches sorted ids: both fall back to a search when a document numbers
@@ -984,7 +1169,13 @@ mod tests {
                 index_nodes(&doc.root, &mut nodes);
                 for (i, n) in nodes.iter().enumerate() {
                     assert_eq!(n.id, doc.root.id + i, "{}", path.display());
+                    assert!(
+                        node_by_id(&doc.root, n.id).is_some_and(|f| std::ptr::eq(f, *n)),
+                        "{}",
+                        path.display()
+                    );
                 }
+                assert!(node_by_id(&doc.root, doc.root.id + nodes.len()).is_none());
                 assert!(sorted_children(&doc.root), "{}", path.display());
                 documents += 1;
             }
