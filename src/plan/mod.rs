@@ -474,12 +474,19 @@ impl Step<'_> {
         report.migration = hops.first().map(|h| h.meta.id.clone());
         // Tried on the working tree itself (or the pristine copy), taken back if blocked.
         let had_work = work.is_some();
-        let tree = work
-            .take()
-            .or_else(|| pristine.take())
-            .unwrap_or_else(|| MNode::from_node(&doc.root));
-        let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
-        let mut trial = Trial::begin(tree, path, rules);
+        let mut trial = match work.take() {
+            Some(w) => {
+                let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
+                Trial::begin(w, path, rules)
+            }
+            None => {
+                let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
+                let tree = pristine
+                    .take()
+                    .unwrap_or_else(|| MNode::from_node(&doc.root));
+                Trial::on_parsed(tree, path, Some(obj), rules)
+            }
+        };
         let mut hits = Vec::new();
         // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
         // the release-window conditions are for field migrations only.
@@ -536,9 +543,9 @@ impl Step<'_> {
             report.status = Status::Migrated;
             *work = Some(trial.keep());
         } else if had_work {
-            *work = Some(trial.take_back());
+            *work = trial.take_back();
         } else {
-            *pristine = Some(trial.take_back());
+            *pristine = trial.take_back();
         }
         Ok(true)
     }
@@ -736,11 +743,15 @@ fn field_migrations(
             // Tried on the working tree itself (or the pristine copy), taken back below
             // unless the migration is kept.
             let had_work = work.is_some();
-            let tree = work
-                .take()
-                .or_else(|| pristine.take())
-                .unwrap_or_else(|| MNode::from_node(&doc.root));
-            let mut trial = Trial::begin(tree, path, &field.rules);
+            let mut trial = match work.take() {
+                Some(w) => Trial::begin(w, path, &field.rules),
+                None => {
+                    let tree = pristine
+                        .take()
+                        .unwrap_or_else(|| MNode::from_node(&doc.root));
+                    Trial::on_parsed(tree, path, orig, &field.rules)
+                }
+            };
             let result = rules::apply_in(&mut trial.tree, path, &field.rules, &mut hits, &ctx);
             (result, Some((trial, had_work)))
         };
@@ -846,9 +857,9 @@ fn field_migrations(
                 *work = Some(trial.keep());
                 stale = true;
             } else if had_work {
-                *work = Some(trial.take_back());
+                *work = trial.take_back();
             } else {
-                *pristine = Some(trial.take_back());
+                *pristine = trial.take_back();
             }
         }
         out.extend(report);

@@ -9,17 +9,26 @@
 //! put the tree back exactly as it was. Other rule sets keep the copy of the whole tree.
 
 use crate::catalogue::registry::{CompiledOp, CompiledRule, RelPath, Root};
+use crate::yaml::Node;
 use crate::yaml::path::{Path, Seg};
 
 use super::mtree::{MKind, MNode};
 
 /// A migration being tried on `tree`, which [`Trial::keep`] or [`Trial::take_back`] ends.
-pub struct Trial {
+pub struct Trial<'d> {
     pub tree: MNode,
-    undo: Undo,
+    undo: Undo<'d>,
 }
 
-enum Undo {
+/// How to take a trial back. A copy of the parsed document that nothing changed is not
+/// saved at all (most trials are kept): its object is copied again from the parsed one, or,
+/// where a rule may write outside the object, the whole copy is made again when it is needed.
+enum Undo<'d> {
+    Parsed,
+    ParsedObject {
+        path: Path,
+        object: &'d Node,
+    },
     /// The whole tree as it was: some rule may write outside the object.
     Whole(MNode),
     /// The object's subtree as it was, and the `dirty` marks of its ancestors, root first.
@@ -30,13 +39,31 @@ enum Undo {
     },
 }
 
-impl Trial {
-    /// Start trying `rules` on the object at `object` in `tree`.
+impl<'d> Trial<'d> {
+    /// Start trying `rules` on the object at `path` in `tree`, a copy of the parsed document
+    /// that nothing changed; `object` is the parsed object.
+    pub fn on_parsed<'r>(
+        tree: MNode,
+        path: &Path,
+        object: Option<&'d Node>,
+        rules: impl IntoIterator<Item = &'r CompiledRule>,
+    ) -> Trial<'d> {
+        let undo = match object {
+            Some(object) if rules.into_iter().all(confined) => Undo::ParsedObject {
+                path: path.clone(),
+                object,
+            },
+            _ => Undo::Parsed,
+        };
+        Trial { tree, undo }
+    }
+
+    /// Start trying `rules` on the object at `object` in `tree`, a working tree.
     pub fn begin<'r>(
         tree: MNode,
         object: &Path,
         rules: impl IntoIterator<Item = &'r CompiledRule>,
-    ) -> Trial {
+    ) -> Trial<'d> {
         let saved = if rules.into_iter().all(confined) {
             save(&tree, object)
         } else {
@@ -51,14 +78,22 @@ impl Trial {
         self.tree
     }
 
-    /// The tree as it was before the trial.
-    pub fn take_back(self) -> MNode {
+    /// The tree as it was before the trial; `None` when that was the parsed document, which
+    /// is copied again only if it is needed.
+    pub fn take_back(self) -> Option<MNode> {
         match self.undo {
-            Undo::Whole(tree) => tree,
+            Undo::Parsed => None,
+            Undo::ParsedObject { path, object } => {
+                let mut tree = self.tree;
+                let marks = vec![false; path.0.len()];
+                restore(&mut tree, &path, MNode::from_node(object), &marks);
+                Some(tree)
+            }
+            Undo::Whole(tree) => Some(tree),
             Undo::Object { path, saved, marks } => {
                 let mut tree = self.tree;
                 restore(&mut tree, &path, saved, &marks);
-                tree
+                Some(tree)
             }
         }
     }
@@ -89,7 +124,7 @@ pub fn confined(rule: &CompiledRule) -> bool {
     })
 }
 
-fn save(tree: &MNode, object: &Path) -> Option<Undo> {
+fn save<'d>(tree: &MNode, object: &Path) -> Option<Undo<'d>> {
     let mut marks = Vec::with_capacity(object.0.len());
     let mut node = tree;
     for seg in &object.0 {
@@ -141,8 +176,8 @@ mod tests {
     use crate::yaml::parse_stream;
 
     /// Every hop's and field migration's rules that apply to an object of testdata, tried on
-    /// the document's working tree (already changed by the objects before it) and taken
-    /// back: the tree is as it was, `dirty` marks included.
+    /// the parsed document and on its working tree (already changed by the objects before
+    /// it) and taken back: the tree is as it was, `dirty` marks included.
     #[test]
     fn a_trial_taken_back_leaves_the_tree_as_it_was() {
         let cat = Catalogue::embedded().unwrap();
@@ -180,14 +215,22 @@ mod tests {
                         .chain([&cat.global_rules[..]])
                         .collect();
                     for set in sets {
-                        let before = tree.clone();
-                        let mut trial = Trial::begin(tree, &at, set);
-                        by_object += usize::from(matches!(trial.undo, Undo::Object { .. }));
+                        // On the parsed document: its object made again from the parsed one.
+                        let parsed = MNode::from_node(&doc.root);
+                        let mut trial = Trial::on_parsed(parsed.clone(), &at, Some(obj), set);
                         let mut hits = Vec::new();
                         let ctx = Ctx::default();
                         let _ = rules::apply_in(&mut trial.tree, &at, set, &mut hits, &ctx);
+                        if let Some(back) = trial.take_back() {
+                            assert!(back == parsed, "{}: {at}", path.display());
+                        }
+                        // On a working tree: its object saved.
+                        let before = tree.clone();
+                        let mut trial = Trial::begin(tree, &at, set);
+                        by_object += usize::from(matches!(trial.undo, Undo::Object { .. }));
+                        let _ = rules::apply_in(&mut trial.tree, &at, set, &mut hits, &ctx);
                         changed += usize::from(trial.tree != before);
-                        tree = trial.take_back();
+                        tree = trial.take_back().unwrap();
                         assert!(tree == before, "{}: {at}", path.display());
                         tried += 1;
                         // The next object sees a tree this one changed.
