@@ -23,15 +23,44 @@ pub struct CompiledBinding {
     pub lower: bool,
 }
 
+/// A value an op writes: the catalogue's TOML, and the YAML it becomes when it holds no
+/// `${…}` (the same for every match), made on first use (most rules never write).
+#[derive(Debug, Clone)]
+pub struct OpValue {
+    pub toml: toml::Value,
+    fixed: std::sync::OnceLock<Option<crate::plan::mtree::MNode>>,
+}
+
+impl OpValue {
+    fn new(toml: &toml::Value) -> OpValue {
+        OpValue {
+            toml: toml.clone(),
+            fixed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The YAML of a value without variables.
+    pub fn fixed(&self) -> Option<&crate::plan::mtree::MNode> {
+        self.fixed
+            .get_or_init(|| {
+                let mut texts = Vec::new();
+                toml_strings(&self.toml, &mut texts);
+                let vars = texts.iter().any(|t| t.contains("${"));
+                (!vars).then(|| crate::plan::rules::from_toml(&self.toml))
+            })
+            .as_ref()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum CompiledOp {
     Rename(RelPath, String),
     Move(RelPath, RelPath, Position, bool),
     Copy(RelPath, RelPath, Position, Option<String>),
-    Append(RelPath, toml::Value),
+    Append(RelPath, OpValue),
     Set {
         path: RelPath,
-        value: toml::Value,
+        value: OpValue,
         pos: Position,
         if_absent: bool,
     },
@@ -212,7 +241,9 @@ pub fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     split,
                     pos,
                 } => CompiledOp::Copy(rel(copy)?, rel(to)?, position(pos)?, split.clone()),
-                Op::Append { append, value } => CompiledOp::Append(rel(append)?, value.clone()),
+                Op::Append { append, value } => {
+                    CompiledOp::Append(rel(append)?, OpValue::new(value))
+                }
                 Op::Set {
                     set,
                     value,
@@ -220,7 +251,7 @@ pub fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     pos,
                 } => CompiledOp::Set {
                     path: rel(set)?,
-                    value: value.clone(),
+                    value: OpValue::new(value),
                     pos: position(pos)?,
                     if_absent: *if_absent,
                 },

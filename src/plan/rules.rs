@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::catalogue::compile::OpValue;
 use crate::catalogue::conditions::{Cond, NodeTest};
 use crate::catalogue::model::{FindingSpec, Release};
 use crate::catalogue::registry::{
@@ -510,11 +511,10 @@ impl<'d> Matched<'d> {
                 let Some(site) = kind_of(object).and_then(site_path) else {
                     continue;
                 };
-                let pattern: Vec<Seg> = site.0.iter().chain(rest).cloned().collect();
-                m.expand(object, &pattern, &mut prefix);
+                m.expand(object, &site.0, rest, &mut prefix);
                 continue;
             }
-            m.expand(object, &at.0, &mut prefix);
+            m.expand(object, &at.0, &[], &mut prefix);
         }
         let mut next = 0;
         while next < m.found.len()
@@ -530,7 +530,7 @@ impl<'d> Matched<'d> {
             prefix.clear();
             prefix.extend_from_slice(m.steps(found));
             for pattern in &rule.recurse {
-                m.expand(found.node, &pattern.0, &mut prefix);
+                m.expand(found.node, &pattern.0, &[], &mut prefix);
             }
         }
         m
@@ -540,11 +540,17 @@ impl<'d> Matched<'d> {
         &self.steps[found.start..found.start + found.len]
     }
 
-    /// [`MNode::expand_nodes`], by steps.
-    fn expand(&mut self, node: &'d MNode, pattern: &[Seg], prefix: &mut Vec<usize>) {
+    /// [`MNode::expand_nodes`], by steps, of `pattern` then `then` (a pod site, then the
+    /// rest of an `@pod` pattern).
+    fn expand(&mut self, node: &'d MNode, pattern: &[Seg], then: &[Seg], prefix: &mut Vec<usize>) {
         if self.ambiguous {
             return;
         }
+        let (pattern, then) = if pattern.is_empty() {
+            (then, &[][..])
+        } else {
+            (pattern, then)
+        };
         let Some((first, rest)) = pattern.split_first() else {
             let start = self.steps.len();
             self.steps.extend_from_slice(prefix);
@@ -557,7 +563,7 @@ impl<'d> Matched<'d> {
         };
         let mut step = |m: &mut Self, i: usize, child: &'d MNode| {
             prefix.push(i);
-            m.expand(child, rest, prefix);
+            m.expand(child, rest, then, prefix);
             prefix.pop();
         };
         match (first, &node.kind) {
@@ -690,9 +696,25 @@ fn follow<'d>(mut node: &'d MNode, steps: &[usize]) -> Option<&'d MNode> {
     Some(node)
 }
 
-/// The path by key of the node `steps` lead to from the object at `base`.
+/// The path by key of the node `steps` lead to from the object at `base` (as a new
+/// [`KeyPaths`] makes it, in one allocation and one string per key).
 fn key_path(object: &MNode, base: &Path, steps: &[usize]) -> Path {
-    KeyPaths::new(object, base).next(steps)
+    let mut segs = Vec::with_capacity(base.0.len() + steps.len());
+    segs.extend(base.0.iter().cloned());
+    let mut node = object;
+    for &i in steps {
+        let (seg, child) = match &node.kind {
+            MKind::Map { entries, .. } if i < entries.len() => {
+                let (k, v) = &entries[i];
+                (Seg::Key(k.as_str().unwrap_or_default().into()), v)
+            }
+            MKind::Seq { items, .. } if i < items.len() => (Seg::Index(i), &items[i]),
+            _ => break,
+        };
+        segs.push(seg);
+        node = child;
+    }
+    Path(segs)
 }
 
 /// Paths by key for many matches in a row, each sharing the keys of its first steps with
@@ -905,11 +927,15 @@ impl Resolver<'_> {
     /// The document path, or `None` when it cannot exist (no pod site for this kind, a
     /// parent above the document, a variable).
     fn path(&self, doc: &MNode, p: &RelPath) -> Option<Path> {
-        let start = match &p.root {
-            Root::At => self.at.clone(),
-            Root::Object => self.base.clone(),
-            Root::Pod => pod_site(doc, self.base)?,
-            Root::Up(n) => Path(self.at.0[..self.at.0.len().checked_sub(*n)?].to_vec()),
+        // Built in one allocation: a clone of the start and a join cost two.
+        let (start, site): (&[Seg], &[Seg]) = match &p.root {
+            Root::At => (&self.at.0, &[]),
+            Root::Object => (&self.base.0, &[]),
+            Root::Pod => {
+                let kind = kind_of(doc.get(&self.base.0)?)?;
+                (&self.base.0, &site_path(kind)?.0)
+            }
+            Root::Up(n) => (&self.at.0[..self.at.0.len().checked_sub(*n)?], &[]),
             Root::Var(_) => return None,
         };
         let rel = if p.vars {
@@ -917,7 +943,9 @@ impl Resolver<'_> {
         } else {
             Cow::Borrowed(&p.path)
         };
-        Some(last_items(doc, start.join(&rel)))
+        let mut segs = Vec::with_capacity(start.len() + site.len() + rel.0.len());
+        segs.extend(start.iter().chain(site).chain(&rel.0).cloned());
+        Some(last_items(doc, Path(segs)))
     }
 
     /// The node at `p` (a document node, or a variable's value as a string scalar), reusing the matched node and the object once found: a rule's
@@ -1001,12 +1029,6 @@ fn get_last_aware<'d>(node: &'d MNode, path: &[Seg]) -> Option<&'d MNode> {
         _ => None,
     }?;
     get_last_aware(child, rest)
-}
-
-/// Where this object keeps its pod (the `@pod` of a rule's paths).
-fn pod_site(doc: &MNode, base: &Path) -> Option<Path> {
-    let kind = kind_of(doc.get(&base.0)?)?;
-    Some(base.join(site_path(kind)?))
 }
 
 /// Where `kind` keeps its pod, as a path; each parsed once.
@@ -1215,7 +1237,7 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
                 _ => false,
             },
             CompiledOp::Append(p, value) => match path(doc, p) {
-                Some(p) => doc.append(&p, from_toml(&subst_toml(value, r.vars)))?,
+                Some(p) => doc.append(&p, op_value(value, r.vars))?,
                 None => false,
             },
             CompiledOp::Set {
@@ -1226,7 +1248,7 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
             } => match path(doc, p) {
                 Some(p) => doc.set(
                     &p,
-                    from_toml(&subst_toml(value, r.vars)),
+                    op_value(value, r.vars),
                     &subst_pos(pos, r.vars),
                     *if_absent,
                 )?,
@@ -1255,6 +1277,14 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
         };
     }
     Ok(changed)
+}
+
+/// The YAML an op writes: made when the rule was compiled, unless it has variables.
+fn op_value(value: &OpValue, vars: &Vars) -> MNode {
+    match value.fixed() {
+        Some(node) => node.clone(),
+        None => from_toml(&subst_toml(&value.toml, vars)),
+    }
 }
 
 /// `[-1]` in a catalogue path means the last item of that sequence as the document is now.
@@ -1438,6 +1468,13 @@ fn is_empty(node: &MNode) -> bool {
 /// Compare a YAML node with a catalogue value by meaning: `0`, `"0"`… a quoted number is a
 /// string in YAML, but Kubernetes' int fields reject strings anyway, so compare the text.
 fn value_eq(node: &MNode, v: &toml::Value) -> bool {
+    // A string equals only a scalar of the same text: most comparisons fail here, without
+    // building the node's value.
+    if let (toml::Value::String(b), MKind::Scalar { value, .. }) = (v, &node.kind)
+        && value != b
+    {
+        return false;
+    }
     if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
         return node
             .to_value()
@@ -1919,6 +1956,37 @@ ops = [{ set = "skipped", value = true }]
                 }
             }
         }
+    }
+
+    /// An op's value made once is what the interpreter made of it for each match: every
+    /// value of the catalogue, with variables bound (a value with `${…}` is made each time).
+    #[test]
+    fn op_values_made_once_are_made_alike() {
+        let cat = Catalogue::embedded().unwrap();
+        let vars: Vars = vec![("x".into(), "y".into()), ("flag.go".into(), "true".into())];
+        let mut rules: Vec<&CompiledRule> = cat.global_rules.iter().collect();
+        rules.extend(cat.hops.iter().flat_map(|h| &h.rules));
+        rules.extend(cat.fields.iter().flat_map(|f| &f.rules));
+        let (mut fixed, mut with_vars) = (0, 0);
+        for op in rules.iter().flat_map(|r| &r.ops) {
+            let (CompiledOp::Set { value, .. } | CompiledOp::Append(_, value)) = op else {
+                continue;
+            };
+            let each = from_toml(&subst_toml(&value.toml, &vars));
+            match value.fixed() {
+                Some(node) => {
+                    assert_eq!(*node, each);
+                    assert!(!format!("{:?}", value.toml).contains("${"));
+                    fixed += 1;
+                }
+                None => {
+                    assert!(format!("{:?}", value.toml).contains("${"));
+                    with_vars += 1;
+                }
+            }
+            assert_eq!(op_value(value, &vars), each);
+        }
+        assert!(fixed > 50 && with_vars > 0, "{fixed} {with_vars}");
     }
 
     #[test]
