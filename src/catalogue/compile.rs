@@ -24,11 +24,12 @@ pub struct CompiledBinding {
 }
 
 /// A value an op writes: the catalogue's TOML, and the YAML it becomes when it holds no
-/// `${…}` (the same for every match), made on first use (most rules never write).
+/// `${…}` (the same for every match), made by the interpreter on first use (most rules
+/// never write).
 #[derive(Debug, Clone)]
 pub struct OpValue {
     pub toml: toml::Value,
-    fixed: std::sync::OnceLock<Option<crate::plan::mtree::MNode>>,
+    pub fixed: std::sync::OnceLock<Option<crate::plan::mtree::MNode>>,
 }
 
 impl OpValue {
@@ -39,16 +40,11 @@ impl OpValue {
         }
     }
 
-    /// The YAML of a value without variables.
-    pub fn fixed(&self) -> Option<&crate::plan::mtree::MNode> {
-        self.fixed
-            .get_or_init(|| {
-                let mut texts = Vec::new();
-                toml_strings(&self.toml, &mut texts);
-                let vars = texts.iter().any(|t| t.contains("${"));
-                (!vars).then(|| crate::plan::rules::from_toml(&self.toml))
-            })
-            .as_ref()
+    /// Whether some string of the value (or key of a table in it) has a `${…}`.
+    pub fn has_vars(&self) -> bool {
+        let mut texts = Vec::new();
+        toml_strings(&self.toml, &mut texts);
+        texts.iter().any(|t| t.contains("${"))
     }
 }
 

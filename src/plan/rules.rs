@@ -1279,9 +1279,17 @@ fn run_ops(doc: &mut MNode, rule: &CompiledRule, r: &Resolver) -> Result<bool, T
     Ok(changed)
 }
 
+/// The YAML of an op's value without variables, made once.
+fn fixed_value(value: &OpValue) -> Option<&MNode> {
+    value
+        .fixed
+        .get_or_init(|| (!value.has_vars()).then(|| from_toml(&value.toml)))
+        .as_ref()
+}
+
 /// The YAML an op writes: made when the rule was compiled, unless it has variables.
 fn op_value(value: &OpValue, vars: &Vars) -> MNode {
-    match value.fixed() {
+    match fixed_value(value) {
         Some(node) => node.clone(),
         None => from_toml(&subst_toml(&value.toml, vars)),
     }
@@ -1973,7 +1981,7 @@ ops = [{ set = "skipped", value = true }]
                 continue;
             };
             let each = from_toml(&subst_toml(&value.toml, &vars));
-            match value.fixed() {
+            match fixed_value(value) {
                 Some(node) => {
                     assert_eq!(*node, each);
                     assert!(!format!("{:?}", value.toml).contains("${"));
