@@ -23,15 +23,40 @@ pub struct CompiledBinding {
     pub lower: bool,
 }
 
+/// A value an op writes: the catalogue's TOML, and the YAML it becomes when it holds no
+/// `${…}` (the same for every match), made by the interpreter on first use (most rules
+/// never write).
+#[derive(Debug, Clone)]
+pub struct OpValue {
+    pub toml: toml::Value,
+    pub fixed: std::sync::OnceLock<Option<crate::plan::mtree::MNode>>,
+}
+
+impl OpValue {
+    fn new(toml: &toml::Value) -> OpValue {
+        OpValue {
+            toml: toml.clone(),
+            fixed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether some string of the value (or key of a table in it) has a `${…}`.
+    pub fn has_vars(&self) -> bool {
+        let mut texts = Vec::new();
+        toml_strings(&self.toml, &mut texts);
+        texts.iter().any(|t| t.contains("${"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum CompiledOp {
     Rename(RelPath, String),
     Move(RelPath, RelPath, Position, bool),
     Copy(RelPath, RelPath, Position, Option<String>),
-    Append(RelPath, toml::Value),
+    Append(RelPath, OpValue),
     Set {
         path: RelPath,
-        value: toml::Value,
+        value: OpValue,
         pos: Position,
         if_absent: bool,
     },
@@ -212,7 +237,9 @@ pub fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     split,
                     pos,
                 } => CompiledOp::Copy(rel(copy)?, rel(to)?, position(pos)?, split.clone()),
-                Op::Append { append, value } => CompiledOp::Append(rel(append)?, value.clone()),
+                Op::Append { append, value } => {
+                    CompiledOp::Append(rel(append)?, OpValue::new(value))
+                }
                 Op::Set {
                     set,
                     value,
@@ -220,7 +247,7 @@ pub fn compile_rule(r: &Rule) -> Result<CompiledRule> {
                     pos,
                 } => CompiledOp::Set {
                     path: rel(set)?,
-                    value: value.clone(),
+                    value: OpValue::new(value),
                     pos: position(pos)?,
                     if_absent: *if_absent,
                 },

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use anyhow::{Context, Result, bail};
 
 use super::compile::compile_rule;
-pub use super::compile::{CompiledBinding, CompiledOp, CompiledRule, OPTION_ROOTS};
+pub use super::compile::{CompiledBinding, CompiledOp, CompiledRule, OPTION_ROOTS, OpValue};
 use super::model::{
     ApiVersion, CatalogueFile, ComponentVersion, FieldMigration, FindingSpec, Migration,
     PackHeader, Release,
