@@ -408,25 +408,10 @@ impl<'a> ObjectText<'a> {
     }
 }
 
-/// The ids of `node` and the nodes under it: the parser numbers nodes in document order
-/// (pre-order), so they run from its own to its last descendant's.
+/// The ids of `node` and the nodes under it, as a half-open range.
 fn subtree_ids(node: &crate::yaml::Node) -> std::ops::Range<usize> {
-    use crate::yaml::NodeKind;
-    let mut last = node;
-    loop {
-        last = match &last.kind {
-            NodeKind::Map { entries, .. } => match entries.last() {
-                Some((_, v)) => v,
-                None => break,
-            },
-            NodeKind::Seq { items, .. } => match items.last() {
-                Some(i) => i,
-                None => break,
-            },
-            _ => break,
-        };
-    }
-    node.id..last.id + 1
+    let ids = node.subtree_ids();
+    *ids.start()..*ids.end() + 1
 }
 
 /// Whether `text` has a double-quoted escape that can stand for a letter, digit, `.` or `/`
@@ -451,6 +436,17 @@ fn has_quoted_escape(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every manifest of testdata (the public corpus included) and the catalogue's examples.
+    pub(super) fn manifest_texts(cat: &Catalogue) -> Vec<String> {
+        let mut texts: Vec<String> = crate::testdata_files()
+            .into_iter()
+            .filter(|(p, _)| crate::walk::is_manifest_name(p))
+            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
+            .collect();
+        texts.extend(cat.fields.iter().filter_map(|f| f.meta.example.clone()));
+        texts
+    }
 
     /// The plain automaton over every needle: what the anchored search must agree with.
     fn automaton(patterns: &[String]) -> AhoCorasick {
@@ -662,12 +658,7 @@ mod tests {
         use crate::yaml::path::{Path, Seg};
         let cat = Catalogue::embedded().unwrap();
         // The public corpus included.
-        let mut texts: Vec<String> = crate::testdata_files()
-            .into_iter()
-            .filter(|(p, _)| crate::walk::is_manifest_name(p))
-            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
-            .collect();
-        texts.extend(cat.fields.iter().filter_map(|f| f.meta.example.clone()));
+        let mut texts = manifest_texts(&cat);
         let ctxs = [
             rules::Ctx {
                 min: Some(cat.newest.minus(3)),
@@ -766,12 +757,7 @@ mod object_text_tests {
             .map(String::from),
         );
         let needles: Vec<CompiledNeedle> = needles.iter().map(|n| CompiledNeedle::new(n)).collect();
-        let mut texts: Vec<String> = crate::testdata_files()
-            .into_iter()
-            .filter(|(p, _)| crate::walk::is_manifest_name(p))
-            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
-            .collect();
-        texts.extend(cat.fields.iter().filter_map(|f| f.meta.example.clone()));
+        let mut texts = super::tests::manifest_texts(&cat);
         texts.extend(
             [
                 "a: \"\\x72bd\"\nb: \"kubernetes.io\\/rbd\"\nc: \"\\brbd\"\n",

@@ -287,23 +287,14 @@ fn step_pass(
             };
             let mut run = None;
             for (k, vars) in sets.iter().enumerate() {
-                let reader = NodeReader {
+                let here = Here {
                     doc,
                     object,
                     base,
                     steps,
                     node,
-                    vars,
                 };
-                let reach = |p: &RelPath| {
-                    let r = Resolver {
-                        base,
-                        at: at_path(),
-                        vars,
-                    };
-                    r.reach(doc, &Starts::default(), p)
-                };
-                if !holds_with(rule, vars, &|p| reader.get(p), &reach) {
+                if !here.holds(rule, vars, &at_path) {
                     continue;
                 }
                 if rule.ops.is_empty() {
@@ -318,6 +309,7 @@ fn step_pass(
                     }
                     continue;
                 }
+                let reader = here.reader(vars);
                 if surely_unchanged(rule, &reader) {
                     // No change, so no finding either (a rule with ops reports a change).
                     continue;
@@ -418,23 +410,14 @@ fn read_only_pass(
             &bound
         };
         for (k, vars) in sets.iter().enumerate() {
-            let reader = NodeReader {
+            let here = Here {
                 doc,
                 object,
                 base,
                 steps,
                 node: found.node,
-                vars,
             };
-            let reach = |p: &RelPath| {
-                let r = Resolver {
-                    base,
-                    at: at_path(),
-                    vars,
-                };
-                r.reach(doc, &Starts::default(), p)
-            };
-            if !holds_with(rule, vars, &|p| reader.get(p), &reach) {
+            if !here.holds(rule, vars, &at_path) {
                 continue;
             }
             if !rule.ops.is_empty() {
@@ -785,6 +768,43 @@ fn kind_of(object: &MNode) -> Option<&str> {
 
 /// [`Resolver::get_in`] for a match of the read-only pass: from the node found, or the
 /// object, by steps.
+/// A match read in place: the node `steps` lead to from the object at `base`.
+struct Here<'a, 'd> {
+    doc: &'d MNode,
+    object: &'d MNode,
+    base: &'a Path,
+    steps: &'a [usize],
+    node: &'d MNode,
+}
+
+impl<'d> Here<'_, 'd> {
+    /// Whether `rule`'s conditions hold here with `vars`; `at_path` builds the match's path
+    /// when a condition reaches beyond what can be read in place.
+    fn holds<'p>(&self, rule: &CompiledRule, vars: &Vars, at_path: &dyn Fn() -> &'p Path) -> bool {
+        let reader = self.reader(vars);
+        let reach = |p: &RelPath| {
+            let r = Resolver {
+                base: self.base,
+                at: at_path(),
+                vars,
+            };
+            r.reach(self.doc, &Starts::default(), p)
+        };
+        holds_with(rule, vars, &|p| reader.get(p), &reach)
+    }
+
+    fn reader<'a>(&'a self, vars: &'a Vars) -> NodeReader<'a, 'd> {
+        NodeReader {
+            doc: self.doc,
+            object: self.object,
+            base: self.base,
+            steps: self.steps,
+            node: self.node,
+            vars,
+        }
+    }
+}
+
 struct NodeReader<'a, 'd> {
     doc: &'d MNode,
     object: &'d MNode,

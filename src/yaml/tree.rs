@@ -48,6 +48,26 @@ pub struct Document {
 }
 
 impl Node {
+    /// The ids of this node and the nodes under it: the parser numbers nodes in document
+    /// order (pre-order), so they run from its own to its last descendant's.
+    pub fn subtree_ids(&self) -> std::ops::RangeInclusive<usize> {
+        let mut last = self;
+        loop {
+            last = match &last.kind {
+                NodeKind::Map { entries, .. } => match entries.last() {
+                    Some((_, v)) => v,
+                    None => break,
+                },
+                NodeKind::Seq { items, .. } => match items.last() {
+                    Some(item) => item,
+                    None => break,
+                },
+                _ => break,
+            };
+        }
+        self.id..=last.id
+    }
+
     pub fn is_null_scalar(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain }
             if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))

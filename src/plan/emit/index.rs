@@ -246,21 +246,7 @@ fn make_room<'a>(slots: &mut Vec<Option<Slot<'a>>>, count: usize, node: &Node) {
 
 /// The ids of `node`'s subtree: from its own to its last descendant's (numbered last).
 pub(super) fn subtree_ids(node: &Node) -> RangeInclusive<usize> {
-    let mut last = node;
-    loop {
-        last = match &last.kind {
-            NodeKind::Map { entries, .. } => match entries.last() {
-                Some((_, v)) => v,
-                None => break,
-            },
-            NodeKind::Seq { items, .. } => match items.last() {
-                Some(item) => item,
-                None => break,
-            },
-            _ => break,
-        };
-    }
-    node.id..=last.id
+    node.subtree_ids()
 }
 
 /// The `|`/`>` header of the literal or folded block scalar in `node` whose last line ends
