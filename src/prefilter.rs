@@ -658,7 +658,7 @@ mod tests {
         use crate::yaml::path::{Path, Seg};
         let cat = Catalogue::embedded().unwrap();
         // The public corpus included.
-        let mut texts = manifest_texts(&cat);
+        let texts = manifest_texts(&cat);
         let ctxs = [
             rules::Ctx {
                 min: Some(cat.newest.minus(3)),
