@@ -623,6 +623,20 @@ fn gone_versions(versions: &[ApiVersion]) -> HashMap<String, Release> {
         .collect()
 }
 
+/// A catalogue of one field migration whose rules are `rules` (its `[[field.rule]]` tables),
+/// for tests of the rule interpreter.
+#[cfg(test)]
+pub(crate) fn one_field(rules: &str) -> Catalogue {
+    let field = format!(
+        "[[field]]\nid = \"t\"\napplies-to = [\"pods\"]\nmentions = [\"x\"]\nsummary = \"s\"\ndocs = \"d\"\n{rules}"
+    );
+    Catalogue::from_files([
+        ("catalogue.toml", "newest = \"1.36\"\n"),
+        ("t.toml", field.as_str()),
+    ])
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -473,20 +473,8 @@ impl Step<'_> {
         report.to = Some(to);
         report.migration = hops.first().map(|h| h.meta.id.clone());
         // Tried on the working tree itself (or the pristine copy), taken back if blocked.
-        let had_work = work.is_some();
-        let mut trial = match work.take() {
-            Some(w) => {
-                let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
-                Trial::begin(w, path, rules)
-            }
-            None => {
-                let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
-                let tree = pristine
-                    .take()
-                    .unwrap_or_else(|| MNode::from_node(&doc.root));
-                Trial::on_parsed(tree, path, Some(obj), rules)
-            }
-        };
+        let rules = hops.iter().flat_map(|h| &h.rules).chain(&cat.global_rules);
+        let mut trial = Trial::start(work, pristine, &doc.root, path, Some(obj), rules);
         let mut hits = Vec::new();
         // Hop rules read the command-line facts too (`--assume webhook-side-effects`);
         // the release-window conditions are for field migrations only.
@@ -539,14 +527,11 @@ impl Step<'_> {
                 report.offset,
             ));
         }
-        if !report.findings.iter().any(|f| f.level.blocks()) {
+        let keep = !report.findings.iter().any(|f| f.level.blocks());
+        if keep {
             report.status = Status::Migrated;
-            *work = Some(trial.keep());
-        } else if had_work {
-            *work = trial.take_back();
-        } else {
-            *pristine = trial.take_back();
         }
+        trial.end(keep, work, pristine);
         Ok(true)
     }
 }
@@ -742,18 +727,9 @@ fn field_migrations(
             hits.clear();
             // Tried on the working tree itself (or the pristine copy), taken back below
             // unless the migration is kept.
-            let had_work = work.is_some();
-            let mut trial = match work.take() {
-                Some(w) => Trial::begin(w, path, &field.rules),
-                None => {
-                    let tree = pristine
-                        .take()
-                        .unwrap_or_else(|| MNode::from_node(&doc.root));
-                    Trial::on_parsed(tree, path, orig, &field.rules)
-                }
-            };
+            let mut trial = Trial::start(work, pristine, &doc.root, path, orig, &field.rules);
             let result = rules::apply_in(&mut trial.tree, path, &field.rules, &mut hits, &ctx);
-            (result, Some((trial, had_work)))
+            (result, Some(trial))
         };
         let changed = matches!(result, Ok(true));
         let (report, keep) = 'judged: {
@@ -852,15 +828,9 @@ fn field_migrations(
             };
             (Some(report), keep)
         };
-        if let Some((trial, had_work)) = trial {
-            if keep {
-                *work = Some(trial.keep());
-                stale = true;
-            } else if had_work {
-                *work = trial.take_back();
-            } else {
-                *pristine = trial.take_back();
-            }
+        if let Some(trial) = trial {
+            stale |= keep;
+            trial.end(keep, work, pristine);
         }
         out.extend(report);
     }

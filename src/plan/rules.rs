@@ -1632,14 +1632,7 @@ mod tests {
 
     /// Apply the rules of one field migration (its `[[field.rule]]` tables) to `yaml`.
     fn run(rules: &str, yaml: &str, ctx: Ctx) -> (MNode, Vec<String>) {
-        let field = format!(
-            "[[field]]\nid = \"t\"\napplies-to = [\"pods\"]\nmentions = [\"x\"]\nsummary = \"s\"\ndocs = \"d\"\n{rules}"
-        );
-        let cat = Catalogue::from_files([
-            ("catalogue.toml", "newest = \"1.36\"\n"),
-            ("t.toml", field.as_str()),
-        ])
-        .unwrap();
+        let cat = crate::catalogue::registry::one_field(rules);
         let mut doc = MNode::from_node(&parse_stream(yaml).unwrap()[0].root);
         let mut hits = Vec::new();
         apply_in(
@@ -1943,14 +1936,7 @@ ops = [{ set = "skipped", value = true }]
                 } else {
                     format!("[[field.rule]]\n{rule}\n")
                 };
-                let field = format!(
-                    "[[field]]\nid = \"t\"\napplies-to = [\"pods\"]\nmentions = [\"x\"]\nsummary = \"s\"\ndocs = \"d\"\n{text}"
-                );
-                let cat = Catalogue::from_files([
-                    ("catalogue.toml", "newest = \"1.36\"\n"),
-                    ("t.toml", field.as_str()),
-                ])
-                .unwrap();
+                let cat = crate::catalogue::registry::one_field(&text);
                 // The rule once, and twice: the second reuses the first's matches when it
                 // changed nothing.
                 let once = cat.fields[0].rules.clone();

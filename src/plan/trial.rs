@@ -40,9 +40,41 @@ enum Undo<'d> {
 }
 
 impl<'d> Trial<'d> {
+    /// Start trying `rules` on the object at `path` (`object` as parsed): on the working tree
+    /// when there is one, else on the pristine copy of the parsed document `root` (made if
+    /// need be).
+    pub fn start<'r>(
+        work: &mut Option<MNode>,
+        pristine: &mut Option<MNode>,
+        root: &Node,
+        path: &Path,
+        object: Option<&'d Node>,
+        rules: impl IntoIterator<Item = &'r CompiledRule>,
+    ) -> Trial<'d> {
+        match work.take() {
+            Some(tree) => Trial::begin(tree, path, rules),
+            None => {
+                let tree = pristine.take().unwrap_or_else(|| MNode::from_node(root));
+                Trial::on_parsed(tree, path, object, rules)
+            }
+        }
+    }
+
+    /// End the trial: kept, its tree is the working tree; else the tree as it was goes back
+    /// to where [`Trial::start`] took it from.
+    pub fn end(self, keep: bool, work: &mut Option<MNode>, pristine: &mut Option<MNode>) {
+        if keep {
+            *work = Some(self.keep());
+        } else if matches!(self.undo, Undo::Parsed | Undo::ParsedObject { .. }) {
+            *pristine = self.take_back();
+        } else {
+            *work = self.take_back();
+        }
+    }
+
     /// Start trying `rules` on the object at `path` in `tree`, a copy of the parsed document
     /// that nothing changed; `object` is the parsed object.
-    pub fn on_parsed<'r>(
+    fn on_parsed<'r>(
         tree: MNode,
         path: &Path,
         object: Option<&'d Node>,
@@ -59,7 +91,7 @@ impl<'d> Trial<'d> {
     }
 
     /// Start trying `rules` on the object at `object` in `tree`, a working tree.
-    pub fn begin<'r>(
+    fn begin<'r>(
         tree: MNode,
         object: &Path,
         rules: impl IntoIterator<Item = &'r CompiledRule>,
@@ -74,13 +106,13 @@ impl<'d> Trial<'d> {
     }
 
     /// The tree with the migration in it.
-    pub fn keep(self) -> MNode {
+    fn keep(self) -> MNode {
         self.tree
     }
 
     /// The tree as it was before the trial; `None` when that was the parsed document, which
     /// is copied again only if it is needed.
-    pub fn take_back(self) -> Option<MNode> {
+    fn take_back(self) -> Option<MNode> {
         match self.undo {
             Undo::Parsed => None,
             Undo::ParsedObject { path, object } => {
@@ -252,14 +284,8 @@ mod tests {
     }
 
     fn rule(ops: &str, at: &str) -> CompiledRule {
-        let field = format!(
-            "[[field]]\nid = \"t\"\napplies-to = [\"pods\"]\nmentions = [\"x\"]\nsummary = \"s\"\ndocs = \"d\"\n[[field.rule]]\nat = [\"{at}\"]\nops = [{ops}]\n"
-        );
-        let cat = Catalogue::from_files([
-            ("catalogue.toml", "newest = \"1.36\"\n"),
-            ("t.toml", field.as_str()),
-        ])
-        .unwrap();
+        let rules = format!("[[field.rule]]\nat = [\"{at}\"]\nops = [{ops}]\n");
+        let cat = crate::catalogue::registry::one_field(&rules);
         cat.fields[0].rules[0].clone()
     }
 
