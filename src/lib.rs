@@ -69,3 +69,12 @@ pub(crate) fn testdata_files() -> Vec<(std::path::PathBuf, Vec<u8>)> {
     }
     out
 }
+
+/// The text of every UTF-8 file under `testdata/` ([`testdata_files`]).
+#[cfg(test)]
+pub(crate) fn testdata_texts() -> Vec<String> {
+    testdata_files()
+        .into_iter()
+        .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
+        .collect()
+}

@@ -2052,10 +2052,7 @@ mod tests {
     /// offset of every testdata file (and after a byte-order mark).
     #[test]
     fn col_of_is_column() {
-        let mut texts: Vec<String> = crate::testdata_files()
-            .into_iter()
-            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
-            .collect();
+        let mut texts: Vec<String> = crate::testdata_texts();
         texts.push("\u{feff}a: 1\n  b: é\n".to_string());
         for text in &texts {
             for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {

@@ -1082,10 +1082,7 @@ mod tests {
     /// testdata, and on some with merge keys and repeated keys in either order.
     #[test]
     fn one_walk_finds_the_repeated_and_the_merge_key() {
-        let mut texts: Vec<String> = crate::testdata_files()
-            .into_iter()
-            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
-            .collect();
+        let mut texts: Vec<String> = crate::testdata_texts();
         texts.extend(
             [
                 "a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n",

@@ -443,9 +443,8 @@ mod tests {
     }
 
     fn documents() -> Vec<(String, Vec<crate::yaml::Document>)> {
-        crate::testdata_files()
+        crate::testdata_texts()
             .into_iter()
-            .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
             .filter_map(|src| {
                 let docs = crate::yaml::parse_stream(&src).ok()?;
                 Some((src, docs))
